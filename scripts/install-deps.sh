@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package OncoMesh needs to build, test, run the demo and benchmark.
+# Idempotent: packages already present are left alone. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  # libraries (see CMakeLists.txt)
+  libboost-dev libssl-dev libsqlite3-dev libroaring-dev nlohmann-json3-dev libcli11-dev
+  libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev nodejs sqlite3 curl wrk postgresql
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,23 @@
+// oncomesh: one binary, one subcommand per role. main only dispatches.
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"OncoMesh: federated discovery and analysis of cancer data that stays where it is"};
+  app.set_version_flag("--version", ONCOMESH_VERSION);
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Log debug messages");
+  app.parse_complete_callback([&] {
+    spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  });
+  oncomesh::cli::RegisterSynthCommand(app);
+  oncomesh::cli::RegisterNodeCommand(app);
+  oncomesh::cli::RegisterIngestCommand(app);
+  oncomesh::cli::RegisterHubCommand(app);
+  oncomesh::cli::RegisterQueryCommand(app);
+  oncomesh::cli::RegisterDemoCommand(app);
+  CLI11_PARSE(app, argc, argv);
+  return oncomesh::cli::ExitCode();
+}

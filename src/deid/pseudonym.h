@@ -1,0 +1,58 @@
+// Keyed pseudonyms and per-individual date shifting.
+//
+// A pseudonym is HMAC-SHA256(node secret, kind + "\0" + source identifier), hex encoded and cut
+// to 32 characters (128 bits): the same source record always maps to the same pseudonym on one
+// node (so re-ingest is idempotent and one person's records link across formats), and nobody
+// without the secret can recover or confirm the source identifier.
+//
+// A date shift is a whole number of days in [-kMaxShiftDays, kMaxShiftDays], never 0, derived
+// the same way from the individual's source identifier: stable across ingests and formats,
+// the same for every date of one individual, so intervals between them are preserved.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "model/date.h"
+#include "util/status.h"
+
+namespace oncomesh::deid {
+
+inline constexpr int kMaxShiftDays = 365;
+inline constexpr size_t kSecretBytes = 32;
+
+class Pseudonymizer {
+ public:
+  // `secret` must be kSecretBytes random bytes (see node/node_dir.h for how it is made).
+  explicit Pseudonymizer(std::string secret) : secret_(std::move(secret)) {}
+
+  // Pseudonym of a source identifier of a given kind ("Patient", "Condition", a DICOM UID
+  // root…). Thread-safe.
+  std::string Pseudonym(std::string_view kind, std::string_view source_id) const;
+
+  // The date offset, in days, for the individual with this source identifier. Thread-safe.
+  int DateShiftDays(std::string_view individual_source_id) const;
+
+  // Shifts `date` by the individual's offset; kNoDate stays kNoDate.
+  model::Date ShiftDate(std::string_view individual_source_id, model::Date date) const {
+    return date == model::kNoDate ? date : date + DateShiftDays(individual_source_id);
+  }
+
+ private:
+  std::array<uint8_t, 32> Mac(std::string_view domain, std::string_view kind,
+                              std::string_view source_id) const;
+  std::string secret_;
+};
+
+// Fresh random secret of kSecretBytes from the operating system's CSPRNG (OpenSSL RAND_bytes).
+Result<std::string> NewSecret();
+
+// Lower-case hex of bytes.
+std::string Hex(std::string_view bytes);
+
+// SHA-256 of bytes, lower-case hex.
+std::string Sha256Hex(std::string_view bytes);
+
+}  // namespace oncomesh::deid

@@ -1,0 +1,144 @@
+// The common data model: plain value types, no I/O.
+//
+// Records are what every ingest reader produces and what the store keeps. Identifiers are
+// always the node's pseudonyms (deid/pseudonym.h), never a source system's identifiers; dates
+// are always already shifted (deid/date_shift.h). Codes keep their code system, so the index
+// can derive Beacon filtering terms (ICD-10, ICD-O-3, NCIt, ATC, LOINC, SNOMED CT) from them.
+// Mappable to Beacon v2 default models, FHIR R4 / mCODE and OMOP CDM 5.4.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/date.h"
+
+namespace oncomesh::model {
+
+// Code system URIs as FHIR spells them; the store keeps these exact strings.
+namespace system {
+inline constexpr const char* kIcd10 = "http://hl7.org/fhir/sid/icd-10";
+inline constexpr const char* kIcd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
+inline constexpr const char* kIcdO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3";
+inline constexpr const char* kSnomed = "http://snomed.info/sct";
+inline constexpr const char* kLoinc = "http://loinc.org";
+inline constexpr const char* kNcit = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl";
+inline constexpr const char* kAtc = "http://www.whocc.no/atc";
+inline constexpr const char* kDicomDcm = "http://dicom.nema.org/resources/ontology/DCM";
+inline constexpr const char* kAjcc = "http://cancerstaging.org";
+}  // namespace system
+
+struct Coding {
+  std::string system;   // a URI from `system` above, or whatever the source used
+  std::string code;
+  std::string display;  // may be empty
+
+  bool empty() const { return code.empty(); }
+  friend bool operator==(const Coding&, const Coding&) = default;
+};
+
+enum class Sex : uint8_t { kUnknown = 0, kFemale = 1, kMale = 2, kOther = 3 };
+enum class VitalStatus : uint8_t { kUnknown = 0, kAlive = 1, kDeceased = 2 };
+
+const char* SexName(Sex sex);                  // "female", "male", "other", "unknown"
+const char* VitalStatusName(VitalStatus v);    // "alive", "deceased", "unknown"
+
+// A person (Beacon v2 `individuals`; FHIR Patient; OMOP person).
+struct Individual {
+  std::string id;  // pseudonym
+  Sex sex = Sex::kUnknown;
+  Date birth_date = kNoDate;
+  VitalStatus vital_status = VitalStatus::kUnknown;
+  Date death_date = kNoDate;
+  Date last_contact_date = kNoDate;  // last follow-up; kNoDate when unknown
+};
+
+// A cancer diagnosis (FHIR Condition / mCODE PrimaryCancerCondition and
+// SecondaryCancerCondition; OMOP condition_occurrence + episode).
+struct Diagnosis {
+  std::string id;             // pseudonym of the source resource
+  std::string individual_id;  // pseudonym
+  Coding code;                // usually ICD-10 (e.g. C50.9), or SNOMED CT
+  std::string topography;     // ICD-O-3 topography, e.g. "C50.4"; empty when unknown
+  std::string morphology;     // ICD-O-3 morphology with behaviour, e.g. "8500/3"; empty when unknown
+  bool primary = true;        // false for metastatic (secondary) sites
+  Date onset_date = kNoDate;  // date of diagnosis
+  std::string stage_group;    // AJCC stage group, e.g. "IIIA"; empty when not staged
+  std::string t_category;     // "T2", "N1", "M0"…; empty when unknown
+  std::string n_category;
+  std::string m_category;
+  std::string grade;          // "G1".."G4", "GX"; empty when unknown
+  Date progression_date = kNoDate;  // first recorded progression or recurrence
+};
+
+// A measurement or finding (FHIR Observation: tumour markers, genomic findings, stage
+// observations that could not be attached to a diagnosis, ECOG…).
+struct Observation {
+  std::string id;
+  std::string individual_id;
+  std::string focus_id;       // diagnosis the observation is about; may be empty
+  Coding code;                // what was observed, e.g. LOINC 48676-1 (HER2)
+  Coding value_code;          // coded result, e.g. SNOMED 10828004 (positive); may be empty
+  double value_number = NAN;  // numeric result when there is one
+  std::string value_unit;
+  Date effective_date = kNoDate;
+};
+
+enum class TreatmentKind : uint8_t {
+  kSurgery = 1,
+  kRadiotherapy = 2,
+  kMedication = 3,  // systemic therapy: chemo-, hormone, targeted and immunotherapy
+  kOther = 4,
+};
+const char* TreatmentKindName(TreatmentKind kind);
+
+// A treatment (FHIR Procedure, MedicationStatement/Administration/Request; OMOP
+// procedure_occurrence / drug_exposure).
+struct Treatment {
+  std::string id;
+  std::string individual_id;
+  TreatmentKind kind = TreatmentKind::kOther;
+  Coding code;  // ATC for medications (L01FD01 trastuzumab), SNOMED CT for procedures
+  Date start_date = kNoDate;
+  Date end_date = kNoDate;
+};
+
+// A specimen (Beacon v2 `biosamples`; FHIR Specimen).
+struct Biosample {
+  std::string id;
+  std::string individual_id;
+  Coding type;      // e.g. SNOMED 119376003 tissue specimen
+  Coding body_site; // e.g. ICD-O-3 topography or SNOMED body structure
+  bool tumour = false;
+  Date collection_date = kNoDate;
+};
+
+// An imaging study as the clinical record knows it (FHIR ImagingStudy). Full DICOM metadata
+// arrives with the imaging ingest.
+struct ImagingStudy {
+  std::string id;
+  std::string individual_id;
+  std::string modality;  // DICOM modality code: CT, MR, MG, PT, US…
+  Coding body_site;
+  Date started = kNoDate;
+  int number_of_series = 0;
+  int number_of_instances = 0;
+};
+
+// Everything one input file yields: the unit an ingest commits whole or not at all.
+struct RecordBatch {
+  std::vector<Individual> individuals;
+  std::vector<Diagnosis> diagnoses;
+  std::vector<Observation> observations;
+  std::vector<Treatment> treatments;
+  std::vector<Biosample> biosamples;
+  std::vector<ImagingStudy> imaging_studies;
+
+  size_t size() const {
+    return individuals.size() + diagnoses.size() + observations.size() + treatments.size() +
+           biosamples.size() + imaging_studies.size();
+  }
+};
+
+}  // namespace oncomesh::model

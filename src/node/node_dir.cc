@@ -1,0 +1,151 @@
+#include "node/node_dir.h"
+
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace oncomesh::node {
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status CheckKeys(const YAML::Node& node, const std::set<std::string>& allowed,
+                 const std::string& where) {
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    if (!allowed.count(key)) return InvalidArgument(where + ": unknown key '" + key + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& source) {
+  NodeConfig c;
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root || root.IsNull()) return c;
+    if (!root.IsMap()) return InvalidArgument(source + ": expected a mapping at the top");
+    RETURN_IF_ERROR(CheckKeys(root,
+                              {"name", "organization", "address", "port", "threads", "gate",
+                               "datasets"},
+                              source));
+    if (root["name"]) c.name = root["name"].as<std::string>();
+    if (root["organization"]) c.organization = root["organization"].as<std::string>();
+    if (root["address"]) c.address = root["address"].as<std::string>();
+    if (root["port"]) c.port = root["port"].as<uint16_t>();
+    if (root["threads"]) c.threads = root["threads"].as<int>();
+    if (c.threads < 1 || c.threads > 256) {
+      return InvalidArgument(source + ": threads must be between 1 and 256");
+    }
+    if (const YAML::Node gate = root["gate"]) {
+      RETURN_IF_ERROR(CheckKeys(gate, {"count_step"}, source + ": gate"));
+      if (gate["count_step"]) c.count_step = gate["count_step"].as<int>();
+      if (c.count_step < 1) return InvalidArgument(source + ": gate.count_step must be >= 1");
+    }
+    if (const YAML::Node ds = root["datasets"]) {
+      if (!ds.IsSequence() || ds.size() == 0) {
+        return InvalidArgument(source + ": datasets must be a non-empty list");
+      }
+      c.datasets.clear();
+      for (const YAML::Node& d : ds) {
+        RETURN_IF_ERROR(CheckKeys(d, {"id", "name", "description"}, source + ": datasets"));
+        DatasetConfig dc;
+        if (!d["id"]) return InvalidArgument(source + ": every dataset needs an id");
+        dc.id = d["id"].as<std::string>();
+        if (d["name"]) dc.name = d["name"].as<std::string>();
+        if (d["description"]) dc.description = d["description"].as<std::string>();
+        c.datasets.push_back(dc);
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(source + ": " + e.what());
+  }
+  return c;
+}
+
+std::string NodeConfigToYaml(const NodeConfig& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << c.name;
+  out << YAML::Key << "organization" << YAML::Value << c.organization;
+  out << YAML::Key << "address" << YAML::Value << c.address;
+  out << YAML::Key << "port" << YAML::Value << c.port;
+  out << YAML::Key << "threads" << YAML::Value << c.threads;
+  out << YAML::Key << "gate" << YAML::Value << YAML::BeginMap << YAML::Key << "count_step"
+      << YAML::Value << c.count_step << YAML::EndMap;
+  out << YAML::Key << "datasets" << YAML::Value << YAML::BeginSeq;
+  for (const DatasetConfig& d : c.datasets) {
+    out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << d.id << YAML::Key << "name"
+        << YAML::Value << d.name << YAML::Key << "description" << YAML::Value << d.description
+        << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+Result<NodeDir> NodeDir::Init(const std::string& dir, const NodeConfig& config) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable("node init: cannot create " + dir + ": " + ec.message());
+  if (fs::exists(dir + "/node.yaml") || fs::exists(dir + "/secret.key")) {
+    return AlreadyExists("node init: " + dir + " already holds a node");
+  }
+  ASSIGN_OR_RETURN(std::string secret, deid::NewSecret());
+  {
+    const std::string path = dir + "/secret.key";
+    const mode_t old = umask(077);
+    std::ofstream out(path, std::ios::binary);
+    umask(old);
+    out.write(secret.data(), static_cast<std::streamsize>(secret.size()));
+    out.close();
+    if (!out) return Unavailable("node init: cannot write " + path);
+    chmod(path.c_str(), 0600);
+  }
+  {
+    std::ofstream out(dir + "/node.yaml");
+    out << "# OncoMesh node configuration (see README: Running a node)\n"
+        << NodeConfigToYaml(config);
+    if (!out) return Unavailable("node init: cannot write " + dir + "/node.yaml");
+  }
+  ASSIGN_OR_RETURN(NodeDir node, Open(dir));
+  ASSIGN_OR_RETURN(auto store, node.OpenStore());
+  RETURN_IF_ERROR(store->PutMeta("node_name", config.name));
+  return node;
+}
+
+Result<NodeDir> NodeDir::Open(const std::string& dir) {
+  NodeDir node;
+  node.dir_ = dir;
+  Result<std::string> yaml = ReadFile(dir + "/node.yaml");
+  if (!yaml.ok()) {
+    return FailedPrecondition(dir + " is not a node directory (no node.yaml); run 'oncomesh node init --dir " + dir + "'");
+  }
+  ASSIGN_OR_RETURN(node.config_, ParseNodeConfig(*yaml, dir + "/node.yaml"));
+  Result<std::string> secret = ReadFile(dir + "/secret.key");
+  if (!secret.ok()) return FailedPrecondition(dir + ": secret.key is missing");
+  if (secret->size() != deid::kSecretBytes) {
+    return DataLoss(dir + "/secret.key: expected " + std::to_string(deid::kSecretBytes) +
+                    " bytes, found " + std::to_string(secret->size()));
+  }
+  node.pseudonymizer_ = std::make_shared<deid::Pseudonymizer>(std::move(*secret));
+  return node;
+}
+
+Result<std::unique_ptr<store::Store>> NodeDir::OpenStore() const {
+  return store::OpenSqliteStore(store_path());
+}
+
+}  // namespace oncomesh::node

@@ -1,0 +1,63 @@
+// A node's directory: everything one institution's node keeps.
+//
+//   NODE_DIR/node.yaml     configuration (name, HTTP address, disclosure control, datasets)
+//   NODE_DIR/secret.key    32 random bytes: the pseudonym and date-shift key (mode 0600)
+//   NODE_DIR/store.sqlite  the store (store/store.h)
+//
+// `oncomesh node init` creates it; every other command opens it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deid/pseudonym.h"
+#include "store/store.h"
+#include "util/status.h"
+
+namespace oncomesh::node {
+
+struct DatasetConfig {
+  std::string id = "default";
+  std::string name;
+  std::string description;
+};
+
+struct NodeConfig {
+  std::string name = "node";            // shown in /api/info and by the hub
+  std::string organization = "OncoMesh node";
+  std::string address = "127.0.0.1";   // HTTP listen address
+  uint16_t port = 0;                    // 0: an ephemeral port, printed at start
+  int threads = 2;                      // HTTP worker threads
+  int count_step = 10;                  // gate: counts are rounded up to a multiple of this
+  std::vector<DatasetConfig> datasets = {DatasetConfig{}};
+};
+
+// Parses node.yaml text. Unknown keys are an error naming the key (a typo must not be silent).
+Result<NodeConfig> ParseNodeConfig(const std::string& yaml_text, const std::string& source_name);
+std::string NodeConfigToYaml(const NodeConfig& config);
+
+class NodeDir {
+ public:
+  // Creates a new node directory (the directory may exist but must not hold a node).
+  static Result<NodeDir> Init(const std::string& dir, const NodeConfig& config);
+  // Opens an existing one; FailedPrecondition naming what is missing otherwise.
+  static Result<NodeDir> Open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  const NodeConfig& config() const { return config_; }
+  NodeConfig& mutable_config() { return config_; }
+  const deid::Pseudonymizer& pseudonymizer() const { return *pseudonymizer_; }
+  std::string store_path() const { return dir_ + "/store.sqlite"; }
+
+  // Opens a new connection to the node's store (one per thread).
+  Result<std::unique_ptr<store::Store>> OpenStore() const;
+
+ private:
+  std::string dir_;
+  NodeConfig config_;
+  std::shared_ptr<deid::Pseudonymizer> pseudonymizer_;
+};
+
+}  // namespace oncomesh::node

@@ -1,0 +1,611 @@
+// SQLite implementation of the Store: one file per node, WAL journal, prepared statements,
+// one transaction per ingested file.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <ctime>
+#include <string>
+#include <utility>
+
+#include "store/store.h"
+
+namespace oncomesh::store {
+namespace {
+
+using model::Date;
+using model::kNoDate;
+
+// Schema migrations, applied in order; the store's `user_version` is the number applied.
+// Never edit a released migration: append a new one.
+const char* const kMigrations[] = {
+    // 1: the first schema.
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE source_files(
+  seq INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,
+  format TEXT NOT NULL, ingested_at TEXT NOT NULL, records_added INTEGER NOT NULL);
+CREATE TABLE individuals(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, sex INTEGER NOT NULL,
+  birth_date INTEGER, vital_status INTEGER NOT NULL, death_date INTEGER,
+  last_contact_date INTEGER);
+CREATE TABLE diagnoses(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, individual_id TEXT NOT NULL,
+  code_system TEXT NOT NULL, code TEXT NOT NULL, code_display TEXT NOT NULL,
+  topography TEXT NOT NULL, morphology TEXT NOT NULL, is_primary INTEGER NOT NULL,
+  onset_date INTEGER, stage_group TEXT NOT NULL, t_category TEXT NOT NULL,
+  n_category TEXT NOT NULL, m_category TEXT NOT NULL, grade TEXT NOT NULL,
+  progression_date INTEGER);
+CREATE INDEX diagnoses_individual ON diagnoses(individual_id);
+CREATE TABLE observations(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, individual_id TEXT NOT NULL,
+  focus_id TEXT NOT NULL, code_system TEXT NOT NULL, code TEXT NOT NULL,
+  code_display TEXT NOT NULL, value_system TEXT NOT NULL, value_code TEXT NOT NULL,
+  value_display TEXT NOT NULL, value_number REAL, value_unit TEXT NOT NULL,
+  effective_date INTEGER);
+CREATE INDEX observations_individual ON observations(individual_id);
+CREATE TABLE treatments(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, individual_id TEXT NOT NULL,
+  kind INTEGER NOT NULL, code_system TEXT NOT NULL, code TEXT NOT NULL,
+  code_display TEXT NOT NULL, start_date INTEGER, end_date INTEGER);
+CREATE INDEX treatments_individual ON treatments(individual_id);
+CREATE TABLE biosamples(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, individual_id TEXT NOT NULL,
+  type_system TEXT NOT NULL, type_code TEXT NOT NULL, type_display TEXT NOT NULL,
+  site_system TEXT NOT NULL, site_code TEXT NOT NULL, site_display TEXT NOT NULL,
+  tumour INTEGER NOT NULL, collection_date INTEGER);
+CREATE INDEX biosamples_individual ON biosamples(individual_id);
+CREATE TABLE imaging_studies(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, individual_id TEXT NOT NULL,
+  modality TEXT NOT NULL, site_system TEXT NOT NULL, site_code TEXT NOT NULL,
+  site_display TEXT NOT NULL, started INTEGER, number_of_series INTEGER NOT NULL,
+  number_of_instances INTEGER NOT NULL);
+CREATE INDEX imaging_studies_individual ON imaging_studies(individual_id);
+)sql",
+};
+constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+// A prepared statement, finalised on destruction. Binds are 1-based, like SQLite's.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  Status Prepare(sqlite3* db, const char* sql) {
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+      return Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+    }
+    return Status::Ok();
+  }
+  sqlite3_stmt* get() { return stmt_; }
+
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  void Bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void BindDate(int i, Date d) {
+    if (d == kNoDate) {
+      sqlite3_bind_null(stmt_, i);
+    } else {
+      sqlite3_bind_int64(stmt_, i, d);
+    }
+  }
+  void BindReal(int i, double v) {
+    if (std::isnan(v)) {
+      sqlite3_bind_null(stmt_, i);
+    } else {
+      sqlite3_bind_double(stmt_, i, v);
+    }
+  }
+  std::string Text(int col) {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  Date DateAt(int col) {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL
+               ? kNoDate
+               : static_cast<Date>(sqlite3_column_int64(stmt_, col));
+  }
+  double Real(int col) {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL ? NAN : sqlite3_column_double(stmt_, col);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+std::string NowUtc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  Status Init() {
+    RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+    RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+    RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
+    sqlite3_busy_timeout(db_, 30000);
+    RETURN_IF_ERROR(Migrate());
+    return Status::Ok();
+  }
+
+  Result<IngestCounts> IngestBatch(const SourceFile& file,
+                                   const model::RecordBatch& batch) override {
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Result<IngestCounts> result = IngestInTransaction(file, batch);
+    if (!result.ok()) {
+      (void)Exec("ROLLBACK");
+      return result;
+    }
+    Status st = Exec("COMMIT");
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return result;
+  }
+
+  Result<bool> HasIndividual(const std::string& id) override {
+    Statement& s = Stmt(kHasIndividual, "SELECT 1 FROM individuals WHERE id=?");
+    s.Reset();
+    s.Bind(1, id);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Error("HasIndividual");
+  }
+
+  Result<Seq> LastSeq() override {
+    Result<std::string> v = GetMeta("last_seq");
+    if (!v.ok()) return v.status().code() == StatusCode::kNotFound ? Result<Seq>(Seq{0}) : v.status();
+    return static_cast<Seq>(std::stoll(*v));
+  }
+
+  Status ScanIndividuals(Seq after,
+                         const std::function<void(Seq, const model::Individual&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_,
+                              "SELECT seq,id,sex,birth_date,vital_status,death_date,"
+                              "last_contact_date FROM individuals WHERE seq>? ORDER BY seq"));
+    s.Bind(1, after);
+    return Scan(s, [&] {
+      model::Individual r;
+      r.id = s.Text(1);
+      r.sex = static_cast<model::Sex>(s.Int(2));
+      r.birth_date = s.DateAt(3);
+      r.vital_status = static_cast<model::VitalStatus>(s.Int(4));
+      r.death_date = s.DateAt(5);
+      r.last_contact_date = s.DateAt(6);
+      fn(s.Int(0), r);
+    });
+  }
+
+  Status ScanDiagnoses(Seq after,
+                       const std::function<void(Seq, const model::Diagnosis&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(
+        db_,
+        "SELECT seq,id,individual_id,code_system,code,code_display,topography,morphology,"
+        "is_primary,onset_date,stage_group,t_category,n_category,m_category,grade,"
+        "progression_date FROM diagnoses WHERE seq>? ORDER BY seq"));
+    s.Bind(1, after);
+    return Scan(s, [&] {
+      model::Diagnosis r;
+      r.id = s.Text(1);
+      r.individual_id = s.Text(2);
+      r.code = {s.Text(3), s.Text(4), s.Text(5)};
+      r.topography = s.Text(6);
+      r.morphology = s.Text(7);
+      r.primary = s.Int(8) != 0;
+      r.onset_date = s.DateAt(9);
+      r.stage_group = s.Text(10);
+      r.t_category = s.Text(11);
+      r.n_category = s.Text(12);
+      r.m_category = s.Text(13);
+      r.grade = s.Text(14);
+      r.progression_date = s.DateAt(15);
+      fn(s.Int(0), r);
+    });
+  }
+
+  Status ScanObservations(Seq after,
+                          const std::function<void(Seq, const model::Observation&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(
+        db_,
+        "SELECT seq,id,individual_id,focus_id,code_system,code,code_display,value_system,"
+        "value_code,value_display,value_number,value_unit,effective_date FROM observations "
+        "WHERE seq>? ORDER BY seq"));
+    s.Bind(1, after);
+    return Scan(s, [&] {
+      model::Observation r;
+      r.id = s.Text(1);
+      r.individual_id = s.Text(2);
+      r.focus_id = s.Text(3);
+      r.code = {s.Text(4), s.Text(5), s.Text(6)};
+      r.value_code = {s.Text(7), s.Text(8), s.Text(9)};
+      r.value_number = s.Real(10);
+      r.value_unit = s.Text(11);
+      r.effective_date = s.DateAt(12);
+      fn(s.Int(0), r);
+    });
+  }
+
+  Status ScanTreatments(Seq after,
+                        const std::function<void(Seq, const model::Treatment&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_,
+                              "SELECT seq,id,individual_id,kind,code_system,code,code_display,"
+                              "start_date,end_date FROM treatments WHERE seq>? ORDER BY seq"));
+    s.Bind(1, after);
+    return Scan(s, [&] {
+      model::Treatment r;
+      r.id = s.Text(1);
+      r.individual_id = s.Text(2);
+      r.kind = static_cast<model::TreatmentKind>(s.Int(3));
+      r.code = {s.Text(4), s.Text(5), s.Text(6)};
+      r.start_date = s.DateAt(7);
+      r.end_date = s.DateAt(8);
+      fn(s.Int(0), r);
+    });
+  }
+
+  Status ScanBiosamples(Seq after,
+                        const std::function<void(Seq, const model::Biosample&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(
+        db_,
+        "SELECT seq,id,individual_id,type_system,type_code,type_display,site_system,site_code,"
+        "site_display,tumour,collection_date FROM biosamples WHERE seq>? ORDER BY seq"));
+    s.Bind(1, after);
+    return Scan(s, [&] {
+      model::Biosample r;
+      r.id = s.Text(1);
+      r.individual_id = s.Text(2);
+      r.type = {s.Text(3), s.Text(4), s.Text(5)};
+      r.body_site = {s.Text(6), s.Text(7), s.Text(8)};
+      r.tumour = s.Int(9) != 0;
+      r.collection_date = s.DateAt(10);
+      fn(s.Int(0), r);
+    });
+  }
+
+  Status ScanImagingStudies(
+      Seq after, const std::function<void(Seq, const model::ImagingStudy&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(
+        db_,
+        "SELECT seq,id,individual_id,modality,site_system,site_code,site_display,started,"
+        "number_of_series,number_of_instances FROM imaging_studies WHERE seq>? ORDER BY seq"));
+    s.Bind(1, after);
+    return Scan(s, [&] {
+      model::ImagingStudy r;
+      r.id = s.Text(1);
+      r.individual_id = s.Text(2);
+      r.modality = s.Text(3);
+      r.body_site = {s.Text(4), s.Text(5), s.Text(6)};
+      r.started = s.DateAt(7);
+      r.number_of_series = static_cast<int>(s.Int(8));
+      r.number_of_instances = static_cast<int>(s.Int(9));
+      fn(s.Int(0), r);
+    });
+  }
+
+  Result<std::vector<SourceFile>> ListSourceFiles() override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_, "SELECT name,sha256,format FROM source_files ORDER BY seq"));
+    std::vector<SourceFile> out;
+    RETURN_IF_ERROR(Scan(s, [&] { out.push_back({s.Text(0), s.Text(1), s.Text(2)}); }));
+    return out;
+  }
+
+  Status PutMeta(const std::string& key, const std::string& value) override {
+    Statement& s = Stmt(kPutMeta, "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)");
+    s.Reset();
+    s.Bind(1, key);
+    s.Bind(2, value);
+    return Step(s, "PutMeta");
+  }
+
+  Result<std::string> GetMeta(const std::string& key) override {
+    Statement& s = Stmt(kGetMeta, "SELECT value FROM meta WHERE key=?");
+    s.Reset();
+    s.Bind(1, key);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) return s.Text(0);
+    if (rc == SQLITE_DONE) return NotFound("store: no metadata '" + key + "'");
+    return Error("GetMeta");
+  }
+
+ private:
+  enum StmtId {
+    kHasIndividual,
+    kPutMeta,
+    kGetMeta,
+    kFindFile,
+    kAddFile,
+    kAddIndividual,
+    kAddDiagnosis,
+    kAddObservation,
+    kAddTreatment,
+    kAddBiosample,
+    kAddImagingStudy,
+    kStmtCount
+  };
+
+  // A cached prepared statement. A failure to prepare one of our fixed statements is a bug;
+  // it surfaces as an error from the first step on it.
+  Statement& Stmt(StmtId id, const char* sql) {
+    Statement& s = stmts_[id];
+    if (s.get() == nullptr) (void)s.Prepare(db_, sql);
+    return s;
+  }
+
+  Status Error(const std::string& what) {
+    const int code = sqlite3_errcode(db_);
+    const std::string msg = "store: " + what + ": " + sqlite3_errmsg(db_);
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) return DataLoss(msg);
+    if (code == SQLITE_FULL || code == SQLITE_IOERR) return Unavailable(msg);
+    return Internal(msg);
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      const int code = sqlite3_errcode(db_);
+      if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+        return DataLoss("store: not a valid OncoMesh store: " + msg);
+      }
+      return Internal("store: " + msg);
+    }
+    return Status::Ok();
+  }
+
+  Status Step(Statement& s, const char* what) {
+    if (s.get() == nullptr) return Internal(std::string("store: statement not prepared: ") + what);
+    const int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(what);
+    return Status::Ok();
+  }
+
+  template <typename F>
+  Status Scan(Statement& s, F&& row) {
+    for (;;) {
+      const int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_DONE) return Status::Ok();
+      if (rc != SQLITE_ROW) return Error("scan");
+      row();
+    }
+  }
+
+  Status Migrate() {
+    Statement v;
+    RETURN_IF_ERROR(v.Prepare(db_, "PRAGMA user_version"));
+    if (sqlite3_step(v.get()) != SQLITE_ROW) return Error("reading schema version");
+    const int64_t version = v.Int(0);
+    if (version > kSchemaVersion) {
+      return FailedPrecondition("store: schema version " + std::to_string(version) +
+                                " is newer than this build understands (" +
+                                std::to_string(kSchemaVersion) + ")");
+    }
+    for (int64_t i = version; i < kSchemaVersion; ++i) {
+      RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+      Status st = Exec(kMigrations[i]);
+      if (st.ok()) {
+        st = Exec(("PRAGMA user_version=" + std::to_string(i + 1)).c_str());
+      }
+      if (!st.ok()) {
+        (void)Exec("ROLLBACK");
+        return st.WithContext("store: migration " + std::to_string(i + 1));
+      }
+      RETURN_IF_ERROR(Exec("COMMIT"));
+    }
+    return Status::Ok();
+  }
+
+  // Inserts with INSERT OR IGNORE and counts what changed. The sequence number comes from
+  // `next_seq_`, kept in meta as last_seq inside the same transaction.
+  Result<IngestCounts> IngestInTransaction(const SourceFile& file,
+                                           const model::RecordBatch& batch) {
+    IngestCounts counts;
+    {
+      Statement& s = Stmt(kFindFile, "SELECT 1 FROM source_files WHERE sha256=?");
+      s.Reset();
+      s.Bind(1, file.content_sha256);
+      const int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_ROW) {
+        counts.file_already_ingested = true;
+        counts.skipped = static_cast<int64_t>(batch.size());
+        return counts;
+      }
+      if (rc != SQLITE_DONE) return Error("looking up source file");
+    }
+    ASSIGN_OR_RETURN(Seq seq, LastSeq());
+
+    auto insert = [&](Statement& s, const char* what) -> Status {
+      if (s.get() == nullptr) return Internal(std::string("store: not prepared: ") + what);
+      const int rc = sqlite3_step(s.get());
+      if (rc != SQLITE_DONE) return Error(std::string("inserting ") + what);
+      if (sqlite3_changes(db_) > 0) {
+        ++counts.added;
+      } else {
+        ++counts.skipped;
+      }
+      return Status::Ok();
+    };
+
+    for (const model::Individual& r : batch.individuals) {
+      Statement& s = Stmt(kAddIndividual,
+                          "INSERT OR IGNORE INTO individuals(seq,id,sex,birth_date,vital_status,"
+                          "death_date,last_contact_date) VALUES(?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, static_cast<int64_t>(r.sex));
+      s.BindDate(4, r.birth_date);
+      s.Bind(5, static_cast<int64_t>(r.vital_status));
+      s.BindDate(6, r.death_date);
+      s.BindDate(7, r.last_contact_date);
+      RETURN_IF_ERROR(insert(s, "individual"));
+    }
+    for (const model::Diagnosis& r : batch.diagnoses) {
+      Statement& s = Stmt(
+          kAddDiagnosis,
+          "INSERT OR IGNORE INTO diagnoses(seq,id,individual_id,code_system,code,code_display,"
+          "topography,morphology,is_primary,onset_date,stage_group,t_category,n_category,"
+          "m_category,grade,progression_date) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.individual_id);
+      s.Bind(4, r.code.system);
+      s.Bind(5, r.code.code);
+      s.Bind(6, r.code.display);
+      s.Bind(7, r.topography);
+      s.Bind(8, r.morphology);
+      s.Bind(9, int64_t{r.primary ? 1 : 0});
+      s.BindDate(10, r.onset_date);
+      s.Bind(11, r.stage_group);
+      s.Bind(12, r.t_category);
+      s.Bind(13, r.n_category);
+      s.Bind(14, r.m_category);
+      s.Bind(15, r.grade);
+      s.BindDate(16, r.progression_date);
+      RETURN_IF_ERROR(insert(s, "diagnosis"));
+    }
+    for (const model::Observation& r : batch.observations) {
+      Statement& s = Stmt(
+          kAddObservation,
+          "INSERT OR IGNORE INTO observations(seq,id,individual_id,focus_id,code_system,code,"
+          "code_display,value_system,value_code,value_display,value_number,value_unit,"
+          "effective_date) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.individual_id);
+      s.Bind(4, r.focus_id);
+      s.Bind(5, r.code.system);
+      s.Bind(6, r.code.code);
+      s.Bind(7, r.code.display);
+      s.Bind(8, r.value_code.system);
+      s.Bind(9, r.value_code.code);
+      s.Bind(10, r.value_code.display);
+      s.BindReal(11, r.value_number);
+      s.Bind(12, r.value_unit);
+      s.BindDate(13, r.effective_date);
+      RETURN_IF_ERROR(insert(s, "observation"));
+    }
+    for (const model::Treatment& r : batch.treatments) {
+      Statement& s = Stmt(kAddTreatment,
+                          "INSERT OR IGNORE INTO treatments(seq,id,individual_id,kind,code_system,"
+                          "code,code_display,start_date,end_date) VALUES(?,?,?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.individual_id);
+      s.Bind(4, static_cast<int64_t>(r.kind));
+      s.Bind(5, r.code.system);
+      s.Bind(6, r.code.code);
+      s.Bind(7, r.code.display);
+      s.BindDate(8, r.start_date);
+      s.BindDate(9, r.end_date);
+      RETURN_IF_ERROR(insert(s, "treatment"));
+    }
+    for (const model::Biosample& r : batch.biosamples) {
+      Statement& s = Stmt(
+          kAddBiosample,
+          "INSERT OR IGNORE INTO biosamples(seq,id,individual_id,type_system,type_code,"
+          "type_display,site_system,site_code,site_display,tumour,collection_date) "
+          "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.individual_id);
+      s.Bind(4, r.type.system);
+      s.Bind(5, r.type.code);
+      s.Bind(6, r.type.display);
+      s.Bind(7, r.body_site.system);
+      s.Bind(8, r.body_site.code);
+      s.Bind(9, r.body_site.display);
+      s.Bind(10, int64_t{r.tumour ? 1 : 0});
+      s.BindDate(11, r.collection_date);
+      RETURN_IF_ERROR(insert(s, "biosample"));
+    }
+    for (const model::ImagingStudy& r : batch.imaging_studies) {
+      Statement& s = Stmt(
+          kAddImagingStudy,
+          "INSERT OR IGNORE INTO imaging_studies(seq,id,individual_id,modality,site_system,"
+          "site_code,site_display,started,number_of_series,number_of_instances) "
+          "VALUES(?,?,?,?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.individual_id);
+      s.Bind(4, r.modality);
+      s.Bind(5, r.body_site.system);
+      s.Bind(6, r.body_site.code);
+      s.Bind(7, r.body_site.display);
+      s.BindDate(8, r.started);
+      s.Bind(9, int64_t{r.number_of_series});
+      s.Bind(10, int64_t{r.number_of_instances});
+      RETURN_IF_ERROR(insert(s, "imaging study"));
+    }
+    {
+      Statement& s = Stmt(kAddFile,
+                          "INSERT INTO source_files(name,sha256,format,ingested_at,records_added) "
+                          "VALUES(?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, file.name);
+      s.Bind(2, file.content_sha256);
+      s.Bind(3, file.format);
+      s.Bind(4, NowUtc());
+      s.Bind(5, counts.added);
+      RETURN_IF_ERROR(Step(s, "recording source file"));
+    }
+    RETURN_IF_ERROR(PutMeta("last_seq", std::to_string(seq)));
+    return counts;
+  }
+
+  sqlite3* db_;
+  Statement stmts_[kStmtCount];
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return Unavailable("store: cannot open " + path + ": " + msg);
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  Status st = store->Init();
+  if (!st.ok()) return st.WithContext(path);
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace oncomesh::store

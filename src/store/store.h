@@ -1,0 +1,85 @@
+// The Store: a node's durable truth. SQLite in one file is the embedded default
+// (store/sqlite/); PostgreSQL is the production backend (store/postgres/, to come).
+//
+// Contract for every implementation:
+//  - IngestBatch commits a whole input file or nothing, in one transaction.
+//  - Ingest is idempotent: a file whose content hash was already ingested adds nothing, and a
+//    record whose id already exists is left as it is (ids are keyed pseudonyms, so the same
+//    source record always maps to the same id).
+//  - Committed data survives a crash of the process (SQLite: WAL with synchronous=FULL).
+//  - Scans visit records in insertion order; `after_seq` lets the index read only what is new.
+//  - A Store object is used from one thread at a time; open one per thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+#include "util/status.h"
+
+namespace oncomesh::store {
+
+// What is known of one input file.
+struct SourceFile {
+  std::string name;         // as given by the user (for messages)
+  std::string content_sha256;  // hex digest of the bytes ingested
+  std::string format;       // "fhir-ndjson", "fhir-bundle", "vcf", "dicom"…
+};
+
+// What an ingest added. Records that already existed are counted in `skipped`.
+struct IngestCounts {
+  int64_t added = 0;
+  int64_t skipped = 0;
+  bool file_already_ingested = false;
+};
+
+// Sequence numbers: every record gets one, increasing across all tables, so that the index
+// can ask for everything after the last one it saw.
+using Seq = int64_t;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Commits `batch` as the content of `file`, whole or not at all (see contract above).
+  virtual Result<IngestCounts> IngestBatch(const SourceFile& file,
+                                           const model::RecordBatch& batch) = 0;
+
+  // True if a record with this individual id exists.
+  virtual Result<bool> HasIndividual(const std::string& id) = 0;
+
+  // The highest sequence number committed so far (0 for an empty store).
+  virtual Result<Seq> LastSeq() = 0;
+
+  // Visit records with seq > after_seq, in seq order. The callback may not call back into
+  // the store. Returns the first error met.
+  virtual Status ScanIndividuals(Seq after_seq,
+                                 const std::function<void(Seq, const model::Individual&)>& fn) = 0;
+  virtual Status ScanDiagnoses(Seq after_seq,
+                               const std::function<void(Seq, const model::Diagnosis&)>& fn) = 0;
+  virtual Status ScanObservations(Seq after_seq,
+                                  const std::function<void(Seq, const model::Observation&)>& fn) = 0;
+  virtual Status ScanTreatments(Seq after_seq,
+                                const std::function<void(Seq, const model::Treatment&)>& fn) = 0;
+  virtual Status ScanBiosamples(Seq after_seq,
+                                const std::function<void(Seq, const model::Biosample&)>& fn) = 0;
+  virtual Status ScanImagingStudies(
+      Seq after_seq, const std::function<void(Seq, const model::ImagingStudy&)>& fn) = 0;
+
+  // Files ingested so far, oldest first.
+  virtual Result<std::vector<SourceFile>> ListSourceFiles() = 0;
+
+  // Node metadata (key/value), e.g. the node's name and creation time.
+  virtual Status PutMeta(const std::string& key, const std::string& value) = 0;
+  virtual Result<std::string> GetMeta(const std::string& key) = 0;  // NotFound if absent
+};
+
+// Opens (creating if needed) the SQLite store at `path` and migrates its schema to the
+// current version. Fails with DataLoss if the file is not a store or is corrupt, and with
+// FailedPrecondition if its schema is newer than this build understands.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+}  // namespace oncomesh::store
