@@ -2,6 +2,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/node_commands.h"
+#include "node/node_dir.h"
 
 namespace oncomesh::cli {
 namespace {
@@ -13,9 +15,25 @@ void Pending(CLI::App& app, const char* name) {
 }
 }  // namespace
 void RegisterSynthCommand(CLI::App& app) { Pending(app, "synth"); }
-void RegisterNodeCommand(CLI::App& app) { Pending(app, "node"); }
 void RegisterIngestCommand(CLI::App& app) { Pending(app, "ingest"); }
 void RegisterHubCommand(CLI::App& app) { Pending(app, "hub"); }
 void RegisterQueryCommand(CLI::App& app) { Pending(app, "query"); }
 void RegisterDemoCommand(CLI::App& app) { Pending(app, "demo"); }
+// Temporary `node init` until node_init_cmd.cc lands.
+void AddNodeInitCommand(CLI::App& node_app) {
+  auto dir = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>("node");
+  CLI::App* init = node_app.add_subcommand("init", "Create a node directory");
+  init->add_option("--dir", *dir)->required();
+  init->add_option("--name", *name);
+  init->callback([dir, name] {
+    node::NodeConfig c;
+    c.name = *name;
+    auto r = node::NodeDir::Init(*dir, c);
+    if (!r.ok()) {
+      std::cerr << r.status().message() << "\n";
+      SetExitCode(1);
+    }
+  });
+}
 }  // namespace oncomesh::cli

@@ -1,0 +1,79 @@
+// Collections of a node's Beacon: /api/datasets(/{id}) and /api/cohorts(/{id}).
+#include "api/node_service.h"
+
+namespace oncomesh::api {
+
+using nlohmann::json;
+
+namespace {
+
+json DatasetDocument(const node::DatasetConfig& d) {
+  return {{"id", d.id},
+          {"name", d.name.empty() ? d.id : d.name},
+          {"description", d.description}};
+}
+
+// A cohort per dataset: everyone in it. Its size leaves the node, so it passes the gate.
+json CohortDocument(const node::DatasetConfig& d, const gate::ReleasedCount& size) {
+  return {{"id", "cohort-" + d.id},
+          {"name", "All individuals of " + (d.name.empty() ? d.id : d.name)},
+          {"cohortType", "beacon-defined"},
+          {"cohortSize", size.count},
+          {"cohortDataTypes", json::array({{{"id", "OGMS:0000015"}, {"label", "clinical history"}}})}};
+}
+
+http::Response Collections(NodeService& service, http::Request& req, const std::string& entity,
+                           const std::string* only_id) {
+  query::BeaconRequest request;
+  Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
+                                                             : query::ParseBeaconGet(req.query);
+  if (!parsed.ok()) return ErrorResponse(service.identity(), parsed.status(), nullptr, entity);
+  request = std::move(*parsed);
+  if (!request.filters.empty()) {
+    return ErrorResponse(service.identity(), 400,
+                         "filters are not supported on " + entity + " collections", &request, entity);
+  }
+  json collections = json::array();
+  const auto idx = service.index();
+  for (const node::DatasetConfig& d : service.node().config().datasets) {
+    if (only_id && d.id != *only_id && "cohort-" + d.id != *only_id) continue;
+    if (entity == "dataset") {
+      collections.push_back(DatasetDocument(d));
+    } else {
+      // Until datasets partition individuals, every dataset holds the whole node.
+      collections.push_back(CohortDocument(
+          d, service.gate().ReleaseCount(idx->num_rows(), gate::AccessLevel::kAnonymous)));
+    }
+  }
+  if (only_id && collections.empty()) {
+    return ErrorResponse(service.identity(), 404, "no " + entity + " '" + *only_id + "'", &request,
+                         entity);
+  }
+  json body = {{"meta", ResponseMeta(service.identity(), request, model::Granularity::kRecord, entity)},
+               {"responseSummary",
+                {{"exists", !collections.empty()},
+                 {"numTotalResults", static_cast<int64_t>(collections.size())}}},
+               {"response", {{"collections", collections}}}};
+  return JsonResponse(body);
+}
+
+}  // namespace
+
+void RegisterNodeCollectionRoutes(NodeService& service, http::Router& router) {
+  for (const char* method : {"GET", "POST"}) {
+    router.AddSync(method, "/api/datasets", "Datasets of this node", [&service](http::Request& r) {
+      return Collections(service, r, "dataset", nullptr);
+    });
+    router.AddSync(method, "/api/datasets/{id}", "One dataset", [&service](http::Request& r) {
+      return Collections(service, r, "dataset", &r.path_params["id"]);
+    });
+    router.AddSync(method, "/api/cohorts", "Cohorts of this node", [&service](http::Request& r) {
+      return Collections(service, r, "cohort", nullptr);
+    });
+    router.AddSync(method, "/api/cohorts/{id}", "One cohort", [&service](http::Request& r) {
+      return Collections(service, r, "cohort", &r.path_params["id"]);
+    });
+  }
+}
+
+}  // namespace oncomesh::api

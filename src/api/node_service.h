@@ -1,0 +1,64 @@
+// A node's service: its Beacon v2 API over the cohort index, behind the gate.
+//
+// Owns the node directory, the vocabulary, the gate and the current index. The index is
+// immutable; a refresher thread watches the store's sequence number and, when an ingest has
+// committed something new, builds a new index and swaps it in, so requests never wait for an
+// ingest and always see one consistent snapshot.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "api/beacon/responses.h"
+#include "gate/gate.h"
+#include "http/http.h"
+#include "index/cohort_index.h"
+#include "node/node_dir.h"
+
+namespace oncomesh::api {
+
+class NodeService {
+ public:
+  // Opens the node directory, loads the vocabularies and builds the first index.
+  static Result<std::unique_ptr<NodeService>> Open(const std::string& node_dir);
+  ~NodeService();
+
+  // Adds every route of the node's API to `router`.
+  void Register(http::Router& router);
+
+  // Starts watching the store every `interval` (returns at once). Stop() ends it.
+  void StartRefresher(std::chrono::milliseconds interval);
+  void Stop();
+  // Rebuilds the index now if the store has changed since the last build.
+  Status RefreshIfChanged();
+
+  std::shared_ptr<const index::CohortIndex> index() const;
+  const node::NodeDir& node() const { return node_; }
+  const BeaconIdentity& identity() const { return identity_; }
+  const gate::Gate& gate() const { return gate_; }
+
+  // Error document for requests the router refuses (404, 405, 413…).
+  http::Response RouterError(int status, const std::string& message) const;
+
+ private:
+  NodeService(node::NodeDir node, index::Vocabulary vocab);
+
+  node::NodeDir node_;
+  index::Vocabulary vocab_;
+  gate::Gate gate_;
+  BeaconIdentity identity_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const index::CohortIndex> index_;  // guarded by mu_
+  std::atomic<bool> stop_{false};
+  std::thread refresher_;
+};
+
+// Route registration, one function per resource family (api/beacon/*.cc).
+void RegisterNodeInfoRoutes(NodeService& service, http::Router& router);
+void RegisterNodeCollectionRoutes(NodeService& service, http::Router& router);
+void RegisterNodeEntryRoutes(NodeService& service, http::Router& router);
+
+}  // namespace oncomesh::api

@@ -1,0 +1,264 @@
+#include "index/cohort_index.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "index/evaluate.h"
+
+namespace oncomesh::index {
+namespace {
+
+// Age values: whole years * 1000 + days since the last birthday, so that the bucket (value /
+// 1000) is the exact age in whole years and values still order by true age.
+int32_t AgeValue(model::Date birth, model::Date on) {
+  const int years = model::WholeYearsBetween(birth, on);
+  if (years < 0 || years > 150) return RangeAttribute::kNoValue;
+  // Days since the last birthday: from the birthday in the year of `on` (or the one before).
+  int days = on - birth;
+  // Subtract whole years by stepping birthdays forward (years <= 150, cheap enough at build).
+  model::Date last_birthday = birth;
+  {
+    // The birthday `years` years after birth: same month and day (Feb 29 -> Mar 1).
+    const std::string b = model::FormatDate(birth);
+    const int year = std::stoi(b.substr(0, 4)) + years;
+    unsigned month = static_cast<unsigned>(std::stoi(b.substr(5, 2)));
+    unsigned day = static_cast<unsigned>(std::stoi(b.substr(8, 2)));
+    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) {
+      month = 3;
+      day = 1;
+    }
+    last_birthday = model::DateFromCivil(year, month, day);
+  }
+  days = on - last_birthday;
+  return years * 1000 + std::clamp(days, 0, 365);
+}
+
+const char* ModalityLabel(const std::string& m) {
+  static const std::pair<const char*, const char*> kLabels[] = {
+      {"CT", "Computed Tomography"}, {"MR", "Magnetic Resonance"}, {"MG", "Mammography"},
+      {"PT", "Positron emission tomography (PET)"}, {"US", "Ultrasound"},
+      {"CR", "Computed Radiography"}, {"DX", "Digital Radiography"},
+      {"NM", "Nuclear Medicine"}, {"SM", "Slide Microscopy"}};
+  for (const auto& [code, label] : kLabels) {
+    if (m == code) return label;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
+                                                         const Vocabulary& vocab) {
+  std::unique_ptr<CohortIndex> idx(new CohortIndex());
+  idx->vocab_ = &vocab;
+  ASSIGN_OR_RETURN(idx->stats_.seq, store.LastSeq());
+
+  std::unordered_map<std::string, uint32_t> row_of;
+  std::vector<model::Date> birth;
+  std::vector<model::Date> first_diagnosis;
+  std::unordered_map<std::string, std::vector<uint32_t>> rows_by_term;
+  uint64_t records = 0, skipped = 0;
+  auto add = [&](const std::string& term, uint32_t row) { rows_by_term[term].push_back(row); };
+  auto row_for = [&](const std::string& individual_id, uint32_t* row) {
+    ++records;
+    auto it = row_of.find(individual_id);
+    if (it == row_of.end()) {
+      ++skipped;
+      return false;
+    }
+    *row = it->second;
+    return true;
+  };
+
+  RETURN_IF_ERROR(store.ScanIndividuals(0, [&](store::Seq, const model::Individual& r) {
+    const uint32_t row = static_cast<uint32_t>(idx->individual_ids_.size());
+    if (!row_of.emplace(r.id, row).second) return;
+    ++records;
+    idx->individual_ids_.push_back(r.id);
+    birth.push_back(r.birth_date);
+    first_diagnosis.push_back(model::kNoDate);
+    if (r.sex == model::Sex::kFemale) add("NCIT:C16576", row);
+    if (r.sex == model::Sex::kMale) add("NCIT:C20197", row);
+    if (r.vital_status == model::VitalStatus::kDeceased || r.death_date != model::kNoDate) {
+      add("vitalStatus:deceased", row);
+    } else if (r.vital_status == model::VitalStatus::kAlive) {
+      add("vitalStatus:alive", row);
+    }
+  }));
+  idx->custom_types_["vitalStatus:deceased"] = TermType::kCustom;
+  idx->custom_types_["vitalStatus:alive"] = TermType::kCustom;
+
+  RETURN_IF_ERROR(store.ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& r) {
+    uint32_t row;
+    if (!row_for(r.individual_id, &row)) return;
+    const std::string code = DiagnosisCurie(r.code);
+    if (!code.empty()) add(code, row);
+    if (!r.topography.empty()) add("ICDO3:" + r.topography, row);
+    if (!r.morphology.empty()) add("ICDO3:" + r.morphology, row);
+    if (code.rfind("ICD10:", 0) == 0) {
+      if (auto concept_term = vocab.CancerConcept(code.substr(6), r.morphology)) {
+        add(*concept_term, row);
+      }
+    }
+    if (!r.stage_group.empty()) {
+      if (auto stage = vocab.StageTerm(r.stage_group)) add(*stage, row);
+    }
+    if (r.primary && r.onset_date != model::kNoDate &&
+        (first_diagnosis[row] == model::kNoDate || r.onset_date < first_diagnosis[row])) {
+      first_diagnosis[row] = r.onset_date;
+    }
+  }));
+
+  RETURN_IF_ERROR(store.ScanObservations(0, [&](store::Seq, const model::Observation& r) {
+    uint32_t row;
+    if (!row_for(r.individual_id, &row)) return;
+    if (auto term = vocab.ObservationTerm(r.code, r.value_code)) add(*term, row);
+  }));
+
+  RETURN_IF_ERROR(store.ScanTreatments(0, [&](store::Seq, const model::Treatment& r) {
+    uint32_t row;
+    if (!row_for(r.individual_id, &row)) return;
+    if (r.code.system == model::system::kAtc && !r.code.code.empty()) {
+      add("ATC:" + r.code.code, row);
+    } else if (auto p = vocab.Procedure(r.code)) {
+      add(p->curie, row);
+    }
+  }));
+
+  idx->biosamples_per_row_.assign(idx->individual_ids_.size(), 0);
+  RETURN_IF_ERROR(store.ScanBiosamples(0, [&](store::Seq, const model::Biosample& r) {
+    uint32_t row;
+    if (!row_for(r.individual_id, &row)) return;
+    uint16_t& n = idx->biosamples_per_row_[row];
+    if (n < UINT16_MAX) ++n;
+    ++idx->stats_.biosamples;
+  }));
+
+  RETURN_IF_ERROR(store.ScanImagingStudies(0, [&](store::Seq, const model::ImagingStudy& r) {
+    uint32_t row;
+    if (!row_for(r.individual_id, &row)) return;
+    if (!r.modality.empty()) add("DCM:" + r.modality, row);
+  }));
+
+  const uint32_t rows = idx->num_rows();
+  const uint32_t chunks = (rows + kChunkBits - 1) / kChunkBits;
+  for (auto& [term, term_rows] : rows_by_term) {
+    std::sort(term_rows.begin(), term_rows.end());
+    term_rows.erase(std::unique(term_rows.begin(), term_rows.end()), term_rows.end());
+    Posting& p = idx->exact_[term];
+    p.AddSorted(term_rows);
+    std::vector<uint32_t>().swap(term_rows);
+  }
+  // Descendant-inclusive postings: each term's rows go to the term and all its ancestors.
+  for (auto& [term, posting] : idx->exact_) {
+    std::unordered_set<std::string> seen{term};
+    std::vector<std::string> todo{term};
+    while (!todo.empty()) {
+      const std::string t = todo.back();
+      todo.pop_back();
+      idx->descendants_[t].OrWith(posting);
+      for (std::string& parent : vocab.ParentsOf(t)) {
+        if (seen.insert(parent).second) todo.push_back(std::move(parent));
+      }
+    }
+  }
+  for (auto& [term, p] : idx->exact_) p.Freeze(chunks);
+  for (auto& [term, p] : idx->descendants_) p.Freeze(chunks);
+  for (auto& [term, p] : idx->exact_) {
+    if (term.rfind("DCM:", 0) == 0) idx->custom_types_[term] = TermType::kOntology;
+  }
+
+  {
+    std::vector<int32_t> ages(rows, RangeAttribute::kNoValue);
+    std::vector<int32_t> dates(rows, RangeAttribute::kNoValue);
+    for (uint32_t row = 0; row < rows; ++row) {
+      if (first_diagnosis[row] == model::kNoDate) continue;
+      dates[row] = first_diagnosis[row];
+      if (birth[row] != model::kNoDate) ages[row] = AgeValue(birth[row], first_diagnosis[row]);
+    }
+    auto age = std::make_unique<RangeAttribute>("ageAtDiagnosis",
+                                                [](int32_t v) { return v / 1000; });
+    age->Build(std::move(ages), chunks);
+    auto date = std::make_unique<RangeAttribute>("dateOfDiagnosis",
+                                                 [](int32_t v) { return model::YearOf(v); });
+    date->Build(std::move(dates), chunks);
+    idx->attributes_["ageAtDiagnosis"] = std::move(age);
+    idx->attributes_["dateOfDiagnosis"] = std::move(date);
+  }
+
+  idx->stats_.individuals = rows;
+  idx->stats_.records = records;
+  idx->stats_.skipped_records = skipped;
+  size_t bytes = idx->biosamples_per_row_.size() * sizeof(uint16_t);
+  for (const auto& [t, p] : idx->exact_) bytes += p.SizeInBytes();
+  for (const auto& [t, p] : idx->descendants_) bytes += p.SizeInBytes();
+  for (const auto& [n, a] : idx->attributes_) bytes += a->SizeInBytes();
+  idx->stats_.memory_bytes = bytes;
+  return idx;
+}
+
+const Posting* CohortIndex::Find(const std::string& curie, bool descendants) const {
+  const auto& map = descendants ? descendants_ : exact_;
+  auto it = map.find(curie);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+const RangeAttribute* CohortIndex::FindAttribute(const std::string& name) const {
+  auto it = attributes_.find(name);
+  return it == attributes_.end() ? nullptr : it->second.get();
+}
+
+std::vector<TermInfo> CohortIndex::Terms() const {
+  std::vector<TermInfo> out;
+  out.reserve(descendants_.size() + attributes_.size());
+  for (const auto& [term, posting] : descendants_) {
+    TermInfo info;
+    info.id = term;
+    info.count = posting.cardinality();
+    auto custom = custom_types_.find(term);
+    info.type = custom == custom_types_.end() ? TermType::kOntology : custom->second;
+    if (term.rfind("DCM:", 0) == 0) {
+      const char* label = ModalityLabel(term.substr(4));
+      info.label = label ? label : term.substr(4);
+    } else if (term == "vitalStatus:deceased") {
+      info.label = "Deceased";
+    } else if (term == "vitalStatus:alive") {
+      info.label = "Alive at last follow-up";
+    } else {
+      info.label = vocab_->Label(term);
+    }
+    out.push_back(std::move(info));
+  }
+  for (const auto& [name, attribute] : attributes_) {
+    TermInfo info;
+    info.id = name;
+    info.type = TermType::kAlphanumeric;
+    info.label = name == "ageAtDiagnosis" ? "Age at diagnosis (ISO 8601 duration, e.g. P70Y)"
+                                          : "Date of diagnosis (ISO 8601 date)";
+    info.count = attribute->has_value().cardinality();
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const TermInfo& a, const TermInfo& b) { return a.id < b.id; });
+  return out;
+}
+
+uint64_t CohortIndex::Count(const Plan& plan) const { return CountMatches(plan, num_rows()); }
+
+uint64_t CohortIndex::CountBiosamples(const Plan& plan) const {
+  uint64_t total = 0;
+  ForEachMatchingChunk(plan, num_rows(), [&](uint32_t chunk, const uint64_t* words) {
+    const uint32_t base = chunk * kChunkBits;
+    for (uint32_t w = 0; w < kChunkWords; ++w) {
+      uint64_t bits = words[w];
+      while (bits) {
+        const uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(bits));
+        bits &= bits - 1;
+        total += biosamples_per_row_[base + w * 64 + bit];
+      }
+    }
+  });
+  return total;
+}
+
+}  // namespace oncomesh::index

@@ -1,0 +1,87 @@
+// The cohort index: derived from the store, answers "how many individuals match" in
+// microseconds. Individuals get dense rows 0..N-1 in store order; every filterable attribute
+// value (a CURIE such as ICD10:C50.9, NCIT:C16576, ATC:L01FD01) has a posting of rows, both for
+// the term itself and including every descendant term of the vocabulary's hierarchy; age at
+// diagnosis and date of diagnosis are range attributes.
+//
+// Built whole by Build(); immutable afterwards, so any number of threads may read it. The node
+// rebuilds a new one when the store changes and swaps it in (api/node_service.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "index/plan.h"
+#include "index/posting.h"
+#include "index/range_attribute.h"
+#include "index/vocabulary.h"
+#include "store/store.h"
+
+namespace oncomesh::index {
+
+// What kind of filter a term is used with (Beacon v2 filtering terms: "ontologyTerm",
+// "alphanumeric", "custom").
+enum class TermType : uint8_t { kOntology, kAlphanumeric, kCustom };
+
+struct TermInfo {
+  std::string id;
+  std::string label;
+  TermType type = TermType::kOntology;
+  uint64_t count = 0;  // individuals with the term or a descendant (exact; never leaves the node)
+};
+
+struct IndexStats {
+  uint32_t individuals = 0;
+  uint64_t biosamples = 0;
+  uint64_t records = 0;
+  uint64_t skipped_records = 0;  // records whose individual is unknown
+  size_t memory_bytes = 0;
+  store::Seq seq = 0;            // last store sequence number included
+};
+
+class CohortIndex {
+ public:
+  // Reads every record of `store` and builds the index. Vocabulary must outlive the index.
+  static Result<std::unique_ptr<CohortIndex>> Build(store::Store& store, const Vocabulary& vocab);
+
+  uint32_t num_rows() const { return static_cast<uint32_t>(individual_ids_.size()); }
+  const IndexStats& stats() const { return stats_; }
+  const Vocabulary& vocabulary() const { return *vocab_; }
+
+  // The posting of a term: with `descendants`, individuals with the term or any descendant.
+  // nullptr when no individual has it.
+  const Posting* Find(const std::string& curie, bool descendants) const;
+
+  // Range attributes by name: "ageAtDiagnosis" (value: days of age at the first primary
+  // diagnosis; bucket: whole years), "dateOfDiagnosis" (value: days since 1970-01-01, shifted;
+  // bucket: calendar year).
+  const RangeAttribute* FindAttribute(const std::string& name) const;
+
+  // Every term present (with its ancestors), with labels and exact counts.
+  std::vector<TermInfo> Terms() const;
+
+  // Number of rows matching; number of biosamples of the matching rows.
+  uint64_t Count(const Plan& plan) const;
+  uint64_t CountBiosamples(const Plan& plan) const;
+
+  // Pseudonymous id of a row.
+  const std::string& IndividualId(uint32_t row) const { return individual_ids_[row]; }
+
+ private:
+  CohortIndex() = default;
+
+  const Vocabulary* vocab_ = nullptr;
+  std::vector<std::string> individual_ids_;
+  std::unordered_map<std::string, Posting> exact_;        // term -> rows with exactly the term
+  std::unordered_map<std::string, Posting> descendants_;  // term -> rows with it or a descendant
+  std::unordered_map<std::string, TermType> custom_types_;
+  std::map<std::string, std::unique_ptr<RangeAttribute>> attributes_;
+  std::vector<uint16_t> biosamples_per_row_;
+  IndexStats stats_;
+};
+
+}  // namespace oncomesh::index

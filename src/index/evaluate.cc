@@ -1,0 +1,349 @@
+#include "index/evaluate.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "index/range_attribute.h"
+
+namespace oncomesh::index {
+namespace {
+
+using Words = uint64_t*;
+
+// Hot word loops get an AVX2 clone where the processor has it (Debian builds for baseline
+// x86-64, and CRoaring 0.2.66 has no AVX2 paths of its own).
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ONCOMESH_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ONCOMESH_VECTOR_CLONES
+#endif
+
+ONCOMESH_VECTOR_CLONES void AndWords(uint64_t* __restrict out, const uint64_t* __restrict in,
+                                     uint64_t flip) {
+  for (uint32_t i = 0; i < kChunkWords; ++i) out[i] &= in[i] ^ flip;
+}
+
+ONCOMESH_VECTOR_CLONES void OrWords(uint64_t* __restrict out, const uint64_t* __restrict in,
+                                    uint64_t flip) {
+  for (uint32_t i = 0; i < kChunkWords; ++i) out[i] |= in[i] ^ flip;
+}
+
+ONCOMESH_VECTOR_CLONES void CopyWords(uint64_t* __restrict out, const uint64_t* __restrict in,
+                                      uint64_t flip) {
+  for (uint32_t i = 0; i < kChunkWords; ++i) out[i] = in[i] ^ flip;
+}
+
+ONCOMESH_VECTOR_CLONES uint64_t PopcountWords(const uint64_t* in) {
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < kChunkWords; ++i) n += static_cast<uint64_t>(__builtin_popcountll(in[i]));
+  return n;
+}
+
+bool AnyWord(const uint64_t* in) {
+  uint64_t acc = 0;
+  for (uint32_t i = 0; i < kChunkWords; ++i) acc |= in[i];
+  return acc != 0;
+}
+
+void SetBit(uint64_t* w, uint32_t i) { w[i >> 6] |= uint64_t{1} << (i & 63); }
+void ClearBit(uint64_t* w, uint32_t i) { w[i >> 6] &= ~(uint64_t{1} << (i & 63)); }
+bool TestBit(const uint64_t* w, uint32_t i) { return (w[i >> 6] >> (i & 63)) & 1; }
+
+void SetRange(uint64_t* w, uint32_t start, uint32_t end_inclusive) {
+  for (uint32_t i = start; i <= end_inclusive;) {
+    if ((i & 63) == 0 && i + 63 <= end_inclusive) {
+      w[i >> 6] = ~uint64_t{0};
+      i += 64;
+    } else {
+      SetBit(w, i);
+      ++i;
+    }
+  }
+}
+
+// One operand of an AND or OR in one chunk: a container view, possibly negated.
+struct Operand {
+  ChunkView view;
+  bool negate = false;
+
+  bool IsEmptySet() const { return view.kind == ChunkView::kEmpty && !negate; }
+  bool IsFullSet() const { return view.kind == ChunkView::kEmpty && negate; }
+  uint64_t Weight() const {  // approximate number of rows; for choosing the sparse driver
+    if (view.kind == ChunkView::kEmpty) return negate ? kChunkBits : 0;
+    uint64_t n = view.kind == ChunkView::kRun ? kChunkBits / 2 : static_cast<uint64_t>(view.size);
+    return negate ? kChunkBits - std::min<uint64_t>(n, kChunkBits) : n;
+  }
+  bool Contains(uint16_t low) const {
+    bool in = false;
+    switch (view.kind) {
+      case ChunkView::kEmpty: break;
+      case ChunkView::kBitset: in = TestBit(view.words, low); break;
+      case ChunkView::kArray: in = std::binary_search(view.array, view.array + view.size, low); break;
+      case ChunkView::kRun: {
+        const rle16_t* end = view.runs + view.size;
+        const rle16_t* it = std::upper_bound(view.runs, end, low,
+                                             [](uint16_t v, const rle16_t& r) { return v < r.value; });
+        if (it != view.runs) {
+          --it;
+          in = low <= static_cast<uint32_t>(it->value) + it->length;
+        }
+        break;
+      }
+    }
+    return in != negate;
+  }
+};
+
+// Writes the operand's rows of this chunk into `out` (all kChunkWords words).
+void Materialize(const Operand& op, Words out) {
+  const ChunkView& v = op.view;
+  if (v.kind == ChunkView::kBitset) {
+    CopyWords(out, v.words, op.negate ? ~uint64_t{0} : 0);
+    return;
+  }
+  std::memset(out, 0, kChunkWords * sizeof(uint64_t));
+  if (v.kind == ChunkView::kArray) {
+    for (int32_t i = 0; i < v.size; ++i) SetBit(out, v.array[i]);
+  } else if (v.kind == ChunkView::kRun) {
+    for (int32_t i = 0; i < v.size; ++i) {
+      SetRange(out, v.runs[i].value, static_cast<uint32_t>(v.runs[i].value) + v.runs[i].length);
+    }
+  }
+  if (op.negate) {
+    for (uint32_t i = 0; i < kChunkWords; ++i) out[i] = ~out[i];
+  }
+}
+
+class Evaluator {
+ public:
+  Evaluator() = default;
+
+  // Evaluates `plan` for `chunk` into `out`. Returns false when the result is certainly
+  // empty (then `out` may hold anything).
+  bool EvalInto(const Plan& plan, uint32_t chunk, Words out) {
+    switch (plan.op) {
+      case Plan::Op::kAnd: return EvalAnd(plan, chunk, out);
+      case Plan::Op::kOr: return EvalOr(plan, chunk, out);
+      case Plan::Op::kRange: return EvalRange(plan, chunk, out);
+      default: {
+        const size_t mark = top_;
+        const Operand op = Resolve(plan, chunk);
+        const bool any = !op.IsEmptySet();
+        if (any) Materialize(op, out);
+        top_ = mark;
+        return any;
+      }
+    }
+  }
+
+ private:
+  // Scratch buffers are a stack: Acquire takes the next one, callers reset `top_` to what it
+  // was when they are done with everything they acquired.
+  Words Acquire() {
+    if (top_ == buffers_.size()) {
+      buffers_.push_back(std::make_unique<std::array<uint64_t, kChunkWords>>());
+    }
+    return buffers_[top_++]->data();
+  }
+
+  // Leaves and negations become views without copying; other nodes are evaluated into a
+  // newly acquired buffer, which stays acquired until the caller resets `top_`.
+  Operand Resolve(const Plan& plan, uint32_t chunk) {
+    switch (plan.op) {
+      case Plan::Op::kAll: return Operand{ChunkView{}, true};
+      case Plan::Op::kNone: return Operand{};
+      case Plan::Op::kTerm: return Operand{plan.posting->View(chunk), false};
+      case Plan::Op::kNot: {
+        Operand op = Resolve(plan.children[0], chunk);
+        op.negate = !op.negate;
+        return op;
+      }
+      default: {
+        Words buffer = Acquire();
+        if (!EvalInto(plan, chunk, buffer)) return Operand{};
+        ChunkView v;
+        v.kind = ChunkView::kBitset;
+        v.words = buffer;
+        v.size = static_cast<int32_t>(kChunkBits / 2);  // unknown; treat as dense
+        return Operand{v, false};
+      }
+    }
+  }
+
+  bool EvalAnd(const Plan& plan, uint32_t chunk, Words out) {
+    const size_t mark = top_;
+    const bool any = EvalAndOperands(plan, chunk, out);
+    top_ = mark;
+    return any;
+  }
+
+  bool EvalAndOperands(const Plan& plan, uint32_t chunk, Words out) {
+    std::vector<Operand> ops;
+    ops.reserve(plan.children.size());
+    for (const Plan& child : plan.children) {
+      const Operand op = Resolve(child, chunk);
+      if (op.IsEmptySet()) return false;
+      if (!op.IsFullSet()) ops.push_back(op);
+    }
+    if (ops.empty()) {
+      std::memset(out, 0xff, kChunkWords * sizeof(uint64_t));
+      return true;
+    }
+    std::sort(ops.begin(), ops.end(),
+              [](const Operand& a, const Operand& b) { return a.Weight() < b.Weight(); });
+    const Operand& driver = ops.front();
+    if (driver.view.kind == ChunkView::kArray && !driver.negate) {
+      // Sparse: test each row of the smallest operand against the others.
+      std::memset(out, 0, kChunkWords * sizeof(uint64_t));
+      bool any = false;
+      for (int32_t i = 0; i < driver.view.size; ++i) {
+        const uint16_t low = driver.view.array[i];
+        bool all = true;
+        for (size_t k = 1; k < ops.size() && all; ++k) all = ops[k].Contains(low);
+        if (all) {
+          SetBit(out, low);
+          any = true;
+        }
+      }
+      return any;
+    }
+    Materialize(driver, out);
+    for (size_t k = 1; k < ops.size(); ++k) {
+      const Operand& op = ops[k];
+      if (op.view.kind == ChunkView::kBitset) {
+        AndWords(out, op.view.words, op.negate ? ~uint64_t{0} : 0);
+      } else if (op.view.kind == ChunkView::kArray && op.negate) {
+        for (int32_t i = 0; i < op.view.size; ++i) ClearBit(out, op.view.array[i]);
+      } else {
+        Words tmp = Acquire();
+        Materialize(op, tmp);
+        AndWords(out, tmp, 0);
+      }
+    }
+    return AnyWord(out);
+  }
+
+  bool EvalOr(const Plan& plan, uint32_t chunk, Words out) {
+    const size_t mark = top_;
+    std::memset(out, 0, kChunkWords * sizeof(uint64_t));
+    bool any = false;
+    for (const Plan& child : plan.children) {
+      const size_t child_mark = top_;
+      const Operand op = Resolve(child, chunk);
+      if (!op.IsEmptySet()) {
+        any = true;
+        if (op.view.kind == ChunkView::kBitset) {
+          OrWords(out, op.view.words, op.negate ? ~uint64_t{0} : 0);
+        } else if (op.view.kind == ChunkView::kArray && !op.negate) {
+          for (int32_t i = 0; i < op.view.size; ++i) SetBit(out, op.view.array[i]);
+        } else {
+          Words tmp = Acquire();
+          Materialize(op, tmp);
+          OrWords(out, tmp, 0);
+        }
+      }
+      top_ = child_mark;
+    }
+    top_ = mark;
+    return any;
+  }
+
+  bool EvalRange(const Plan& plan, uint32_t chunk, Words out) {
+    const RangeAttribute& a = *plan.attribute;
+    if (a.empty()) return false;
+    int64_t blo, bhi;
+    if (plan.in_buckets) {
+      blo = plan.lo;
+      bhi = plan.hi;
+    } else {
+      blo = plan.lo <= INT32_MIN ? a.min_bucket() : a.Bucket(static_cast<int32_t>(plan.lo));
+      bhi = plan.hi >= INT32_MAX ? a.max_bucket() : a.Bucket(static_cast<int32_t>(plan.hi));
+    }
+    blo = std::max<int64_t>(blo, a.min_bucket());
+    bhi = std::min<int64_t>(bhi, a.max_bucket());
+    if (blo > bhi) return false;
+    const Operand up{a.AtMost(static_cast<int32_t>(bhi))->View(chunk), false};
+    if (up.IsEmptySet()) return false;
+    Materialize(up, out);
+    if (const Posting* below = a.AtMost(static_cast<int32_t>(blo - 1))) {
+      const Operand b{below->View(chunk), false};
+      if (b.view.kind == ChunkView::kBitset) {
+        AndWords(out, b.view.words, ~uint64_t{0});
+      } else if (b.view.kind != ChunkView::kEmpty) {
+        const size_t mark = top_;
+        Words tmp = Acquire();
+        Materialize(b, tmp);
+        AndWords(out, tmp, ~uint64_t{0});
+        top_ = mark;
+      }
+    }
+    if (!plan.in_buckets) {
+      // Only rows in the two boundary buckets can fail the exact bounds: check their values.
+      const uint32_t base = chunk * kChunkBits;
+      const size_t mark = top_;
+      Words boundary = Acquire();
+      auto refine = [&](const Posting* in_bucket_side, bool negate) {
+        const Operand side{in_bucket_side ? in_bucket_side->View(chunk) : ChunkView{}, negate};
+        Materialize(side, boundary);
+        for (uint32_t w = 0; w < kChunkWords; ++w) {
+          uint64_t bits = boundary[w] & out[w];
+          while (bits) {
+            const uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(bits));
+            bits &= bits - 1;
+            const int32_t v = a.value(base + w * 64 + bit);
+            if ((plan.lo > INT32_MIN && v < plan.lo) || (plan.hi < INT32_MAX && v > plan.hi)) {
+              out[w] &= ~(uint64_t{1} << bit);
+            }
+          }
+        }
+      };
+      if (plan.lo > INT32_MIN) refine(a.AtMost(static_cast<int32_t>(blo)), false);
+      if (plan.hi < INT32_MAX) refine(a.AtMost(static_cast<int32_t>(bhi - 1)), true);
+      top_ = mark;
+    }
+    return AnyWord(out);
+  }
+
+  std::vector<std::unique_ptr<std::array<uint64_t, kChunkWords>>> buffers_;
+  size_t top_ = 0;
+};
+
+// Clears the bits at and beyond num_rows in the last chunk (negations set them).
+void MaskTail(uint32_t chunk, uint32_t num_rows, Words out) {
+  const uint64_t first = static_cast<uint64_t>(chunk) * kChunkBits;
+  if (first + kChunkBits <= num_rows) return;
+  const uint32_t valid = static_cast<uint32_t>(num_rows - first);
+  const uint32_t full_words = valid / 64;
+  if (full_words < kChunkWords) {
+    out[full_words] &= (valid % 64) ? ((uint64_t{1} << (valid % 64)) - 1) : 0;
+    for (uint32_t i = full_words + 1; i < kChunkWords; ++i) out[i] = 0;
+  }
+}
+
+}  // namespace
+
+void ForEachMatchingChunk(const Plan& plan, uint32_t num_rows,
+                          const std::function<void(uint32_t, const uint64_t*)>& fn) {
+  thread_local std::unique_ptr<std::array<uint64_t, kChunkWords>> out_buffer;
+  if (!out_buffer) out_buffer = std::make_unique<std::array<uint64_t, kChunkWords>>();
+  Words out = out_buffer->data();
+  thread_local Evaluator evaluator;
+  const uint32_t chunks = (num_rows + kChunkBits - 1) / kChunkBits;
+  for (uint32_t c = 0; c < chunks; ++c) {
+    if (!evaluator.EvalInto(plan, c, out)) continue;
+    MaskTail(c, num_rows, out);
+    fn(c, out);
+  }
+}
+
+uint64_t CountMatches(const Plan& plan, uint32_t num_rows) {
+  uint64_t total = 0;
+  ForEachMatchingChunk(plan, num_rows,
+                       [&](uint32_t, const uint64_t* words) { total += PopcountWords(words); });
+  return total;
+}
+
+}  // namespace oncomesh::index
