@@ -22,7 +22,7 @@ void RegisterSynthCommand(CLI::App& app) {
   cmd->callback([options] {
     const Status status = synth::WriteSyntheticSite(*options);
     if (!status.ok()) {
-      std::cerr << "oncomesh synth: " << status.message() << "\n";
+      std::cerr << "oncomesh " << status.message() << "\n";
       SetExitCode(status.code() == StatusCode::kInvalidArgument ? 2 : 1);
     }
   });
