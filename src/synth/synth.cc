@@ -1,0 +1,900 @@
+#include "synth/synth.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+#include <thread>
+
+#include "model/date.h"
+#include "synth/case_mix.h"
+#include "synth/random.h"
+
+namespace oncomesh::synth {
+namespace {
+
+using internal::Cancer;
+using internal::CancerType;
+using internal::Profile;
+using internal::Rng;
+using model::Date;
+
+constexpr int kChunk = 8192;  // individuals per work unit
+
+// Bulk Data output files, in this order.
+enum FileIndex {
+  kPatient, kCondition, kObservation, kProcedure, kMedicationStatement,
+  kMedicationAdministration, kSpecimen, kImagingStudy, kFileCount,
+};
+constexpr std::array<const char*, kFileCount> kFileNames = {
+    "Patient.ndjson", "Condition.ndjson", "Observation.ndjson", "Procedure.ndjson",
+    "MedicationStatement.ndjson", "MedicationAdministration.ndjson", "Specimen.ndjson",
+    "ImagingStudy.ndjson"};
+
+constexpr const char* kIcdO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3";
+constexpr const char* kSnomed = "http://snomed.info/sct";
+constexpr const char* kNcit = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl";
+
+// ---------------------------------------------------------------- identities (fictitious)
+constexpr std::array<const char*, 30> kFemaleNames = {
+    "Anna", "Maria", "Sofia", "Emma", "Julia", "Laura", "Elena", "Clara", "Ines", "Marta",
+    "Eva", "Lena", "Chiara", "Sara", "Hanna", "Ingrid", "Agnieszka", "Camille", "Lucia", "Nora",
+    "Alice", "Rosa", "Helena", "Petra", "Katarina", "Ana", "Greta", "Paula", "Irene", "Zofia"};
+constexpr std::array<const char*, 30> kMaleNames = {
+    "Jan", "Lukas", "Marco", "Pierre", "Javier", "Tomas", "Piotr", "Johan", "Matteo", "David",
+    "Pedro", "Andreas", "Nikos", "Lars", "Mikael", "Stefan", "Luca", "Hugo", "Karel", "Erik",
+    "Paul", "Antonio", "Jakub", "Felix", "Henrik", "Louis", "Miguel", "Bruno", "Viktor", "Simon"};
+constexpr std::array<const char*, 40> kFamilyNames = {
+    "Muller", "Schmidt", "Rossi", "Bianchi", "Garcia", "Martinez", "Dubois", "Lefevre",
+    "Nowak", "Kowalski", "Jansen", "de Vries", "Novak", "Horvat", "Nagy", "Popescu",
+    "Johansson", "Nielsen", "Virtanen", "Silva", "Santos", "Ferreira", "Papadopoulos", "Murphy",
+    "O'Brien", "Weber", "Fischer", "Romano", "Lopez", "Moreau", "Wojcik", "Peeters",
+    "Svoboda", "Kovacs", "Andersen", "Berg", "Costa", "Keller", "Meyer", "Laurent"};
+constexpr std::array<const char*, 16> kStreets = {
+    "Main Street", "Church Road", "Station Road", "Park Avenue", "Mill Lane", "High Street",
+    "Rose Street", "Lake View", "Market Square", "Oak Avenue", "River Road", "Hill Street",
+    "School Lane", "Garden Way", "Bridge Street", "Castle Road"};
+struct City {
+  const char* name;
+  const char* country;
+  const char* phone_prefix;
+};
+constexpr std::array<City, 12> kCities = {{
+    {"Heidelberg", "DE", "+49 6221"}, {"Lyon", "FR", "+33 4"}, {"Milano", "IT", "+39 02"},
+    {"Barcelona", "ES", "+34 93"}, {"Leuven", "BE", "+32 16"}, {"Utrecht", "NL", "+31 30"},
+    {"Krakow", "PL", "+48 12"}, {"Uppsala", "SE", "+46 18"}, {"Porto", "PT", "+351 22"},
+    {"Brno", "CZ", "+420 5"}, {"Tartu", "EE", "+372 7"}, {"Graz", "AT", "+43 316"},
+}};
+
+// ---------------------------------------------------------------- therapy catalogue
+struct Drug {
+  const char* atc;
+  const char* name;
+  bool oral;  // oral drugs are MedicationStatements, infusions MedicationAdministrations
+};
+enum DrugId {
+  kCyclophosphamide, kCytarabine, kFluorouracil, kGemcitabine, kCapecitabine, kVincristine,
+  kPaclitaxel, kDocetaxel, kDoxorubicin, kOsimertinib, kDabrafenib, kAlectinib, kTrametinib,
+  kIbrutinib, kSunitinib, kRituximab, kTrastuzumab, kCetuximab, kNivolumab, kPembrolizumab,
+  kBevacizumab, kCisplatin, kCarboplatin, kOxaliplatin, kSotorasib, kLeuprorelin, kTamoxifen,
+  kEnzalutamide, kAnastrozole, kLetrozole,
+};
+// WHOCC ATC/DDD Index 2024.
+constexpr Drug kDrugs[] = {
+    {"L01AA01", "cyclophosphamide", false}, {"L01BC01", "cytarabine", false},
+    {"L01BC02", "fluorouracil", false},     {"L01BC05", "gemcitabine", false},
+    {"L01BC06", "capecitabine", true},      {"L01CA02", "vincristine", false},
+    {"L01CD01", "paclitaxel", false},       {"L01CD02", "docetaxel", false},
+    {"L01DB01", "doxorubicin", false},      {"L01EB04", "osimertinib", true},
+    {"L01EC02", "dabrafenib", true},        {"L01ED03", "alectinib", true},
+    {"L01EE01", "trametinib", true},        {"L01EL01", "ibrutinib", true},
+    {"L01EX01", "sunitinib", true},         {"L01FA01", "rituximab", false},
+    {"L01FD01", "trastuzumab", false},      {"L01FE01", "cetuximab", false},
+    {"L01FF01", "nivolumab", false},        {"L01FF02", "pembrolizumab", false},
+    {"L01FG01", "bevacizumab", false},      {"L01XA01", "cisplatin", false},
+    {"L01XA02", "carboplatin", false},      {"L01XA03", "oxaliplatin", false},
+    {"L01XX73", "sotorasib", true},         {"L02AE02", "leuprorelin", false},
+    {"L02BA01", "tamoxifen", true},         {"L02BB04", "enzalutamide", true},
+    {"L02BG03", "anastrozole", true},       {"L02BG04", "letrozole", true},
+};
+
+struct SurgeryCode {
+  const char* code;
+  const char* display;
+};
+// SNOMED CT; data/vocab/procedure_terms.tsv.
+constexpr SurgeryCode kLumpectomy = {"392021009", "Lumpectomy of breast"};
+constexpr SurgeryCode kBreastExcision = {"69031006", "Excision of breast tissue"};
+constexpr SurgeryCode kLobectomy = {"173171007", "Lobectomy of lung"};
+constexpr SurgeryCode kColonResection = {"43075005", "Partial resection of colon"};
+constexpr SurgeryCode kProstatectomy = {"90470006", "Prostatectomy"};
+constexpr SurgeryCode kSurgery = {"387713003", "Surgical procedure"};
+constexpr SurgeryCode kTeleradiotherapy = {"33195004", "Teleradiotherapy procedure"};
+
+// ---------------------------------------------------------------- one synthetic case
+enum class Marker : int8_t { kNotTested = -1, kNegative = 0, kPositive = 1 };
+
+struct Event {
+  enum Kind : uint8_t { kSurgeryEvent, kRadiotherapyEvent, kDrugEvent } kind;
+  const SurgeryCode* procedure = nullptr;
+  const Drug* drug = nullptr;
+  Date start = 0;
+  Date end = 0;
+};
+
+struct Case {
+  const CancerType* type = nullptr;
+  bool female = false;
+  Date birth = 0;
+  Date diagnosis = 0;
+  const internal::CodedSite* site = nullptr;
+  const internal::Morphology* morphology = nullptr;
+  int stage_main = 0;  // 0 = unstaged, else 1..4
+  const internal::StageGroup* stage = nullptr;
+  bool pathological_stage = false;
+  int grade = 0;  // 0 = not reported, else 1..3
+  Marker er = Marker::kNotTested, pr = Marker::kNotTested, her2 = Marker::kNotTested;
+  // Molecular state drives treatment; not written as Observations (docs/synth.md).
+  bool egfr = false, alk = false, kras_g12c = false, kras = false, braf_v600e = false;
+  bool msi_high = false, pdl1_high = false;
+  bool dead = false;
+  Date death = 0;
+  Date last_contact = 0;
+  Date progression = 0;  // 0 = none
+  std::vector<Event> events;
+};
+
+// Days from civil and back (Howard Hinnant's algorithms), kept local so formatting is fast.
+void CivilFromDays(int64_t z, int& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int>(yy + (m <= 2));
+}
+
+// ---------------------------------------------------------------- JSON text
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  Writer& operator<<(std::string_view s) {
+    out_.append(s);
+    return *this;
+  }
+  Writer& operator<<(char c) {
+    out_.push_back(c);
+    return *this;
+  }
+  Writer& Int(int64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+  }
+  Writer& Uint(uint64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+  }
+  // A quoted JSON string; escapes what JSON requires.
+  Writer& Str(std::string_view s) {
+    out_.push_back('"');
+    for (char c : s) {
+      if (c == '"' || c == '\\') {
+        out_.push_back('\\');
+        out_.push_back(c);
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+        out_.append(buf);
+      } else {
+        out_.push_back(c);
+      }
+    }
+    out_.push_back('"');
+    return *this;
+  }
+  // "YYYY-MM-DD" with quotes.
+  Writer& DateStr(Date date) {
+    int y;
+    unsigned m, d;
+    CivilFromDays(date, y, m, d);
+    char buf[16];
+    buf[0] = '"';
+    buf[1] = static_cast<char>('0' + y / 1000);
+    buf[2] = static_cast<char>('0' + y / 100 % 10);
+    buf[3] = static_cast<char>('0' + y / 10 % 10);
+    buf[4] = static_cast<char>('0' + y % 10);
+    buf[5] = '-';
+    buf[6] = static_cast<char>('0' + m / 10);
+    buf[7] = static_cast<char>('0' + m % 10);
+    buf[8] = '-';
+    buf[9] = static_cast<char>('0' + d / 10);
+    buf[10] = static_cast<char>('0' + d % 10);
+    buf[11] = '"';
+    out_.append(buf, 12);
+    return *this;
+  }
+  // {"coding":[{"system":..,"code":..,"display":..}]}
+  Writer& Concept(std::string_view system, std::string_view code, std::string_view display) {
+    *this << R"({"coding":[{"system":")" << system << R"(","code":)";
+    Str(code);
+    if (!display.empty()) {
+      *this << R"(,"display":)";
+      Str(display);
+    }
+    return *this << "}]}";
+  }
+
+ private:
+  std::string& out_;
+};
+
+struct Buffers {
+  std::array<std::string, kFileCount> text;
+};
+
+// ---------------------------------------------------------------- generation
+template <typename T>
+const T& Pick(Rng& rng, const std::vector<T>& items) {
+  double total = 0;
+  for (const T& item : items) total += item.weight;
+  double u = rng.Uniform() * total;
+  for (const T& item : items) {
+    if (u < item.weight) return item;
+    u -= item.weight;
+  }
+  return items.back();
+}
+
+class Generator {
+ public:
+  Generator(const SynthOptions& options, const Profile& profile)
+      : options_(options), profile_(profile) {
+    const auto& types = internal::CancerTypes();
+    double total = 0;
+    for (size_t i = 0; i < types.size(); ++i) {
+      total += types[i].weight * profile.type_multiplier[i];
+      cumulative_.push_back(total);
+    }
+    for (double& c : cumulative_) c /= total;
+    site_key_ = 1469598103934665603ULL;  // FNV-1a of the site name
+    for (char c : options.site) site_key_ = (site_key_ ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    mrn_system_ = "https://" + options.site + ".hospital.example/mrn";
+  }
+
+  void GenerateChunk(int64_t first, int64_t last, Buffers& out) const {
+    Case c;
+    for (int64_t i = first; i < last; ++i) {
+      Rng rng(internal::MixKey(internal::MixKey(options_.seed, site_key_), static_cast<uint64_t>(i)));
+      c = Case();
+      Simulate(rng, c);
+      Write(rng, i + 1, c, out);
+    }
+  }
+
+ private:
+  void Simulate(Rng& rng, Case& c) const;
+  void PlanTreatment(Rng& rng, Case& c) const;
+  void Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const;
+
+  const SynthOptions& options_;
+  const Profile& profile_;
+  std::vector<double> cumulative_;
+  uint64_t site_key_ = 0;
+  std::string mrn_system_;
+};
+
+const Date kFirstDiagnosis = model::DateFromCivil(2000, 1, 1);
+const Date kLastDiagnosis = model::DateFromCivil(2024, 12, 31);
+const Date kDataCutoff = model::DateFromCivil(2025, 6, 30);
+
+void Generator::Simulate(Rng& rng, Case& c) const {
+  const auto& types = internal::CancerTypes();
+  const double u = rng.Uniform();
+  size_t t = 0;
+  while (t + 1 < cumulative_.size() && u >= cumulative_[t]) ++t;
+  const CancerType& type = types[t];
+  c.type = &type;
+  c.female = rng.Bernoulli(type.female_fraction);
+
+  double age = type.age_mean + profile_.age_offset + type.age_sd * rng.Normal();
+  age = std::clamp(age, 18.0, 95.0);
+  // Registrations grow over time: half uniform, half with density rising linearly.
+  const double span = kLastDiagnosis - kFirstDiagnosis;
+  const double v = rng.Bernoulli(0.5) ? rng.Uniform() : std::sqrt(rng.Uniform());
+  c.diagnosis = kFirstDiagnosis + static_cast<Date>(v * span);
+  c.birth = c.diagnosis - static_cast<Date>(age * 365.25) - rng.Below(365);
+
+  c.site = &Pick(rng, type.sites);
+  c.morphology = &Pick(rng, type.morphologies);
+
+  if (type.staged) {
+    std::array<double, 4> w{};
+    double total = 0;
+    for (int s = 0; s < 4; ++s) total += w[s] = type.stage[s] * profile_.stage_multiplier[s];
+    double x = rng.Uniform() * total;
+    int s = 0;
+    while (s < 3 && x >= w[s]) x -= w[s++];
+    c.stage_main = s + 1;
+    // Substage split within the main group.
+    const auto& groups = internal::StageGroups();
+    const double y = rng.Uniform();
+    const char* code = "1";
+    switch (c.stage_main) {
+      case 1: code = y < 0.75 ? "1A" : "1B"; break;
+      case 2:
+        code = (type.cancer == Cancer::kColorectal || type.cancer == Cancer::kMelanoma) && y < 0.1
+                   ? "2C"
+                   : (y < 0.55 ? "2A" : "2B");
+        break;
+      case 3: code = y < 0.45 ? "3A" : (y < 0.75 ? "3B" : "3C"); break;
+      default:
+        code = type.cancer == Cancer::kLung ? (y < 0.4 ? "4A" : "4B") : "4";
+        break;
+    }
+    for (const auto& g : groups) {
+      if (std::string_view(g.code) == code) c.stage = &g;
+    }
+  }
+  if (type.graded) {
+    const double y = rng.Uniform();
+    const double high = 0.25 + 0.1 * c.stage_main;  // higher stage, more often poorly differentiated
+    c.grade = y < 0.2 ? 1 : (y < 1.0 - high ? 2 : 3);
+  }
+
+  // Receptors and molecular findings (prevalences: docs/synth.md).
+  const bool tested = rng.Bernoulli(profile_.biomarker_testing);
+  switch (type.cancer) {
+    case Cancer::kBreast: {
+      const bool er = rng.Bernoulli(0.78);
+      const bool pr = er ? rng.Bernoulli(0.85) : rng.Bernoulli(0.05);
+      const bool her2 = rng.Bernoulli(er ? 0.14 : 0.28);  // ~17% overall
+      // Receptor status is routine for breast cancer: tested unless the site tests little.
+      if (tested || rng.Bernoulli(0.9)) {
+        c.er = er ? Marker::kPositive : Marker::kNegative;
+        c.pr = pr ? Marker::kPositive : Marker::kNegative;
+        c.her2 = her2 ? Marker::kPositive : Marker::kNegative;
+      }
+      break;
+    }
+    case Cancer::kLung:
+      if (tested) {
+        if (c.morphology->code == std::string_view("8140/3")) {
+          const double y = rng.Uniform();
+          c.egfr = y < 0.12;
+          c.alk = y >= 0.12 && y < 0.16;
+          c.kras_g12c = y >= 0.16 && y < 0.28;
+          c.kras = c.kras_g12c || (y >= 0.28 && y < 0.48);
+        }
+        c.pdl1_high = rng.Bernoulli(0.30);
+      }
+      break;
+    case Cancer::kColorectal:
+      if (tested) {
+        c.msi_high = rng.Bernoulli(c.stage_main == 4 ? 0.05 : 0.17);
+        c.kras = rng.Bernoulli(0.40);
+        c.braf_v600e = !c.kras && rng.Bernoulli(0.14);
+      }
+      break;
+    case Cancer::kMelanoma:
+      if (tested) c.braf_v600e = rng.Bernoulli(0.47);
+      break;
+    default:
+      break;
+  }
+
+  // Survival: a cured share, the rest die of the cancer after a Weibull time (shape 1.1) with
+  // the stage's median; everyone also faces background mortality (Gompertz, hazard
+  // 3.7e-5 * exp(0.09 * age) per year, about 2%/year at 70).
+  const int s = c.stage_main == 0 ? 0 : c.stage_main - 1;
+  double death_years = 1e9;
+  if (!rng.Bernoulli(type.cured[s])) {
+    const double shape = 1.1;
+    const double scale = type.median_months[s] / 12.0 / std::pow(std::log(2.0), 1.0 / shape);
+    death_years = scale * std::pow(rng.Exponential(), 1.0 / shape);
+    // Progression precedes cancer death.
+    const double progression_years = death_years * (0.35 + 0.45 * rng.Uniform());
+    c.progression = c.diagnosis + std::max<Date>(30, static_cast<Date>(progression_years * 365.25));
+  }
+  const double a0 = 3.7e-5, b = 0.09;
+  const double background =
+      std::log(1.0 + rng.Exponential() * b / (a0 * std::exp(b * age))) / b;
+  death_years = std::min(death_years, background);
+  const Date death = c.diagnosis + std::max<Date>(1, static_cast<Date>(death_years * 365.25));
+
+  // Follow-up: 8% are lost to follow-up at a random time; the rest are seen up to the cut-off.
+  Date contact = kDataCutoff - rng.Below(180);
+  if (rng.Bernoulli(0.08)) contact = c.diagnosis + static_cast<Date>(rng.Uniform() * (kDataCutoff - c.diagnosis));
+  contact = std::max(contact, c.diagnosis);
+  if (death <= contact) {
+    c.dead = true;
+    c.death = death;
+    c.last_contact = death;
+  } else {
+    c.last_contact = contact;
+  }
+  if (c.progression != 0 && c.progression >= c.last_contact) c.progression = 0;
+
+  PlanTreatment(rng, c);
+}
+
+void Generator::PlanTreatment(Rng& rng, Case& c) const {
+  auto surgery = [&](const SurgeryCode& code, Date day) {
+    c.events.push_back({Event::kSurgeryEvent, &code, nullptr, day, day});
+  };
+  auto radiotherapy = [&](Date start, int days) {
+    c.events.push_back({Event::kRadiotherapyEvent, &kTeleradiotherapy, nullptr, start, start + days});
+  };
+  auto drug = [&](DrugId id, Date start, int days) {
+    c.events.push_back({Event::kDrugEvent, nullptr, &kDrugs[id], start, start + days});
+  };
+  const Date d = c.diagnosis;
+  const Date op = d + 14 + rng.Below(35);
+  const Date adj = op + 28 + rng.Below(28);
+  const int stage = c.stage_main;
+  const bool early = stage >= 1 && stage <= 3;
+  const int age = model::WholeYearsBetween(c.birth, d);
+
+  switch (c.type->cancer) {
+    case Cancer::kBreast: {
+      if (early) {
+        const bool conserving = stage <= 2 && rng.Bernoulli(0.7);
+        surgery(conserving ? kLumpectomy : kBreastExcision, op);
+        if (conserving || stage == 3) radiotherapy(adj + 120, 35);
+      }
+      const bool chemo = stage >= 3 || c.her2 == Marker::kPositive ||
+                         (c.er == Marker::kNegative && stage >= 2) || (stage == 2 && rng.Bernoulli(0.4));
+      const Date t0 = early ? adj : d + 21;
+      if (chemo) {
+        if (c.her2 == Marker::kPositive) {
+          drug(rng.Bernoulli(0.5) ? kPaclitaxel : kDocetaxel, t0, 84);
+        } else {
+          drug(kDoxorubicin, t0, 63);
+          drug(kCyclophosphamide, t0, 63);
+          drug(kPaclitaxel, t0 + 63, 84);
+        }
+      }
+      if (c.her2 == Marker::kPositive) drug(kTrastuzumab, t0, 365);
+      if (c.er == Marker::kPositive) {
+        const DrugId endocrine = age < 50 ? kTamoxifen
+                                          : (rng.Bernoulli(0.5) ? kLetrozole : kAnastrozole);
+        drug(endocrine, t0 + (chemo ? 150 : 0), 5 * 365);
+      }
+      break;
+    }
+    case Cancer::kProstate:
+      if (stage <= 2) {
+        const double y = rng.Uniform();
+        if (y < 0.5) surgery(kProstatectomy, op + 30);
+        else if (y < 0.85) radiotherapy(op + 30, 50);
+      } else {
+        drug(kLeuprorelin, d + 21, 2 * 365);
+        if (stage == 3) radiotherapy(d + 90, 50);
+        if (stage == 4) {
+          if (rng.Bernoulli(0.5)) drug(kDocetaxel, d + 28, 126);
+          drug(kEnzalutamide, d + 60, 365);
+        }
+      }
+      break;
+    case Cancer::kLung:
+      if (stage <= 2) {
+        surgery(kLobectomy, op);
+        if (stage == 2) {
+          drug(kCisplatin, adj, 84);
+          drug(kDocetaxel, adj, 84);
+        }
+      } else if (stage == 3) {
+        drug(kCisplatin, d + 28, 42);
+        drug(kDocetaxel, d + 28, 42);
+        radiotherapy(d + 28, 42);
+        if (rng.Bernoulli(0.6)) drug(kNivolumab, d + 100, 365);
+      } else {
+        const Date t0 = d + 21;
+        if (c.egfr) {
+          drug(kOsimertinib, t0, 540);
+        } else if (c.alk) {
+          drug(kAlectinib, t0, 720);
+        } else if (c.pdl1_high) {
+          drug(kPembrolizumab, t0, 365);
+        } else {
+          drug(kCarboplatin, t0, 84);
+          drug(kPaclitaxel, t0, 84);
+          if (rng.Bernoulli(0.5)) drug(kPembrolizumab, t0, 365);
+        }
+        if (c.kras_g12c && c.progression != 0) drug(kSotorasib, c.progression + 21, 180);
+      }
+      break;
+    case Cancer::kColorectal:
+      if (early) {
+        surgery(c.site->icd10[1] == '1' && c.site->icd10[2] == '8' ? kColonResection : kSurgery, op);
+        if (c.site->icd10 == std::string_view("C20") && stage >= 2) radiotherapy(d + 21, 35);
+        if (stage == 3) {
+          drug(kOxaliplatin, adj, 84);
+          drug(kCapecitabine, adj, 84);
+        }
+      } else if (stage == 4) {
+        const Date t0 = d + 21;
+        if (c.msi_high) {
+          drug(kPembrolizumab, t0, 365);
+        } else {
+          drug(kFluorouracil, t0, 168);
+          drug(kOxaliplatin, t0, 168);
+          drug(c.kras || c.braf_v600e ? kBevacizumab : kCetuximab, t0, 168);
+        }
+      }
+      break;
+    case Cancer::kMelanoma:
+      if (early) surgery(kSurgery, op);
+      if (stage >= 3) {
+        const Date t0 = stage == 3 ? adj : d + 21;
+        if (c.braf_v600e && rng.Bernoulli(0.6)) {
+          drug(kDabrafenib, t0, 365);
+          drug(kTrametinib, t0, 365);
+        } else {
+          drug(rng.Bernoulli(0.5) ? kNivolumab : kPembrolizumab, t0, 365);
+        }
+      }
+      break;
+    case Cancer::kKidney:
+      if (early) surgery(kSurgery, op);
+      if (stage == 4) drug(rng.Bernoulli(0.5) ? kSunitinib : kNivolumab, d + 28, 365);
+      break;
+    case Cancer::kPancreas:
+      if (stage <= 2 && rng.Bernoulli(0.6)) surgery(kSurgery, op);
+      if (rng.Bernoulli(stage <= 2 ? 0.5 : 0.7)) {
+        const Date t0 = stage <= 2 ? adj : d + 21;
+        if (rng.Bernoulli(0.5)) {
+          drug(kFluorouracil, t0, 168);
+          drug(kOxaliplatin, t0, 168);
+        } else {
+          drug(kGemcitabine, t0, 168);
+        }
+      }
+      break;
+    case Cancer::kBladder:
+      if (early) surgery(kSurgery, op);
+      if (stage >= 3) {
+        drug(kCisplatin, d + 21, 84);
+        drug(kGemcitabine, d + 21, 84);
+        if (stage == 4 && rng.Bernoulli(0.5)) drug(kPembrolizumab, d + 120, 365);
+      }
+      break;
+    case Cancer::kUterus:
+    case Cancer::kOvary:
+      if (early || c.type->cancer == Cancer::kOvary) surgery(kSurgery, op);
+      if (c.type->cancer == Cancer::kUterus && stage >= 2) radiotherapy(adj, 35);
+      if (stage >= 3 || (c.type->cancer == Cancer::kOvary && stage >= 2)) {
+        drug(kCarboplatin, adj, 126);
+        drug(kPaclitaxel, adj, 126);
+        if (c.type->cancer == Cancer::kOvary && stage == 4) drug(kBevacizumab, adj, 365);
+      }
+      break;
+    case Cancer::kStomach:
+      if (early) surgery(kSurgery, op);
+      if (stage >= 2) {
+        drug(kOxaliplatin, stage == 4 ? d + 21 : adj, 126);
+        drug(kCapecitabine, stage == 4 ? d + 21 : adj, 126);
+      }
+      break;
+    case Cancer::kDlbcl:
+      for (DrugId id : {kRituximab, kCyclophosphamide, kDoxorubicin, kVincristine}) drug(id, d + 14, 126);
+      break;
+    case Cancer::kCll:
+      if (rng.Bernoulli(0.5)) drug(kIbrutinib, d + 180 + rng.Below(720), 720);
+      break;
+    case Cancer::kAml:
+      drug(kCytarabine, d + 3, 7);
+      break;
+  }
+  // Nothing happens after death or the last contact: drop or shorten what would.
+  std::erase_if(c.events, [&](const Event& e) { return e.start > c.last_contact; });
+  for (Event& e : c.events) e.end = std::min(e.end, c.last_contact);
+}
+
+// ---------------------------------------------------------------- FHIR serialisation
+void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
+  const std::string& site = options_.site;
+  // Reference strings reused by every resource of this case.
+  std::string patient_id = site;
+  patient_id += "-pat-";
+  Writer(patient_id).Int(n);
+  std::string condition_id = site;
+  condition_id += "-cond-";
+  Writer(condition_id).Int(n);
+
+  // Patient, with the identifying data a hospital export carries.
+  {
+    Writer w(out.text[kPatient]);
+    const City& city = kCities[static_cast<size_t>(rng.Below(static_cast<int>(kCities.size())))];
+    const char* given = c.female ? kFemaleNames[static_cast<size_t>(rng.Below(30))]
+                                 : kMaleNames[static_cast<size_t>(rng.Below(30))];
+    const char* family = kFamilyNames[static_cast<size_t>(rng.Below(40))];
+    w << R"({"resourceType":"Patient","id":")" << patient_id
+      << R"(","meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-cancer-patient"]},)"
+      << R"("identifier":[{"use":"usual","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":)";
+    w.Str(mrn_system_) << R"(,"value":"M)";
+    w.Int(10000000 + n) << R"("}],"name":[{"use":"official","family":)";
+    w.Str(family) << R"(,"given":[)";
+    w.Str(given) << R"(]}],"telecom":[{"system":"phone","value":")" << city.phone_prefix << ' ';
+    w.Int(100000 + rng.Below(900000)) << R"(","use":"home"}],"gender":")"
+                                      << (c.female ? "female" : "male") << R"(","birthDate":)";
+    w.DateStr(c.birth);
+    if (c.dead) {
+      w << R"(,"deceasedDateTime":)";
+      w.DateStr(c.death);
+    }
+    w << R"(,"address":[{"use":"home","line":[")";
+    w.Int(1 + rng.Below(120)) << ' ' << kStreets[static_cast<size_t>(rng.Below(16))]
+                              << R"("],"city":")" << city.name << R"(","postalCode":")";
+    w.Int(10000 + rng.Below(89999)) << R"(","country":")" << city.country << "\"}]}\n";
+  }
+
+  auto subject_focus = [&](Writer& w) {
+    w << R"(,"subject":{"reference":"Patient/)" << patient_id
+      << R"("},"focus":[{"reference":"Condition/)" << condition_id << "\"}]";
+  };
+  auto reason = [&](Writer& w) {
+    w << R"(,"subject":{"reference":"Patient/)" << patient_id
+      << R"("},"reasonReference":[{"reference":"Condition/)" << condition_id << "\"}]";
+  };
+
+  // Primary cancer Condition (mCODE PrimaryCancerCondition).
+  {
+    Writer w(out.text[kCondition]);
+    const char* clinical = c.dead ? "inactive" : (c.progression != 0 ? "active" : "remission");
+    w << R"({"resourceType":"Condition","id":")" << condition_id
+      << R"(","meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-primary-cancer-condition"]},)"
+      << R"("extension":[{"url":"http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior","valueCodeableConcept":)";
+    w.Concept(kIcdO3, c.morphology->code, c.morphology->display);
+    w << R"(}],"clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":")"
+      << clinical
+      << R"("}]},"verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"confirmed"}]},)"
+      << R"("category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-category","code":"problem-list-item"}]}],"code":)";
+    w.Concept("http://hl7.org/fhir/sid/icd-10", c.site->icd10, c.site->icd10_display);
+    w << R"(,"bodySite":[)";
+    w.Concept(kIcdO3, c.site->topography, c.site->topography_display);
+    w << R"(],"subject":{"reference":"Patient/)" << patient_id << R"("},"onsetDateTime":)";
+    w.DateStr(c.diagnosis) << R"(,"recordedDate":)";
+    w.DateStr(c.diagnosis + 3) << "}\n";
+  }
+
+  // Observations.
+  int obs = 0;
+  auto begin_obs = [&](Writer& w, const char* profile, const char* category, const char* loinc,
+                       const char* loinc_display, Date effective) {
+    w << R"({"resourceType":"Observation","id":")" << site << "-obs-";
+    w.Int(n) << '-';
+    w.Int(++obs) << '"';
+    if (profile != nullptr) {
+      w << R"(,"meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/)" << profile << "\"]}";
+    }
+    w << R"(,"status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":")"
+      << category << R"("}]}],"code":)";
+    w.Concept("http://loinc.org", loinc, loinc_display);
+    subject_focus(w);
+    w << R"(,"effectiveDateTime":)";
+    w.DateStr(effective);
+  };
+  Writer ow(out.text[kObservation]);
+  if (c.stage != nullptr) {
+    const bool path = std::any_of(c.events.begin(), c.events.end(),
+                                  [](const Event& e) { return e.kind == Event::kSurgeryEvent; });
+    begin_obs(ow, "mcode-tnm-stage-group", "survey", path ? "21902-2" : "21908-9",
+              path ? "Stage group.pathology Cancer" : "Stage group.clinical Cancer",
+              c.diagnosis + (path ? 30 : 7));
+    ow << R"(,"valueCodeableConcept":)";
+    ow.Concept("http://cancerstaging.org", c.stage->code, c.stage->display);
+    ow << "}\n";
+  }
+  if (c.grade != 0) {
+    static constexpr const char* kGradeCodes[] = {"", "C28077", "C28078", "C28079"};
+    static constexpr const char* kGradeNames[] = {"", "Grade 1", "Grade 2", "Grade 3"};
+    begin_obs(ow, nullptr, "laboratory", "59542-1", "Histologic grade", c.diagnosis + 7);
+    ow << R"(,"valueCodeableConcept":)";
+    ow.Concept(kNcit, kGradeCodes[c.grade], kGradeNames[c.grade]);
+    ow << "}\n";
+  }
+  auto marker = [&](Marker m, const char* loinc, const char* display) {
+    if (m == Marker::kNotTested) return;
+    begin_obs(ow, "mcode-tumor-marker-test", "laboratory", loinc, display, c.diagnosis + 10);
+    ow << R"(,"valueCodeableConcept":)";
+    if (m == Marker::kPositive) {
+      ow.Concept(kSnomed, "10828004", "Positive");
+    } else {
+      ow.Concept(kSnomed, "260385009", "Negative");
+    }
+    ow << "}\n";
+  };
+  marker(c.er, "16112-5", "Estrogen receptor [Interpretation] in Tissue");
+  marker(c.pr, "16113-3", "Progesterone receptor [Interpretation] in Tissue");
+  marker(c.her2, "48676-1", "HER2 [Interpretation] in Tissue");
+  if (c.progression != 0) {
+    begin_obs(ow, "mcode-cancer-disease-status", "survey", "97509-4", "Cancer disease status",
+              c.progression);
+    ow << R"(,"valueCodeableConcept":)";
+    ow.Concept(kSnomed, "271299001", "Patient's condition worsened");
+    ow << "}\n";
+  }
+  begin_obs(ow, nullptr, "survey", "75186-7", "Vital status", c.last_contact);
+  ow << R"(,"valueCodeableConcept":)";
+  if (c.dead) {
+    ow.Concept(kNcit, "C28554", "Dead");
+  } else {
+    ow.Concept(kNcit, "C37987", "Alive");
+  }
+  ow << "}\n";
+
+  // Treatments.
+  int proc = 0, med = 0;
+  for (const Event& e : c.events) {
+    if (e.kind == Event::kDrugEvent) {
+      const bool statement = e.drug->oral;
+      Writer w(out.text[statement ? kMedicationStatement : kMedicationAdministration]);
+      const char* type = statement ? "MedicationStatement" : "MedicationAdministration";
+      w << R"({"resourceType":")" << type << R"(","id":")" << site << (statement ? "-ms-" : "-ma-");
+      w.Int(n) << '-';
+      w.Int(++med) << R"(","status":")" << (e.end >= c.last_contact && !c.dead ? (statement ? "active" : "in-progress") : "completed")
+                   << R"(","medicationCodeableConcept":)";
+      w.Concept("http://www.whocc.no/atc", e.drug->atc, e.drug->name);
+      reason(w);
+      w << R"(,"effectivePeriod":{"start":)";
+      w.DateStr(e.start) << R"(,"end":)";
+      w.DateStr(e.end) << "}}\n";
+    } else {
+      Writer w(out.text[kProcedure]);
+      w << R"({"resourceType":"Procedure","id":")" << site << "-proc-";
+      w.Int(n) << '-';
+      w.Int(++proc) << R"(","status":"completed","code":)";
+      w.Concept(kSnomed, e.procedure->code, e.procedure->display);
+      reason(w);
+      if (e.kind == Event::kRadiotherapyEvent) {
+        w << R"(,"performedPeriod":{"start":)";
+        w.DateStr(e.start) << R"(,"end":)";
+        w.DateStr(e.end) << "}}\n";
+      } else {
+        w << R"(,"performedDateTime":)";
+        w.DateStr(e.start) << "}\n";
+      }
+    }
+  }
+
+  // Specimen: the diagnostic biopsy or resection (tissue), or marrow/blood for leukaemias.
+  if (rng.Bernoulli(profile_.specimen)) {
+    Writer w(out.text[kSpecimen]);
+    w << R"({"resourceType":"Specimen","id":")" << site << "-spec-";
+    w.Int(n) << R"(","status":"available","type":)";
+    w.Concept(kSnomed, "119376003", "Tissue specimen");
+    w << R"(,"subject":{"reference":"Patient/)" << patient_id
+      << R"("},"collection":{"collectedDateTime":)";
+    w.DateStr(c.diagnosis - 7 + rng.Below(7)) << R"(,"bodySite":)";
+    w.Concept(kIcdO3, c.site->topography, c.site->topography_display);
+    w << "}}\n";
+  }
+
+  // ImagingStudy: the staging study for solid tumours and lymphoma.
+  if (c.type->imaging_modality != nullptr && rng.Bernoulli(profile_.imaging)) {
+    Writer w(out.text[kImagingStudy]);
+    const int series = 1 + rng.Below(5);
+    const int instances = series * (40 + rng.Below(200));
+    w << R"({"resourceType":"ImagingStudy","id":")" << site << "-img-";
+    w.Int(n) << R"(","identifier":[{"system":"urn:dicom:uid","value":"urn:oid:2.25.)";
+    w.Uint(rng.Next()) << R"("}],"status":"available","modality":[{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
+                       << c.type->imaging_modality << R"("}])";
+    w << R"(,"subject":{"reference":"Patient/)" << patient_id << R"("},"started":)";
+    w.DateStr(c.diagnosis - rng.Below(14)) << R"(,"numberOfSeries":)";
+    w.Int(series) << R"(,"numberOfInstances":)";
+    w.Int(instances) << R"(,"series":[{"uid":"2.25.)";
+    w.Uint(rng.Next()) << R"(","number":1,"modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
+                       << c.type->imaging_modality << R"("},"numberOfInstances":)";
+    w.Int(instances / series) << R"(,"bodySite":{"system":")" << kIcdO3 << R"(","code":")"
+                              << c.site->topography << R"(","display":")" << c.site->topography_display
+                              << "\"}}]}\n";
+  }
+}
+
+bool ValidSiteName(const std::string& site) {
+  if (site.empty() || site.size() > 32) return false;
+  return std::all_of(site.begin(), site.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.';
+  });
+}
+
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+
+}  // namespace
+
+const std::vector<std::string>& SynthProfileNames() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const Profile& p : internal::Profiles()) names.emplace_back(p.name);
+    return names;
+  }();
+  return kNames;
+}
+
+std::string DefaultProfileForSite(const std::string& site) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : site) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  const auto& names = SynthProfileNames();
+  return names[h % names.size()];
+}
+
+Status WriteSyntheticSite(const SynthOptions& options) {
+  if (!ValidSiteName(options.site)) {
+    return InvalidArgument("synth: site name '" + options.site +
+                           "' must be 1-32 characters of A-Z a-z 0-9 '-' '.'");
+  }
+  if (options.individuals < 1 || options.individuals > 100'000'000) {
+    return InvalidArgument("synth: --individuals must be between 1 and 100000000");
+  }
+  if (options.out_dir.empty()) return InvalidArgument("synth: no output directory given");
+  const std::string profile_name =
+      options.profile.empty() ? DefaultProfileForSite(options.site) : options.profile;
+  const Profile* profile = internal::FindProfile(profile_name);
+  if (profile == nullptr) {
+    return InvalidArgument("synth: unknown profile '" + profile_name +
+                           "' (general, comprehensive or regional)");
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.out_dir, ec);
+  if (ec) return Internal("synth: cannot create " + options.out_dir + ": " + ec.message());
+  std::array<std::unique_ptr<FILE, FileCloser>, kFileCount> files;
+  for (int f = 0; f < kFileCount; ++f) {
+    const std::string path = (std::filesystem::path(options.out_dir) / kFileNames[f]).string();
+    files[f].reset(std::fopen(path.c_str(), "wb"));
+    if (!files[f]) return Internal("synth: cannot write " + path);
+  }
+
+  const Generator generator(options, *profile);
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::clamp(threads, 1, 64);
+  const int64_t chunks = (options.individuals + kChunk - 1) / kChunk;
+  std::vector<Buffers> buffers(static_cast<size_t>(threads));
+  // Chunks are generated `threads` at a time and written in chunk order; every individual's
+  // stream is keyed by its index, so the output does not depend on the thread count.
+  for (int64_t base = 0; base < chunks; base += threads) {
+    const int batch = static_cast<int>(std::min<int64_t>(threads, chunks - base));
+    auto run = [&](int k) {
+      Buffers& b = buffers[static_cast<size_t>(k)];
+      for (auto& t : b.text) t.clear();
+      const int64_t first = (base + k) * kChunk;
+      generator.GenerateChunk(first, std::min<int64_t>(first + kChunk, options.individuals), b);
+    };
+    std::vector<std::thread> workers;
+    for (int k = 1; k < batch; ++k) workers.emplace_back(run, k);
+    run(0);
+    for (auto& w : workers) w.join();
+    for (int k = 0; k < batch; ++k) {
+      for (int f = 0; f < kFileCount; ++f) {
+        const std::string& text = buffers[static_cast<size_t>(k)].text[f];
+        if (std::fwrite(text.data(), 1, text.size(), files[f].get()) != text.size()) {
+          return Internal(std::string("synth: write failed for ") + kFileNames[f]);
+        }
+      }
+    }
+  }
+  for (int f = 0; f < kFileCount; ++f) {
+    if (std::fclose(files[f].release()) != 0) {
+      return Internal(std::string("synth: write failed for ") + kFileNames[f]);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace oncomesh::synth

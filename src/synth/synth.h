@@ -1,0 +1,47 @@
+// Synthetic cancer cohorts for one site, written as a hospital's FHIR R4 Bulk Data export.
+//
+// `oncomesh synth` uses this to give every demo and test node realistic, de-identification-worthy
+// data: patients with names, addresses and MRNs; mCODE-style primary cancer Conditions (ICD-10,
+// ICD-O-3 topography and morphology); stage, grade, receptor and vital-status Observations;
+// surgery and radiotherapy Procedures; ATC-coded medications; Specimens and ImagingStudies.
+// The resource shapes are those of docs/fhir-profile.md, and every code written is listed in
+// data/vocab/ so the index can map it. Distributions and their sources: docs/synth.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace oncomesh::synth {
+
+struct SynthOptions {
+  // Site name: used in resource ids ("{site}-pat-1"), the MRN system and the default profile.
+  // 1..32 characters of [A-Za-z0-9.-] (FHIR id characters).
+  std::string site;
+  int64_t individuals = 0;  // number of patients, 1..100,000,000
+  uint64_t seed = 0;
+  std::string out_dir;      // created if missing; existing NDJSON files there are replaced
+  // Case mix: "general", "comprehensive" or "regional"; empty = derived from the site name.
+  std::string profile;
+  // Worker threads; 0 = hardware concurrency. Output does not depend on it.
+  int threads = 0;
+};
+
+// The case-mix profiles WriteSyntheticSite accepts.
+const std::vector<std::string>& SynthProfileNames();
+
+// The profile used when SynthOptions::profile is empty: a deterministic function of the site.
+std::string DefaultProfileForSite(const std::string& site);
+
+// Writes Patient.ndjson, Condition.ndjson, Observation.ndjson, Procedure.ndjson,
+// MedicationStatement.ndjson, MedicationAdministration.ndjson, Specimen.ndjson and
+// ImagingStudy.ndjson into options.out_dir (one resource per line, references
+// "Patient/{id}" / "Condition/{id}" that resolve within the files).
+// Deterministic: the same options (whatever `threads`) give byte-identical files.
+// Returns InvalidArgument for bad options, Internal when a file cannot be written (files
+// already written are then incomplete). Thread-safe; uses up to `threads` threads.
+Status WriteSyntheticSite(const SynthOptions& options);
+
+}  // namespace oncomesh::synth
