@@ -15,8 +15,6 @@ void Pending(CLI::App& app, const char* name) {
 }
 }  // namespace
 void RegisterIngestCommand(CLI::App& app) { Pending(app, "ingest"); }
-void RegisterHubCommand(CLI::App& app) { Pending(app, "hub"); }
-void RegisterQueryCommand(CLI::App& app) { Pending(app, "query"); }
 void RegisterDemoCommand(CLI::App& app) { Pending(app, "demo"); }
 // Temporary `node init` until node_init_cmd.cc lands.
 void AddNodeInitCommand(CLI::App& node_app) {

@@ -100,6 +100,8 @@ class Server {
   void Stop();
   // The server's io_context, for asynchronous work of handlers (e.g. the hub's fan-out).
   boost::asio::io_context& io();
+  // The routes; may be changed only before Start().
+  Router& router();
 
   struct Impl;  // opaque: defined in server.cc
 

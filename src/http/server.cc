@@ -344,4 +344,6 @@ void Server::Stop() {
 
 boost::asio::io_context& Server::io() { return impl_->io; }
 
+Router& Server::router() { return impl_->router; }
+
 }  // namespace oncomesh::http

@@ -79,14 +79,15 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
     first_diagnosis.push_back(model::kNoDate);
     if (r.sex == model::Sex::kFemale) add("NCIT:C16576", row);
     if (r.sex == model::Sex::kMale) add("NCIT:C20197", row);
+    // The same NCIt term the vital-status Observation (LOINC 75186-7) maps to.
     if (r.vital_status == model::VitalStatus::kDeceased || r.death_date != model::kNoDate) {
-      add("vitalStatus:deceased", row);
-    } else if (r.vital_status == model::VitalStatus::kAlive) {
-      add("vitalStatus:alive", row);
+      add("NCIT:C28554", row);
     }
   }));
-  idx->custom_types_["vitalStatus:deceased"] = TermType::kCustom;
-  idx->custom_types_["vitalStatus:alive"] = TermType::kCustom;
+  for (const char* custom : {kProgressedTerm, kMultiplePrimariesTerm}) {
+    idx->custom_types_[custom] = TermType::kCustom;
+  }
+  std::vector<uint8_t> primaries;
 
   RETURN_IF_ERROR(store.ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& r) {
     uint32_t row;
@@ -103,6 +104,11 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
     if (!r.stage_group.empty()) {
       if (auto stage = vocab.StageTerm(r.stage_group)) add(*stage, row);
     }
+    if (r.primary) {
+      if (primaries.size() < idx->individual_ids_.size()) primaries.resize(idx->individual_ids_.size());
+      if (primaries[row] < 2 && ++primaries[row] == 2) add(kMultiplePrimariesTerm, row);
+    }
+    if (r.progression_date != model::kNoDate) add(kProgressedTerm, row);
     if (r.primary && r.onset_date != model::kNoDate &&
         (first_diagnosis[row] == model::kNoDate || r.onset_date < first_diagnosis[row])) {
       first_diagnosis[row] = r.onset_date;
@@ -113,6 +119,11 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
     uint32_t row;
     if (!row_for(r.individual_id, &row)) return;
     if (auto term = vocab.ObservationTerm(r.code, r.value_code)) add(*term, row);
+    // mCODE CancerDiseaseStatus: LOINC 97509-4, SNOMED 271299001 "Patient's condition worsened".
+    if (r.code.system == model::system::kLoinc && r.code.code == "97509-4" &&
+        r.value_code.code == "271299001") {
+      add(kProgressedTerm, row);
+    }
   }));
 
   RETURN_IF_ERROR(store.ScanTreatments(0, [&](store::Seq, const model::Treatment& r) {
@@ -220,10 +231,10 @@ std::vector<TermInfo> CohortIndex::Terms() const {
     if (term.rfind("DCM:", 0) == 0) {
       const char* label = ModalityLabel(term.substr(4));
       info.label = label ? label : term.substr(4);
-    } else if (term == "vitalStatus:deceased") {
-      info.label = "Deceased";
-    } else if (term == "vitalStatus:alive") {
-      info.label = "Alive at last follow-up";
+    } else if (term == kProgressedTerm) {
+      info.label = "Progression or recurrence recorded after diagnosis";
+    } else if (term == kMultiplePrimariesTerm) {
+      info.label = "More than one primary cancer";
     } else {
       info.label = vocab_->Label(term);
     }

@@ -27,6 +27,10 @@ namespace oncomesh::index {
 // "alphanumeric", "custom").
 enum class TermType : uint8_t { kOntology, kAlphanumeric, kCustom };
 
+// Custom filters (Beacon v2 "custom" filtering terms) for facts no ontology term names.
+inline constexpr const char* kProgressedTerm = "progressed";
+inline constexpr const char* kMultiplePrimariesTerm = "multiplePrimaryCancers";
+
 struct TermInfo {
   std::string id;
   std::string label;

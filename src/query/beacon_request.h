@@ -7,7 +7,7 @@
 // true}` (descendants included by default, at any depth); alphanumeric filters `{"id":
 // "ageAtDiagnosis" | "age" | "dateOfDiagnosis" | "stage", "operator": "=|<|<=|>|>=|!",
 // "value": ...}` with ISO 8601 durations such as "P70Y" for ages, ISO dates for dates and
-// AJCC stage groups (0, I…IV, IIIA…) for stage; custom filters `{"id": "vitalStatus:deceased"}`.
+// AJCC stage groups (0, I…IV, IIIA…) for stage; custom filters `{"id": "progressed"}`, `{"id": "multiplePrimaryCancers"}`.
 //
 // OncoMesh extension (documented in docs/beacon-extensions.md; backward compatible, as
 // requested in ga4gh-beacon/beacon-v2 issues 63 and 100): a filter may also be

@@ -1,0 +1,214 @@
+// oncomesh demo: the main job on embedded defaults. Makes three synthetic hospitals, ingests
+// their FHIR exports into three nodes, serves them and a hub on loopback, asks the federation
+// a few real questions, prints the answers and the services' URLs, then waits for Ctrl-C.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "api/node_service.h"
+#include "cli/commands.h"
+#include "cli/query_client.h"
+#include "cli/signals.h"
+#include "hub/hub_service.h"
+#include "ingest/fhir/fhir_ingest.h"
+#include "synth/synth.h"
+
+namespace oncomesh::cli {
+
+namespace {
+namespace fs = std::filesystem;
+
+struct DemoOptions {
+  std::string dir = "oncomesh-demo";
+  std::vector<int64_t> sizes = {200000, 50000, 10000};
+  uint64_t seed = 42;
+  bool wait = true;
+};
+
+struct Site {
+  std::string name;
+  std::string profile;
+};
+
+const Site kSites[] = {{"university-hospital", "comprehensive"},
+                       {"city-hospital", "general"},
+                       {"regional-hospital", "regional"}};
+
+struct ExampleQuery {
+  const char* question;
+  const char* entry;
+  std::vector<std::string> filters;
+};
+
+const ExampleQuery kQueries[] = {
+    {"Women aged 40-60 at diagnosis with stage III HER2-positive breast cancer who received "
+     "trastuzumab",
+     "individuals",
+     {"NCIT:C16576", "ICD10:C50", "NCIT:C27970", "NCIT:C68748", "ATC:L01FD01", "age>=P40Y",
+      "age<=P60Y"}},
+    {"Lung or colorectal cancer, not stage IV", "individuals",
+     {"ICD10:C34|ICD10:C18|ICD10:C19|ICD10:C20", "!NCIT:C27971"}},
+    {"Breast or lung cancer diagnosed since 2015 treated with an immune checkpoint inhibitor "
+     "(ATC L01FF)",
+     "individuals",
+     {"ICD10:C50|ICD10:C34", "dateOfDiagnosis>=2015-01-01", "ATC:L01FF"}},
+    {"Men with prostate cancer of stage III or higher who have died", "individuals",
+     {"NCIT:C20197", "ICD10:C61", "stage>=III", "NCIT:C28554"}},
+    {"Biosamples of women with ER-positive breast cancer diagnosed before 50", "biosamples",
+     {"ICD10:C50", "NCIT:C15492", "age<P50Y"}},
+};
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+// Synthesises and ingests one site unless its node already holds that data.
+Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, size_t index) {
+  const std::string node_dir = o.dir + "/nodes/" + site.name;
+  const std::string fhir_dir = o.dir + "/fhir/" + site.name;
+  const std::string marker = node_dir + "/demo-" + std::to_string(individuals) + "-" +
+                             std::to_string(o.seed) + ".done";
+  if (fs::exists(marker)) {
+    std::cout << "  " << site.name << ": ready from an earlier run (" << individuals
+              << " individuals)\n";
+    return Status::Ok();
+  }
+  std::error_code ec;
+  fs::remove_all(node_dir, ec);
+  auto start = std::chrono::steady_clock::now();
+  synth::SynthOptions so;
+  so.site = site.name;
+  so.individuals = individuals;
+  so.seed = o.seed + index;
+  so.out_dir = fhir_dir;
+  so.profile = site.profile;
+  RETURN_IF_ERROR(synth::WriteSyntheticSite(so));
+  std::cout << "  " << site.name << ": synthesised " << individuals << " individuals ("
+            << site.profile << " case mix) in " << std::fixed << std::setprecision(1)
+            << Seconds(start) << " s\n";
+  start = std::chrono::steady_clock::now();
+  node::NodeConfig config;
+  config.name = site.name;
+  config.organization = "Synthetic " + site.name;
+  config.datasets = {{site.name + "-cancer-registry", "Cancer registry of " + site.name,
+                      "Synthetic cancer patients of " + site.name + " (FHIR R4 / mCODE export)"}};
+  ASSIGN_OR_RETURN(node::NodeDir node, node::NodeDir::Init(node_dir, config));
+  ASSIGN_OR_RETURN(auto store, node.OpenStore());
+  ASSIGN_OR_RETURN(ingest::IngestReport report, ingest::IngestFhir(node, *store, {fhir_dir}));
+  if (report.FilesFailed() > 0) {
+    for (const auto& f : report.files) {
+      if (!f.status.ok()) return f.status.WithContext("ingest " + f.path);
+    }
+  }
+  std::cout << "  " << site.name << ": ingested " << report.RecordsAdded() << " records in "
+            << std::fixed << std::setprecision(1) << Seconds(start) << " s\n";
+  fs::remove_all(fhir_dir, ec);  // the node keeps only its de-identified store
+  std::ofstream(marker) << "ok\n";
+  return Status::Ok();
+}
+
+int RunDemo(const DemoOptions& o) {
+  BlockTerminationSignals();
+  if (o.sizes.size() != 3) {
+    std::cerr << "oncomesh demo: --sizes takes three numbers\n";
+    return 2;
+  }
+  std::cout << "OncoMesh demo: three synthetic hospitals, each a node, federated by a hub.\n";
+  std::cout << "Preparing the nodes in " << o.dir << "/nodes\n";
+  for (size_t i = 0; i < 3; ++i) {
+    if (Status st = PrepareSite(o, kSites[i], o.sizes[i], i); !st.ok()) {
+      std::cerr << "oncomesh demo: " << st.message() << "\n";
+      return 1;
+    }
+  }
+
+  std::vector<std::unique_ptr<api::NodeService>> services;
+  std::vector<std::unique_ptr<http::Server>> servers;
+  hub::HubConfig hub_config;
+  hub_config.name = "demo";
+  for (const Site& site : kSites) {
+    Result<std::unique_ptr<api::NodeService>> service =
+        api::NodeService::Open(o.dir + "/nodes/" + site.name);
+    if (!service.ok()) {
+      std::cerr << "oncomesh demo: " << service.status().message() << "\n";
+      return 1;
+    }
+    http::Router router;
+    (*service)->Register(router);
+    http::ServerOptions options;
+    options.threads = 2;
+    api::NodeService* raw = service->get();
+    options.error_response = [raw](int s, const std::string& m) { return raw->RouterError(s, m); };
+    auto server = std::make_unique<http::Server>(std::move(router), options);
+    if (Status st = server->Start(); !st.ok()) {
+      std::cerr << "oncomesh demo: " << st.message() << "\n";
+      return 1;
+    }
+    (*service)->StartRefresher(std::chrono::seconds(2));
+    hub_config.nodes.push_back({site.name, "127.0.0.1", server->port()});
+    services.push_back(std::move(*service));
+    servers.push_back(std::move(server));
+  }
+  hub::HubService hub(hub_config);
+  http::ServerOptions hub_options;
+  hub_options.threads = 2;
+  hub_options.error_response = [&hub](int s, const std::string& m) { return hub.RouterError(s, m); };
+  http::Server hub_server(http::Router(), hub_options);
+  hub.Register(hub_server.router(), hub_server.io());
+  if (Status st = hub_server.Start(); !st.ok()) {
+    std::cerr << "oncomesh demo: " << st.message() << "\n";
+    return 1;
+  }
+
+  std::cout << "\nExample questions to the hub (Beacon v2 POST /api/individuals; each node rounds "
+               "its counts up to a multiple of 10):\n";
+  for (const ExampleQuery& q : kQueries) {
+    std::cout << "\n  " << q.question << "\n    filters:";
+    for (const std::string& f : q.filters) std::cout << " " << f;
+    std::cout << "\n    ";
+    Result<QueryAnswer> answer =
+        PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters, "count");
+    if (!answer.ok()) {
+      std::cout << "error: " << answer.status().message() << "\n";
+      continue;
+    }
+    PrintAnswer(std::cout, *answer);
+  }
+  std::cout << "\n";
+  std::cout << "hub http://127.0.0.1:" << hub_server.port() << "\n";
+  for (size_t i = 0; i < servers.size(); ++i) {
+    std::cout << "node " << kSites[i].name << " http://127.0.0.1:" << servers[i]->port() << "\n";
+  }
+  std::cout << "ready" << std::endl;
+  if (o.wait) {
+    WaitForTerminationSignal();
+    std::cout << "stopping\n";
+  }
+  hub_server.Stop();
+  for (auto& s : servers) s->Stop();
+  for (auto& s : services) s->Stop();
+  return 0;
+}
+
+}  // namespace
+
+void RegisterDemoCommand(CLI::App& app) {
+  auto o = std::make_shared<DemoOptions>();
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Run a demo federation of three synthetic hospitals and a hub on loopback");
+  demo->add_option("--dir", o->dir, "Where the demo keeps its nodes")->capture_default_str();
+  demo->add_option("--sizes", o->sizes, "Individuals at the three sites")
+      ->delimiter(',')
+      ->expected(3)
+      ->capture_default_str();
+  demo->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  demo->add_flag("!--no-wait", o->wait, "Exit after printing 'ready' instead of serving");
+  demo->callback([o] { SetExitCode(RunDemo(*o)); });
+}
+
+}  // namespace oncomesh::cli

@@ -1,0 +1,72 @@
+#include "cli/query_client.h"
+
+#include <map>
+
+#include "http/http.h"
+#include "query/beacon_request.h"
+
+namespace oncomesh::cli {
+
+using nlohmann::json;
+
+Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, const std::string& entry,
+                                    const std::vector<std::string>& filters,
+                                    const std::string& granularity) {
+  std::multimap<std::string, std::string> params;
+  for (const std::string& f : filters) params.emplace("filters", f);
+  ASSIGN_OR_RETURN(query::BeaconRequest request, query::ParseBeaconGet(params));
+  const json body = {{"meta", {{"apiVersion", "v2.0"}}},
+                     {"query", {{"filters", request.filters}, {"requestedGranularity", granularity}}}};
+  ASSIGN_OR_RETURN(http::Response response,
+                   http::Fetch(host, port, "POST", "/api/" + entry, body.dump()));
+  QueryAnswer answer;
+  answer.body = json::parse(response.body, nullptr, false);
+  if (answer.body.is_discarded()) return Internal("the answer is not JSON: " + response.body.substr(0, 200));
+  if (response.status != 200) {
+    std::string message = "HTTP " + std::to_string(response.status);
+    if (answer.body.contains("error")) message += ": " + answer.body["error"].value("errorMessage", "");
+    return Status(response.status >= 500 ? StatusCode::kUnavailable : StatusCode::kInvalidArgument,
+                  message);
+  }
+  const json summary = answer.body.value("responseSummary", json::object());
+  answer.exists = summary.value("exists", false);
+  answer.total = summary.value("numTotalResults", int64_t{-1});
+  if (answer.body.contains("info") && answer.body["info"].contains("nodes")) {
+    for (const json& n : answer.body["info"]["nodes"]) {
+      QueryAnswer::Part part;
+      part.name = n.value("name", "");
+      part.status = n.value("status", "");
+      part.count = n.value("count", int64_t{-1});
+      part.error = n.value("error", "");
+      answer.parts.push_back(part);
+    }
+  }
+  return answer;
+}
+
+void PrintAnswer(std::ostream& out, const QueryAnswer& answer) {
+  if (answer.total >= 0) {
+    out << "total " << answer.total;
+  } else {
+    out << (answer.exists ? "exists" : "none");
+  }
+  if (!answer.parts.empty()) {
+    out << " (";
+    for (size_t i = 0; i < answer.parts.size(); ++i) {
+      const auto& p = answer.parts[i];
+      if (i) out << ", ";
+      out << p.name << " ";
+      if (p.status != "available") {
+        out << p.status;
+      } else if (p.count >= 0) {
+        out << p.count;
+      } else {
+        out << "answered";
+      }
+    }
+    out << ")";
+  }
+  out << "\n";
+}
+
+}  // namespace oncomesh::cli

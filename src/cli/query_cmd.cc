@@ -1,0 +1,58 @@
+// oncomesh query: a small Beacon v2 client for a node or a hub.
+//   oncomesh query http://127.0.0.1:8080 -f NCIT:C16576 -f 'ICD10:C50|ICD10:C34' -f 'age>=P60Y'
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/query_client.h"
+#include "hub/hub_service.h"
+
+namespace oncomesh::cli {
+
+namespace {
+
+struct QueryOptions {
+  std::string url;
+  std::string entry = "individuals";
+  std::vector<std::string> filters;
+  std::string granularity = "count";
+  bool json = false;
+};
+
+int RunQuery(const QueryOptions& o) {
+  Result<hub::NodeEndpoint> endpoint = hub::ParseNodeUrl("target", o.url);
+  if (!endpoint.ok()) {
+    std::cerr << "oncomesh query: " << endpoint.status().message() << "\n";
+    return 2;
+  }
+  Result<QueryAnswer> answer =
+      PostBeaconQuery(endpoint->host, endpoint->port, o.entry, o.filters, o.granularity);
+  if (!answer.ok()) {
+    std::cerr << "oncomesh query: " << answer.status().message() << "\n";
+    return 1;
+  }
+  if (o.json) {
+    std::cout << answer->body.dump(2) << "\n";
+    return 0;
+  }
+  PrintAnswer(std::cout, *answer);
+  return 0;
+}
+
+}  // namespace
+
+void RegisterQueryCommand(CLI::App& app) {
+  auto o = std::make_shared<QueryOptions>();
+  CLI::App* q = app.add_subcommand("query", "Ask a node or a hub a Beacon v2 question");
+  q->add_option("url", o->url, "Base URL, e.g. http://127.0.0.1:8080")->required();
+  q->add_option("-e,--entry", o->entry, "individuals or biosamples")
+      ->check(CLI::IsMember({"individuals", "biosamples"}));
+  q->add_option("-f,--filter", o->filters,
+                "A filter: CURIE, !CURIE (not), A|B (or), age>=P60Y, stage>=III, "
+                "dateOfDiagnosis>=2015-01-01; repeat to AND");
+  q->add_option("-g,--granularity", o->granularity, "boolean or count")
+      ->check(CLI::IsMember({"boolean", "count", "record"}));
+  q->add_flag("--json", o->json, "Print the whole Beacon response");
+  q->callback([o] { SetExitCode(RunQuery(*o)); });
+}
+
+}  // namespace oncomesh::cli

@@ -1,0 +1,69 @@
+// The hub: federates the Beacon v2 APIs of many nodes.
+//
+// It exposes the same Beacon endpoints as a node. A query is validated, then sent to every
+// node in parallel with a per-node deadline; the answer has one result set per node that
+// answered plus the total of their (already disclosure-controlled) counts. Nodes that are
+// down, too slow or refuse are reported in `info.nodes` as unavailable or failed; the hub
+// answers within its deadline whatever they do. It holds no data and no state but its
+// configuration, so several hubs can run behind a load balancer.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/beacon/responses.h"
+#include "http/http.h"
+#include "util/status.h"
+
+namespace oncomesh::hub {
+
+struct NodeEndpoint {
+  std::string name;
+  std::string host;  // an IP address
+  uint16_t port = 0;
+};
+
+struct HubConfig {
+  std::string name = "hub";
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;
+  int threads = 2;
+  std::chrono::milliseconds deadline{2000};  // per-node deadline for one query
+  std::vector<NodeEndpoint> nodes;
+};
+
+// Parses hub.yaml text; nodes are given as {name, url: "http://IP:PORT"}. Errors name the key.
+Result<HubConfig> ParseHubConfig(const std::string& yaml_text, const std::string& source_name);
+// Parses "http://127.0.0.1:8080" (no path) into host and port.
+Result<NodeEndpoint> ParseNodeUrl(const std::string& name, const std::string& url);
+
+class HubService {
+ public:
+  explicit HubService(HubConfig config);
+  ~HubService();
+
+  // Adds the hub's routes. The clients to nodes run on `io` (the hub server's io_context).
+  void Register(http::Router& router, boost::asio::io_context& io);
+
+  const api::BeaconIdentity& identity() const { return identity_; }
+  const HubConfig& config() const { return config_; }
+  http::Response RouterError(int status, const std::string& message) const;
+
+  struct NodeClient;  // opaque: defined in hub_service.cc
+
+ private:
+  void Query(http::Request& req, http::Responder respond, const std::string& path,
+             const std::string& entity);
+  void FilteringTerms(http::Responder respond);
+  void Collections(http::Request& req, http::Responder respond, const std::string& path,
+                   const std::string& entity, const std::string& only_id);
+  void Nodes(http::Responder respond);
+
+  HubConfig config_;
+  api::BeaconIdentity identity_;
+  std::vector<std::shared_ptr<NodeClient>> clients_;
+};
+
+}  // namespace oncomesh::hub

@@ -1,0 +1,104 @@
+// An independent reading of a synthetic FHIR export, for checking the node's answers: it
+// reads the NDJSON files directly (nothing of OncoMesh's ingest, store or index) and knows,
+// per patient, the facts the Beacon queries in the tests ask about.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+
+#include "model/date.h"
+
+namespace oncomesh::testing {
+
+struct PatientFacts {
+  std::string gender;
+  model::Date birth = model::kNoDate;
+  bool deceased = false;
+  std::set<std::string> icd10;        // "C50.4"
+  std::set<std::string> stage_codes;  // AJCC "3A"
+  std::set<std::string> observations; // "loinc|value"
+  std::set<std::string> atc;          // "L01FD01"
+  model::Date first_primary = model::kNoDate;
+  int biosamples = 0;
+
+  bool HasIcd10Prefix(const std::string& prefix) const {
+    for (const auto& c : icd10) {
+      if (c.rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  }
+  bool HasAtcPrefix(const std::string& prefix) const {
+    for (const auto& c : atc) {
+      if (c.rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  }
+  bool HasStageGroup(char group) const {  // '1'..'4'
+    for (const auto& s : stage_codes) {
+      if (!s.empty() && s[0] == group) return true;
+    }
+    return false;
+  }
+  int AgeAtDiagnosis() const {
+    if (birth == model::kNoDate || first_primary == model::kNoDate) return -1;
+    return model::WholeYearsBetween(birth, first_primary);
+  }
+};
+
+inline std::string PatientOf(const nlohmann::json& r) {
+  const std::string ref = r["subject"]["reference"];
+  return ref.substr(ref.find('/') + 1);
+}
+
+inline void ForEachLine(const std::string& path, const std::function<void(const nlohmann::json&)>& fn) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) fn(nlohmann::json::parse(line));
+  }
+}
+
+inline std::map<std::string, PatientFacts> ReadFhirFacts(const std::string& dir) {
+  std::map<std::string, PatientFacts> facts;
+  ForEachLine(dir + "/Patient.ndjson", [&](const nlohmann::json& r) {
+    PatientFacts& f = facts[r["id"]];
+    f.gender = r.value("gender", "");
+    f.birth = model::ParseDate(r.value("birthDate", "")).value_or(model::kNoDate);
+    f.deceased = r.contains("deceasedDateTime") || r.value("deceasedBoolean", false);
+  });
+  ForEachLine(dir + "/Condition.ndjson", [&](const nlohmann::json& r) {
+    PatientFacts& f = facts[PatientOf(r)];
+    for (const auto& c : r["code"]["coding"]) {
+      if (c["system"] == "http://hl7.org/fhir/sid/icd-10") f.icd10.insert(c["code"].get<std::string>());
+    }
+    const std::string profile = r["meta"]["profile"][0];
+    if (profile.find("primary") != std::string::npos && r.contains("onsetDateTime")) {
+      const model::Date d = *model::ParseDate(r["onsetDateTime"].get<std::string>());
+      if (f.first_primary == model::kNoDate || d < f.first_primary) f.first_primary = d;
+    }
+  });
+  ForEachLine(dir + "/Observation.ndjson", [&](const nlohmann::json& r) {
+    PatientFacts& f = facts[PatientOf(r)];
+    const std::string code = r["code"]["coding"][0]["code"];
+    if (!r.contains("valueCodeableConcept")) return;
+    const std::string value = r["valueCodeableConcept"]["coding"][0]["code"];
+    if (code == "21908-9" || code == "21902-2") f.stage_codes.insert(value);
+    f.observations.insert(code + "|" + value);
+  });
+  for (const char* file : {"/MedicationStatement.ndjson", "/MedicationAdministration.ndjson"}) {
+    ForEachLine(dir + file, [&](const nlohmann::json& r) {
+      facts[PatientOf(r)].atc.insert(r["medicationCodeableConcept"]["coding"][0]["code"].get<std::string>());
+    });
+  }
+  ForEachLine(dir + "/Specimen.ndjson", [&](const nlohmann::json& r) { ++facts[PatientOf(r)].biosamples; });
+  return facts;
+}
+
+inline int64_t RoundedUp(int64_t n, int64_t step = 10) { return n == 0 ? 0 : (n + step - 1) / step * step; }
+
+}  // namespace oncomesh::testing
