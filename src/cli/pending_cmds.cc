@@ -14,7 +14,6 @@ void Pending(CLI::App& app, const char* name) {
 }  // namespace
 void RegisterSynthCommand(CLI::App& app) { Pending(app, "synth"); }
 void RegisterNodeCommand(CLI::App& app) { Pending(app, "node"); }
-void RegisterIngestCommand(CLI::App& app) { Pending(app, "ingest"); }
 void RegisterHubCommand(CLI::App& app) { Pending(app, "hub"); }
 void RegisterQueryCommand(CLI::App& app) { Pending(app, "query"); }
 void RegisterDemoCommand(CLI::App& app) { Pending(app, "demo"); }
