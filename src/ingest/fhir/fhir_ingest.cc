@@ -562,17 +562,21 @@ class Ingester {
       }
     }
     ResourceMapper mapper(node_.pseudonymizer(), &urns);
+    // Every problem is reported (up to 10 resources), each naming its entry.
     std::vector<std::string> problems;
-    size_t problem_count = 0;
+    size_t failed_resources = 0;
+    const std::string prefix = path + ": ";
     auto map_entries = [&](bool patients) {
       for (size_t i = 0; i < resources.size(); ++i) {
         if (resources[i] == nullptr) continue;
         const bool is_patient = resources[i]->value("resourceType", "") == "Patient";
         if (is_patient != patients) continue;
-        if (!mapper.Map(*resources[i], path + ": entry " + std::to_string(i), fallback_ids[i],
+        if (!mapper.Map(*resources[i], prefix + "entry " + std::to_string(i), fallback_ids[i],
                         out)) {
-          ++problem_count;
-          if (problems.size() < 10) problems.push_back(out.status.message());
+          ++failed_resources;
+          std::string m = out.status.message();
+          if (m.rfind(prefix, 0) == 0) m.erase(0, prefix.size());
+          if (problems.size() < 10) problems.push_back(std::move(m));
           out.status = Status::Ok();
         }
       }
@@ -580,13 +584,15 @@ class Ingester {
     map_entries(true);
     map_entries(false);
     if (problems.empty()) return Status::Ok();
-    std::string message = std::to_string(problem_count) +
-                          (problem_count == 1 ? " problem: " : " problems: ");
+    std::string message = prefix + std::to_string(out.problems) +
+                          (out.problems == 1 ? " problem" : " problems") + " in " +
+                          std::to_string(failed_resources) +
+                          (failed_resources == 1 ? " entry: " : " entries: ");
     for (size_t i = 0; i < problems.size(); ++i) {
       if (i > 0) message += "; ";
       message += problems[i];
     }
-    if (problem_count > problems.size()) message += "; …";
+    if (failed_resources > problems.size()) message += "; …";
     return InvalidArgument(message);
   }
 

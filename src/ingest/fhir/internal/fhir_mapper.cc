@@ -98,7 +98,8 @@ class Mapping {
   Mapping(std::string_view type, std::string_view id, const std::string& where, MappedChunk& out)
       : type_(type), id_(id), where_(where), out_(out) {}
 
-  bool Fail(const std::string& reason) {
+  bool Fail(const std::string& reason, int problems = 1) {
+    out_.problems += problems;
     out_.status = InvalidArgument(where_ + ": " + std::string(type_) + "/" + std::string(id_) +
                                   ": " + reason);
     return false;
@@ -163,6 +164,7 @@ void MappedChunk::Clear() {
   unmapped_codings.clear();
   resources = 0;
   status = Status::Ok();
+  problems = 0;
 }
 
 const ResourceMapper::IndividualIds& ResourceMapper::Individual(const std::string& source_id) {
@@ -181,11 +183,13 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
   ++out.resources;
   if (!r.is_object()) {
     out.status = InvalidArgument(where + ": expected a FHIR resource (a JSON object)");
+    ++out.problems;
     return false;
   }
   const json* type_json = Get(r, "resourceType");
   if (type_json == nullptr || !type_json->is_string()) {
     out.status = InvalidArgument(where + ": resource has no resourceType");
+    ++out.problems;
     return false;
   }
   const std::string& type = type_json->get_ref<const std::string&>();
@@ -201,7 +205,7 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     std::string problems;
     const int n = CheckStructure(r, type, problems, 10);
     if (n > 0) {
-      return m.Fail("not valid FHIR R4: " + problems + (n >= 10 ? "; …" : ""));
+      return m.Fail("not valid FHIR R4: " + problems + (n >= 10 ? "; …" : ""), n);
     }
   }
   if (id.empty()) return m.Fail("resource has no id");

@@ -50,6 +50,7 @@ struct MappedChunk {
   std::map<std::string, int64_t> unmapped_codings;
   int64_t resources = 0;
   Status status;  // the first error; records are then incomplete and must not be stored
+  int64_t problems = 0;  // problems described by `status` (a resource can have several)
 
   void Clear();
 };
