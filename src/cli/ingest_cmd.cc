@@ -86,8 +86,8 @@ void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths
   for (const ingest::FileOutcome& f : report->files) {
     resources += f.resources;
     if (!f.status.ok()) {
-      std::cout << "REFUSED " << f.path << ": " << f.status.message()
-                << " (nothing from this file was stored)\n";
+      std::cout << "REFUSED " << f.path << " (nothing from this file was stored)\n  "
+                << f.status.message() << "\n";
     } else if (f.already_ingested) {
       std::cout << "OK      " << f.path << ": already ingested, " << f.resources
                 << " resources, nothing added\n";

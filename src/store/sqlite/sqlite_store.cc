@@ -86,8 +86,9 @@ class Statement {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
+  // The text must stay unchanged until the statement is stepped (SQLITE_STATIC: no copy).
   void Bind(int i, const std::string& s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
   }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
   void BindDate(int i, Date d) {
@@ -575,11 +576,12 @@ class SqliteStore final : public Store {
       Statement& s = Stmt(kAddFile,
                           "INSERT INTO source_files(name,sha256,format,ingested_at,records_added) "
                           "VALUES(?,?,?,?,?)");
+      const std::string now = NowUtc();
       s.Reset();
       s.Bind(1, file.name);
       s.Bind(2, sha256);
       s.Bind(3, file.format);
-      s.Bind(4, NowUtc());
+      s.Bind(4, now);
       s.Bind(5, counts.added);
       RETURN_IF_ERROR(Step(s, "recording source file"));
     }
@@ -646,6 +648,11 @@ class SqliteIngestTransaction final : public IngestTransaction {
 
 Result<std::unique_ptr<IngestTransaction>> SqliteStore::BeginIngest(const SourceFile& file) {
   if (ingest_open_) return FailedPrecondition("store: another ingest transaction is open");
+  // A file's transaction can hold gigabytes of new pages. With SQLite's default 2 MB page
+  // cache they are spilled to the WAL and read back over and over (measured: a third of the
+  // ingest time in pread/pwrite); 256 MB keeps the B-tree interior pages and the index pages
+  // being filled in memory.
+  RETURN_IF_ERROR(Exec("PRAGMA cache_size=-262144"));
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   Result<Seq> seq = LastSeq();
   if (!seq.ok()) {

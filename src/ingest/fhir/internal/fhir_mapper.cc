@@ -178,6 +178,16 @@ const ResourceMapper::IndividualIds& ResourceMapper::Individual(const std::strin
   return cache_.emplace(source_id, std::move(ids)).first->second;
 }
 
+std::string ResourceMapper::ReferencedPseudonym(std::string_view type, std::string_view id) {
+  std::string key(type);
+  key.push_back('/');
+  key.append(id);
+  auto it = referenced_.find(key);
+  if (it != referenced_.end()) return it->second;
+  if (referenced_.size() >= 65536) referenced_.clear();
+  return referenced_.emplace(std::move(key), pseudonymizer_.Pseudonym(type, id)).first->second;
+}
+
 bool ResourceMapper::Map(const json& r, const std::string& where, std::string_view fallback_id,
                          MappedChunk& out) {
   ++out.resources;
@@ -295,7 +305,7 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
       if (urns_ == nullptr) return {};
       auto it = urns_->find(std::string(text));
       if (it == urns_->end() || it->second.type != expected_type) return {};
-      return pseudonymizer_.Pseudonym(expected_type, it->second.id);
+      return ReferencedPseudonym(expected_type, it->second.id);
     }
     const size_t slash = text.rfind('/');
     if (slash == std::string_view::npos) return {};
@@ -303,7 +313,7 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     const size_t type_start = head.rfind('/');
     if (type_start != std::string_view::npos) head = head.substr(type_start + 1);
     if (head != expected_type) return {};
-    return pseudonymizer_.Pseudonym(expected_type, text.substr(slash + 1));
+    return ReferencedPseudonym(expected_type, text.substr(slash + 1));
   };
 
   model::Date d = model::kNoDate;

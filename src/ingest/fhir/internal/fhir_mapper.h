@@ -82,10 +82,14 @@ class ResourceMapper {
     int shift_days = 0;
   };
   const IndividualIds& Individual(const std::string& source_id);
+  // Pseudonym of a referenced resource (e.g. an Observation's focus Condition), cached: the
+  // resources of one individual usually follow each other and refer to the same few.
+  std::string ReferencedPseudonym(std::string_view type, std::string_view id);
 
   const deid::Pseudonymizer& pseudonymizer_;
   const UrnMap* urns_;
   std::unordered_map<std::string, IndividualIds> cache_;
+  std::unordered_map<std::string, std::string> referenced_;
 };
 
 }  // namespace oncomesh::ingest::fhir_internal
