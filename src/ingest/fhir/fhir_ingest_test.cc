@@ -556,3 +556,53 @@ TEST_F(FhirIngestTest, MissingPathIsAnError) {
 
 }  // namespace
 }  // namespace oncomesh::ingest
+
+namespace oncomesh::ingest {
+namespace {
+
+TEST_F(FhirIngestTest, StreamingStoreTransactionRollsBackUnlessCommitted) {
+  model::RecordBatch batch;
+  batch.individuals.push_back({"0123456789abcdef0123456789abcdef"});
+  {
+    Result<std::unique_ptr<store::IngestTransaction>> txn =
+        store_->BeginIngest({"a.ndjson", "", "fhir-ndjson"});
+    ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+    ASSERT_TRUE((*txn)->Add(batch).ok());
+    Result<bool> visible = store_->HasIndividual(batch.individuals[0].id);
+    ASSERT_TRUE(visible.ok());
+    EXPECT_TRUE(*visible) << "lookups inside the transaction see what it added";
+    EXPECT_FALSE(store_->BeginIngest({"b.ndjson", "", "fhir-ndjson"}).ok())
+        << "one ingest transaction at a time";
+  }  // destroyed without Commit: rolled back
+  EXPECT_EQ(LastSeq(), 0);
+  EXPECT_EQ(Rows("individuals"), 0);
+
+  Result<std::unique_ptr<store::IngestTransaction>> txn =
+      store_->BeginIngest({"a.ndjson", "", "fhir-ndjson"});
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->Add(batch).ok());
+  Result<store::IngestCounts> counts = (*txn)->Commit(std::string(64, 'a'));
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->added, 1);
+  EXPECT_EQ(LastSeq(), 1);
+
+  // Same content hash again: rolled back and reported as already ingested.
+  txn = store_->BeginIngest({"a-copy.ndjson", "", "fhir-ndjson"});
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->Add(batch).ok());
+  counts = (*txn)->Commit(std::string(64, 'a'));
+  ASSERT_TRUE(counts.ok());
+  EXPECT_TRUE(counts->file_already_ingested);
+  EXPECT_EQ(counts->added, 0);
+  EXPECT_EQ(Rows("source_files"), 1);
+
+  // IngestBatch still works as before (the index code uses it).
+  Result<store::IngestCounts> again =
+      store_->IngestBatch({"b.ndjson", std::string(64, 'b'), "fhir-ndjson"}, batch);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->skipped, 1);
+  EXPECT_EQ(Rows("source_files"), 2);
+}
+
+}  // namespace
+}  // namespace oncomesh::ingest
