@@ -606,3 +606,96 @@ TEST_F(FhirIngestTest, StreamingStoreTransactionRollsBackUnlessCommitted) {
 
 }  // namespace
 }  // namespace oncomesh::ingest
+
+namespace oncomesh::ingest {
+namespace {
+
+TEST_F(FhirIngestTest, MapsTheFieldsTheProfileLists) {
+  const std::string path = tmp_ + "/mixed.ndjson";
+  WriteAll(path,
+           R"({"resourceType":"Patient","id":"p","gender":"female","birthDate":"1960-01-01","deceasedDateTime":"2021-06-30"})" "\n"
+           R"({"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"254837009"},{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.4"}]},"bodySite":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"C50.4"}]}],"extension":[{"url":"http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior","valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"8500/3"}]}}],"onsetDateTime":"2019-03-04T10:00:00+01:00","stage":[{"summary":{"coding":[{"system":"http://cancerstaging.org","code":"IIIA"}]}}]})" "\n"
+           R"({"resourceType":"Condition","id":"m","subject":{"reference":"Patient/p"},"category":[{"coding":[{"system":"http://example.org","code":"metastasis"}]}],"code":{"coding":[{"system":"http://example.org/local","code":"X1"}]},"recordedDate":"2020-01-01"})" "\n"
+           R"({"resourceType":"Observation","id":"o","status":"final","subject":{"reference":"Patient/p"},"focus":[{"reference":"Condition/c"}],"code":{"coding":[{"system":"http://loinc.org","code":"2857-1"}]},"valueQuantity":{"value":4.5,"unit":"ng/mL"},"effectivePeriod":{"start":"2019-03-05"}})" "\n"
+           R"({"resourceType":"Procedure","id":"r","status":"completed","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"33195004"}]},"performedPeriod":{"start":"2019-05-01","end":"2019-06-01"}})" "\n"
+           R"({"resourceType":"MedicationAdministration","id":"a","status":"completed","subject":{"reference":"Patient/p"},"medicationCodeableConcept":{"coding":[{"system":"http://www.whocc.no/atc","code":"L01FD01"}]},"effectiveDateTime":"2019-04-01"})" "\n"
+           R"({"resourceType":"Specimen","id":"s","subject":{"reference":"Patient/p"},"type":{"coding":[{"system":"http://snomed.info/sct","code":"258435002"}]},"collection":{"collectedDateTime":"2019-03-01","bodySite":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"C50.4"}]}}})" "\n"
+           R"({"resourceType":"ImagingStudy","id":"i","status":"available","subject":{"reference":"Patient/p"},"started":"2019-02-20","numberOfInstances":120,"series":[{"uid":"1.2","modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"MG"},"bodySite":{"system":"http://snomed.info/sct","code":"76752008"}},{"uid":"1.3","modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"MG"}}]})" "\n");
+  const IngestReport report = Ingest({path});
+  ASSERT_TRUE(report.files.at(0).status.ok()) << report.files[0].status.message();
+  EXPECT_EQ(report.files[0].records_added, 8);
+  EXPECT_EQ(report.unmapped_codings.at("Condition.code http://example.org/local"), 1);
+
+  const deid::Pseudonymizer& p = node_->pseudonymizer();
+  const int shift = p.DateShiftDays("p");
+  const std::string person = p.Pseudonym("Patient", "p");
+  std::vector<model::Individual> ind;
+  ASSERT_TRUE(store_->ScanIndividuals(0, [&](store::Seq, const model::Individual& i) {
+                      ind.push_back(i);
+                    }).ok());
+  ASSERT_EQ(ind.size(), 1u);
+  EXPECT_EQ(ind[0].id, person);
+  EXPECT_EQ(ind[0].sex, model::Sex::kFemale);
+  EXPECT_EQ(ind[0].vital_status, model::VitalStatus::kDeceased);
+  EXPECT_EQ(ind[0].death_date, model::DateFromCivil(2021, 6, 30) + shift);
+
+  std::vector<model::Diagnosis> dx;
+  ASSERT_TRUE(store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& d) {
+                      dx.push_back(d);
+                    }).ok());
+  ASSERT_EQ(dx.size(), 2u);
+  EXPECT_EQ(dx[0].id, p.Pseudonym("Condition", "c"));
+  EXPECT_EQ(dx[0].individual_id, person);
+  EXPECT_EQ(dx[0].code.system, model::system::kIcd10);  // ICD-10 preferred over SNOMED
+  EXPECT_EQ(dx[0].code.code, "C50.4");
+  EXPECT_EQ(dx[0].topography, "C50.4");
+  EXPECT_EQ(dx[0].morphology, "8500/3");
+  EXPECT_EQ(dx[0].stage_group, "IIIA");
+  EXPECT_TRUE(dx[0].primary);
+  EXPECT_EQ(dx[0].onset_date, model::DateFromCivil(2019, 3, 4) + shift);
+  EXPECT_FALSE(dx[1].primary);  // category says metastasis
+  EXPECT_EQ(dx[1].onset_date, model::DateFromCivil(2020, 1, 1) + shift);  // recordedDate
+
+  std::vector<model::Observation> obs;
+  ASSERT_TRUE(store_->ScanObservations(0, [&](store::Seq, const model::Observation& o) {
+                      obs.push_back(o);
+                    }).ok());
+  ASSERT_EQ(obs.size(), 1u);
+  EXPECT_EQ(obs[0].focus_id, dx[0].id);
+  EXPECT_DOUBLE_EQ(obs[0].value_number, 4.5);
+  EXPECT_EQ(obs[0].value_unit, "ng/mL");
+  EXPECT_EQ(obs[0].effective_date, model::DateFromCivil(2019, 3, 5) + shift);
+
+  std::vector<model::Treatment> tx;
+  ASSERT_TRUE(store_->ScanTreatments(0, [&](store::Seq, const model::Treatment& t) {
+                      tx.push_back(t);
+                    }).ok());
+  ASSERT_EQ(tx.size(), 2u);
+  EXPECT_EQ(tx[0].kind, model::TreatmentKind::kRadiotherapy);
+  EXPECT_EQ(tx[0].end_date - tx[0].start_date, 31);
+  EXPECT_EQ(tx[1].kind, model::TreatmentKind::kMedication);
+  EXPECT_EQ(tx[1].code.code, "L01FD01");
+
+  std::vector<model::Biosample> bs;
+  ASSERT_TRUE(store_->ScanBiosamples(0, [&](store::Seq, const model::Biosample& b) {
+                      bs.push_back(b);
+                    }).ok());
+  ASSERT_EQ(bs.size(), 1u);
+  EXPECT_TRUE(bs[0].tumour);
+  EXPECT_EQ(bs[0].body_site.code, "C50.4");
+  EXPECT_EQ(bs[0].collection_date, model::DateFromCivil(2019, 3, 1) + shift);
+
+  std::vector<model::ImagingStudy> im;
+  ASSERT_TRUE(store_->ScanImagingStudies(0, [&](store::Seq, const model::ImagingStudy& s) {
+                      im.push_back(s);
+                    }).ok());
+  ASSERT_EQ(im.size(), 1u);
+  EXPECT_EQ(im[0].modality, "MG");
+  EXPECT_EQ(im[0].body_site.code, "76752008");
+  EXPECT_EQ(im[0].number_of_series, 2);
+  EXPECT_EQ(im[0].number_of_instances, 120);
+  EXPECT_EQ(im[0].started, model::DateFromCivil(2019, 2, 20) + shift);
+}
+
+}  // namespace
+}  // namespace oncomesh::ingest
