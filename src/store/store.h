@@ -40,6 +40,28 @@ struct IngestCounts {
 // can ask for everything after the last one it saw.
 using Seq = int64_t;
 
+// A streaming ingest of one input file: one store transaction that records are added to in
+// chunks, so a file larger than memory still goes in whole or not at all. Obtained from
+// Store::BeginIngest; it must not outlive its Store. While it is open, the Store may be used
+// from the same thread for lookups (HasIndividual, HasSourceFile), which see the records added
+// so far, but no other ingest may begin. Destroying it without Commit rolls back.
+class IngestTransaction {
+ public:
+  virtual ~IngestTransaction() = default;
+
+  // Inserts the records of `chunk` (INSERT OR IGNORE by id). On error the transaction is
+  // rolled back and every later call fails.
+  virtual Status Add(const model::RecordBatch& chunk) = 0;
+
+  // Records the file under `content_sha256` and commits. If a file with this content hash
+  // was ingested before, rolls back instead and returns counts with file_already_ingested
+  // set, added 0 and everything counted as skipped. On error, rolls back.
+  virtual Result<IngestCounts> Commit(const std::string& content_sha256) = 0;
+
+  // Discards everything added. Safe to call more than once.
+  virtual void Rollback() = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -48,8 +70,15 @@ class Store {
   virtual Result<IngestCounts> IngestBatch(const SourceFile& file,
                                            const model::RecordBatch& batch) = 0;
 
+  // Begins a streaming ingest of `file` (its content_sha256 may be empty: it is given to
+  // Commit once known). Fails if another ingest transaction is open on this Store.
+  virtual Result<std::unique_ptr<IngestTransaction>> BeginIngest(const SourceFile& file) = 0;
+
   // True if a record with this individual id exists.
   virtual Result<bool> HasIndividual(const std::string& id) = 0;
+
+  // True if a file with this content hash was ingested.
+  virtual Result<bool> HasSourceFile(const std::string& content_sha256) = 0;
 
   // The highest sequence number committed so far (0 for an empty store).
   virtual Result<Seq> LastSeq() = 0;

@@ -38,21 +38,47 @@ struct IngestReport {
   std::map<std::string, int64_t> unknown_resource_types;
   // "Resource.element system|code" (or "Resource.element system") -> count, for codings that
   // could not be mapped to the model (e.g. a Condition coded only in a system we do not read).
+  // The record is still stored, with the first coding as it came.
   std::map<std::string, int64_t> unmapped_codings;
+  // Only with IngestOptions::skip_unresolved_subjects: subject reference as written -> number
+  // of resources left out because that Patient is neither in the store nor in their file.
+  std::map<std::string, int64_t> skipped_unresolved_subjects;
 
   int64_t FilesFailed() const;
   int64_t RecordsAdded() const;
 };
 
-// Called now and then during a long ingest: bytes done and total of the current file.
-using ProgressFn = std::function<void(const std::string& path, uint64_t done, uint64_t total)>;
+// Called now and then during a long ingest (at most about 4 times a second, and once when a
+// file ends), on the calling thread: bytes done and total of the current file, and resources
+// read from it so far.
+using ProgressFn = std::function<void(const std::string& path, uint64_t done, uint64_t total,
+                                      int64_t resources)>;
+
+struct IngestOptions {
+  ProgressFn progress;
+  // By default a resource whose subject is a Patient neither in the store nor in the same file
+  // fails its file ("unknown subject Patient/abc"). When set, such resources are left out and
+  // counted in IngestReport::skipped_unresolved_subjects, and the rest of the file goes in
+  // (some published samples, e.g. mCODE's, carry examples about patients they do not include).
+  bool skip_unresolved_subjects = false;
+  // Threads that parse and map (0: one per hardware thread). The calling thread reads the
+  // files and writes the store.
+  int parse_threads = 0;
+};
 
 // Ingests every path (a file, or a folder searched recursively for *.ndjson and
 // *.json). Patient files are ingested before the others so references resolve. Returns an
 // error only when nothing could be attempted (e.g. a path does not exist); per-file failures
 // are in the report.
+//
+// Bulk Data NDJSON (*.ndjson) is streamed: memory stays bounded whatever the file's size. A
+// *.json file is a Bundle (collection, transaction, batch or searchset) or a single resource,
+// read whole. Not thread-safe on one `store`.
 Result<IngestReport> IngestFhir(const node::NodeDir& node, store::Store& store,
                                 const std::vector<std::string>& paths,
                                 const ProgressFn& progress = nullptr);
+Result<IngestReport> IngestFhir(const node::NodeDir& node, store::Store& store,
+                                const std::vector<std::string>& paths,
+                                const IngestOptions& options);
 
 }  // namespace oncomesh::ingest
