@@ -138,9 +138,15 @@ struct Case {
   bool pathological_stage = false;
   int grade = 0;  // 0 = not reported, else 1..3
   Marker er = Marker::kNotTested, pr = Marker::kNotTested, her2 = Marker::kNotTested;
-  // Molecular state drives treatment; not written as Observations (docs/synth.md).
+  // Molecular state: drives treatment and is written as Observations (genomic findings only
+  // when present; MSI and PD-L1 when tested).
   bool egfr = false, alk = false, kras_g12c = false, kras = false, braf_v600e = false;
-  bool msi_high = false, pdl1_high = false;
+  bool egfr_exon19 = false;  // with egfr: exon 19 deletion, else L858R
+  bool kras_g12d = false;    // with kras and not kras_g12c: G12D, else another KRAS change
+  bool msi_tested = false, msi_high = false;
+  bool pdl1_tested = false, pdl1_high = false;  // PD-L1 tumour proportion score >= 50%
+  // TNM categories consistent with the stage group (0 = not staged).
+  int8_t t_category = -1, n_category = -1, m_category = -1;
   bool dead = false;
   Date death = 0;
   Date last_contact = 0;
@@ -299,6 +305,39 @@ const Date kFirstDiagnosis = model::DateFromCivil(2000, 1, 1);
 const Date kLastDiagnosis = model::DateFromCivil(2024, 12, 31);
 const Date kDataCutoff = model::DateFromCivil(2025, 6, 30);
 
+// T, N and M categories consistent with the AJCC stage group: a generic pattern (stage I
+// T1-2 N0, II T2-4 N0, III node-positive or T4, IV M1), not each cancer's own AJCC table.
+void DrawTnm(Rng& rng, std::string_view group, Case& c) {
+  const double y = rng.Uniform();
+  const int main = group[0] - '0';
+  const char sub = group.size() > 1 ? group[1] : ' ';
+  int t = 1, n = 0, m = 0;
+  switch (main) {
+    case 1: t = sub == 'B' ? 2 : 1; break;
+    case 2: t = sub == 'C' ? 4 : (sub == 'B' ? 3 : (y < 0.6 ? 2 : 3)); break;
+    case 3:
+      if (sub == 'A') {
+        t = 1 + static_cast<int>(y * 3);  // T1-T3
+        n = 1;
+      } else if (sub == 'B') {
+        t = y < 0.5 ? 3 : 4;
+        n = y < 0.25 ? 1 : 2;
+      } else {
+        t = 2 + static_cast<int>(y * 3);  // T2-T4
+        n = y < 0.5 ? 2 : 3;
+      }
+      break;
+    default:
+      t = 1 + static_cast<int>(y * 4);  // T1-T4
+      n = static_cast<int>(rng.Uniform() * 4);
+      m = 1;
+      break;
+  }
+  c.t_category = static_cast<int8_t>(t);
+  c.n_category = static_cast<int8_t>(n);
+  c.m_category = static_cast<int8_t>(m);
+}
+
 void Generator::Simulate(Rng& rng, Case& c) const {
   const auto& types = internal::CancerTypes();
   const double u = rng.Uniform();
@@ -346,6 +385,7 @@ void Generator::Simulate(Rng& rng, Case& c) const {
     for (const auto& g : groups) {
       if (std::string_view(g.code) == code) c.stage = &g;
     }
+    DrawTnm(rng, code, c);
   }
   if (type.graded) {
     const double y = rng.Uniform();
@@ -373,22 +413,35 @@ void Generator::Simulate(Rng& rng, Case& c) const {
         if (c.morphology->code == std::string_view("8140/3")) {
           const double y = rng.Uniform();
           c.egfr = y < 0.12;
+          c.egfr_exon19 = c.egfr && y < 0.066;  // exon 19 deletions ~55% of EGFR mutations
           c.alk = y >= 0.12 && y < 0.16;
           c.kras_g12c = y >= 0.16 && y < 0.28;
+          c.kras_g12d = y >= 0.28 && y < 0.33;
           c.kras = c.kras_g12c || (y >= 0.28 && y < 0.48);
         }
+        c.pdl1_tested = true;
         c.pdl1_high = rng.Bernoulli(0.30);
       }
       break;
     case Cancer::kColorectal:
       if (tested) {
+        c.msi_tested = true;
         c.msi_high = rng.Bernoulli(c.stage_main == 4 ? 0.05 : 0.17);
-        c.kras = rng.Bernoulli(0.40);
+        const double y = rng.Uniform();
+        c.kras = y < 0.40;
+        c.kras_g12c = y < 0.012;               // ~3% of KRAS-mutant colorectal cancers
+        c.kras_g12d = y >= 0.012 && y < 0.14;  // ~32%
         c.braf_v600e = !c.kras && rng.Bernoulli(0.14);
       }
       break;
     case Cancer::kMelanoma:
       if (tested) c.braf_v600e = rng.Bernoulli(0.47);
+      break;
+    case Cancer::kUterus:
+      if (tested) {
+        c.msi_tested = true;
+        c.msi_high = rng.Bernoulli(0.28);
+      }
       break;
     default:
       break;
@@ -696,6 +749,34 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
     ow << R"(,"valueCodeableConcept":)";
     ow.Concept("http://cancerstaging.org", c.stage->code, c.stage->display);
     ow << "}\n";
+    // T, N, M categories (mCODE TNM category profiles; AJCC codes with the c/p prefix).
+    static constexpr const char* kT[2][5] = {{"cT0", "cT1", "cT2", "cT3", "cT4"},
+                                             {"pT0", "pT1", "pT2", "pT3", "pT4"}};
+    static constexpr const char* kN[2][4] = {{"cN0", "cN1", "cN2", "cN3"},
+                                             {"pN0", "pN1", "pN2", "pN3"}};
+    // AJCC has no pM0: M0 is cM0 in pathological staging too.
+    static constexpr const char* kM[2][2] = {{"cM0", "cM1"}, {"cM0", "pM1"}};
+    const Date tnm_date = c.diagnosis + (path ? 30 : 7);
+    begin_obs(ow, "mcode-tnm-primary-tumor-category", "survey", path ? "21899-0" : "21905-5",
+              path ? "Primary tumor.pathology Cancer" : "Primary tumor.clinical [Class] Cancer",
+              tnm_date);
+    ow << R"(,"valueCodeableConcept":)";
+    ow.Concept("http://cancerstaging.org", kT[path][c.t_category], "");
+    ow << "}\n";
+    begin_obs(ow, "mcode-tnm-regional-nodes-category", "survey", path ? "21900-6" : "21906-3",
+              path ? "Regional lymph nodes.pathology [Class] Cancer"
+                   : "Regional lymph nodes.clinical [Class] Cancer",
+              tnm_date);
+    ow << R"(,"valueCodeableConcept":)";
+    ow.Concept("http://cancerstaging.org", kN[path][c.n_category], "");
+    ow << "}\n";
+    begin_obs(ow, "mcode-tnm-distant-metastases-category", "survey", path ? "21901-4" : "21907-1",
+              path ? "Distant metastases.pathology [Class] Cancer"
+                   : "Distant metastases.clinical [Class] Cancer",
+              tnm_date);
+    ow << R"(,"valueCodeableConcept":)";
+    ow.Concept("http://cancerstaging.org", kM[path][c.m_category], "");
+    ow << "}\n";
   }
   if (c.grade != 0) {
     static constexpr const char* kGradeCodes[] = {"", "C28077", "C28078", "C28079"};
@@ -719,6 +800,57 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
   marker(c.er, "16112-5", "Estrogen receptor [Interpretation] in Tissue");
   marker(c.pr, "16113-3", "Progesterone receptor [Interpretation] in Tissue");
   marker(c.her2, "48676-1", "HER2 [Interpretation] in Tissue");
+  if (c.pdl1_tested) {
+    // PD-L1 IHC (22C3) reported against the 50% tumour proportion score cut-off.
+    begin_obs(ow, "mcode-tumor-marker-test", "laboratory", "83052-1",
+              "PD-L1 by clone 22C3 [Presence] in Tissue by Immune stain", c.diagnosis + 10);
+    ow << R"(,"method":{"text":"22C3 IHC, tumour proportion score cut-off 50%"},"valueCodeableConcept":)";
+    if (c.pdl1_high) {
+      ow.Concept(kSnomed, "10828004", "Positive");
+    } else {
+      ow.Concept(kSnomed, "260385009", "Negative");
+    }
+    ow << "}\n";
+  }
+  if (c.msi_tested) {
+    begin_obs(ow, nullptr, "laboratory", "81695-9",
+              "Microsatellite instability [Interpretation] in Cancer specimen Qualitative",
+              c.diagnosis + 14);
+    ow << R"(,"valueCodeableConcept":)";
+    if (c.msi_high) {
+      ow.Concept("http://loinc.org", "LA26203-2", "MSI-H");
+    } else {
+      ow.Concept("http://loinc.org", "LA14122-8", "Stable");
+    }
+    ow << "}\n";
+  }
+  // Genomic findings (mCODE GenomicVariant): written when a variant was found.
+  auto variant = [&](const char* hgnc, const char* gene, const char* protein_change) {
+    begin_obs(ow, "mcode-genomic-variant", "laboratory", "69548-6", "Genetic variant assessment",
+              c.diagnosis + 14);
+    ow << R"(,"valueCodeableConcept":)";
+    ow.Concept("http://loinc.org", "LA9633-4", "Present");
+    ow << R"(,"component":[{"code":)";
+    ow.Concept("http://loinc.org", "48018-6", "Gene studied [ID]");
+    ow << R"(,"valueCodeableConcept":)";
+    ow.Concept("http://www.genenames.org/geneId", hgnc, gene);
+    ow << '}';
+    if (protein_change != nullptr) {
+      ow << R"(,{"code":)";
+      ow.Concept("http://loinc.org", "48005-3", "Amino acid change (pHGVS)");
+      ow << R"(,"valueCodeableConcept":)";
+      ow.Concept("http://varnomen.hgvs.org", protein_change, "");
+      ow << '}';
+    }
+    ow << "]}\n";
+  };
+  if (c.egfr) variant("HGNC:3236", "EGFR", c.egfr_exon19 ? "p.Glu746_Ala750del" : "p.Leu858Arg");
+  if (c.alk) variant("HGNC:427", "ALK", nullptr);  // rearrangement: no amino acid change
+  if (c.kras) {
+    variant("HGNC:6407", "KRAS",
+            c.kras_g12c ? "p.Gly12Cys" : (c.kras_g12d ? "p.Gly12Asp" : "p.Gly12Val"));
+  }
+  if (c.braf_v600e) variant("HGNC:1097", "BRAF", "p.Val600Glu");
   if (c.progression != 0) {
     begin_obs(ow, "mcode-cancer-disease-status", "survey", "97509-4", "Cancer disease status",
               c.progression);

@@ -2,7 +2,8 @@
 //
 // `oncomesh synth` uses this to give every demo and test node realistic, de-identification-worthy
 // data: patients with names, addresses and MRNs; mCODE-style primary cancer Conditions (ICD-10,
-// ICD-O-3 topography and morphology); stage, grade, receptor and vital-status Observations;
+// ICD-O-3 topography and morphology); stage group, TNM, grade, receptor, PD-L1, MSI, genomic
+// variant and vital-status Observations;
 // surgery and radiotherapy Procedures; ATC-coded medications; Specimens and ImagingStudies.
 // The resource shapes are those of docs/fhir-profile.md, and every code written is listed in
 // data/vocab/ so the index can map it. Distributions and their sources: docs/synth.md.

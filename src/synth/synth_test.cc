@@ -61,11 +61,27 @@ struct Cohort {
   std::map<std::string, std::string> cancer_of;        // patient id -> ICD-10 3-char
   std::map<std::string, std::string> stage_of;         // patient id -> AJCC code
   std::map<std::string, std::string> her2_of;          // patient id -> SNOMED value
+  std::map<std::string, std::string> msi_of;           // patient id -> LOINC answer
+  std::map<std::string, std::set<std::string>> variants_of;  // patient id -> "HGNC:n p.X"
+  std::map<std::string, std::map<std::string, std::string>> tnm_of;  // id -> LOINC -> value
   std::map<std::string, model::Date> diagnosis_of, death_of;
 };
 
 std::string PatientOf(const json& r) {
   return r["subject"]["reference"].get<std::string>().substr(8);  // "Patient/"
+}
+
+// "HGNC:3236 p.Leu858Arg" (or "HGNC:427 *" without an amino acid change) of a genomic
+// variant Observation.
+std::string VariantKey(const json& r) {
+  std::string gene, change = "*";
+  for (const json& component : r["component"]) {
+    const std::string code = component["code"]["coding"][0]["code"];
+    const std::string value = component["valueCodeableConcept"]["coding"][0]["code"];
+    if (code == "48018-6") gene = value;
+    if (code == "48005-3") change = value;
+  }
+  return gene + " " + change;
 }
 
 Cohort Load(const fs::path& dir) {
@@ -104,6 +120,11 @@ Cohort Load(const fs::path& dir) {
     const std::string value = r["valueCodeableConcept"]["coding"][0]["code"];
     if (code == "21908-9" || code == "21902-2") c.stage_of[PatientOf(r)] = value;
     if (code == "48676-1") c.her2_of[PatientOf(r)] = value;
+    if (code == "81695-9") c.msi_of[PatientOf(r)] = value;
+    if (code == "69548-6") c.variants_of[PatientOf(r)].insert(VariantKey(r));
+    for (const char* tnm : {"21905-5", "21906-3", "21907-1", "21899-0", "21900-6", "21901-4"}) {
+      if (code == tnm) c.tnm_of[PatientOf(r)][code] = value;
+    }
   }
   return c;
 }
@@ -224,6 +245,12 @@ TEST_F(SynthCohortTest, EveryCodeWrittenIsInTheVocabularyTables) {
     EXPECT_TRUE(terms.count(row[3])) << row[3];
     procedure_codes.insert(row[1]);
   }
+  std::map<std::string, std::string> genomic;  // "gene protein_change" -> curie
+  for (const auto& row : ReadTsv("genomic_terms.tsv")) {
+    ASSERT_EQ(row.size(), 3u);
+    EXPECT_TRUE(terms.count(row[2])) << row[2];
+    genomic[row[0] + " " + row[1]] = row[2];
+  }
   std::set<std::string> mapped_icd10;
   for (const auto& row : ReadTsv("icd10_ncit.tsv")) {
     ASSERT_EQ(row.size(), 3u);
@@ -245,6 +272,15 @@ TEST_F(SynthCohortTest, EveryCodeWrittenIsInTheVocabularyTables) {
     const json& value = r["valueCodeableConcept"]["coding"][0];
     // 97509-4 (CancerDiseaseStatus) sets the diagnosis' progression date; it is not a filter.
     if (code == "97509-4") continue;
+    // PD-L1 (83052-1): no verified filtering term yet (data/vocab/observation_terms.tsv).
+    if (code == "83052-1") continue;
+    if (code == "69548-6") {
+      EXPECT_EQ(value["code"], "LA9633-4");
+      const std::string key = VariantKey(r);
+      const std::string gene_row = key.substr(0, key.find(' ')) + " *";
+      EXPECT_TRUE(genomic.count(key) || genomic.count(gene_row)) << key;
+      continue;
+    }
     const std::string key =
         code + "|" + value["system"].get<std::string>() + "|" + value["code"].get<std::string>();
     EXPECT_TRUE(observation_rows.count(key) || observation_rows.count(code + "|" +
@@ -333,6 +369,78 @@ TEST_F(SynthCohortTest, TrastuzumabOnlyForHer2Positive) {
   const double share = static_cast<double>(positive) / cohort_->her2_of.size();
   EXPECT_GT(share, 0.13);
   EXPECT_LT(share, 0.22);
+}
+
+// Every drug with a marker is given only with that marker's Observation.
+TEST_F(SynthCohortTest, TargetedDrugsOnlyWithTheirGenomicFinding) {
+  const std::map<std::string, std::vector<std::string>> required = {
+      {"L01EB04", {"HGNC:3236 p.Leu858Arg", "HGNC:3236 p.Glu746_Ala750del"}},  // osimertinib
+      {"L01XX73", {"HGNC:6407 p.Gly12Cys"}},                                  // sotorasib
+      {"L01EC02", {"HGNC:1097 p.Val600Glu"}},                                 // dabrafenib
+      {"L01ED03", {"HGNC:427 *"}},                                            // alectinib
+  };
+  std::map<std::string, int> given;
+  for (const char* type : {"MedicationStatement", "MedicationAdministration"}) {
+    for (const json& r : cohort_->resources[type]) {
+      const std::string atc = r["medicationCodeableConcept"]["coding"][0]["code"];
+      auto it = required.find(atc);
+      if (it == required.end()) continue;
+      ++given[atc];
+      auto found = cohort_->variants_of.find(PatientOf(r));
+      ASSERT_NE(found, cohort_->variants_of.end()) << atc;
+      bool any = false;
+      for (const std::string& v : it->second) any |= found->second.count(v) > 0;
+      EXPECT_TRUE(any) << atc << " without its finding";
+    }
+  }
+  for (const auto& [atc, variants] : required) EXPECT_GT(given[atc], 5) << atc;
+}
+
+TEST_F(SynthCohortTest, MsiHighShareOfColorectalCancerIsInTolerance) {
+  int tested = 0, high = 0, endometrial_tested = 0;
+  for (const auto& [pid, value] : cohort_->msi_of) {
+    const std::string& icd = cohort_->cancer_of.at(pid);
+    EXPECT_TRUE(icd == "C18" || icd == "C19" || icd == "C20" || icd == "C54") << icd;
+    if (icd == "C54") {
+      ++endometrial_tested;
+      continue;
+    }
+    ++tested;
+    high += value == "LA26203-2";
+  }
+  ASSERT_GT(tested, 1000);
+  EXPECT_GT(endometrial_tested, 50);
+  const double share = static_cast<double>(high) / tested;
+  EXPECT_GT(share, 0.11);  // 17% in stages I-III, 5% in stage IV: ~14% overall
+  EXPECT_LT(share, 0.18);
+}
+
+TEST_F(SynthCohortTest, TnmCategoriesAgreeWithTheStageGroup) {
+  int checked = 0;
+  for (const auto& [pid, stage] : cohort_->stage_of) {
+    auto it = cohort_->tnm_of.find(pid);
+    ASSERT_NE(it, cohort_->tnm_of.end()) << pid;
+    const auto& tnm = it->second;
+    ASSERT_EQ(tnm.size(), 3u) << pid;
+    std::string t, n, m;
+    for (const auto& [code, value] : tnm) {
+      if (code == "21905-5" || code == "21899-0") t = value;
+      if (code == "21906-3" || code == "21900-6") n = value;
+      if (code == "21907-1" || code == "21901-4") m = value;
+    }
+    ASSERT_FALSE(t.empty() || n.empty() || m.empty()) << pid;
+    const bool m1 = m.substr(1) == "M1";
+    const bool n0 = n.substr(1) == "N0";
+    EXPECT_EQ(m1, stage[0] == '4') << pid << " " << stage << " " << m;
+    if (stage[0] == '1' || stage[0] == '2') {
+      EXPECT_TRUE(n0) << pid << " " << stage << " " << n;
+    }
+    if (stage[0] == '3') {
+      EXPECT_TRUE(!n0 || t.substr(1) == "T4") << pid << " " << stage;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 10000);
 }
 
 TEST(SynthProfileTest, ComprehensiveCentreSeesMoreStageIvAndYoungerPatients) {
