@@ -282,17 +282,20 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
              nodes.push_back(std::move(info));
            }
            if (answered == 0) {
-             // Nobody answered: if every node refused the query the same way, so does the hub.
-             if (refusals.size() == 1 && refusals.begin()->second.first == answers.size()) {
-               respond(api::ErrorResponse(identity_, refusals.begin()->first,
-                                          refusals.begin()->second.second, request.get(), entity));
-             } else {
-               auto r = api::ErrorResponse(identity_, 503, "no node answered within the deadline",
-                                           request.get(), entity);
-               json body = json::parse(r.body);
-               body["info"] = {{"nodes", nodes}};
-               respond(api::JsonResponse(body, 503));
+             // No node could answer. If those that were reached all refused the query the same
+             // way (e.g. an unknown term: every node has the same vocabularies), the query is
+             // at fault and the hub refuses it likewise; otherwise the federation is down.
+             int status = 503;
+             std::string message = "no node could answer within the deadline";
+             if (refusals.size() == 1 && refusals.begin()->first >= 400 &&
+                 refusals.begin()->first < 500) {
+               status = refusals.begin()->first;
+               message = refusals.begin()->second.second;
              }
+             auto r = api::ErrorResponse(identity_, status, message, request.get(), entity);
+             json body = json::parse(r.body);
+             body["info"] = {{"nodes", nodes}};
+             respond(api::JsonResponse(body, status));
              return;
            }
            const model::Granularity granularity = request->requested_granularity;
