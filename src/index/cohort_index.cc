@@ -47,19 +47,17 @@ const char* ModalityLabel(const std::string& m) {
 
 }  // namespace
 
-Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
-                                                         const Vocabulary& vocab) {
-  std::unique_ptr<CohortIndex> idx(new CohortIndex());
-  idx->vocab_ = &vocab;
-  ASSIGN_OR_RETURN(idx->stats_.seq, store.LastSeq());
-
+struct IndexBuilder::State {
   std::unordered_map<std::string, uint32_t> row_of;
   std::vector<model::Date> birth;
   std::vector<model::Date> first_diagnosis;
+  std::vector<uint8_t> primaries;
   std::unordered_map<std::string, std::vector<uint32_t>> rows_by_term;
-  uint64_t records = 0, skipped = 0;
-  auto add = [&](const std::string& term, uint32_t row) { rows_by_term[term].push_back(row); };
-  auto row_for = [&](const std::string& individual_id, uint32_t* row) {
+  uint64_t records = 0;
+  uint64_t skipped = 0;
+
+  void Add(const std::string& term, uint32_t row) { rows_by_term[term].push_back(row); }
+  bool RowFor(const std::string& individual_id, uint32_t* row) {
     ++records;
     auto it = row_of.find(individual_id);
     if (it == row_of.end()) {
@@ -68,96 +66,113 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
     }
     *row = it->second;
     return true;
-  };
-
-  RETURN_IF_ERROR(store.ScanIndividuals(0, [&](store::Seq, const model::Individual& r) {
-    const uint32_t row = static_cast<uint32_t>(idx->individual_ids_.size());
-    if (!row_of.emplace(r.id, row).second) return;
-    ++records;
-    idx->individual_ids_.push_back(r.id);
-    birth.push_back(r.birth_date);
-    first_diagnosis.push_back(model::kNoDate);
-    if (r.sex == model::Sex::kFemale) add("NCIT:C16576", row);
-    if (r.sex == model::Sex::kMale) add("NCIT:C20197", row);
-    // The same NCIt term the vital-status Observation (LOINC 75186-7) maps to.
-    if (r.vital_status == model::VitalStatus::kDeceased || r.death_date != model::kNoDate) {
-      add("NCIT:C28554", row);
-    }
-  }));
-  for (const char* custom : {kProgressedTerm, kMultiplePrimariesTerm}) {
-    idx->custom_types_[custom] = TermType::kCustom;
   }
-  std::vector<uint8_t> primaries;
+};
 
-  RETURN_IF_ERROR(store.ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& r) {
-    uint32_t row;
-    if (!row_for(r.individual_id, &row)) return;
-    const std::string code = DiagnosisCurie(r.code);
-    if (!code.empty()) add(code, row);
-    if (!r.topography.empty()) add("ICDO3:" + r.topography, row);
-    if (!r.morphology.empty()) add("ICDO3:" + r.morphology, row);
-    if (code.rfind("ICD10:", 0) == 0) {
-      if (auto concept_term = vocab.CancerConcept(code.substr(6), r.morphology)) {
-        add(*concept_term, row);
-      }
-    }
-    if (!r.stage_group.empty()) {
-      if (auto stage = vocab.StageTerm(r.stage_group)) add(*stage, row);
-    }
-    if (r.primary) {
-      if (primaries.size() < idx->individual_ids_.size()) primaries.resize(idx->individual_ids_.size());
-      if (primaries[row] < 2 && ++primaries[row] == 2) add(kMultiplePrimariesTerm, row);
-    }
-    if (r.progression_date != model::kNoDate) add(kProgressedTerm, row);
-    if (r.primary && r.onset_date != model::kNoDate &&
-        (first_diagnosis[row] == model::kNoDate || r.onset_date < first_diagnosis[row])) {
-      first_diagnosis[row] = r.onset_date;
-    }
-  }));
+IndexBuilder::IndexBuilder(const Vocabulary& vocab)
+    : vocab_(vocab), index_(new CohortIndex()), state_(std::make_unique<State>()) {
+  index_->vocab_ = &vocab;
+  for (const char* custom : {kProgressedTerm, kMultiplePrimariesTerm}) {
+    index_->custom_types_[custom] = TermType::kCustom;
+  }
+}
 
-  RETURN_IF_ERROR(store.ScanObservations(0, [&](store::Seq, const model::Observation& r) {
-    uint32_t row;
-    if (!row_for(r.individual_id, &row)) return;
-    if (auto term = vocab.ObservationTerm(r.code, r.value_code)) add(*term, row);
-    // mCODE CancerDiseaseStatus: LOINC 97509-4, SNOMED 271299001 "Patient's condition worsened".
-    if (r.code.system == model::system::kLoinc && r.code.code == "97509-4" &&
-        r.value_code.code == "271299001") {
-      add(kProgressedTerm, row);
+IndexBuilder::~IndexBuilder() = default;
+
+void IndexBuilder::AddIndividual(const model::Individual& r) {
+  State& st = *state_;
+  const uint32_t row = static_cast<uint32_t>(index_->individual_ids_.size());
+  if (!st.row_of.emplace(r.id, row).second) return;
+  ++st.records;
+  index_->individual_ids_.push_back(r.id);
+  st.birth.push_back(r.birth_date);
+  st.first_diagnosis.push_back(model::kNoDate);
+  st.primaries.push_back(0);
+  if (r.sex == model::Sex::kFemale) st.Add("NCIT:C16576", row);
+  if (r.sex == model::Sex::kMale) st.Add("NCIT:C20197", row);
+  // The same NCIt term the vital-status Observation (LOINC 75186-7) maps to.
+  if (r.vital_status == model::VitalStatus::kDeceased || r.death_date != model::kNoDate) {
+    st.Add("NCIT:C28554", row);
+  }
+}
+
+void IndexBuilder::AddDiagnosis(const model::Diagnosis& r) {
+  State& st = *state_;
+  uint32_t row;
+  if (!st.RowFor(r.individual_id, &row)) return;
+  const std::string code = DiagnosisCurie(r.code);
+  if (!code.empty()) st.Add(code, row);
+  if (!r.topography.empty()) st.Add("ICDO3:" + r.topography, row);
+  if (!r.morphology.empty()) st.Add("ICDO3:" + r.morphology, row);
+  if (code.rfind("ICD10:", 0) == 0) {
+    if (auto concept_term = vocab_.CancerConcept(code.substr(6), r.morphology)) {
+      st.Add(*concept_term, row);
     }
-  }));
+  }
+  if (!r.stage_group.empty()) {
+    if (auto stage = vocab_.StageTerm(r.stage_group)) st.Add(*stage, row);
+  }
+  if (r.primary && st.primaries[row] < 2 && ++st.primaries[row] == 2) {
+    st.Add(kMultiplePrimariesTerm, row);
+  }
+  if (r.progression_date != model::kNoDate) st.Add(kProgressedTerm, row);
+  if (r.primary && r.onset_date != model::kNoDate &&
+      (st.first_diagnosis[row] == model::kNoDate || r.onset_date < st.first_diagnosis[row])) {
+    st.first_diagnosis[row] = r.onset_date;
+  }
+}
 
-  RETURN_IF_ERROR(store.ScanTreatments(0, [&](store::Seq, const model::Treatment& r) {
-    uint32_t row;
-    if (!row_for(r.individual_id, &row)) return;
-    if (r.code.system == model::system::kAtc && !r.code.code.empty()) {
-      add("ATC:" + r.code.code, row);
-    } else if (auto p = vocab.Procedure(r.code)) {
-      add(p->curie, row);
-    }
-  }));
+void IndexBuilder::AddObservation(const model::Observation& r) {
+  State& st = *state_;
+  uint32_t row;
+  if (!st.RowFor(r.individual_id, &row)) return;
+  if (auto term = vocab_.ObservationTerm(r.code, r.value_code)) st.Add(*term, row);
+  // mCODE CancerDiseaseStatus: LOINC 97509-4, SNOMED 271299001 "Patient's condition worsened".
+  if (r.code.system == model::system::kLoinc && r.code.code == "97509-4" &&
+      r.value_code.code == "271299001") {
+    st.Add(kProgressedTerm, row);
+  }
+}
 
-  idx->biosamples_per_row_.assign(idx->individual_ids_.size(), 0);
-  RETURN_IF_ERROR(store.ScanBiosamples(0, [&](store::Seq, const model::Biosample& r) {
-    uint32_t row;
-    if (!row_for(r.individual_id, &row)) return;
-    uint16_t& n = idx->biosamples_per_row_[row];
-    if (n < UINT16_MAX) ++n;
-    ++idx->stats_.biosamples;
-  }));
+void IndexBuilder::AddTreatment(const model::Treatment& r) {
+  State& st = *state_;
+  uint32_t row;
+  if (!st.RowFor(r.individual_id, &row)) return;
+  if (r.code.system == model::system::kAtc && !r.code.code.empty()) {
+    st.Add("ATC:" + r.code.code, row);
+  } else if (auto p = vocab_.Procedure(r.code)) {
+    st.Add(p->curie, row);
+  }
+}
 
-  RETURN_IF_ERROR(store.ScanImagingStudies(0, [&](store::Seq, const model::ImagingStudy& r) {
-    uint32_t row;
-    if (!row_for(r.individual_id, &row)) return;
-    if (!r.modality.empty()) add("DCM:" + r.modality, row);
-  }));
+void IndexBuilder::AddBiosample(const model::Biosample& r) {
+  State& st = *state_;
+  uint32_t row;
+  if (!st.RowFor(r.individual_id, &row)) return;
+  if (index_->biosamples_per_row_.size() <= row) index_->biosamples_per_row_.resize(row + 1, 0);
+  uint16_t& n = index_->biosamples_per_row_[row];
+  if (n < UINT16_MAX) ++n;
+  ++index_->stats_.biosamples;
+}
 
+void IndexBuilder::AddImagingStudy(const model::ImagingStudy& r) {
+  State& st = *state_;
+  uint32_t row;
+  if (!st.RowFor(r.individual_id, &row)) return;
+  if (!r.modality.empty()) st.Add("DCM:" + r.modality, row);
+}
+
+std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
+  State& st = *state_;
+  CohortIndex* idx = index_.get();
+  idx->stats_.seq = seq;
   const uint32_t rows = idx->num_rows();
+  idx->biosamples_per_row_.resize(rows, 0);
   const uint32_t chunks = (rows + kChunkBits - 1) / kChunkBits;
-  for (auto& [term, term_rows] : rows_by_term) {
+  for (auto& [term, term_rows] : st.rows_by_term) {
     std::sort(term_rows.begin(), term_rows.end());
     term_rows.erase(std::unique(term_rows.begin(), term_rows.end()), term_rows.end());
-    Posting& p = idx->exact_[term];
-    p.AddSorted(term_rows);
+    idx->exact_[term].AddSorted(term_rows);
     std::vector<uint32_t>().swap(term_rows);
   }
   // Descendant-inclusive postings: each term's rows go to the term and all its ancestors.
@@ -168,44 +183,52 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
       const std::string t = todo.back();
       todo.pop_back();
       idx->descendants_[t].OrWith(posting);
-      for (std::string& parent : vocab.ParentsOf(t)) {
+      for (std::string& parent : vocab_.ParentsOf(t)) {
         if (seen.insert(parent).second) todo.push_back(std::move(parent));
       }
     }
   }
   for (auto& [term, p] : idx->exact_) p.Freeze(chunks);
   for (auto& [term, p] : idx->descendants_) p.Freeze(chunks);
-  for (auto& [term, p] : idx->exact_) {
-    if (term.rfind("DCM:", 0) == 0) idx->custom_types_[term] = TermType::kOntology;
-  }
 
-  {
-    std::vector<int32_t> ages(rows, RangeAttribute::kNoValue);
-    std::vector<int32_t> dates(rows, RangeAttribute::kNoValue);
-    for (uint32_t row = 0; row < rows; ++row) {
-      if (first_diagnosis[row] == model::kNoDate) continue;
-      dates[row] = first_diagnosis[row];
-      if (birth[row] != model::kNoDate) ages[row] = AgeValue(birth[row], first_diagnosis[row]);
-    }
-    auto age = std::make_unique<RangeAttribute>("ageAtDiagnosis",
-                                                [](int32_t v) { return v / 1000; });
-    age->Build(std::move(ages), chunks);
-    auto date = std::make_unique<RangeAttribute>("dateOfDiagnosis",
-                                                 [](int32_t v) { return model::YearOf(v); });
-    date->Build(std::move(dates), chunks);
-    idx->attributes_["ageAtDiagnosis"] = std::move(age);
-    idx->attributes_["dateOfDiagnosis"] = std::move(date);
+  std::vector<int32_t> ages(rows, RangeAttribute::kNoValue);
+  std::vector<int32_t> dates(rows, RangeAttribute::kNoValue);
+  for (uint32_t row = 0; row < rows; ++row) {
+    if (st.first_diagnosis[row] == model::kNoDate) continue;
+    dates[row] = st.first_diagnosis[row];
+    if (st.birth[row] != model::kNoDate) ages[row] = AgeValue(st.birth[row], st.first_diagnosis[row]);
   }
+  auto age = std::make_unique<RangeAttribute>("ageAtDiagnosis", [](int32_t v) { return v / 1000; });
+  age->Build(std::move(ages), chunks);
+  auto date = std::make_unique<RangeAttribute>("dateOfDiagnosis",
+                                               [](int32_t v) { return model::YearOf(v); });
+  date->Build(std::move(dates), chunks);
+  idx->attributes_["ageAtDiagnosis"] = std::move(age);
+  idx->attributes_["dateOfDiagnosis"] = std::move(date);
 
   idx->stats_.individuals = rows;
-  idx->stats_.records = records;
-  idx->stats_.skipped_records = skipped;
+  idx->stats_.records = st.records;
+  idx->stats_.skipped_records = st.skipped;
   size_t bytes = idx->biosamples_per_row_.size() * sizeof(uint16_t);
   for (const auto& [t, p] : idx->exact_) bytes += p.SizeInBytes();
   for (const auto& [t, p] : idx->descendants_) bytes += p.SizeInBytes();
   for (const auto& [n, a] : idx->attributes_) bytes += a->SizeInBytes();
   idx->stats_.memory_bytes = bytes;
-  return idx;
+  state_.reset();
+  return std::move(index_);
+}
+
+Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
+                                                         const Vocabulary& vocab) {
+  ASSIGN_OR_RETURN(const store::Seq seq, store.LastSeq());
+  IndexBuilder b(vocab);
+  RETURN_IF_ERROR(store.ScanIndividuals(0, [&](store::Seq, const model::Individual& r) { b.AddIndividual(r); }));
+  RETURN_IF_ERROR(store.ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& r) { b.AddDiagnosis(r); }));
+  RETURN_IF_ERROR(store.ScanObservations(0, [&](store::Seq, const model::Observation& r) { b.AddObservation(r); }));
+  RETURN_IF_ERROR(store.ScanTreatments(0, [&](store::Seq, const model::Treatment& r) { b.AddTreatment(r); }));
+  RETURN_IF_ERROR(store.ScanBiosamples(0, [&](store::Seq, const model::Biosample& r) { b.AddBiosample(r); }));
+  RETURN_IF_ERROR(store.ScanImagingStudies(0, [&](store::Seq, const model::ImagingStudy& r) { b.AddImagingStudy(r); }));
+  return b.Finish(seq);
 }
 
 const Posting* CohortIndex::Find(const std::string& curie, bool descendants) const {

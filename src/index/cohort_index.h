@@ -76,6 +76,7 @@ class CohortIndex {
   const std::string& IndividualId(uint32_t row) const { return individual_ids_[row]; }
 
  private:
+  friend class IndexBuilder;
   CohortIndex() = default;
 
   const Vocabulary* vocab_ = nullptr;
@@ -86,6 +87,30 @@ class CohortIndex {
   std::map<std::string, std::unique_ptr<RangeAttribute>> attributes_;
   std::vector<uint16_t> biosamples_per_row_;
   IndexStats stats_;
+};
+
+// Builds a CohortIndex from records of any source: the store (CohortIndex::Build), or a
+// benchmark's generator. Individuals must be added before their other records; records of
+// unknown individuals are counted in stats().skipped_records and otherwise ignored.
+// Not thread-safe; one builder makes one index.
+class IndexBuilder {
+ public:
+  explicit IndexBuilder(const Vocabulary& vocab);
+  ~IndexBuilder();
+  void AddIndividual(const model::Individual& r);
+  void AddDiagnosis(const model::Diagnosis& r);
+  void AddObservation(const model::Observation& r);
+  void AddTreatment(const model::Treatment& r);
+  void AddBiosample(const model::Biosample& r);
+  void AddImagingStudy(const model::ImagingStudy& r);
+  // The finished index; `seq` is the store sequence number it reflects. Call once.
+  std::unique_ptr<CohortIndex> Finish(store::Seq seq = 0);
+
+ private:
+  struct State;
+  const Vocabulary& vocab_;
+  std::unique_ptr<CohortIndex> index_;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace oncomesh::index
