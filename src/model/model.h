@@ -83,6 +83,12 @@ struct Observation {
   double value_number = NAN;  // numeric result when there is one
   std::string value_unit;
   Date effective_date = kNoDate;
+  // Genomic findings (mCODE GenomicVariant components): LOINC 48018-6 gene studied (HGNC),
+  // 48005-3 amino acid change (HGVS p., e.g. "p.Leu858Arg"), 48004-6 DNA change (HGVS c.).
+  // Empty for other observations.
+  Coding gene_studied;
+  std::string amino_acid_change;
+  std::string dna_change;
 };
 
 enum class TreatmentKind : uint8_t {

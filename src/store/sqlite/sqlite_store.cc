@@ -61,6 +61,13 @@ CREATE TABLE imaging_studies(
   number_of_instances INTEGER NOT NULL);
 CREATE INDEX imaging_studies_individual ON imaging_studies(individual_id);
 )sql",
+    // 2: genomic finding components of observations (mCODE GenomicVariant).
+    R"sql(
+ALTER TABLE observations ADD COLUMN gene_system TEXT NOT NULL DEFAULT '';
+ALTER TABLE observations ADD COLUMN gene_code TEXT NOT NULL DEFAULT '';
+ALTER TABLE observations ADD COLUMN amino_acid_change TEXT NOT NULL DEFAULT '';
+ALTER TABLE observations ADD COLUMN dna_change TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -243,8 +250,8 @@ class SqliteStore final : public Store {
     RETURN_IF_ERROR(s.Prepare(
         db_,
         "SELECT seq,id,individual_id,focus_id,code_system,code,code_display,value_system,"
-        "value_code,value_display,value_number,value_unit,effective_date FROM observations "
-        "WHERE seq>? ORDER BY seq"));
+        "value_code,value_display,value_number,value_unit,effective_date,gene_system,gene_code,"
+        "amino_acid_change,dna_change FROM observations WHERE seq>? ORDER BY seq"));
     s.Bind(1, after);
     return Scan(s, [&] {
       model::Observation r;
@@ -256,6 +263,9 @@ class SqliteStore final : public Store {
       r.value_number = s.Real(10);
       r.value_unit = s.Text(11);
       r.effective_date = s.DateAt(12);
+      r.gene_studied = {s.Text(13), s.Text(14), ""};
+      r.amino_acid_change = s.Text(15);
+      r.dna_change = s.Text(16);
       fn(s.Int(0), r);
     });
   }
@@ -495,7 +505,8 @@ class SqliteStore final : public Store {
           kAddObservation,
           "INSERT OR IGNORE INTO observations(seq,id,individual_id,focus_id,code_system,code,"
           "code_display,value_system,value_code,value_display,value_number,value_unit,"
-          "effective_date) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+          "effective_date,gene_system,gene_code,amino_acid_change,dna_change) "
+          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       s.Reset();
       s.Bind(1, ++seq);
       s.Bind(2, r.id);
@@ -510,6 +521,10 @@ class SqliteStore final : public Store {
       s.BindReal(11, r.value_number);
       s.Bind(12, r.value_unit);
       s.BindDate(13, r.effective_date);
+      s.Bind(14, r.gene_studied.system);
+      s.Bind(15, r.gene_studied.code);
+      s.Bind(16, r.amino_acid_change);
+      s.Bind(17, r.dna_change);
       RETURN_IF_ERROR(insert(s, "observation"));
     }
     for (const model::Treatment& r : batch.treatments) {
