@@ -55,6 +55,7 @@ struct IndexBuilder::State {
   std::unordered_map<std::string, std::vector<uint32_t>> rows_by_term;
   uint64_t records = 0;
   uint64_t skipped = 0;
+  std::unordered_map<std::string, std::string> custom_labels;  // generated custom terms
 
   void Add(const std::string& term, uint32_t row) { rows_by_term[term].push_back(row); }
   bool RowFor(const std::string& individual_id, uint32_t* row) {
@@ -72,7 +73,8 @@ struct IndexBuilder::State {
 IndexBuilder::IndexBuilder(const Vocabulary& vocab)
     : vocab_(vocab), index_(new CohortIndex()), state_(std::make_unique<State>()) {
   index_->vocab_ = &vocab;
-  for (const char* custom : {kProgressedTerm, kMultiplePrimariesTerm}) {
+  for (const char* custom : {kProgressedTerm, kMultiplePrimariesTerm, kPdl1PositiveTerm,
+                             kPdl1NegativeTerm}) {
     index_->custom_types_[custom] = TermType::kCustom;
   }
 }
@@ -127,6 +129,22 @@ void IndexBuilder::AddObservation(const model::Observation& r) {
   uint32_t row;
   if (!st.RowFor(r.individual_id, &row)) return;
   if (auto term = vocab_.ObservationTerm(r.code, r.value_code)) st.Add(*term, row);
+  if (!r.gene_studied.code.empty() && r.value_code.code != "LA9634-2") {  // LA9634-2: Absent
+    if (auto term = vocab_.GenomicTerm(r.gene_studied.code, r.amino_acid_change)) st.Add(*term, row);
+    if (vocab_.Find(r.gene_studied.code)) st.Add(r.gene_studied.code, row);
+    // Every protein change is also a custom term "GENE:p.Change", under the gene.
+    if (!r.amino_acid_change.empty()) {
+      const std::string symbol = vocab_.Label(r.gene_studied.code);
+      const std::string term = symbol + ":" + r.amino_acid_change;
+      st.Add(term, row);
+      st.custom_labels.emplace(term, symbol + " " + r.amino_acid_change);
+    }
+  }
+  // PD-L1 expression (LOINC 83052-1) has no verified ontology term: a custom one.
+  if (r.code.system == model::system::kLoinc && r.code.code == "83052-1") {
+    if (r.value_code.code == "10828004") st.Add(kPdl1PositiveTerm, row);
+    if (r.value_code.code == "260385009") st.Add(kPdl1NegativeTerm, row);
+  }
   // mCODE CancerDiseaseStatus: LOINC 97509-4, SNOMED 271299001 "Patient's condition worsened".
   if (r.code.system == model::system::kLoinc && r.code.code == "97509-4" &&
       r.value_code.code == "271299001") {
@@ -190,6 +208,10 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   }
   for (auto& [term, p] : idx->exact_) p.Freeze(chunks);
   for (auto& [term, p] : idx->descendants_) p.Freeze(chunks);
+  for (auto& [term, label] : st.custom_labels) {
+    idx->custom_types_[term] = TermType::kCustom;
+    idx->custom_labels_[term] = label;
+  }
 
   std::vector<int32_t> ages(rows, RangeAttribute::kNoValue);
   std::vector<int32_t> dates(rows, RangeAttribute::kNoValue);
@@ -254,6 +276,12 @@ std::vector<TermInfo> CohortIndex::Terms() const {
     if (term.rfind("DCM:", 0) == 0) {
       const char* label = ModalityLabel(term.substr(4));
       info.label = label ? label : term.substr(4);
+    } else if (auto label = custom_labels_.find(term); label != custom_labels_.end()) {
+      info.label = label->second;
+    } else if (term == kPdl1PositiveTerm) {
+      info.label = "PD-L1 expression positive (as reported by the test, LOINC 83052-1)";
+    } else if (term == kPdl1NegativeTerm) {
+      info.label = "PD-L1 expression negative (as reported by the test, LOINC 83052-1)";
     } else if (term == kProgressedTerm) {
       info.label = "Progression or recurrence recorded after diagnosis";
     } else if (term == kMultiplePrimariesTerm) {

@@ -30,6 +30,9 @@ enum class TermType : uint8_t { kOntology, kAlphanumeric, kCustom };
 // Custom filters (Beacon v2 "custom" filtering terms) for facts no ontology term names.
 inline constexpr const char* kProgressedTerm = "progressed";
 inline constexpr const char* kMultiplePrimariesTerm = "multiplePrimaryCancers";
+inline constexpr const char* kPdl1PositiveTerm = "PD-L1:positive";
+inline constexpr const char* kPdl1NegativeTerm = "PD-L1:negative";
+// Genomic findings also become custom terms "GENE:p.Change" (e.g. "KRAS:p.Gly12Cys").
 
 struct TermInfo {
   std::string id;
@@ -59,6 +62,8 @@ class CohortIndex {
   // The posting of a term: with `descendants`, individuals with the term or any descendant.
   // nullptr when no individual has it.
   const Posting* Find(const std::string& curie, bool descendants) const;
+  // True for custom terms the index knows even when no individual has them.
+  bool IsKnownCustomTerm(const std::string& id) const { return custom_types_.count(id) > 0; }
 
   // Range attributes by name: "ageAtDiagnosis" (value: days of age at the first primary
   // diagnosis; bucket: whole years), "dateOfDiagnosis" (value: days since 1970-01-01, shifted;
@@ -84,6 +89,7 @@ class CohortIndex {
   std::unordered_map<std::string, Posting> exact_;        // term -> rows with exactly the term
   std::unordered_map<std::string, Posting> descendants_;  // term -> rows with it or a descendant
   std::unordered_map<std::string, TermType> custom_types_;
+  std::unordered_map<std::string, std::string> custom_labels_;
   std::map<std::string, std::unique_ptr<RangeAttribute>> attributes_;
   std::vector<uint16_t> biosamples_per_row_;
   IndexStats stats_;

@@ -56,12 +56,14 @@ std::string Key(std::string_view a, std::string_view b) {
 Result<Vocabulary> Vocabulary::LoadEmbedded() {
   auto file = [](const char* name) { return EmbeddedFile(name).value_or(std::string_view()); };
   return Parse(file("data/vocab/terms.tsv"), file("data/vocab/observation_terms.tsv"),
-               file("data/vocab/procedure_terms.tsv"), file("data/vocab/icd10_ncit.tsv"));
+               file("data/vocab/procedure_terms.tsv"), file("data/vocab/icd10_ncit.tsv"),
+               file("data/vocab/genomic_terms.tsv"));
 }
 
 Result<Vocabulary> Vocabulary::Parse(std::string_view terms_tsv, std::string_view observation_tsv,
                                      std::string_view procedure_tsv,
-                                     std::string_view icd10_ncit_tsv) {
+                                     std::string_view icd10_ncit_tsv,
+                                     std::string_view genomic_tsv) {
   Vocabulary v;
   RETURN_IF_ERROR(ForEachRow(terms_tsv, "terms.tsv", 2, [&](size_t line, const auto& f) -> Status {
     Term t;
@@ -107,7 +109,23 @@ Result<Vocabulary> Vocabulary::Parse(std::string_view terms_tsv, std::string_vie
                                    {std::string(f[0]), std::string(f[1]), std::string(f[2])});
                                return Status::Ok();
                              }));
+  RETURN_IF_ERROR(ForEachRow(genomic_tsv, "genomic_terms.tsv", 3,
+                             [&](size_t, const auto& f) -> Status {
+                               v.genomic_terms_[Key(f[0], f[1])] = std::string(f[2]);
+                               return Status::Ok();
+                             }));
   return v;
+}
+
+std::optional<std::string> Vocabulary::GenomicTerm(std::string_view gene,
+                                                   std::string_view protein_change) const {
+  if (!protein_change.empty()) {
+    auto it = genomic_terms_.find(Key(gene, protein_change));
+    if (it != genomic_terms_.end()) return it->second;
+  }
+  auto it = genomic_terms_.find(Key(gene, "*"));
+  if (it != genomic_terms_.end()) return it->second;
+  return std::nullopt;
 }
 
 const Term* Vocabulary::Find(std::string_view curie) const {

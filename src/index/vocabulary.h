@@ -29,7 +29,8 @@ class Vocabulary {
   // Loads from the text of the four tables; an empty text means an empty table. Errors name
   // the table and line.
   static Result<Vocabulary> Parse(std::string_view terms_tsv, std::string_view observation_tsv,
-                                  std::string_view procedure_tsv, std::string_view icd10_ncit_tsv);
+                                  std::string_view procedure_tsv, std::string_view icd10_ncit_tsv,
+                                  std::string_view genomic_tsv = {});
 
   // The term, or nullptr when the vocabulary does not know it.
   const Term* Find(std::string_view curie) const;
@@ -52,6 +53,10 @@ class Vocabulary {
   // The NCIt cancer concept for an ICD-10 code and ICD-O-3 morphology, or nullopt.
   std::optional<std::string> CancerConcept(std::string_view icd10,
                                            std::string_view morphology) const;
+  // Term for a genomic finding: gene (HGNC id, e.g. "HGNC:3236") and HGVS protein change
+  // ("p.Leu858Arg"); the gene's "*" row when the change has no term of its own; nullopt when
+  // the gene is not in the table.
+  std::optional<std::string> GenomicTerm(std::string_view gene, std::string_view protein_change) const;
   // Stage term for an AJCC stage group as written in Condition.stage ("3A" or "IIIA").
   std::optional<std::string> StageTerm(std::string_view stage_group) const;
 
@@ -68,6 +73,7 @@ class Vocabulary {
     std::string curie;
   };
   std::vector<CancerMapping> cancer_concepts_;
+  std::unordered_map<std::string, std::string> genomic_terms_;  // "gene|change" or "gene|*"
 };
 
 // The CURIE of a diagnosis code ("ICD10:C50.9" for ICD-10 and ICD-10-CM; "SNOMED:…"), or

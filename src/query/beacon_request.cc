@@ -301,8 +301,7 @@ struct PlanBuilder {
     }
     const bool descendants = f.value("includeDescendantTerms", true);
     if (const index::Posting* p = index.Find(id, descendants)) return index::Plan::Term(p);
-    if (index.vocabulary().Find(id) || id == index::kProgressedTerm ||
-        id == index::kMultiplePrimariesTerm || id.rfind("DCM:", 0) == 0) {
+    if (index.vocabulary().Find(id) || index.IsKnownCustomTerm(id) || id.rfind("DCM:", 0) == 0) {
       return index::Plan::None();  // a term we know, that no individual here has
     }
     return InvalidArgument("unknown filtering term '" + id + "' (see /api/filtering_terms)");
