@@ -11,25 +11,19 @@ namespace {
 // Age values: whole years * 1000 + days since the last birthday, so that the bucket (value /
 // 1000) is the exact age in whole years and values still order by true age.
 int32_t AgeValue(model::Date birth, model::Date on) {
-  const int years = model::WholeYearsBetween(birth, on);
+  const model::Civil b = model::CivilFromDays(birth);
+  const model::Civil o = model::CivilFromDays(on);
+  int years = o.year - b.year;
+  if (o.month < b.month || (o.month == b.month && o.day < b.day)) --years;
   if (years < 0 || years > 150) return RangeAttribute::kNoValue;
-  // Days since the last birthday: from the birthday in the year of `on` (or the one before).
-  int days = on - birth;
-  // Subtract whole years by stepping birthdays forward (years <= 150, cheap enough at build).
-  model::Date last_birthday = birth;
-  {
-    // The birthday `years` years after birth: same month and day (Feb 29 -> Mar 1).
-    const std::string b = model::FormatDate(birth);
-    const int year = std::stoi(b.substr(0, 4)) + years;
-    unsigned month = static_cast<unsigned>(std::stoi(b.substr(5, 2)));
-    unsigned day = static_cast<unsigned>(std::stoi(b.substr(8, 2)));
-    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) {
-      month = 3;
-      day = 1;
-    }
-    last_birthday = model::DateFromCivil(year, month, day);
+  // The last birthday: same month and day, `years` years on (29 February -> 1 March).
+  const int year = b.year + years;
+  unsigned month = b.month, day = b.day;
+  if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) {
+    month = 3;
+    day = 1;
   }
-  days = on - last_birthday;
+  const int days = on - model::DateFromCivil(year, month, day);
   return years * 1000 + std::clamp(days, 0, 365);
 }
 

@@ -13,14 +13,6 @@ Date DateFromCivil(int y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int>(doe) - 719468;
 }
 
-namespace {
-
-struct Civil {
-  int year;
-  unsigned month;
-  unsigned day;
-};
-
 Civil CivilFromDays(Date z) {
   z += 719468;
   const int era = (z >= 0 ? z : z - 146096) / 146097;
@@ -33,6 +25,8 @@ Civil CivilFromDays(Date z) {
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   return {y + (m <= 2), m, d};
 }
+
+namespace {
 
 bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
   if (pos + n > s.size()) return false;

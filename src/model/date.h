@@ -15,6 +15,14 @@ inline constexpr Date kNoDate = INT32_MIN;
 // Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil algorithm).
 Date DateFromCivil(int year, unsigned month, unsigned day);
 
+struct Civil {
+  int year;
+  unsigned month;  // 1..12
+  unsigned day;    // 1..31
+};
+// The civil date of a day number (Howard Hinnant's civil_from_days).
+Civil CivilFromDays(Date date);
+
 // Parses "YYYY", "YYYY-MM", "YYYY-MM-DD" or a FHIR dateTime ("YYYY-MM-DDThh:mm:ss+zz:zz");
 // partial dates take the first day of the period. Returns nullopt when malformed.
 std::optional<Date> ParseDate(std::string_view text);
