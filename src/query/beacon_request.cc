@@ -16,7 +16,16 @@ bool IsOperator(const std::string& op) {
   return std::find(std::begin(kOperators), std::end(kOperators), op) != std::end(kOperators);
 }
 
-Result<json> NormalizeFilter(const json& f, const std::string& where) {
+// Nesting of anyOf/not and the number of filters are bounded so that a hostile request cannot
+// exhaust the stack or the CPU of a node.
+constexpr int kMaxFilterDepth = 16;
+constexpr size_t kMaxFilters = 256;
+
+Result<json> NormalizeFilter(const json& f, const std::string& where, int depth = 0) {
+  if (depth > kMaxFilterDepth) {
+    return InvalidArgument(where + ": filters nested deeper than " + std::to_string(kMaxFilterDepth) +
+                           " levels");
+  }
   if (f.is_string()) {
     if (f.get<std::string>().empty()) return InvalidArgument(where + ": empty filter id");
     return json{{"id", f}};
@@ -29,13 +38,14 @@ Result<json> NormalizeFilter(const json& f, const std::string& where) {
     }
     json out = json::array();
     for (size_t i = 0; i < any.size(); ++i) {
-      ASSIGN_OR_RETURN(json n, NormalizeFilter(any[i], where + ".anyOf[" + std::to_string(i) + "]"));
+      ASSIGN_OR_RETURN(json n, NormalizeFilter(any[i], where + ".anyOf[" + std::to_string(i) + "]",
+                                               depth + 1));
       out.push_back(std::move(n));
     }
     return json{{"anyOf", std::move(out)}};
   }
   if (f.contains("not")) {
-    ASSIGN_OR_RETURN(json n, NormalizeFilter(f["not"], where + ".not"));
+    ASSIGN_OR_RETURN(json n, NormalizeFilter(f["not"], where + ".not", depth + 1));
     return json{{"not", std::move(n)}};
   }
   if (!f.contains("id") || !f["id"].is_string() || f["id"].get<std::string>().empty()) {
@@ -90,10 +100,11 @@ Result<int64_t> ParseNonNegative(const std::string& text, const std::string& nam
 }
 
 // One element of a GET `filters` list.
-Result<json> ParseGetFilter(std::string element) {
+Result<json> ParseGetFilter(std::string element, int depth = 0) {
   if (element.empty()) return InvalidArgument("filters: empty element");
+  if (depth > kMaxFilterDepth) return InvalidArgument("filters: '" + element + "' is nested too deeply");
   if (element.front() == '!' && element.find_first_of("<>=") == std::string::npos) {
-    ASSIGN_OR_RETURN(json inner, ParseGetFilter(element.substr(1)));
+    ASSIGN_OR_RETURN(json inner, ParseGetFilter(element.substr(1), depth + 1));
     return json{{"not", std::move(inner)}};
   }
   if (element.find('|') != std::string::npos) {
@@ -101,7 +112,9 @@ Result<json> ParseGetFilter(std::string element) {
     size_t start = 0;
     for (;;) {
       const size_t bar = element.find('|', start);
-      ASSIGN_OR_RETURN(json part, ParseGetFilter(element.substr(start, bar == std::string::npos ? bar : bar - start)));
+      ASSIGN_OR_RETURN(json part, ParseGetFilter(
+                                      element.substr(start, bar == std::string::npos ? bar : bar - start),
+                                      depth + 1));
       any.push_back(std::move(part));
       if (bar == std::string::npos) break;
       start = bar + 1;
@@ -156,6 +169,9 @@ Result<BeaconRequest> ParseBeaconPost(const std::string& body) {
   if (!q.is_object()) return InvalidArgument("query: must be an object");
   if (q.contains("filters")) {
     if (!q["filters"].is_array()) return InvalidArgument("query.filters: must be an array");
+    if (q["filters"].size() > kMaxFilters) {
+      return InvalidArgument("query.filters: more than " + std::to_string(kMaxFilters) + " filters");
+    }
     for (size_t i = 0; i < q["filters"].size(); ++i) {
       ASSIGN_OR_RETURN(json f, NormalizeFilter(q["filters"][i], "query.filters[" + std::to_string(i) + "]"));
       r.filters.push_back(std::move(f));
@@ -218,6 +234,9 @@ Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::strin
           ASSIGN_OR_RETURN(json raw, ParseGetFilter(element));
           ASSIGN_OR_RETURN(json f, NormalizeFilter(raw, "filters '" + element + "'"));
           r.filters.push_back(std::move(f));
+          if (r.filters.size() > kMaxFilters) {
+            return InvalidArgument("filters: more than " + std::to_string(kMaxFilters) + " filters");
+          }
         }
         if (comma == std::string::npos) break;
         start = comma + 1;

@@ -53,3 +53,21 @@ TEST(BeaconRequestTest, AgeDurations) {
 
 }  // namespace
 }  // namespace oncomesh::query
+
+namespace oncomesh::query {
+namespace {
+
+TEST(BeaconRequestTest, HostileNestingAndSizesAreRefused) {
+  std::string deep = R"({"id": "NCIT:C16576"})";
+  for (int i = 0; i < 5000; ++i) deep = R"({"not": )" + deep + "}";
+  auto r = ParseBeaconPost(R"({"query": {"filters": [)" + deep + "]}}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("nested"), std::string::npos);
+  EXPECT_FALSE(ParseBeaconGet({{"filters", std::string(5000, '!') + "NCIT:C16576"}}).ok());
+  std::string many = "[";
+  for (int i = 0; i < 1000; ++i) many += std::string(i ? "," : "") + "\"NCIT:C16576\"";
+  EXPECT_FALSE(ParseBeaconPost(R"({"query": {"filters": )" + many + "]}}").ok());
+}
+
+}  // namespace
+}  // namespace oncomesh::query
