@@ -55,7 +55,7 @@ class ProgressLine {
 };
 
 void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths,
-                   bool skip_unresolved, int threads) {
+                   bool strict_references, int threads) {
   Result<node::NodeDir> node = node::NodeDir::Open(dir);
   if (!node.ok()) {
     std::cerr << "oncomesh ingest: " << node.status().message() << "\n";
@@ -71,7 +71,7 @@ void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths
   ProgressLine progress;
   ingest::IngestOptions options;
   options.progress = progress.Fn();
-  options.skip_unresolved_subjects = skip_unresolved;
+  options.strict_references = strict_references;
   options.parse_threads = threads;
   const auto start = std::chrono::steady_clock::now();
   Result<ingest::IngestReport> report = ingest::IngestFhir(*node, **store, paths, options);
@@ -110,7 +110,8 @@ void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths
     }
   }
   if (!report->skipped_unresolved_subjects.empty()) {
-    std::cout << "Resources left out, their subject Patient being unknown:\n";
+    std::cout << "Resources left out, their subject Patient being in no file and not in the "
+                 "store (--strict-references refuses such files):\n";
     for (const auto& [ref, n] : report->skipped_unresolved_subjects) {
       std::cout << "  " << ref << ": " << n << "\n";
     }
@@ -131,7 +132,7 @@ void RegisterIngestCommand(CLI::App& app) {
   struct Args {
     std::string dir;
     std::vector<std::string> paths;
-    bool skip_unresolved = false;
+    bool strict_references = false;
     int threads = 0;
   };
   auto args = std::make_shared<Args>();
@@ -143,13 +144,14 @@ void RegisterIngestCommand(CLI::App& app) {
   fhir->add_option("paths", args->paths, "Files or folders (*.ndjson, *.json)")
       ->required()
       ->check(CLI::ExistingPath);
-  fhir->add_flag("--skip-unresolved-subjects", args->skip_unresolved,
-                 "Leave out (and count) resources whose subject Patient is neither in the store "
-                 "nor in their file, instead of refusing the file");
+  fhir->add_flag(
+      "--strict-references", args->strict_references,
+      "Refuse a file in which a resource's subject Patient is neither in the store nor in the "
+      "file (by default such resources are left out, counted and reported, and the file goes in)");
   fhir->add_option("--threads", args->threads, "Parsing threads (0: one per CPU)")
       ->capture_default_str();
   fhir->callback(
-      [args] { RunIngestFhir(args->dir, args->paths, args->skip_unresolved, args->threads); });
+      [args] { RunIngestFhir(args->dir, args->paths, args->strict_references, args->threads); });
 }
 
 }  // namespace oncomesh::cli

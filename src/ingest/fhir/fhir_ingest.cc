@@ -254,8 +254,8 @@ class Ingester {
     return txn.Add(chunk.records);
   }
 
-  // At the end of a file: the held-back records whose Patient turned up go in; the others
-  // fail the file (or are left out and counted, if so asked).
+  // At the end of a file: the held-back records whose Patient turned up go in; the others are
+  // left out and counted (or fail the file, with strict_references).
   Status ResolvePending(FileState& state, store::IngestTransaction& txn) {
     if (state.pending_subjects.empty()) return Status::Ok();
     model::RecordBatch resolved;
@@ -264,7 +264,7 @@ class Ingester {
         MoveRecord(state.pending, s.kind, s.index, resolved);
         continue;
       }
-      if (!options_.skip_unresolved_subjects) {
+      if (options_.strict_references) {
         return InvalidArgument(s.where + ": " + s.resource + ": unknown subject " + s.reference +
                                " (no such Patient in the store or in this file)");
       }

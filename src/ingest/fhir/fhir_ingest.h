@@ -40,8 +40,9 @@ struct IngestReport {
   // could not be mapped to the model (e.g. a Condition coded only in a system we do not read).
   // The record is still stored, with the first coding as it came.
   std::map<std::string, int64_t> unmapped_codings;
-  // Only with IngestOptions::skip_unresolved_subjects: subject reference as written -> number
-  // of resources left out because that Patient is neither in the store nor in their file.
+  // Subject reference as written -> number of resources left out because that Patient is
+  // neither in the store nor in their file (empty with IngestOptions::strict_references, which
+  // refuses such files instead).
   std::map<std::string, int64_t> skipped_unresolved_subjects;
 
   int64_t FilesFailed() const;
@@ -57,10 +58,11 @@ using ProgressFn = std::function<void(const std::string& path, uint64_t done, ui
 struct IngestOptions {
   ProgressFn progress;
   // By default a resource whose subject is a Patient neither in the store nor in the same file
-  // fails its file ("unknown subject Patient/abc"). When set, such resources are left out and
-  // counted in IngestReport::skipped_unresolved_subjects, and the rest of the file goes in
-  // (some published samples, e.g. mCODE's, carry examples about patients they do not include).
-  bool skip_unresolved_subjects = false;
+  // is left out and counted in IngestReport::skipped_unresolved_subjects, and the rest of the
+  // file goes in: published samples (e.g. mCODE's patient_data.json) carry examples about
+  // patients they do not include. When set, such a resource fails its file instead ("unknown
+  // subject Patient/abc"), for sources whose references must all resolve.
+  bool strict_references = false;
   // Threads that parse and map (0: one per hardware thread). The calling thread reads the
   // files and writes the store.
   int parse_threads = 0;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "model/date.h"
+#include "synth/synth.h"
 
 namespace oncomesh::ingest {
 namespace {
@@ -243,18 +244,21 @@ TEST_F(FhirIngestTest, McodeCollectionBundleGoesInWithMcodeFields) {
 TEST_F(FhirIngestTest, McodeTransactionBundleWithForeignSubjects) {
   // patient_data.json holds four Observations about Patients it does not contain
   // (Patient/mCODEPatientExample01, Patient/mCODEMassiveBioPatientExample1004).
-  const IngestReport strict = Ingest({kMcode});
+  IngestOptions strict_references;
+  strict_references.strict_references = true;
+  const IngestReport strict = Ingest({kMcode}, strict_references);
   ASSERT_FALSE(strict.files.at(0).status.ok());
   EXPECT_NE(strict.files[0].status.message().find("unknown subject Patient/mCODEPatientExample01"),
             std::string::npos)
       << strict.files[0].status.message();
   EXPECT_NE(strict.files[0].status.message().find("entry 7"), std::string::npos);
+  EXPECT_TRUE(strict.skipped_unresolved_subjects.empty());
   EXPECT_EQ(LastSeq(), 0);
 
-  IngestOptions lenient;
-  lenient.skip_unresolved_subjects = true;
-  const IngestReport report = Ingest({kMcode}, lenient);
+  // By default the file goes in without them, and they are counted per reference.
+  const IngestReport report = Ingest({kMcode});
   ASSERT_TRUE(report.files.at(0).status.ok()) << report.files[0].status.message();
+  EXPECT_EQ(report.skipped_unresolved_subjects.size(), 2u);
   EXPECT_EQ(report.skipped_unresolved_subjects.at("Patient/mCODEPatientExample01"), 2);
   EXPECT_EQ(report.skipped_unresolved_subjects.at("Patient/mCODEMassiveBioPatientExample1004"), 2);
 
@@ -354,14 +358,17 @@ TEST_F(FhirIngestTest, MalformedLineRefusesOnlyItsFile) {
   EXPECT_EQ(Rows("source_files"), 2);
 }
 
-TEST_F(FhirIngestTest, UnknownSubjectRefusesTheFile) {
+TEST_F(FhirIngestTest, UnknownSubjectIsLeftOutOrWithStrictReferencesRefusesTheFile) {
   const std::string dir = tmp_ + "/in";
   fs::create_directories(dir);
   WriteAll(dir + "/Patient.ndjson", R"({"resourceType":"Patient","id":"p1"})" "\n");
   WriteAll(dir + "/Condition.ndjson",
            R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}})" "\n"
-           R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/abc"}})" "\n");
-  const IngestReport report = Ingest({dir});
+           R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/abc"}})" "\n"
+           R"({"resourceType":"Condition","id":"c5","subject":{"reference":"Patient/abc"}})" "\n");
+  IngestOptions strict_references;
+  strict_references.strict_references = true;
+  const IngestReport report = Ingest({dir}, strict_references);
   ASSERT_EQ(report.files.size(), 2u);
   EXPECT_TRUE(report.files[0].status.ok());
   ASSERT_FALSE(report.files[1].status.ok());
@@ -371,15 +378,24 @@ TEST_F(FhirIngestTest, UnknownSubjectRefusesTheFile) {
       << report.files[1].status.message();
   EXPECT_EQ(Rows("diagnoses"), 0);
 
+  // The default: the file goes in without the two Conditions about Patient/abc.
+  const IngestReport lenient = Ingest({dir + "/Condition.ndjson"});
+  ASSERT_TRUE(lenient.files.at(0).status.ok()) << lenient.files[0].status.message();
+  EXPECT_EQ(lenient.files[0].resources, 3);
+  EXPECT_EQ(lenient.files[0].records_added, 1);
+  EXPECT_EQ(lenient.skipped_unresolved_subjects.size(), 1u);
+  EXPECT_EQ(lenient.skipped_unresolved_subjects.at("Patient/abc"), 2);
+  EXPECT_EQ(Rows("diagnoses"), 1);
+
   // The subject may come later in the same file (a mixed NDJSON), or be in the store already.
   WriteAll(dir + "/mixed.ndjson",
            R"({"resourceType":"Condition","id":"c3","subject":{"reference":"Patient/late"}})" "\n"
            R"({"resourceType":"Condition","id":"c4","subject":{"reference":"Patient/p1"}})" "\n"
            R"({"resourceType":"Patient","id":"late"})" "\n");
-  const IngestReport mixed = Ingest({dir + "/mixed.ndjson"});
+  const IngestReport mixed = Ingest({dir + "/mixed.ndjson"}, strict_references);
   ASSERT_TRUE(mixed.files.at(0).status.ok()) << mixed.files[0].status.message();
   EXPECT_EQ(mixed.files[0].records_added, 3);
-  EXPECT_EQ(Rows("diagnoses"), 2);
+  EXPECT_EQ(Rows("diagnoses"), 3);
 }
 
 TEST_F(FhirIngestTest, StructuralErrorsNameLineResourceAndElement) {
@@ -695,6 +711,96 @@ TEST_F(FhirIngestTest, MapsTheFieldsTheProfileLists) {
   EXPECT_EQ(im[0].number_of_series, 2);
   EXPECT_EQ(im[0].number_of_instances, 120);
   EXPECT_EQ(im[0].started, model::DateFromCivil(2019, 2, 20) + shift);
+}
+
+}  // namespace
+}  // namespace oncomesh::ingest
+
+namespace oncomesh::ingest {
+namespace {
+
+TEST_F(FhirIngestTest, GenomicVariantComponentsFromAnMcodeStyleObservation) {
+  const std::string path = tmp_ + "/genomics.ndjson";
+  WriteAll(path,
+           R"({"resourceType":"Patient","id":"p"})" "\n"
+           // mCODE STU2 style: reference sequence and parentheses, https HGNC system, DNA change.
+           R"j({"resourceType":"Observation","id":"v1","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"LA9633-4"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"https://www.genenames.org/geneId","code":"HGNC:3236","display":"EGFR"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueCodeableConcept":{"coding":[{"system":"http://varnomen.hgvs.org","code":"NP_005219.2:p.(Leu858Arg)"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48004-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://varnomen.hgvs.org","code":"NM_005228.5:c.2573T>G"}]}}]})j" "\n"
+           // One-letter protein change as a valueString, a gene id without its prefix.
+           R"({"resourceType":"Observation","id":"v2","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://www.genenames.org/geneId","code":"1097"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueString":"p.V600E"}]})" "\n"
+           // A deletion kept in its form; a change that cannot be read kept as written.
+           R"({"resourceType":"Observation","id":"v3","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueString":"p.E746_A750del"},{"code":{"coding":[{"system":"http://loinc.org","code":"48004-6"}]},"valueString":" c.2235_2249del "}]})" "\n"
+           R"({"resourceType":"Observation","id":"v4","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://example.org/genes","code":"ALK"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueString":"exon 19 deletion"}]})" "\n");
+  const IngestReport report = Ingest({path});
+  ASSERT_TRUE(report.files.at(0).status.ok()) << report.files[0].status.message();
+  EXPECT_EQ(report.unmapped_codings.at(
+                "Observation.component:geneStudied http://example.org/genes"),
+            1);
+
+  const deid::Pseudonymizer& p = node_->pseudonymizer();
+  std::map<std::string, model::Observation> obs;
+  ASSERT_TRUE(store_->ScanObservations(0, [&](store::Seq, const model::Observation& o) {
+                      obs[o.id] = o;
+                    }).ok());
+  ASSERT_EQ(obs.size(), 4u);
+  const model::Observation& v1 = obs.at(p.Pseudonym("Observation", "v1"));
+  EXPECT_EQ(v1.gene_studied.system, "http://www.genenames.org/geneId");
+  EXPECT_EQ(v1.gene_studied.code, "HGNC:3236");
+  EXPECT_EQ(v1.amino_acid_change, "p.Leu858Arg");
+  EXPECT_EQ(v1.dna_change, "NM_005228.5:c.2573T>G");
+  const model::Observation& v2 = obs.at(p.Pseudonym("Observation", "v2"));
+  EXPECT_EQ(v2.gene_studied.code, "HGNC:1097");
+  EXPECT_EQ(v2.amino_acid_change, "p.Val600Glu");
+  EXPECT_EQ(v2.dna_change, "");
+  const model::Observation& v3 = obs.at(p.Pseudonym("Observation", "v3"));
+  EXPECT_TRUE(v3.gene_studied.empty());
+  EXPECT_EQ(v3.amino_acid_change, "p.Glu746_Ala750del");
+  EXPECT_EQ(v3.dna_change, "c.2235_2249del");
+  const model::Observation& v4 = obs.at(p.Pseudonym("Observation", "v4"));
+  EXPECT_EQ(v4.gene_studied.system, "http://example.org/genes");
+  EXPECT_EQ(v4.gene_studied.code, "ALK");
+  EXPECT_EQ(v4.amino_acid_change, "exon 19 deletion");
+}
+
+TEST_F(FhirIngestTest, GenomicVariantComponentsFromSynth) {
+  synth::SynthOptions options;
+  options.site = "genomics";
+  options.individuals = 400;
+  options.seed = 1;
+  options.out_dir = tmp_ + "/synth";
+  ASSERT_TRUE(synth::WriteSyntheticSite(options).ok());
+
+  // Expected, read from the file: observation id -> (gene, protein change).
+  const deid::Pseudonymizer& p = node_->pseudonymizer();
+  std::map<std::string, std::pair<std::string, std::string>> expected;
+  for (const json& r : ReadNdjson(options.out_dir + "/Observation.ndjson")) {
+    if (r["code"]["coding"][0]["code"] != "69548-6") continue;
+    std::pair<std::string, std::string> v;
+    for (const json& c : r["component"]) {
+      const std::string loinc = c["code"]["coding"][0]["code"];
+      const std::string value = c["valueCodeableConcept"]["coding"][0]["code"];
+      if (loinc == "48018-6") v.first = value;
+      if (loinc == "48005-3") v.second = value;
+    }
+    expected[p.Pseudonym("Observation", r["id"].get<std::string>())] = v;
+  }
+  ASSERT_GT(expected.size(), 5u);
+
+  const IngestReport report = Ingest({options.out_dir});
+  ASSERT_EQ(report.FilesFailed(), 0);
+  size_t seen = 0;
+  ASSERT_TRUE(store_->ScanObservations(0, [&](store::Seq, const model::Observation& o) {
+                      const auto it = expected.find(o.id);
+                      if (it == expected.end()) {
+                        EXPECT_TRUE(o.gene_studied.empty()) << o.code.code;
+                        EXPECT_EQ(o.amino_acid_change, "");
+                        return;
+                      }
+                      ++seen;
+                      EXPECT_EQ(o.gene_studied.system, "http://www.genenames.org/geneId");
+                      EXPECT_EQ(o.gene_studied.code, it->second.first);
+                      EXPECT_EQ(o.amino_acid_change, it->second.second);
+                    }).ok());
+  EXPECT_EQ(seen, expected.size());
 }
 
 }  // namespace

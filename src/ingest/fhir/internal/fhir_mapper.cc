@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "ingest/fhir/internal/fhir_structure.h"
+#include "ingest/fhir/internal/hgvs.h"
 #include "model/date.h"
 
 namespace oncomesh::ingest::fhir_internal {
@@ -33,6 +34,11 @@ constexpr const char* kRadiotherapySnomed[] = {
     "399315003",   // Radionuclide therapy
     "385798007",   // Radiotherapy care
 };
+
+// Genomics: HGNC gene ids (some sources write https) and HGVS variant descriptions.
+constexpr const char* kHgncGeneId = "http://www.genenames.org/geneId";
+constexpr const char* kHgncGeneIdHttps = "https://www.genenames.org/geneId";
+constexpr const char* kHgvs = "http://varnomen.hgvs.org";
 
 // SNOMED CT specimen types that are tumour tissue.
 constexpr const char* kTumourSpecimenSnomed[] = {
@@ -141,6 +147,48 @@ class Mapping {
   const std::string& where_;
   MappedChunk& out_;
 };
+
+// The coded or string value of a component as text: valueCodeableConcept's coding (in `system`
+// if it has one there, else the first), else valueString. Empty if neither.
+std::string ComponentText(const json& component, const char* system) {
+  if (const json* v = Get(component, "valueCodeableConcept")) {
+    const json* c = PickCoding(v, {system});
+    if (c == nullptr) c = FirstCoding(v);
+    if (c != nullptr) return std::string(StrAt(*c, "code"));
+    return {};
+  }
+  return std::string(StrAt(component, "valueString"));
+}
+
+// mCODE GenomicVariant components (STU2 "Genomic Variant" profile, from the Genomics Reporting
+// IG): 48018-6 gene studied, 48005-3 amino acid change, 48004-6 DNA change.
+void MapGenomicComponent(Mapping& m, const json& component, model::Observation& obs) {
+  const json* code = PickCoding(Get(component, "code"), {sys::kLoinc});
+  if (code == nullptr) return;
+  const std::string_view loinc = StrAt(*code, "code");
+  if (loinc == "48018-6") {
+    const json* v = Get(component, "valueCodeableConcept");
+    if (const json* c = PickCoding(v, {kHgncGeneId, kHgncGeneIdHttps})) {
+      obs.gene_studied = ToCoding(c);
+      obs.gene_studied.system = kHgncGeneId;
+      // "HGNC:3236" is the form the mCODE examples and data/vocab use; some sources write 3236.
+      const std::string& id = obs.gene_studied.code;
+      if (!id.empty() && id.find_first_not_of("0123456789") == std::string::npos) {
+        obs.gene_studied.code = "HGNC:" + id;
+      }
+    } else if (v != nullptr) {
+      m.Unmapped("component:geneStudied", v);
+      obs.gene_studied = ToCoding(FirstCoding(v));
+    }
+  } else if (loinc == "48005-3") {
+    obs.amino_acid_change = NormalizeProteinChange(ComponentText(component, kHgvs));
+  } else if (loinc == "48004-6") {
+    std::string text = ComponentText(component, kHgvs);
+    const size_t begin = text.find_first_not_of(" \t");
+    const size_t end = text.find_last_not_of(" \t");
+    obs.dna_change = begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
+  }
+}
 
 }  // namespace
 
@@ -409,6 +457,9 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
       obs.value_number = b->get<bool>() ? 1.0 : 0.0;
     }
     // valueString is free text: never stored.
+    if (const json* components = Get(r, "component")) {
+      for (const json& component : *components) MapGenomicComponent(m, component, obs);
+    }
     std::string_view effective = StrAt(r, "effectiveDateTime");
     if (effective.empty()) {
       if (const json* p = Get(r, "effectivePeriod")) effective = StrAt(*p, "start");
