@@ -171,6 +171,25 @@ TEST_F(BeaconApiTest, CountsMatchAnIndependentReadingOfTheFhirFilesRoundedUpToTe
        [](const PatientFacts& f) { return f.AgeAtDiagnosis() >= 40 && f.AgeAtDiagnosis() <= 60; }},
       {"older than 70", json::array({{{"id", "ageAtDiagnosis"}, {"operator", ">"}, {"value", "P70Y"}}}),
        [](const PatientFacts& f) { return f.AgeAtDiagnosis() > 70; }},
+      {"EGFR L858R (CIViC variant 33)", json::array({{{"id", "civic.vid:33"}}}),
+       [](const PatientFacts& f) { return f.genomic.count("HGNC:3236|p.Leu858Arg") > 0; }},
+      {"any KRAS finding (gene HGNC:6407)", json::array({{{"id", "HGNC:6407"}}}),
+       [](const PatientFacts& f) {
+         for (const auto& g : f.genomic) {
+           if (g.rfind("HGNC:6407|", 0) == 0) return true;
+         }
+         return false;
+       }},
+      {"KRAS G12C (custom term)", json::array({{{"id", "KRAS:p.Gly12Cys"}}}),
+       [](const PatientFacts& f) { return f.genomic.count("HGNC:6407|p.Gly12Cys") > 0; }},
+      {"MSI-high colorectal", json::array({{{"id", "LOINC:LA26203-2"}}, {{"id", "ICD10:C18"}}}),
+       [](const PatientFacts& f) {
+         return f.observations.count("81695-9|LA26203-2") && f.HasIcd10Prefix("C18");
+       }},
+      {"PD-L1 positive lung cancer", json::array({{{"id", "PD-L1:positive"}}, {{"id", "ICD10:C34"}}}),
+       [](const PatientFacts& f) {
+         return f.observations.count("83052-1|10828004") && f.HasIcd10Prefix("C34");
+       }},
       {"deceased", json::array({{{"id", "NCIT:C28554"}}}),
        [](const PatientFacts& f) { return f.deceased || f.observations.count("75186-7|C28554"); }},
   };
@@ -180,6 +199,7 @@ TEST_F(BeaconApiTest, CountsMatchAnIndependentReadingOfTheFhirFilesRoundedUpToTe
     ASSERT_EQ(r.status, 200) << r.body;
     const json body = json::parse(r.body);
     const int64_t exact = Expected(c.match);
+    EXPECT_GT(exact, 0) << "the synthetic data should hold such individuals";
     EXPECT_EQ(body["responseSummary"]["numTotalResults"].get<int64_t>(), RoundedUp(exact))
         << "exact " << exact;
     EXPECT_EQ(body["responseSummary"]["exists"].get<bool>(), exact > 0);

@@ -23,6 +23,7 @@ struct PatientFacts {
   std::set<std::string> stage_codes;  // AJCC "3A"
   std::set<std::string> observations; // "loinc|value"
   std::set<std::string> atc;          // "L01FD01"
+  std::set<std::string> genomic;      // "HGNC:3236|p.Leu858Arg" (gene|amino acid change)
   model::Date first_primary = model::kNoDate;
   int biosamples = 0;
 
@@ -89,6 +90,17 @@ inline std::map<std::string, PatientFacts> ReadFhirFacts(const std::string& dir)
     const std::string value = r["valueCodeableConcept"]["coding"][0]["code"];
     if (code == "21908-9" || code == "21902-2") f.stage_codes.insert(value);
     f.observations.insert(code + "|" + value);
+    if (code == "69548-6" && value == "LA9633-4") {
+      std::string gene, change;
+      for (const auto& c : r.value("component", nlohmann::json::array())) {
+        const std::string what = c["code"]["coding"][0]["code"];
+        if (!c.contains("valueCodeableConcept")) continue;
+        const std::string v = c["valueCodeableConcept"]["coding"][0]["code"];
+        if (what == "48018-6") gene = v;
+        if (what == "48005-3") change = v;
+      }
+      f.genomic.insert(gene + "|" + change);
+    }
   });
   for (const char* file : {"/MedicationStatement.ndjson", "/MedicationAdministration.ndjson"}) {
     ForEachLine(dir + file, [&](const nlohmann::json& r) {
