@@ -187,17 +187,22 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
     idx->exact_[term].AddSorted(term_rows);
     std::vector<uint32_t>().swap(term_rows);
   }
-  // Descendant-inclusive postings: each term's rows go to the term and all its ancestors.
+  // Descendant-inclusive postings: each term's rows go to every proper ancestor. A term that
+  // no present term descends from has no posting of its own here: its exact posting serves.
   for (auto& [term, posting] : idx->exact_) {
     std::unordered_set<std::string> seen{term};
-    std::vector<std::string> todo{term};
+    std::vector<std::string> todo = vocab_.ParentsOf(term);
     while (!todo.empty()) {
-      const std::string t = todo.back();
+      std::string t = std::move(todo.back());
       todo.pop_back();
-      idx->descendants_[t].OrWith(posting);
-      for (std::string& parent : vocab_.ParentsOf(t)) {
-        if (seen.insert(parent).second) todo.push_back(std::move(parent));
+      if (!seen.insert(t).second) continue;
+      auto [it, inserted] = idx->descendants_.try_emplace(t);
+      if (inserted) {
+        // First descendant seen: start from the ancestor's own rows, if it has any.
+        if (auto own = idx->exact_.find(t); own != idx->exact_.end()) it->second.OrWith(own->second);
       }
+      it->second.OrWith(posting);
+      for (std::string& parent : vocab_.ParentsOf(t)) todo.push_back(std::move(parent));
     }
   }
   for (auto& [term, p] : idx->exact_) p.Freeze(chunks);
@@ -248,9 +253,12 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
 }
 
 const Posting* CohortIndex::Find(const std::string& curie, bool descendants) const {
-  const auto& map = descendants ? descendants_ : exact_;
-  auto it = map.find(curie);
-  return it == map.end() ? nullptr : &it->second;
+  if (descendants) {
+    auto it = descendants_.find(curie);
+    if (it != descendants_.end()) return &it->second;
+  }
+  auto it = exact_.find(curie);
+  return it == exact_.end() ? nullptr : &it->second;
 }
 
 const RangeAttribute* CohortIndex::FindAttribute(const std::string& name) const {
@@ -260,8 +268,15 @@ const RangeAttribute* CohortIndex::FindAttribute(const std::string& name) const 
 
 std::vector<TermInfo> CohortIndex::Terms() const {
   std::vector<TermInfo> out;
-  out.reserve(descendants_.size() + attributes_.size());
-  for (const auto& [term, posting] : descendants_) {
+  std::vector<std::pair<const std::string*, const Posting*>> all;
+  for (const auto& [term, posting] : descendants_) all.emplace_back(&term, &posting);
+  for (const auto& [term, posting] : exact_) {
+    if (!descendants_.count(term)) all.emplace_back(&term, &posting);
+  }
+  out.reserve(all.size() + attributes_.size());
+  for (const auto& [term_ptr, posting_ptr] : all) {
+    const std::string& term = *term_ptr;
+    const Posting& posting = *posting_ptr;
     TermInfo info;
     info.id = term;
     info.count = posting.cardinality();

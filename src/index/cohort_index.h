@@ -87,7 +87,9 @@ class CohortIndex {
   const Vocabulary* vocab_ = nullptr;
   std::vector<std::string> individual_ids_;
   std::unordered_map<std::string, Posting> exact_;        // term -> rows with exactly the term
-  std::unordered_map<std::string, Posting> descendants_;  // term -> rows with it or a descendant
+  // term -> rows with it or a descendant, only for terms some other present term descends
+  // from; for the others exact_ serves both.
+  std::unordered_map<std::string, Posting> descendants_;
   std::unordered_map<std::string, TermType> custom_types_;
   std::unordered_map<std::string, std::string> custom_labels_;
   std::map<std::string, std::unique_ptr<RangeAttribute>> attributes_;
