@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # libraries (see CMakeLists.txt)
   libboost-dev libssl-dev libsqlite3-dev libroaring-dev nlohmann-json3-dev libcli11-dev
-  libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev
+  libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev libsimdjson-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev nodejs sqlite3 curl wrk postgresql
 )

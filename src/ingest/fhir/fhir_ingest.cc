@@ -27,18 +27,22 @@
 #include <unordered_set>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+#include <simdjson.h>
+
 #include "deid/pseudonym.h"
 #include "ingest/fhir/internal/fhir_mapper.h"
+#include "ingest/fhir/internal/json_view.h"
 
 namespace oncomesh::ingest {
 namespace fs = std::filesystem;
 using fhir_internal::IndividualKey;
+using fhir_internal::JsonView;
 using fhir_internal::MappedChunk;
 using fhir_internal::RecordKind;
 using fhir_internal::ResourceMapper;
 using fhir_internal::SubjectRef;
 using fhir_internal::UrnMap;
-using nlohmann::json;
 
 int64_t IngestReport::FilesFailed() const {
   int64_t n = 0;
@@ -168,6 +172,18 @@ void DropMoved(model::RecordBatch& b) {
   drop(b.imaging_studies);
 }
 
+// Why `text` is not JSON. simdjson (which parses) says little ("TAPE_ERROR"); nlohmann's
+// messages name the place and the token, so they are asked for on this rare path.
+std::string MalformedJson(const char* begin, const char* end, simdjson::error_code error) {
+  try {
+    const nlohmann::json parsed = nlohmann::json::parse(begin, end);
+    (void)parsed;
+  } catch (const nlohmann::json::exception& e) {
+    return std::string("malformed JSON: ") + e.what();
+  }
+  return std::string("malformed JSON: ") + simdjson::error_message(error);
+}
+
 // Incremental SHA-256 of a file's bytes (OpenSSL EVP).
 class Sha256 {
  public:
@@ -287,9 +303,12 @@ class Ingester {
 
   // ---- NDJSON: streamed through worker threads.
 
+  // Whole lines of a file. `text` holds `size` bytes of lines followed by
+  // simdjson::SIMDJSON_PADDING spaces, so each line can be parsed in place.
   struct Block {
     uint64_t number = 0;
     int64_t first_line = 1;
+    size_t size = 0;
     std::string text;
   };
 
@@ -332,6 +351,7 @@ class Ingester {
    private:
     void Run(const deid::Pseudonymizer& pseudonymizer) {
       ResourceMapper mapper(pseudonymizer, nullptr);
+      simdjson::dom::parser parser;  // reused: its buffers grow to the longest line, once
       for (;;) {
         Block block;
         {
@@ -342,7 +362,7 @@ class Ingester {
           queue_.pop_front();
         }
         MappedChunk chunk;
-        if (!cancelled_) MapBlock(block, mapper, chunk);
+        if (!cancelled_) MapBlock(block, parser, mapper, chunk);
         {
           std::lock_guard<std::mutex> lock(mu_);
           done_.emplace(block.number, std::move(chunk));
@@ -351,9 +371,10 @@ class Ingester {
       }
     }
 
-    void MapBlock(const Block& block, ResourceMapper& mapper, MappedChunk& chunk) {
+    void MapBlock(const Block& block, simdjson::dom::parser& parser, ResourceMapper& mapper,
+                  MappedChunk& chunk) {
       const char* p = block.text.data();
-      const char* const end = p + block.text.size();
+      const char* const end = p + block.size;
       int64_t line = block.first_line;
       std::string where;
       for (; p < end; ++line) {
@@ -367,19 +388,16 @@ class Ingester {
           continue;
         }
         where.assign(path_).append(":").append(std::to_string(line));
-        json resource = json::parse(p, line_end, nullptr, /*allow_exceptions=*/false);
-        if (resource.is_discarded()) {
-          std::string why = "malformed JSON";
-          try {
-            json ignored = json::parse(p, line_end);
-          } catch (const json::exception& e) {
-            why += std::string(": ") + e.what();
-          }
+        simdjson::dom::element resource;
+        const simdjson::error_code error =
+            parser.parse(p, static_cast<size_t>(line_end - p), /*realloc_if_needed=*/false)
+                .get(resource);
+        if (error != simdjson::SUCCESS) {
           ++chunk.resources;
-          chunk.status = InvalidArgument(where + ": " + why);
+          chunk.status = InvalidArgument(where + ": " + MalformedJson(p, line_end, error));
           return;
         }
-        if (!mapper.Map(resource, where, {}, chunk)) return;
+        if (!mapper.Map(JsonView(resource), where, {}, chunk)) return;
         p = next;
       }
     }
@@ -427,11 +445,14 @@ class Ingester {
       }
       if (!failure.ok()) workers.Cancel();
     };
+    // `text` already has room for the padding (see Block).
     auto submit = [&](std::string text) {
       Block block;
       block.number = submitted++;
       block.first_line = next_line;
       next_line += std::count(text.begin(), text.end(), '\n');
+      block.size = text.size();
+      text.append(simdjson::SIMDJSON_PADDING, ' ');
       block.text = std::move(text);
       workers.Submit(std::move(block));
       while (submitted - taken >= max_in_flight) take_one();
@@ -456,7 +477,7 @@ class Ingester {
       }
       const size_t complete = static_cast<size_t>(last_nl - buf.data()) + 1;
       std::string text;
-      text.reserve(carry.size() + complete);
+      text.reserve(carry.size() + complete + simdjson::SIMDJSON_PADDING);
       text.append(carry).append(buf.data(), complete);
       carry.assign(buf.data() + complete, len - complete);
       submit(std::move(text));
@@ -476,29 +497,20 @@ class Ingester {
   // ---- JSON: a Bundle or a single resource, read whole.
 
   Result<store::IngestCounts> IngestJson(const std::string& path, FileState& state) {
-    std::string text;
-    {
-      std::ifstream in(path, std::ios::binary);
-      if (!in) return Unavailable("ingest: cannot open " + path);
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      text = std::move(ss).str();
+    simdjson::padded_string text;
+    if (simdjson::padded_string::load(path).get(text) != simdjson::SUCCESS) {
+      return Unavailable("ingest: cannot open " + path);
     }
-    const std::string sha256 = deid::Sha256Hex(text);
-    json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded()) {
-      std::string why = "malformed JSON";
-      try {
-        json ignored = json::parse(text);
-      } catch (const json::exception& e) {
-        why += std::string(": ") + e.what();
-      }
-      return InvalidArgument(path + ": " + why);
+    const std::string sha256 = deid::Sha256Hex(std::string_view(text));
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (const simdjson::error_code error = parser.parse(text).get(root); error) {
+      return InvalidArgument(path + ": " + MalformedJson(text.data(), text.data() + text.size(),
+                                                         error));
     }
-    text.clear();
-    text.shrink_to_fit();
+    const JsonView doc(root);
     if (!doc.is_object()) return InvalidArgument(path + ": expected a FHIR resource or Bundle");
-    const bool bundle = doc.value("resourceType", "") == "Bundle";
+    const bool bundle = doc["resourceType"].str() == "Bundle";
     const char* format = bundle ? "fhir-bundle" : "fhir-json";
 
     MappedChunk chunk;
@@ -534,46 +546,46 @@ class Ingester {
 
   // Maps a Bundle's entries, Patients first so that the others' subjects resolve. Reports
   // every problem found (up to 10), naming each entry by its index in Bundle.entry.
-  Status MapBundle(const std::string& path, const json& bundle, UrnMap& urns, MappedChunk& out) {
+  Status MapBundle(const std::string& path, JsonView bundle, UrnMap& urns, MappedChunk& out) {
     static const char* const kTypes[] = {"collection", "transaction", "batch", "searchset"};
-    const json* type = bundle.contains("type") ? &bundle["type"] : nullptr;
-    if (type == nullptr || !type->is_string()) {
+    const JsonView type = bundle["type"];
+    if (!type.is_string()) {
       return InvalidArgument(path + ": Bundle.type is missing or not a string");
     }
-    if (std::find(std::begin(kTypes), std::end(kTypes), type->get<std::string>()) ==
-        std::end(kTypes)) {
-      return InvalidArgument(path + ": Bundle.type '" + type->get<std::string>() +
+    if (std::find(std::begin(kTypes), std::end(kTypes), type.str()) == std::end(kTypes)) {
+      return InvalidArgument(path + ": Bundle.type '" + std::string(type.str()) +
                              "' is not supported (collection, transaction, batch, searchset)");
     }
-    if (!bundle.contains("entry")) return Status::Ok();
-    const json& entries = bundle["entry"];
+    const JsonView entries = bundle["entry"];
+    if (!entries) return Status::Ok();
     if (!entries.is_array()) {
       return InvalidArgument(path + ": Bundle.entry: expected an array (cardinality 0..*)");
     }
-    std::vector<const json*> resources(entries.size(), nullptr);
-    std::vector<std::string> fallback_ids(entries.size());
-    for (size_t i = 0; i < entries.size(); ++i) {
-      const json& e = entries[i];
-      const std::string where = path + ": entry " + std::to_string(i);
+    std::vector<JsonView> resources;
+    std::vector<std::string> fallback_ids;
+    size_t i = 0;
+    for (const JsonView e : entries.items()) {
+      const std::string where = path + ": entry " + std::to_string(i++);
+      resources.emplace_back();
+      fallback_ids.emplace_back();
       if (!e.is_object()) return InvalidArgument(where + ": expected an object");
-      const auto full_url = e.find("fullUrl");
-      if (full_url != e.end() && !full_url->is_string()) {
+      const JsonView full_url = e["fullUrl"];
+      if (full_url && !full_url.is_string()) {
         return InvalidArgument(where + ": Bundle.entry.fullUrl: expected a string");
       }
-      const auto resource = e.find("resource");
-      if (resource == e.end()) continue;  // e.g. a DELETE in a transaction
-      if (!resource->is_object()) {
+      const JsonView resource = e["resource"];
+      if (!resource) continue;  // e.g. a DELETE in a transaction
+      if (!resource.is_object()) {
         return InvalidArgument(where + ": Bundle.entry.resource: expected an object");
       }
-      resources[i] = &*resource;
-      const std::string url = full_url != e.end() ? full_url->get<std::string>() : "";
+      resources.back() = resource;
+      const std::string url(full_url.str());
       const size_t cut = url.find_last_of(":/");
-      fallback_ids[i] = cut == std::string::npos ? url : url.substr(cut + 1);
+      fallback_ids.back() = cut == std::string::npos ? url : url.substr(cut + 1);
       if (!url.empty()) {
-        const auto id = resource->find("id");
-        urns[url] = {resource->value("resourceType", ""),
-                     id != resource->end() && id->is_string() ? id->get<std::string>()
-                                                              : fallback_ids[i]};
+        const JsonView id = resource["id"];
+        urns[url] = {std::string(resource["resourceType"].str()),
+                     id.is_string() ? std::string(id.str()) : fallback_ids.back()};
       }
     }
     ResourceMapper mapper(node_.pseudonymizer(), &urns);
@@ -583,10 +595,10 @@ class Ingester {
     const std::string prefix = path + ": ";
     auto map_entries = [&](bool patients) {
       for (size_t i = 0; i < resources.size(); ++i) {
-        if (resources[i] == nullptr) continue;
-        const bool is_patient = resources[i]->value("resourceType", "") == "Patient";
+        if (!resources[i]) continue;
+        const bool is_patient = resources[i]["resourceType"].str() == "Patient";
         if (is_patient != patients) continue;
-        if (!mapper.Map(*resources[i], prefix + "entry " + std::to_string(i), fallback_ids[i],
+        if (!mapper.Map(resources[i], prefix + "entry " + std::to_string(i), fallback_ids[i],
                         out)) {
           ++failed_resources;
           std::string m = out.status.message();

@@ -7,12 +7,12 @@
 
 #include "ingest/fhir/internal/fhir_structure.h"
 #include "ingest/fhir/internal/hgvs.h"
+#include "ingest/fhir/internal/json_view.h"
 #include "model/date.h"
 
 namespace oncomesh::ingest::fhir_internal {
 namespace {
 
-using nlohmann::json;
 namespace sys = model::system;
 
 constexpr const char* kHistologyMorphologyBehavior =
@@ -45,17 +45,7 @@ constexpr const char* kTumourSpecimenSnomed[] = {
     "258435002",  // Tumor tissue sample
 };
 
-const json* Get(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-
-std::string_view Str(const json* j) {
-  if (j == nullptr || !j->is_string()) return {};
-  return j->get_ref<const std::string&>();
-}
-
-std::string_view StrAt(const json& obj, const char* key) { return Str(Get(obj, key)); }
+std::string_view StrAt(JsonView obj, const char* key) { return obj[key].str(); }
 
 template <size_t N>
 bool Contains(const char* const (&list)[N], std::string_view s) {
@@ -66,37 +56,31 @@ bool Contains(const char* const (&list)[N], std::string_view s) {
 }
 
 // The codings of a CodeableConcept (structure already checked: an array of objects or absent).
-const json* Codings(const json* cc) {
-  if (cc == nullptr || !cc->is_object()) return nullptr;
-  const json* c = Get(*cc, "coding");
-  return c != nullptr && c->is_array() ? c : nullptr;
-}
+JsonView Codings(JsonView cc) { return cc["coding"]; }
 
-// The first coding of `cc` in the first of `systems` that has one; null if none.
-const json* PickCoding(const json* cc, std::initializer_list<const char*> systems) {
-  const json* codings = Codings(cc);
-  if (codings == nullptr) return nullptr;
+// The first coding of `cc` in the first of `systems` that has one; absent if none.
+JsonView PickCoding(JsonView cc, std::initializer_list<const char*> systems) {
+  const JsonView codings = Codings(cc);
+  if (!codings.is_array()) return {};
   for (const char* system : systems) {
-    for (const json& c : *codings) {
-      if (StrAt(c, "system") == system && !StrAt(c, "code").empty()) return &c;
+    for (JsonView c : codings.items()) {
+      if (StrAt(c, "system") == system && !StrAt(c, "code").empty()) return c;
     }
   }
-  return nullptr;
+  return {};
 }
 
-const json* FirstCoding(const json* cc) {
-  const json* codings = Codings(cc);
-  if (codings == nullptr) return nullptr;
-  for (const json& c : *codings) {
-    if (!StrAt(c, "code").empty()) return &c;
+JsonView FirstCoding(JsonView cc) {
+  for (JsonView c : Codings(cc).items()) {
+    if (!StrAt(c, "code").empty()) return c;
   }
-  return nullptr;
+  return {};
 }
 
-model::Coding ToCoding(const json* c) {
-  if (c == nullptr) return {};
-  return {std::string(StrAt(*c, "system")), std::string(StrAt(*c, "code")),
-          std::string(StrAt(*c, "display"))};
+model::Coding ToCoding(JsonView c) {
+  if (!c) return {};
+  return {std::string(StrAt(c, "system")), std::string(StrAt(c, "code")),
+          std::string(StrAt(c, "display"))};
 }
 
 class Mapping {
@@ -112,22 +96,22 @@ class Mapping {
   }
 
   // Counts a cc none of whose codings could be mapped: "Resource.element system".
-  void Unmapped(const char* element, const json* cc) {
+  void Unmapped(const char* element, JsonView cc) {
     std::string key = std::string(type_) + "." + element;
-    const json* codings = Codings(cc);
-    if (codings == nullptr || codings->empty()) {
+    const JsonView codings = Codings(cc);
+    if (codings.empty()) {
       ++out_.unmapped_codings[key + " (no coding)"];
       return;
     }
-    std::string_view system = StrAt((*codings)[0], "system");
+    std::string_view system = StrAt(codings.at(0), "system");
     ++out_.unmapped_codings[key + " " + (system.empty() ? "(no system)" : std::string(system))];
   }
 
   // Reads the preferred coding of `element`, else keeps the first one and counts it unmapped.
-  model::Coding Code(const char* element, const json* cc,
+  model::Coding Code(const char* element, JsonView cc,
                      std::initializer_list<const char*> systems) {
-    if (const json* c = PickCoding(cc, systems)) return ToCoding(c);
-    if (cc != nullptr) Unmapped(element, cc);
+    if (JsonView c = PickCoding(cc, systems)) return ToCoding(c);
+    if (cc) Unmapped(element, cc);
     return ToCoding(FirstCoding(cc));
   }
 
@@ -150,11 +134,11 @@ class Mapping {
 
 // The coded or string value of a component as text: valueCodeableConcept's coding (in `system`
 // if it has one there, else the first), else valueString. Empty if neither.
-std::string ComponentText(const json& component, const char* system) {
-  if (const json* v = Get(component, "valueCodeableConcept")) {
-    const json* c = PickCoding(v, {system});
-    if (c == nullptr) c = FirstCoding(v);
-    if (c != nullptr) return std::string(StrAt(*c, "code"));
+std::string ComponentText(JsonView component, const char* system) {
+  if (JsonView v = component["valueCodeableConcept"]) {
+    JsonView c = PickCoding(v, {system});
+    if (!c) c = FirstCoding(v);
+    if (c) return std::string(StrAt(c, "code"));
     return {};
   }
   return std::string(StrAt(component, "valueString"));
@@ -162,13 +146,13 @@ std::string ComponentText(const json& component, const char* system) {
 
 // mCODE GenomicVariant components (STU2 "Genomic Variant" profile, from the Genomics Reporting
 // IG): 48018-6 gene studied, 48005-3 amino acid change, 48004-6 DNA change.
-void MapGenomicComponent(Mapping& m, const json& component, model::Observation& obs) {
-  const json* code = PickCoding(Get(component, "code"), {sys::kLoinc});
-  if (code == nullptr) return;
-  const std::string_view loinc = StrAt(*code, "code");
+void MapGenomicComponent(Mapping& m, JsonView component, model::Observation& obs) {
+  JsonView code = PickCoding(component["code"], {sys::kLoinc});
+  if (!code) return;
+  const std::string_view loinc = StrAt(code, "code");
   if (loinc == "48018-6") {
-    const json* v = Get(component, "valueCodeableConcept");
-    if (const json* c = PickCoding(v, {kHgncGeneId, kHgncGeneIdHttps})) {
+    JsonView v = component["valueCodeableConcept"];
+    if (JsonView c = PickCoding(v, {kHgncGeneId, kHgncGeneIdHttps})) {
       obs.gene_studied = ToCoding(c);
       obs.gene_studied.system = kHgncGeneId;
       // "HGNC:3236" is the form the mCODE examples and data/vocab use; some sources write 3236.
@@ -176,7 +160,7 @@ void MapGenomicComponent(Mapping& m, const json& component, model::Observation& 
       if (!id.empty() && id.find_first_not_of("0123456789") == std::string::npos) {
         obs.gene_studied.code = "HGNC:" + id;
       }
-    } else if (v != nullptr) {
+    } else if (v) {
       m.Unmapped("component:geneStudied", v);
       obs.gene_studied = ToCoding(FirstCoding(v));
     }
@@ -236,7 +220,7 @@ std::string ResourceMapper::ReferencedPseudonym(std::string_view type, std::stri
   return referenced_.emplace(std::move(key), pseudonymizer_.Pseudonym(type, id)).first->second;
 }
 
-bool ResourceMapper::Map(const json& r, const std::string& where, std::string_view fallback_id,
+bool ResourceMapper::Map(JsonView r, const std::string& where, std::string_view fallback_id,
                          MappedChunk& out) {
   ++out.resources;
   if (!r.is_object()) {
@@ -244,24 +228,24 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     ++out.problems;
     return false;
   }
-  const json* type_json = Get(r, "resourceType");
-  if (type_json == nullptr || !type_json->is_string()) {
+  JsonView type_json = r["resourceType"];
+  if (!type_json.is_string()) {
     out.status = InvalidArgument(where + ": resource has no resourceType");
     ++out.problems;
     return false;
   }
-  const std::string& type = type_json->get_ref<const std::string&>();
+  const std::string type(type_json.str());
   if (!IsMappedResourceType(type)) {
     ++out.unknown_resource_types[type];
     return true;
   }
-  const json* id_json = Get(r, "id");
-  std::string_view id = Str(id_json);
+  JsonView id_json = r["id"];
+  std::string_view id = id_json.str();
   if (id.empty()) id = fallback_id;
   Mapping m(type, id.empty() ? std::string_view("(no id)") : id, where, out);
   {
     std::string problems;
-    const int n = CheckStructure(r, type, problems, 10);
+    const int n = CheckStructure(r.element().get_object().value_unsafe(), type, problems, 10);
     if (n > 0) {
       return m.Fail("not valid FHIR R4: " + problems + (n >= 10 ? "; …" : ""), n);
     }
@@ -280,12 +264,12 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     model::Date d;
     if (!m.Date("Patient.birthDate", StrAt(r, "birthDate"), d)) return false;
     if (d != model::kNoDate) ind.birth_date = d + ids.shift_days;
-    if (const json* b = Get(r, "deceasedBoolean")) {
-      ind.vital_status = b->get<bool>() ? model::VitalStatus::kDeceased
+    if (JsonView b = r["deceasedBoolean"]) {
+      ind.vital_status = b.boolean() ? model::VitalStatus::kDeceased
                                         : model::VitalStatus::kAlive;
     }
-    if (const json* dt = Get(r, "deceasedDateTime")) {
-      if (!m.Date("Patient.deceasedDateTime", Str(dt), d)) return false;
+    if (JsonView dt = r["deceasedDateTime"]) {
+      if (!m.Date("Patient.deceasedDateTime", dt.str(), d)) return false;
       ind.vital_status = model::VitalStatus::kDeceased;
       if (d != model::kNoDate) ind.death_date = d + ids.shift_days;
     }
@@ -295,16 +279,16 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
   }
 
   // Every other mapped resource belongs to an individual: its subject (ImagingStudy too, R4).
-  const json* subject = Get(r, "subject");
-  if (subject == nullptr) return m.Fail("no subject (a reference to the Patient is required)");
-  const std::string_view reference = StrAt(*subject, "reference");
+  JsonView subject = r["subject"];
+  if (!subject) return m.Fail("no subject (a reference to the Patient is required)");
+  const std::string_view reference = StrAt(subject, "reference");
   if (reference.empty()) return m.Fail("subject has no reference");
   std::string patient_id;
   {
     UrnTarget target;
     if (reference.rfind("urn:", 0) == 0) {
-      auto it = urns_ != nullptr ? urns_->find(std::string(reference)) : UrnMap::const_iterator{};
-      if (urns_ == nullptr || it == urns_->end()) {
+      auto it = urns_ ? urns_->find(std::string(reference)) : UrnMap::const_iterator{};
+      if (!urns_ || it == urns_->end()) {
         return m.Fail("unresolved subject " + std::string(reference) +
                       " (no bundle entry has that fullUrl)");
       }
@@ -345,12 +329,12 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
   };
 
   // A reference to another resource, as its pseudonym: "Condition/x" or a bundle's urn.
-  auto referenced_id = [&](const json* ref, const char* expected_type) -> std::string {
-    if (ref == nullptr) return {};
-    std::string_view text = StrAt(*ref, "reference");
+  auto referenced_id = [&](JsonView ref, const char* expected_type) -> std::string {
+    if (!ref) return {};
+    std::string_view text = StrAt(ref, "reference");
     if (text.empty()) return {};
     if (text.rfind("urn:", 0) == 0) {
-      if (urns_ == nullptr) return {};
+      if (!urns_) return {};
       auto it = urns_->find(std::string(text));
       if (it == urns_->end() || it->second.type != expected_type) return {};
       return ReferencedPseudonym(expected_type, it->second.id);
@@ -369,42 +353,42 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     model::Diagnosis dx;
     dx.id = record_id;
     dx.individual_id = person.pseudonym;
-    dx.code = m.Code("code", Get(r, "code"), {sys::kIcd10, sys::kIcd10Cm, sys::kSnomed});
-    if (const json* sites = Get(r, "bodySite")) {
-      for (const json& site : *sites) {
-        if (const json* c = PickCoding(&site, {sys::kIcdO3})) {
-          dx.topography = std::string(StrAt(*c, "code"));
+    dx.code = m.Code("code", r["code"], {sys::kIcd10, sys::kIcd10Cm, sys::kSnomed});
+    if (JsonView sites = r["bodySite"]) {
+      for (JsonView site : sites.items()) {
+        if (JsonView c = PickCoding(site, {sys::kIcdO3})) {
+          dx.topography = std::string(StrAt(c, "code"));
           break;
         }
       }
-      if (dx.topography.empty() && !sites->empty()) m.Unmapped("bodySite", &(*sites)[0]);
+      if (dx.topography.empty() && !sites.empty()) m.Unmapped("bodySite", sites.at(0));
     }
-    if (const json* exts = Get(r, "extension")) {
-      for (const json& ext : *exts) {
+    if (JsonView exts = r["extension"]) {
+      for (JsonView ext : exts.items()) {
         if (StrAt(ext, "url") != kHistologyMorphologyBehavior) continue;
-        const json* value = Get(ext, "valueCodeableConcept");
-        if (const json* c = PickCoding(value, {sys::kIcdO3, sys::kSnomed})) {
-          dx.morphology = std::string(StrAt(*c, "code"));
-        } else if (value != nullptr) {
+        JsonView value = ext["valueCodeableConcept"];
+        if (JsonView c = PickCoding(value, {sys::kIcdO3, sys::kSnomed})) {
+          dx.morphology = std::string(StrAt(c, "code"));
+        } else if (value) {
           m.Unmapped("extension:histologyMorphologyBehavior", value);
         }
         break;
       }
     }
-    if (const json* meta = Get(r, "meta")) {
-      if (const json* profiles = Get(*meta, "profile")) {
-        for (const json& p : *profiles) {
-          if (Str(&p).find(kSecondaryCancerCondition) != std::string_view::npos) {
+    if (JsonView meta = r["meta"]) {
+      if (JsonView profiles = meta["profile"]) {
+        for (JsonView p : profiles.items()) {
+          if (p.str().find(kSecondaryCancerCondition) != std::string_view::npos) {
             dx.primary = false;
           }
         }
       }
     }
-    if (const json* categories = Get(r, "category")) {
-      for (const json& cat : *categories) {
-        const json* codings = Codings(&cat);
-        if (codings == nullptr) continue;
-        for (const json& c : *codings) {
+    if (JsonView categories = r["category"]) {
+      for (JsonView cat : categories.items()) {
+        JsonView codings = Codings(cat);
+        if (!codings) continue;
+        for (JsonView c : codings.items()) {
           if (StrAt(c, "code") == "metastasis" ||
               StrAt(c, "display").find("etasta") != std::string_view::npos) {
             dx.primary = false;
@@ -414,17 +398,17 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     }
     std::string_view onset = StrAt(r, "onsetDateTime");
     if (onset.empty()) {
-      if (const json* p = Get(r, "onsetPeriod")) onset = StrAt(*p, "start");
+      if (JsonView p = r["onsetPeriod"]) onset = StrAt(p, "start");
     }
     if (onset.empty()) onset = StrAt(r, "recordedDate");
     if (!m.Date("Condition.onsetDateTime", onset, d)) return false;
     dx.onset_date = shifted(d);
-    if (const json* stages = Get(r, "stage")) {
-      for (const json& stage : *stages) {
-        const json* summary = Get(stage, "summary");
-        if (summary == nullptr) continue;
-        if (const json* c = PickCoding(summary, {sys::kAjcc})) {
-          dx.stage_group = std::string(StrAt(*c, "code"));
+    if (JsonView stages = r["stage"]) {
+      for (JsonView stage : stages.items()) {
+        JsonView summary = stage["summary"];
+        if (!summary) continue;
+        if (JsonView c = PickCoding(summary, {sys::kAjcc})) {
+          dx.stage_group = std::string(StrAt(c, "code"));
           break;
         }
         m.Unmapped("stage.summary", summary);
@@ -439,30 +423,30 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     model::Observation obs;
     obs.id = record_id;
     obs.individual_id = person.pseudonym;
-    if (const json* focus = Get(r, "focus"); focus != nullptr && !focus->empty()) {
-      obs.focus_id = referenced_id(&(*focus)[0], "Condition");
+    if (JsonView focus = r["focus"]; focus && !focus.empty()) {
+      obs.focus_id = referenced_id(focus.at(0), "Condition");
     }
-    obs.code = m.Code("code", Get(r, "code"), {sys::kLoinc, sys::kSnomed});
-    if (const json* v = Get(r, "valueCodeableConcept")) {
-      const json* c = PickCoding(v, {sys::kSnomed, sys::kLoinc, sys::kAjcc, sys::kNcit,
+    obs.code = m.Code("code", r["code"], {sys::kLoinc, sys::kSnomed});
+    if (JsonView v = r["valueCodeableConcept"]) {
+      JsonView c = PickCoding(v, {sys::kSnomed, sys::kLoinc, sys::kAjcc, sys::kNcit,
                                      sys::kIcdO3, sys::kIcd10, sys::kIcd10Cm});
-      obs.value_code = ToCoding(c != nullptr ? c : FirstCoding(v));
-    } else if (const json* q = Get(r, "valueQuantity")) {
-      if (const json* value = Get(*q, "value")) obs.value_number = value->get<double>();
-      obs.value_unit = std::string(StrAt(*q, "unit"));
-      if (obs.value_unit.empty()) obs.value_unit = std::string(StrAt(*q, "code"));
-    } else if (const json* i = Get(r, "valueInteger")) {
-      obs.value_number = i->get<double>();
-    } else if (const json* b = Get(r, "valueBoolean")) {
-      obs.value_number = b->get<bool>() ? 1.0 : 0.0;
+      obs.value_code = ToCoding(c ? c : FirstCoding(v));
+    } else if (JsonView q = r["valueQuantity"]) {
+      if (JsonView value = q["value"]) obs.value_number = value.number();
+      obs.value_unit = std::string(StrAt(q, "unit"));
+      if (obs.value_unit.empty()) obs.value_unit = std::string(StrAt(q, "code"));
+    } else if (JsonView i = r["valueInteger"]) {
+      obs.value_number = i.number();
+    } else if (JsonView b = r["valueBoolean"]) {
+      obs.value_number = b.boolean() ? 1.0 : 0.0;
     }
     // valueString is free text: never stored.
-    if (const json* components = Get(r, "component")) {
-      for (const json& component : *components) MapGenomicComponent(m, component, obs);
+    if (JsonView components = r["component"]) {
+      for (JsonView component : components.items()) MapGenomicComponent(m, component, obs);
     }
     std::string_view effective = StrAt(r, "effectiveDateTime");
     if (effective.empty()) {
-      if (const json* p = Get(r, "effectivePeriod")) effective = StrAt(*p, "start");
+      if (JsonView p = r["effectivePeriod"]) effective = StrAt(p, "start");
     }
     if (effective.empty()) effective = StrAt(r, "effectiveInstant");
     if (!m.Date("Observation.effectiveDateTime", effective, d)) return false;
@@ -477,26 +461,26 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     t.id = record_id;
     t.individual_id = person.pseudonym;
     t.kind = model::TreatmentKind::kSurgery;
-    const json* code = Get(r, "code");
+    JsonView code = r["code"];
     t.code = m.Code("code", code, {sys::kSnomed});
-    auto radiotherapy = [&](const json* cc) {
-      const json* codings = Codings(cc);
-      if (codings == nullptr) return false;
-      for (const json& c : *codings) {
+    auto radiotherapy = [&](JsonView cc) {
+      JsonView codings = Codings(cc);
+      if (!codings) return false;
+      for (JsonView c : codings.items()) {
         if (StrAt(c, "system") == sys::kSnomed && Contains(kRadiotherapySnomed, StrAt(c, "code"))) {
           return true;
         }
       }
       return false;
     };
-    if (radiotherapy(code) || radiotherapy(Get(r, "category"))) {
+    if (radiotherapy(code) || radiotherapy(r["category"])) {
       t.kind = model::TreatmentKind::kRadiotherapy;
     }
-    if (const json* meta = Get(r, "meta")) {
-      if (const json* profiles = Get(*meta, "profile")) {
-        for (const json& p : *profiles) {
+    if (JsonView meta = r["meta"]) {
+      if (JsonView profiles = meta["profile"]) {
+        for (JsonView p : profiles.items()) {
           for (const char* radiation : kRadiationProcedureProfiles) {
-            if (Str(&p).find(radiation) != std::string_view::npos) {
+            if (p.str().find(radiation) != std::string_view::npos) {
               t.kind = model::TreatmentKind::kRadiotherapy;
             }
           }
@@ -505,9 +489,9 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     }
     std::string_view start = StrAt(r, "performedDateTime");
     std::string_view end;
-    if (const json* p = Get(r, "performedPeriod")) {
-      if (start.empty()) start = StrAt(*p, "start");
-      end = StrAt(*p, "end");
+    if (JsonView p = r["performedPeriod"]) {
+      if (start.empty()) start = StrAt(p, "start");
+      end = StrAt(p, "end");
     }
     if (!m.Date("Procedure.performed", start, d)) return false;
     t.start_date = shifted(d);
@@ -524,16 +508,16 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     t.id = record_id;
     t.individual_id = person.pseudonym;
     t.kind = model::TreatmentKind::kMedication;
-    if (const json* med = Get(r, "medicationCodeableConcept")) {
+    if (JsonView med = r["medicationCodeableConcept"]) {
       t.code = m.Code("medicationCodeableConcept", med, {sys::kAtc});
-    } else if (Get(r, "medicationReference") != nullptr) {
+    } else if (r["medicationReference"]) {
       ++out.unmapped_codings[type + ".medicationReference (Medication not read)"];
     }
     std::string_view start = StrAt(r, "effectiveDateTime");
     std::string_view end;
-    if (const json* p = Get(r, "effectivePeriod")) {
-      if (start.empty()) start = StrAt(*p, "start");
-      end = StrAt(*p, "end");
+    if (JsonView p = r["effectivePeriod"]) {
+      if (start.empty()) start = StrAt(p, "start");
+      end = StrAt(p, "end");
     }
     if (start.empty()) start = StrAt(r, "authoredOn");
     if (!m.Date((type + ".effective").c_str(), start, d)) return false;
@@ -549,16 +533,16 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     model::Biosample b;
     b.id = record_id;
     b.individual_id = person.pseudonym;
-    const json* specimen_type = Get(r, "type");
+    JsonView specimen_type = r["type"];
     b.type = m.Code("type", specimen_type, {sys::kSnomed});
     b.tumour = b.type.system == sys::kSnomed && Contains(kTumourSpecimenSnomed, b.type.code);
-    if (const json* collection = Get(r, "collection")) {
-      if (const json* site = Get(*collection, "bodySite")) {
+    if (JsonView collection = r["collection"]) {
+      if (JsonView site = collection["bodySite"]) {
         b.body_site = m.Code("collection.bodySite", site, {sys::kIcdO3, sys::kSnomed});
       }
-      std::string_view collected = StrAt(*collection, "collectedDateTime");
+      std::string_view collected = StrAt(collection, "collectedDateTime");
       if (collected.empty()) {
-        if (const json* p = Get(*collection, "collectedPeriod")) collected = StrAt(*p, "start");
+        if (JsonView p = collection["collectedPeriod"]) collected = StrAt(p, "start");
       }
       if (!m.Date("Specimen.collection.collected", collected, d)) return false;
       b.collection_date = shifted(d);
@@ -572,28 +556,28 @@ bool ResourceMapper::Map(const json& r, const std::string& where, std::string_vi
     model::ImagingStudy s;
     s.id = record_id;
     s.individual_id = person.pseudonym;
-    const json* series = Get(r, "series");
-    if (const json* modalities = Get(r, "modality"); modalities != nullptr && !modalities->empty()) {
-      s.modality = std::string(StrAt((*modalities)[0], "code"));
+    JsonView series = r["series"];
+    if (JsonView modalities = r["modality"]; modalities && !modalities.empty()) {
+      s.modality = std::string(StrAt(modalities.at(0), "code"));
     }
-    if (series != nullptr) {
-      for (const json& se : *series) {
+    if (series) {
+      for (JsonView se : series.items()) {
         if (s.modality.empty()) {
-          if (const json* mod = Get(se, "modality")) s.modality = std::string(StrAt(*mod, "code"));
+          if (JsonView mod = se["modality"]) s.modality = std::string(StrAt(mod, "code"));
         }
         if (s.body_site.empty()) {
-          if (const json* site = Get(se, "bodySite")) s.body_site = ToCoding(site);
+          if (JsonView site = se["bodySite"]) s.body_site = ToCoding(site);
         }
       }
     }
     if (!m.Date("ImagingStudy.started", StrAt(r, "started"), d)) return false;
     s.started = shifted(d);
-    if (const json* n = Get(r, "numberOfSeries")) {
-      s.number_of_series = n->get<int>();
-    } else if (series != nullptr) {
-      s.number_of_series = static_cast<int>(series->size());
+    if (JsonView n = r["numberOfSeries"]) {
+      s.number_of_series = static_cast<int>(n.number());
+    } else if (series) {
+      s.number_of_series = static_cast<int>(series.size());
     }
-    if (const json* n = Get(r, "numberOfInstances")) s.number_of_instances = n->get<int>();
+    if (JsonView n = r["numberOfInstances"]) s.number_of_instances = static_cast<int>(n.number());
     out.records.imaging_studies.push_back(std::move(s));
     add_subject(RecordKind::kImagingStudy, out.records.imaging_studies.size() - 1);
     return true;

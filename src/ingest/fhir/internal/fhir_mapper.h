@@ -2,8 +2,6 @@
 // Internal to ingest/fhir.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
 #include <string>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "deid/pseudonym.h"
+#include "ingest/fhir/internal/json_view.h"
 #include "model/model.h"
 #include "util/status.h"
 
@@ -73,7 +72,7 @@ class ResourceMapper {
   // ("file:12", "file: entry 7"); `fallback_id` is used when the resource has no id (a bundle
   // entry's fullUrl). On error sets out.status (message "where: Type/id: reason") and returns
   // false.
-  bool Map(const nlohmann::json& resource, const std::string& where,
+  bool Map(JsonView resource, const std::string& where,
            std::string_view fallback_id, MappedChunk& out);
 
  private:

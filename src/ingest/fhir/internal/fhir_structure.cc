@@ -1,17 +1,26 @@
 #include "ingest/fhir/internal/fhir_structure.h"
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace oncomesh::ingest::fhir_internal {
 namespace {
 
-using nlohmann::json;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
 
 enum class Kind : uint8_t { kString, kNumber, kBoolean, kObject };
 
 struct Type;
+
+// Transparent hash, so that lookups by string_view (simdjson's keys) do not allocate.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 struct Element {
   bool array = false;  // cardinality 0..* (a JSON array), else 0..1 / 1..1 (never an array)
@@ -22,7 +31,7 @@ struct Element {
 // A FHIR complex type or resource: element name -> definition. Keyed lookups while walking the
 // JSON object's own members, so the cost grows with what a resource holds, not with the table.
 struct Type {
-  std::unordered_map<std::string, Element> elements;
+  std::unordered_map<std::string, Element, StringHash, std::equal_to<>> elements;
 };
 
 Element Str() { return {false, Kind::kString, nullptr}; }
@@ -43,7 +52,7 @@ struct Schema {
       medication_administration, medication_administration_performer, medication_request,
       specimen, specimen_collection, imaging_study, imaging_study_series,
       imaging_study_series_performer;
-  std::unordered_map<std::string, const Type*> resources;
+  std::unordered_map<std::string, const Type*, StringHash, std::equal_to<>> resources;
 
   Schema() {
     coding.elements = {{"system", Str()}, {"version", Str()}, {"code", Str()},
@@ -408,18 +417,18 @@ const Schema& GetSchema() {
   return *schema;
 }
 
-const char* JsonTypeName(const json& j) {
+const char* JsonTypeName(element j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "a number";
-    default: return "an unexpected value";
+    case element_type::NULL_VALUE: return "null";
+    case element_type::OBJECT: return "an object";
+    case element_type::ARRAY: return "an array";
+    case element_type::STRING: return "a string";
+    case element_type::BOOL: return "a boolean";
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: return "a number";
   }
+  return "an unexpected value";
 }
 
 const char* KindName(Kind k) {
@@ -432,11 +441,11 @@ const char* KindName(Kind k) {
   return "?";
 }
 
-bool HasKind(const json& j, Kind k) {
+bool HasKind(element j, Kind k) {
   switch (k) {
     case Kind::kString: return j.is_string();
     case Kind::kNumber: return j.is_number();
-    case Kind::kBoolean: return j.is_boolean();
+    case Kind::kBoolean: return j.is_bool();
     case Kind::kObject: return j.is_object();
   }
   return false;
@@ -446,10 +455,10 @@ class Checker {
  public:
   Checker(std::string& problems, int max_problems) : problems_(problems), max_(max_problems) {}
 
-  void CheckObject(const json& obj, const Type& type, std::string& path) {
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
+  void CheckObject(simdjson::dom::object obj, const Type& type, std::string& path) {
+    for (const simdjson::dom::key_value_pair field : obj) {
       if (count_ >= max_) return;
-      const std::string& key = it.key();
+      const std::string_view key = field.key;
       if (!key.empty() && key[0] == '_') continue;  // primitive extensions: not read
       auto def = type.elements.find(key);
       if (def == type.elements.end()) continue;  // not read: not checked
@@ -457,16 +466,18 @@ class Checker {
       const size_t mark = path.size();
       path.push_back('.');
       path.append(key);
-      const json& v = it.value();
+      const element v = field.value;
       if (e.array) {
-        if (!v.is_array()) {
+        simdjson::dom::array items;
+        if (v.get_array().get(items) != simdjson::SUCCESS) {
           Problem(path, std::string("expected an array (cardinality 0..*), found ") +
                             JsonTypeName(v));
         } else {
-          for (size_t i = 0; i < v.size(); ++i) {
+          size_t i = 0;
+          for (const element item : items) {
             const size_t item_mark = path.size();
-            path.append("[").append(std::to_string(i)).append("]");
-            CheckValue(v[i], e, path);
+            path.append("[").append(std::to_string(i++)).append("]");
+            CheckValue(item, e, path);
             path.resize(item_mark);
           }
         }
@@ -482,12 +493,14 @@ class Checker {
   int count() const { return count_; }
 
  private:
-  void CheckValue(const json& v, const Element& e, std::string& path) {
+  void CheckValue(element v, const Element& e, std::string& path) {
     if (!HasKind(v, e.kind)) {
       Problem(path, std::string("expected ") + KindName(e.kind) + ", found " + JsonTypeName(v));
       return;
     }
-    if (e.kind == Kind::kObject && e.type != nullptr) CheckObject(v, *e.type, path);
+    if (e.kind == Kind::kObject && e.type != nullptr) {
+      CheckObject(v.get_object().value_unsafe(), *e.type, path);
+    }
   }
 
   void Problem(const std::string& path, const std::string& what) {
@@ -505,13 +518,14 @@ class Checker {
 }  // namespace
 
 bool IsMappedResourceType(std::string_view type) {
-  return GetSchema().resources.count(std::string(type)) > 0;
+  const auto& resources = GetSchema().resources;
+  return resources.find(type) != resources.end();
 }
 
-int CheckStructure(const json& resource, std::string_view type, std::string& problems,
+int CheckStructure(simdjson::dom::object resource, std::string_view type, std::string& problems,
                    int max_problems) {
   const Schema& schema = GetSchema();
-  auto it = schema.resources.find(std::string(type));
+  auto it = schema.resources.find(type);
   if (it == schema.resources.end()) return 0;
   Checker checker(problems, max_problems);
   std::string path(type);
