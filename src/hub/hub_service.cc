@@ -125,39 +125,43 @@ void FanOut(const NodeClients& clients, const std::string& method, const std::st
   }
 }
 
-// The node's JSON body, or why there is none. `status_out` is "ok", "unavailable", "timeout"
-// or "error".
-json ParseAnswer(const NodeAnswer& a, std::string* status_out, std::string* error_out,
-                 int* http_status_out) {
-  *http_status_out = 0;
-  if (!a.response.ok()) {
-    *status_out = a.response.status().code() == StatusCode::kDeadlineExceeded ? "timeout" : "unavailable";
-    *error_out = a.response.status().message();
-    return nullptr;
-  }
-  *http_status_out = a.response->status;
-  json body = json::parse(a.response->body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    *status_out = "error";
-    *error_out = "node answered with something that is not JSON";
-    return nullptr;
-  }
-  if (a.response->status != 200) {
-    *status_out = "error";
-    *error_out = body.contains("error") ? body["error"].value("errorMessage", "error")
-                                        : "HTTP " + std::to_string(a.response->status);
-    return nullptr;
-  }
-  *status_out = "ok";
-  return body;
-}
+// What one node's answer amounts to: its JSON body when it answered 200, else why not, and
+// the entry for `info.nodes` either way.
+struct Outcome {
+  std::string status;  // "ok", "unavailable", "timeout" or "error"
+  std::string error;
+  int http_status = 0;
+  json body;           // null unless status is "ok"
+  json info;
 
-json NodeInfo(const NodeAnswer& a, const std::string& status, const std::string& error) {
-  json info = {{"name", a.node},
-               {"status", status == "ok" ? "available" : status == "error" ? "failed" : "unavailable"},
-               {"milliseconds", std::round(a.milliseconds * 10) / 10}};
-  if (!error.empty()) info["error"] = error;
-  return info;
+  bool ok() const { return status == "ok"; }
+};
+
+Outcome Examine(const NodeAnswer& a) {
+  Outcome o;
+  if (!a.response.ok()) {
+    o.status = a.response.status().code() == StatusCode::kDeadlineExceeded ? "timeout" : "unavailable";
+    o.error = a.response.status().message();
+  } else {
+    o.http_status = a.response->status;
+    json body = json::parse(a.response->body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      o.status = "error";
+      o.error = "node answered with something that is not JSON";
+    } else if (a.response->status != 200) {
+      o.status = "error";
+      o.error = body.contains("error") ? body["error"].value("errorMessage", "error")
+                                       : "HTTP " + std::to_string(a.response->status);
+    } else {
+      o.status = "ok";
+      o.body = std::move(body);
+    }
+  }
+  o.info = {{"name", a.node},
+            {"status", o.ok() ? "available" : o.status == "error" ? "failed" : "unavailable"},
+            {"milliseconds", std::round(a.milliseconds * 10) / 10}};
+  if (!o.error.empty()) o.info["error"] = o.error;
+  return o;
 }
 
 }  // namespace
@@ -253,11 +257,10 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
            size_t answered = 0;
            std::map<int, std::pair<size_t, std::string>> refusals;  // http status -> count, message
            for (const NodeAnswer& a : answers) {
-             std::string status, error;
-             int http_status = 0;
-             json body = ParseAnswer(a, &status, &error, &http_status);
-             json info = NodeInfo(a, status, error);
-             if (status == "ok") {
+             Outcome o = Examine(a);
+             json& body = o.body;
+             json info = o.info;
+             if (o.ok()) {
                ++answered;
                const json& summary = body.value("responseSummary", json::object());
                const bool node_exists = summary.value("exists", false);
@@ -274,10 +277,10 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
                                       {"resultsCount", count},
                                       {"results", json::array()},
                                       {"info", set_info}});
-             } else if (status == "error") {
-               auto& r = refusals[http_status];
+             } else if (o.status == "error") {
+               auto& r = refusals[o.http_status];
                ++r.first;
-               if (r.second.empty()) r.second = error;
+               if (r.second.empty()) r.second = o.error;
              }
              nodes.push_back(std::move(info));
            }
@@ -324,12 +327,11 @@ void HubService::FilteringTerms(http::Responder respond) {
            json nodes = json::array();
            size_t answered = 0;
            for (const NodeAnswer& a : answers) {
-             std::string status, error;
-             int http_status = 0;
-             json body = ParseAnswer(a, &status, &error, &http_status);
-             nodes.push_back(NodeInfo(a, status, error));
-             if (status != "ok") continue;
+             Outcome o = Examine(a);
+             nodes.push_back(o.info);
+             if (!o.ok()) continue;
              ++answered;
+             const json& body = o.body;
              const json& response = body.value("response", json::object());
              for (const json& t : response.value("filteringTerms", json::array())) {
                if (t.contains("id")) terms.emplace(t["id"].get<std::string>(), t);
@@ -367,12 +369,11 @@ void HubService::Collections(http::Request& req, http::Responder respond, const 
            json nodes = json::array();
            size_t answered = 0;
            for (const NodeAnswer& a : answers) {
-             std::string status, error;
-             int http_status = 0;
-             json body = ParseAnswer(a, &status, &error, &http_status);
-             nodes.push_back(NodeInfo(a, status, error));
-             if (status != "ok") continue;
+             Outcome o = Examine(a);
+             nodes.push_back(o.info);
+             if (!o.ok()) continue;
              ++answered;
+             const json& body = o.body;
              for (json c : body.value("response", json::object()).value("collections", json::array())) {
                c["id"] = a.node + ":" + c.value("id", "");
                c["info"] = {{"node", a.node}};
@@ -405,10 +406,7 @@ void HubService::Nodes(http::Responder respond) {
          [respond = std::move(respond)](std::vector<NodeAnswer> answers) {
            json nodes = json::array();
            for (const NodeAnswer& a : answers) {
-             std::string status, error;
-             int http_status = 0;
-             ParseAnswer(a, &status, &error, &http_status);
-             nodes.push_back(NodeInfo(a, status, error));
+             nodes.push_back(Examine(a).info);
            }
            respond(api::JsonResponse({{"nodes", nodes}}));
          });
