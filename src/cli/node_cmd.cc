@@ -54,6 +54,44 @@ int Serve(const ServeOptions& o) {
   return 0;
 }
 
+// What a node holds: for its operators.
+int Info(const std::string& dir) {
+  Result<node::NodeDir> node = node::NodeDir::Open(dir);
+  if (!node.ok()) {
+    std::cerr << "oncomesh node info: " << node.status().message() << "\n";
+    return 1;
+  }
+  Result<std::unique_ptr<store::Store>> store = node->OpenStore();
+  Result<index::Vocabulary> vocab = index::Vocabulary::LoadEmbedded();
+  if (!store.ok() || !vocab.ok()) {
+    std::cerr << "oncomesh node info: " << (store.ok() ? vocab.status() : store.status()).message() << "\n";
+    return 1;
+  }
+  Result<std::vector<store::SourceFile>> files = (*store)->ListSourceFiles();
+  const auto start = std::chrono::steady_clock::now();
+  Result<std::unique_ptr<index::CohortIndex>> idx = index::CohortIndex::Build(**store, *vocab);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!idx.ok() || !files.ok()) {
+    std::cerr << "oncomesh node info: " << (idx.ok() ? files.status() : idx.status()).message() << "\n";
+    return 1;
+  }
+  const index::IndexStats& s = (*idx)->stats();
+  const double n = s.individuals ? static_cast<double>(s.individuals) : 1.0;
+  const node::NodeConfig& c = node->config();
+  std::cout << "node " << c.name << " (" << c.organization << ")\n"
+            << "  listen        " << c.address << ":" << c.port << ", " << c.threads << " threads\n"
+            << "  count step    " << c.count_step << "\n"
+            << "  files         " << files->size() << " ingested\n"
+            << "  individuals   " << s.individuals << "\n"
+            << "  records       " << s.records << " (" << s.skipped_records << " of unknown individuals)\n"
+            << "  biosamples    " << s.biosamples << "\n"
+            << "  index         " << s.terms << " postings, built in " << seconds << " s\n"
+            << "  index memory  " << s.memory_bytes << " bytes, " << s.memory_bytes / n
+            << " per individual (terms " << s.exact_bytes / n << ", descendants "
+            << s.descendant_bytes / n << ", ranges " << s.attribute_bytes / n << ")\n";
+  return 0;
+}
+
 }  // namespace
 
 void RegisterNodeCommand(CLI::App& app) {
@@ -70,6 +108,11 @@ void RegisterNodeCommand(CLI::App& app) {
   serve->add_option("--refresh-ms", o->refresh_ms, "How often to look for new ingests")
       ->check(CLI::Range(50, 3600000));
   serve->callback([o] { SetExitCode(Serve(*o)); });
+
+  auto info_dir = std::make_shared<std::string>();
+  CLI::App* info = node->add_subcommand("info", "What the node holds, and its index's size");
+  info->add_option("--dir", *info_dir, "Node directory")->required();
+  info->callback([info_dir] { SetExitCode(Info(*info_dir)); });
 }
 
 }  // namespace oncomesh::cli

@@ -230,11 +230,13 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   idx->stats_.individuals = rows;
   idx->stats_.records = st.records;
   idx->stats_.skipped_records = st.skipped;
-  size_t bytes = idx->biosamples_per_row_.size() * sizeof(uint16_t);
-  for (const auto& [t, p] : idx->exact_) bytes += p.SizeInBytes();
-  for (const auto& [t, p] : idx->descendants_) bytes += p.SizeInBytes();
-  for (const auto& [n, a] : idx->attributes_) bytes += a->SizeInBytes();
-  idx->stats_.memory_bytes = bytes;
+  IndexStats& stats = idx->stats_;
+  for (const auto& [t, p] : idx->exact_) stats.exact_bytes += p.SizeInBytes();
+  for (const auto& [t, p] : idx->descendants_) stats.descendant_bytes += p.SizeInBytes();
+  for (const auto& [n, a] : idx->attributes_) stats.attribute_bytes += a->SizeInBytes();
+  stats.terms = idx->exact_.size() + idx->descendants_.size();
+  stats.memory_bytes = idx->biosamples_per_row_.size() * sizeof(uint16_t) + stats.exact_bytes +
+                       stats.descendant_bytes + stats.attribute_bytes;
   state_.reset();
   return std::move(index_);
 }

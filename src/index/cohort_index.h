@@ -46,7 +46,11 @@ struct IndexStats {
   uint64_t biosamples = 0;
   uint64_t records = 0;
   uint64_t skipped_records = 0;  // records whose individual is unknown
-  size_t memory_bytes = 0;
+  size_t memory_bytes = 0;       // all of the below
+  size_t exact_bytes = 0;        // postings of the terms themselves
+  size_t descendant_bytes = 0;   // descendant-inclusive postings
+  size_t attribute_bytes = 0;    // range attributes (age, date of diagnosis)
+  size_t terms = 0;              // terms with a posting
   store::Seq seq = 0;            // last store sequence number included
 };
 
