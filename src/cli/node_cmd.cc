@@ -55,7 +55,7 @@ int Serve(const ServeOptions& o) {
 }
 
 // What a node holds: for its operators.
-int Info(const std::string& dir) {
+int Info(const std::string& dir, int largest) {
   Result<node::NodeDir> node = node::NodeDir::Open(dir);
   if (!node.ok()) {
     std::cerr << "oncomesh node info: " << node.status().message() << "\n";
@@ -89,6 +89,10 @@ int Info(const std::string& dir) {
             << "  index memory  " << s.memory_bytes << " bytes, " << s.memory_bytes / n
             << " per individual (terms " << s.exact_bytes / n << ", descendants "
             << s.descendant_bytes / n << ", ranges " << s.attribute_bytes / n << ")\n";
+  for (const auto& p : (*idx)->LargestPostings(static_cast<size_t>(largest))) {
+    std::cout << "    " << p.term << (p.descendants ? " (with descendants)" : "") << ": " << p.bytes
+              << " bytes, " << p.rows << " individuals\n";
+  }
   return 0;
 }
 
@@ -110,9 +114,11 @@ void RegisterNodeCommand(CLI::App& app) {
   serve->callback([o] { SetExitCode(Serve(*o)); });
 
   auto info_dir = std::make_shared<std::string>();
+  auto largest = std::make_shared<int>(0);
   CLI::App* info = node->add_subcommand("info", "What the node holds, and its index's size");
   info->add_option("--dir", *info_dir, "Node directory")->required();
-  info->callback([info_dir] { SetExitCode(Info(*info_dir)); });
+  info->add_option("--largest", *largest, "Also list the N largest postings");
+  info->callback([info_dir, largest] { SetExitCode(Info(*info_dir, *largest)); });
 }
 
 }  // namespace oncomesh::cli

@@ -1,6 +1,7 @@
 #include "index/cohort_index.h"
 
 #include <algorithm>
+#include <set>
 #include <unordered_set>
 
 #include "index/evaluate.h"
@@ -8,8 +9,9 @@
 namespace oncomesh::index {
 namespace {
 
-// Age values: whole years * 1000 + days since the last birthday, so that the bucket (value /
-// 1000) is the exact age in whole years and values still order by true age.
+// Age values: whole years * kAgeYearSlot + days since the last birthday, so that the bucket
+// (value / kAgeYearSlot) is the exact age in whole years, values still order by true age, and
+// they fit 16 bits.
 int32_t AgeValue(model::Date birth, model::Date on) {
   const model::Civil b = model::CivilFromDays(birth);
   const model::Civil o = model::CivilFromDays(on);
@@ -24,7 +26,7 @@ int32_t AgeValue(model::Date birth, model::Date on) {
     day = 1;
   }
   const int days = on - model::DateFromCivil(year, month, day);
-  return years * 1000 + std::clamp(days, 0, 365);
+  return years * kAgeYearSlot + std::clamp(days, 0, kAgeYearSlot - 1);
 }
 
 const char* ModalityLabel(const std::string& m) {
@@ -207,6 +209,7 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   }
   for (auto& [term, p] : idx->exact_) p.Freeze(chunks);
   for (auto& [term, p] : idx->descendants_) p.Freeze(chunks);
+  idx->ShareIdenticalPostings();
   for (auto& [term, label] : st.custom_labels) {
     idx->custom_types_[term] = TermType::kCustom;
     idx->custom_labels_[term] = label;
@@ -219,11 +222,12 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
     dates[row] = st.first_diagnosis[row];
     if (st.birth[row] != model::kNoDate) ages[row] = AgeValue(st.birth[row], st.first_diagnosis[row]);
   }
-  auto age = std::make_unique<RangeAttribute>("ageAtDiagnosis", [](int32_t v) { return v / 1000; });
-  age->Build(std::move(ages), chunks);
+  auto age = std::make_unique<RangeAttribute>("ageAtDiagnosis",
+                                              [](int32_t v) { return v / kAgeYearSlot; });
+  age->Build(ages, chunks);
   auto date = std::make_unique<RangeAttribute>("dateOfDiagnosis",
                                                [](int32_t v) { return model::YearOf(v); });
-  date->Build(std::move(dates), chunks);
+  date->Build(dates, chunks);
   idx->attributes_["ageAtDiagnosis"] = std::move(age);
   idx->attributes_["dateOfDiagnosis"] = std::move(date);
 
@@ -254,13 +258,46 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
   return b.Finish(seq);
 }
 
+void CohortIndex::ShareIdenticalPostings() {
+  // Identical sets are common in a hierarchy (a block with one category, a chapter and its
+  // super-group, stage IV and M1): keep one posting, point the other terms at it.
+  std::vector<std::pair<std::string, bool>> keys;  // (term, is descendants posting)
+  for (const auto& [t, p] : exact_) keys.emplace_back(t, false);
+  for (const auto& [t, p] : descendants_) keys.emplace_back(t, true);
+  std::sort(keys.begin(), keys.end());
+  std::unordered_map<uint64_t, std::vector<const Posting*>> kept;
+  std::vector<std::pair<std::string, bool>> shared;
+  for (const auto& [term, is_descendants] : keys) {
+    const Posting& p = is_descendants ? descendants_.at(term) : exact_.at(term);
+    const uint64_t signature = p.cardinality() * 0x9E3779B97F4A7C15ULL ^ p.SizeInBytes();
+    std::vector<const Posting*>& same_size = kept[signature];
+    const Posting* twin = nullptr;
+    for (const Posting* q : same_size) {
+      if (roaring_bitmap_equals(q->bitmap(), p.bitmap())) {
+        twin = q;
+        break;
+      }
+    }
+    if (twin) {
+      shared_[(is_descendants ? "d:" : "e:") + term] = twin;
+      shared.emplace_back(term, is_descendants);
+    } else {
+      same_size.push_back(&p);
+    }
+  }
+  for (const auto& [term, is_descendants] : shared) {
+    (is_descendants ? descendants_ : exact_).erase(term);
+  }
+}
+
 const Posting* CohortIndex::Find(const std::string& curie, bool descendants) const {
   if (descendants) {
-    auto it = descendants_.find(curie);
-    if (it != descendants_.end()) return &it->second;
+    if (auto it = descendants_.find(curie); it != descendants_.end()) return &it->second;
+    if (auto it = shared_.find("d:" + curie); it != shared_.end()) return it->second;
   }
-  auto it = exact_.find(curie);
-  return it == exact_.end() ? nullptr : &it->second;
+  if (auto it = exact_.find(curie); it != exact_.end()) return &it->second;
+  if (auto it = shared_.find("e:" + curie); it != shared_.end()) return it->second;
+  return nullptr;
 }
 
 const RangeAttribute* CohortIndex::FindAttribute(const std::string& name) const {
@@ -270,15 +307,13 @@ const RangeAttribute* CohortIndex::FindAttribute(const std::string& name) const 
 
 std::vector<TermInfo> CohortIndex::Terms() const {
   std::vector<TermInfo> out;
-  std::vector<std::pair<const std::string*, const Posting*>> all;
-  for (const auto& [term, posting] : descendants_) all.emplace_back(&term, &posting);
-  for (const auto& [term, posting] : exact_) {
-    if (!descendants_.count(term)) all.emplace_back(&term, &posting);
-  }
-  out.reserve(all.size() + attributes_.size());
-  for (const auto& [term_ptr, posting_ptr] : all) {
-    const std::string& term = *term_ptr;
-    const Posting& posting = *posting_ptr;
+  std::set<std::string> names;
+  for (const auto& [term, posting] : descendants_) names.insert(term);
+  for (const auto& [term, posting] : exact_) names.insert(term);
+  for (const auto& [key, posting] : shared_) names.insert(key.substr(2));
+  out.reserve(names.size() + attributes_.size());
+  for (const std::string& term : names) {
+    const Posting& posting = *Find(term, true);
     TermInfo info;
     info.id = term;
     info.count = posting.cardinality();
@@ -314,6 +349,15 @@ std::vector<TermInfo> CohortIndex::Terms() const {
   std::sort(out.begin(), out.end(),
             [](const TermInfo& a, const TermInfo& b) { return a.id < b.id; });
   return out;
+}
+
+std::vector<CohortIndex::PostingSize> CohortIndex::LargestPostings(size_t n) const {
+  std::vector<PostingSize> all;
+  for (const auto& [t, p] : exact_) all.push_back({t, false, p.SizeInBytes(), p.cardinality()});
+  for (const auto& [t, p] : descendants_) all.push_back({t, true, p.SizeInBytes(), p.cardinality()});
+  std::sort(all.begin(), all.end(), [](const PostingSize& a, const PostingSize& b) { return a.bytes > b.bytes; });
+  if (all.size() > n) all.resize(n);
+  return all;
 }
 
 uint64_t CohortIndex::Count(const Plan& plan) const { return CountMatches(plan, num_rows()); }

@@ -34,6 +34,10 @@ inline constexpr const char* kPdl1PositiveTerm = "PD-L1:positive";
 inline constexpr const char* kPdl1NegativeTerm = "PD-L1:negative";
 // Genomic findings also become custom terms "GENE:p.Change" (e.g. "KRAS:p.Gly12Cys").
 
+// Age values of the "ageAtDiagnosis" attribute: whole years * kAgeYearSlot + days since the
+// last birthday (0..365).
+inline constexpr int32_t kAgeYearSlot = 366;
+
 struct TermInfo {
   std::string id;
   std::string label;
@@ -69,8 +73,8 @@ class CohortIndex {
   // True for custom terms the index knows even when no individual has them.
   bool IsKnownCustomTerm(const std::string& id) const { return custom_types_.count(id) > 0; }
 
-  // Range attributes by name: "ageAtDiagnosis" (value: days of age at the first primary
-  // diagnosis; bucket: whole years), "dateOfDiagnosis" (value: days since 1970-01-01, shifted;
+  // Range attributes by name: "ageAtDiagnosis" (value: age at the first primary diagnosis
+  // as whole years * kAgeYearSlot + days; bucket: whole years), "dateOfDiagnosis" (value: days since 1970-01-01, shifted;
   // bucket: calendar year).
   const RangeAttribute* FindAttribute(const std::string& name) const;
 
@@ -80,6 +84,15 @@ class CohortIndex {
   // Number of rows matching; number of biosamples of the matching rows.
   uint64_t Count(const Plan& plan) const;
   uint64_t CountBiosamples(const Plan& plan) const;
+
+  // The `n` largest postings: (term, "exact" or "descendants", bytes), largest first.
+  struct PostingSize {
+    std::string term;
+    bool descendants;
+    size_t bytes;
+    uint64_t rows;
+  };
+  std::vector<PostingSize> LargestPostings(size_t n) const;
 
   // Pseudonymous id of a row.
   const std::string& IndividualId(uint32_t row) const { return individual_ids_[row]; }
@@ -94,6 +107,9 @@ class CohortIndex {
   // term -> rows with it or a descendant, only for terms some other present term descends
   // from; for the others exact_ serves both.
   std::unordered_map<std::string, Posting> descendants_;
+  // "e:TERM" / "d:TERM" -> an identical posting kept under another term.
+  std::unordered_map<std::string, const Posting*> shared_;
+  void ShareIdenticalPostings();
   std::unordered_map<std::string, TermType> custom_types_;
   std::unordered_map<std::string, std::string> custom_labels_;
   std::map<std::string, std::unique_ptr<RangeAttribute>> attributes_;

@@ -251,58 +251,100 @@ class Evaluator {
     return any;
   }
 
+  // Ors one posting's chunk into `out`.
+  void OrInto(const Posting* p, uint32_t chunk, Words out) {
+    if (!p) return;
+    const Operand op{p->View(chunk), false};
+    if (op.view.kind == ChunkView::kBitset) {
+      OrWords(out, op.view.words, 0);
+    } else if (op.view.kind == ChunkView::kArray) {
+      for (int32_t i = 0; i < op.view.size; ++i) SetBit(out, op.view.array[i]);
+    } else if (op.view.kind == ChunkView::kRun) {
+      const size_t mark = top_;
+      Words tmp = Acquire();
+      Materialize(op, tmp);
+      OrWords(out, tmp, 0);
+      top_ = mark;
+    }
+  }
+
+  // Rows of one bucket that are set in `out` and whose value fails `keep`: cleared.
+  template <typename Keep>
+  void RefineBucket(const RangeAttribute& a, int32_t bucket, uint32_t chunk, Words out, Keep keep) {
+    const Posting* p = a.InBucket(bucket);
+    if (!p) return;
+    const ChunkView v = p->View(chunk);
+    const uint32_t base = chunk * kChunkBits;
+    auto check = [&](uint32_t low) {
+      if (TestBit(out, low) && !keep(a.value(base + low))) ClearBit(out, low);
+    };
+    if (v.kind == ChunkView::kArray) {
+      for (int32_t i = 0; i < v.size; ++i) check(v.array[i]);
+    } else if (v.kind != ChunkView::kEmpty) {
+      const size_t mark = top_;
+      Words tmp = Acquire();
+      Materialize(Operand{v, false}, tmp);
+      for (uint32_t w = 0; w < kChunkWords; ++w) {
+        uint64_t bits = tmp[w] & out[w];
+        while (bits) {
+          const uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(bits));
+          bits &= bits - 1;
+          check(w * 64 + bit);
+        }
+      }
+      top_ = mark;
+    }
+  }
+
   bool EvalRange(const Plan& plan, uint32_t chunk, Words out) {
     const RangeAttribute& a = *plan.attribute;
     if (a.empty()) return false;
+    const bool lo_bounded = plan.lo > INT32_MIN;
+    const bool hi_bounded = plan.hi < INT32_MAX;
     int64_t blo, bhi;
     if (plan.in_buckets) {
       blo = plan.lo;
       bhi = plan.hi;
     } else {
-      blo = plan.lo <= INT32_MIN ? a.min_bucket() : a.Bucket(static_cast<int32_t>(plan.lo));
-      bhi = plan.hi >= INT32_MAX ? a.max_bucket() : a.Bucket(static_cast<int32_t>(plan.hi));
+      blo = lo_bounded ? a.Bucket(static_cast<int32_t>(plan.lo)) : a.min_bucket();
+      bhi = hi_bounded ? a.Bucket(static_cast<int32_t>(plan.hi)) : a.max_bucket();
     }
     blo = std::max<int64_t>(blo, a.min_bucket());
     bhi = std::min<int64_t>(bhi, a.max_bucket());
     if (blo > bhi) return false;
-    const Operand up{a.AtMost(static_cast<int32_t>(bhi))->View(chunk), false};
-    if (up.IsEmptySet()) return false;
-    Materialize(up, out);
-    if (const Posting* below = a.AtMost(static_cast<int32_t>(blo - 1))) {
-      const Operand b{below->View(chunk), false};
-      if (b.view.kind == ChunkView::kBitset) {
-        AndWords(out, b.view.words, ~uint64_t{0});
-      } else if (b.view.kind != ChunkView::kEmpty) {
-        const size_t mark = top_;
-        Words tmp = Acquire();
-        Materialize(b, tmp);
-        AndWords(out, tmp, ~uint64_t{0});
-        top_ = mark;
+    const int32_t lo_b = static_cast<int32_t>(blo), hi_b = static_cast<int32_t>(bhi);
+    constexpr int32_t kW = RangeAttribute::kGroupWidth;
+    // Whole groups inside [lo_b, hi_b]: two range-encoded postings; the ragged ends bucket by
+    // bucket.
+    const int32_t g_lo = a.GroupOf(lo_b), g_hi = a.GroupOf(hi_b);
+    const int32_t first_full = lo_b == a.GroupFirstBucket(g_lo) ? g_lo : g_lo + 1;
+    const int32_t last_full =
+        (hi_b == a.GroupFirstBucket(g_hi) + kW - 1 || hi_b == a.max_bucket()) ? g_hi : g_hi - 1;
+    if (first_full <= last_full) {
+      const Operand up{a.AtMostGroup(last_full)->View(chunk), false};
+      Materialize(up, out);
+      if (const Posting* below = a.AtMostGroup(first_full - 1)) {
+        const Operand b{below->View(chunk), false};
+        if (b.view.kind == ChunkView::kBitset) {
+          AndWords(out, b.view.words, ~uint64_t{0});
+        } else if (b.view.kind != ChunkView::kEmpty) {
+          const size_t mark = top_;
+          Words tmp = Acquire();
+          Materialize(b, tmp);
+          AndWords(out, tmp, ~uint64_t{0});
+          top_ = mark;
+        }
       }
+      for (int32_t b = lo_b; b < a.GroupFirstBucket(first_full); ++b) OrInto(a.InBucket(b), chunk, out);
+      for (int32_t b = a.GroupFirstBucket(last_full + 1); b <= hi_b; ++b) OrInto(a.InBucket(b), chunk, out);
+    } else {
+      std::memset(out, 0, kChunkWords * sizeof(uint64_t));
+      for (int32_t b = lo_b; b <= hi_b; ++b) OrInto(a.InBucket(b), chunk, out);
     }
     if (!plan.in_buckets) {
-      // Only rows in the two boundary buckets can fail the exact bounds: check their values.
-      const uint32_t base = chunk * kChunkBits;
-      const size_t mark = top_;
-      Words boundary = Acquire();
-      auto refine = [&](const Posting* in_bucket_side, bool negate) {
-        const Operand side{in_bucket_side ? in_bucket_side->View(chunk) : ChunkView{}, negate};
-        Materialize(side, boundary);
-        for (uint32_t w = 0; w < kChunkWords; ++w) {
-          uint64_t bits = boundary[w] & out[w];
-          while (bits) {
-            const uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(bits));
-            bits &= bits - 1;
-            const int32_t v = a.value(base + w * 64 + bit);
-            if ((plan.lo > INT32_MIN && v < plan.lo) || (plan.hi < INT32_MAX && v > plan.hi)) {
-              out[w] &= ~(uint64_t{1} << bit);
-            }
-          }
-        }
-      };
-      if (plan.lo > INT32_MIN) refine(a.AtMost(static_cast<int32_t>(blo)), false);
-      if (plan.hi < INT32_MAX) refine(a.AtMost(static_cast<int32_t>(bhi - 1)), true);
-      top_ = mark;
+      // Only rows in the two boundary buckets can fail the exact bounds.
+      if (lo_bounded) RefineBucket(a, lo_b, chunk, out, [&](int32_t v) { return v >= plan.lo; });
+      if (hi_bounded) RefineBucket(a, hi_b, chunk, out, [&](int32_t v) { return v <= plan.hi; });
     }
     return AnyWord(out);
   }

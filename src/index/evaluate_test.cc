@@ -59,7 +59,8 @@ Fixture Make(uint32_t rows, uint64_t seed) {
     f.sets.push_back(set);
     f.postings.push_back(std::move(p));
   }
-  std::uniform_int_distribution<int32_t> age(0, 99999);
+  // Spread over 16 bits for large fixtures (the 32-bit path), under it for small ones.
+  std::uniform_int_distribution<int32_t> age(0, rows > 100000 ? 99999 : 60000);
   f.values.resize(rows);
   for (uint32_t r = 0; r < rows; ++r) f.values[r] = r % 17 == 0 ? RangeAttribute::kNoValue : age(rng);
   f.attribute = std::make_unique<RangeAttribute>("age", [](int32_t v) { return v / 1000; });

@@ -289,10 +289,10 @@ std::optional<int64_t> ParseAgeDuration(std::string_view text, bool* whole_years
   if (!any) return std::nullopt;
   // Months and days beyond whole years: at 30.436875 days a month (the Gregorian mean).
   const int64_t extra_days = static_cast<int64_t>(static_cast<double>(months) * 30.436875) + days;
-  years += extra_days / 366;
-  const int64_t rest = extra_days % 366;
+  years += extra_days / index::kAgeYearSlot;
+  const int64_t rest = extra_days % index::kAgeYearSlot;
   *whole_years = rest == 0;
-  return years * 1000 + rest;
+  return years * index::kAgeYearSlot + rest;
 }
 
 namespace {
@@ -343,7 +343,7 @@ struct PlanBuilder {
       bool whole = true;
       std::optional<int64_t> v;
       if (value.is_number_integer()) {
-        v = value.get<int64_t>() * 1000;
+        v = value.get<int64_t>() * index::kAgeYearSlot;
       } else {
         v = ParseAgeDuration(text, &whole);
       }
@@ -354,7 +354,7 @@ struct PlanBuilder {
       int64_t lo, hi;
       index::Plan range;
       if (whole) {
-        Bounds(op, *v / 1000, &lo, &hi);
+        Bounds(op, *v / index::kAgeYearSlot, &lo, &hi);
         range = index::Plan::Range(a, lo, hi, /*in_buckets=*/true);
       } else {
         Bounds(op, *v, &lo, &hi);

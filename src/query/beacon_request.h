@@ -56,7 +56,7 @@ Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::strin
 Result<index::Plan> BuildPlan(const nlohmann::json& filters, const index::CohortIndex& index);
 
 // Parses an ISO 8601 duration of years, months and days ("P70Y", "P65Y6M", "P30D") into the
-// index's age value (years * 1000 + days, see cohort_index.cc). nullopt when malformed.
+// index's age value (years * index::kAgeYearSlot + days, see cohort_index.h). nullopt when malformed.
 std::optional<int64_t> ParseAgeDuration(std::string_view text, bool* whole_years);
 
 }  // namespace oncomesh::query

@@ -41,9 +41,9 @@ TEST(BeaconRequestTest, PostAcceptsTheSpecFormsAndStrings) {
 
 TEST(BeaconRequestTest, AgeDurations) {
   bool whole = false;
-  EXPECT_EQ(ParseAgeDuration("P70Y", &whole), 70000);
+  EXPECT_EQ(ParseAgeDuration("P70Y", &whole), 70 * index::kAgeYearSlot);
   EXPECT_TRUE(whole);
-  EXPECT_EQ(ParseAgeDuration("P65Y6M", &whole), 65182);
+  EXPECT_EQ(ParseAgeDuration("P65Y6M", &whole), 65 * index::kAgeYearSlot + 182);
   EXPECT_FALSE(whole);
   EXPECT_EQ(ParseAgeDuration("P30D", &whole), 30);
   for (const char* bad : {"", "P", "70Y", "P7Q", "PY", "P-1Y", "P1M2Y", "P70Y junk"}) {
