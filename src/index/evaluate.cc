@@ -16,7 +16,7 @@ using Words = uint64_t*;
 // Hot word loops get an AVX2 clone where the processor has it (Debian builds for baseline
 // x86-64, and CRoaring 0.2.66 has no AVX2 paths of its own).
 #if defined(__x86_64__) && defined(__GNUC__)
-#define ONCOMESH_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define ONCOMESH_VECTOR_CLONES __attribute__((target_clones("arch=haswell", "default")))
 #else
 #define ONCOMESH_VECTOR_CLONES
 #endif
@@ -40,6 +40,23 @@ ONCOMESH_VECTOR_CLONES uint64_t PopcountWords(const uint64_t* in) {
   uint64_t n = 0;
   for (uint32_t i = 0; i < kChunkWords; ++i) n += static_cast<uint64_t>(__builtin_popcountll(in[i]));
   return n;
+}
+
+// out = AND of (words[k] ^ flips[k]) over k, in blocks that stay in L1.
+ONCOMESH_VECTOR_CLONES void FusedAnd(uint64_t* __restrict out, const uint64_t* const* words,
+                                     const uint64_t* flips, size_t n) {
+  constexpr uint32_t kBlock = 128;
+  for (uint32_t base = 0; base < kChunkWords; base += kBlock) {
+    uint64_t* __restrict o = out + base;
+    const uint64_t* __restrict first = words[0] + base;
+    const uint64_t f0 = flips[0];
+    for (uint32_t i = 0; i < kBlock; ++i) o[i] = first[i] ^ f0;
+    for (size_t k = 1; k < n; ++k) {
+      const uint64_t* __restrict w = words[k] + base;
+      const uint64_t f = flips[k];
+      for (uint32_t i = 0; i < kBlock; ++i) o[i] &= w[i] ^ f;
+    }
+  }
 }
 
 bool AnyWord(const uint64_t* in) {
@@ -180,29 +197,71 @@ class Evaluator {
     return any;
   }
 
+  // A whole-bucket range whose bounds fall on group edges is two postings, "at most the last
+  // group" and not "at most the group before the first": they join the AND as views, with
+  // nothing materialised. Returns false when the range is not of that kind; sets *empty when
+  // it selects nobody.
+  bool RangeOperands(const Plan& plan, uint32_t chunk, std::vector<Operand>& ops, bool* empty) {
+    *empty = false;
+    if (!plan.in_buckets) return false;
+    const RangeAttribute& a = *plan.attribute;
+    if (a.empty()) {
+      *empty = true;
+      return true;
+    }
+    const int32_t lo_b = static_cast<int32_t>(std::max<int64_t>(plan.lo, a.min_bucket()));
+    const int32_t hi_b = static_cast<int32_t>(std::min<int64_t>(plan.hi, a.max_bucket()));
+    if (lo_b > hi_b) {
+      *empty = true;
+      return true;
+    }
+    constexpr int32_t kW = RangeAttribute::kGroupWidth;
+    const int32_t g_lo = a.GroupOf(lo_b), g_hi = a.GroupOf(hi_b);
+    const bool lo_aligned = lo_b == a.GroupFirstBucket(g_lo) || lo_b == a.min_bucket();
+    const bool hi_aligned = hi_b == a.GroupFirstBucket(g_hi) + kW - 1 || hi_b == a.max_bucket();
+    if (!lo_aligned || !hi_aligned) return false;
+    ops.push_back(Operand{a.AtMostGroup(g_hi)->View(chunk), false});
+    if (const Posting* below = a.AtMostGroup(g_lo - 1)) ops.push_back(Operand{below->View(chunk), true});
+    return true;
+  }
+
   bool EvalAndOperands(const Plan& plan, uint32_t chunk, Words out) {
     std::vector<Operand> ops;
-    ops.reserve(plan.children.size());
+    ops.reserve(plan.children.size() + 2);
     for (const Plan& child : plan.children) {
+      if (child.op == Plan::Op::kRange) {
+        bool empty = false;
+        const size_t before = ops.size();
+        if (RangeOperands(child, chunk, ops, &empty)) {
+          if (empty) return false;
+          bool none = false;
+          for (size_t i = before; i < ops.size(); ++i) none = none || ops[i].IsEmptySet();
+          if (none) return false;
+          continue;
+        }
+      }
       const Operand op = Resolve(child, chunk);
       if (op.IsEmptySet()) return false;
       if (!op.IsFullSet()) ops.push_back(op);
     }
-    if (ops.empty()) {
-      std::memset(out, 0xff, kChunkWords * sizeof(uint64_t));
-      return true;
+    ops.erase(std::remove_if(ops.begin(), ops.end(), [](const Operand& o) { return o.IsFullSet(); }),
+              ops.end());
+    // Sparse: the smallest positive array drives; each of its rows is tested against the rest.
+    const Operand* driver = nullptr;
+    for (const Operand& op : ops) {
+      if (op.view.kind == ChunkView::kArray && !op.negate && (!driver || op.view.size < driver->view.size)) {
+        driver = &op;
+      }
     }
-    std::sort(ops.begin(), ops.end(),
-              [](const Operand& a, const Operand& b) { return a.Weight() < b.Weight(); });
-    const Operand& driver = ops.front();
-    if (driver.view.kind == ChunkView::kArray && !driver.negate) {
-      // Sparse: test each row of the smallest operand against the others.
+    if (driver) {
       std::memset(out, 0, kChunkWords * sizeof(uint64_t));
       bool any = false;
-      for (int32_t i = 0; i < driver.view.size; ++i) {
-        const uint16_t low = driver.view.array[i];
+      for (int32_t i = 0; i < driver->view.size; ++i) {
+        const uint16_t low = driver->view.array[i];
         bool all = true;
-        for (size_t k = 1; k < ops.size() && all; ++k) all = ops[k].Contains(low);
+        for (size_t k = 0; k < ops.size() && all; ++k) {
+          if (&ops[k] != driver) all = ops[k].Contains(low);
+        }
         if (all) {
           SetBit(out, low);
           any = true;
@@ -210,20 +269,41 @@ class Evaluator {
       }
       return any;
     }
-    Materialize(driver, out);
-    for (size_t k = 1; k < ops.size(); ++k) {
-      const Operand& op = ops[k];
-      if (op.view.kind == ChunkView::kBitset) {
-        AndWords(out, op.view.words, op.negate ? ~uint64_t{0} : 0);
-      } else if (op.view.kind == ChunkView::kArray && op.negate) {
-        for (int32_t i = 0; i < op.view.size; ++i) ClearBit(out, op.view.array[i]);
-      } else {
+    // Dense: one blocked pass over every bitset operand (runs are materialised first);
+    // negated arrays clear their rows afterwards.
+    const uint64_t* words[32];
+    uint64_t flips[32];
+    size_t n = 0;
+    std::vector<const Operand*> negated_arrays;
+    for (const Operand& op : ops) {
+      if (op.view.kind == ChunkView::kArray) {  // negated (positive ones drive above)
+        negated_arrays.push_back(&op);
+        continue;
+      }
+      const uint64_t* w = op.view.words;
+      uint64_t flip = op.negate ? ~uint64_t{0} : 0;
+      if (op.view.kind != ChunkView::kBitset || n == 32) {
         Words tmp = Acquire();
         Materialize(op, tmp);
-        AndWords(out, tmp, 0);
+        if (n == 32) {
+          AndWords(tmp, out, 0);  // unreachable in practice: plans are bounded in size
+        }
+        w = tmp;
+        flip = 0;
       }
+      words[n] = w;
+      flips[n] = flip;
+      ++n;
     }
-    return AnyWord(out);
+    if (n == 0) {
+      std::memset(out, 0xff, kChunkWords * sizeof(uint64_t));
+    } else {
+      FusedAnd(out, words, flips, n);
+    }
+    for (const Operand* op : negated_arrays) {
+      for (int32_t i = 0; i < op->view.size; ++i) ClearBit(out, op->view.array[i]);
+    }
+    return true;
   }
 
   bool EvalOr(const Plan& plan, uint32_t chunk, Words out) {
@@ -317,7 +397,8 @@ class Evaluator {
     // Whole groups inside [lo_b, hi_b]: two range-encoded postings; the ragged ends bucket by
     // bucket.
     const int32_t g_lo = a.GroupOf(lo_b), g_hi = a.GroupOf(hi_b);
-    const int32_t first_full = lo_b == a.GroupFirstBucket(g_lo) ? g_lo : g_lo + 1;
+    const int32_t first_full =
+        (lo_b == a.GroupFirstBucket(g_lo) || lo_b == a.min_bucket()) ? g_lo : g_lo + 1;
     const int32_t last_full =
         (hi_b == a.GroupFirstBucket(g_hi) + kW - 1 || hi_b == a.max_bucket()) ? g_hi : g_hi - 1;
     if (first_full <= last_full) {

@@ -45,12 +45,14 @@ void RangeAttribute::Build(const std::vector<int32_t>& values, uint32_t num_chun
   has_value_.AddSorted(all);
   has_value_.Freeze(num_chunks);
   eq_.resize(rows.size());
-  const size_t groups = (rows.size() + kGroupWidth - 1) / kGroupWidth;
-  at_most_.resize(groups);
+  at_most_.resize(static_cast<size_t>(GroupOf(max_bucket_)) + 1);
   for (size_t k = 0; k < rows.size(); ++k) {
     eq_[k].AddSorted(rows[k]);
-    const size_t g = k / kGroupWidth;
-    if (k % kGroupWidth == 0 && g > 0) at_most_[g].OrWith(at_most_[g - 1]);
+    const int32_t bucket = min_bucket_ + static_cast<int32_t>(k);
+    const size_t g = static_cast<size_t>(GroupOf(bucket));
+    if (g > 0 && (k == 0 || GroupOf(bucket - 1) != static_cast<int32_t>(g))) {
+      at_most_[g].OrWith(at_most_[g - 1]);
+    }
     at_most_[g].AddSorted(rows[k]);
   }
   for (Posting& p : eq_) p.Freeze(num_chunks);

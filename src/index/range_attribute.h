@@ -49,14 +49,17 @@ class RangeAttribute {
   const Posting* InBucket(int32_t bucket) const;
   // The group of a bucket, and the rows whose bucket is at most the last of group `g`
   // (nullptr below the first group; the last group's posting above it).
-  int32_t GroupOf(int32_t bucket) const { return (bucket - min_bucket_) / kGroupWidth; }
-  int32_t GroupFirstBucket(int32_t g) const { return min_bucket_ + g * kGroupWidth; }
+  // Groups are aligned on multiples of kGroupWidth (ages 50-54, years 2015-2019), so that
+  // the bounds people use fall on group edges; group 0 holds min_bucket().
+  int32_t GroupOf(int32_t bucket) const { return FloorDiv(bucket) - FloorDiv(min_bucket_); }
+  int32_t GroupFirstBucket(int32_t g) const { return (FloorDiv(min_bucket_) + g) * kGroupWidth; }
   const Posting* AtMostGroup(int32_t g) const;
   const Posting& has_value() const { return has_value_; }
   size_t SizeInBytes() const;
 
  private:
   static constexpr uint16_t kNarrowNone = UINT16_MAX;
+  static int32_t FloorDiv(int32_t b) { return b >= 0 ? b / kGroupWidth : -((-b + kGroupWidth - 1) / kGroupWidth); }
 
   std::string name_;
   std::function<int32_t(int32_t)> bucket_of_;
