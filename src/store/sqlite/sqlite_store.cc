@@ -158,6 +158,11 @@ class SqliteStore final : public Store {
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Status Init() {
+    // 16 KB pages for a new store (a no-op on an existing one: the page size is fixed once
+    // the file has content, and WAL mode keeps it). Ingest writes gigabytes of B-tree pages,
+    // most into the UNIQUE(id) index at random places; measured against the 4 KB default on
+    // 1.24M resources: the store-writing thread 8.4-9.5 s -> 7.8-7.9 s CPU, less system time.
+    RETURN_IF_ERROR(Exec("PRAGMA page_size=16384"));
     RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
     RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
     RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
