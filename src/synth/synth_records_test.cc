@@ -30,7 +30,8 @@ Resources Read(const fs::path& dir, const std::string& type) {
   std::string line;
   while (std::getline(in, line)) {
     json r = json::parse(line);
-    out[r["id"].get<std::string>()] = std::move(r);
+    const std::string id = r["id"].get<std::string>();
+    out[id] = std::move(r);
   }
   return out;
 }
@@ -54,7 +55,7 @@ class SynthRecordsTest : public ::testing::TestWithParam<int> {};
 TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
   SynthOptions options;
   options.site = "rec-site";
-  options.individuals = 20'000;  // more than two 8,192-individual chunks
+  options.individuals = 17'000;  // three chunks of up to 8,192 individuals
   options.seed = 11;
   options.threads = GetParam();
   options.out_dir =
@@ -106,8 +107,8 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
     EXPECT_EQ(r.id, "rec-site-pat-" + std::to_string(i + 1));
     ASSERT_TRUE(patients.count(r.id)) << r.id;
     const json& p = patients.at(r.id);
-    EXPECT_EQ(model::SexName(r.sex), p["gender"].get<std::string>()) << r.id;
-    EXPECT_EQ(r.birth_date, DateOf(p["birthDate"])) << r.id;
+    EXPECT_EQ(model::SexName(r.sex), p.at("gender").get<std::string>()) << r.id;
+    EXPECT_EQ(r.birth_date, DateOf(p.at("birthDate"))) << r.id;
     EXPECT_EQ(r.death_date, DateOf(p.value("deceasedDateTime", json()))) << r.id;
     EXPECT_EQ(r.vital_status, p.contains("deceasedDateTime") ? model::VitalStatus::kDeceased
                                                              : model::VitalStatus::kUnknown);
@@ -116,11 +117,11 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
     ASSERT_TRUE(conditions.count(r.id)) << r.id;
     const json& c = conditions.at(r.id);
     EXPECT_EQ(r.individual_id, Subject(c));
-    ExpectCoding(c["code"]["coding"][0], r.code, r.id);  // the ICD-10 code
-    EXPECT_EQ(r.topography, c["bodySite"][0]["coding"][0]["code"].get<std::string>());
+    ExpectCoding(c.at("code").at("coding").at(0), r.code, r.id);  // the ICD-10 code
+    EXPECT_EQ(r.topography, c.at("bodySite").at(0).at("coding").at(0).at("code").get<std::string>());
     EXPECT_EQ(r.morphology,
-              c["extension"][0]["valueCodeableConcept"]["coding"][0]["code"].get<std::string>());
-    EXPECT_EQ(r.onset_date, DateOf(c["onsetDateTime"]));
+              c.at("extension").at(0).at("valueCodeableConcept").at("coding").at(0).at("code").get<std::string>());
+    EXPECT_EQ(r.onset_date, DateOf(c.at("onsetDateTime")));
     EXPECT_TRUE(r.primary);
     EXPECT_TRUE(r.stage_group.empty());  // stage is an Observation, not Condition.stage
   }
@@ -128,15 +129,15 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
     ASSERT_TRUE(observations.count(r.id)) << r.id;
     const json& o = observations.at(r.id);
     EXPECT_EQ(r.individual_id, Subject(o));
-    EXPECT_EQ("Condition/" + r.focus_id, o["focus"][0]["reference"].get<std::string>());
-    ExpectCoding(o["code"]["coding"][0], r.code, r.id);
-    ExpectCoding(o["valueCodeableConcept"]["coding"][0], r.value_code, r.id);
-    EXPECT_EQ(r.effective_date, DateOf(o["effectiveDateTime"])) << r.id;
+    EXPECT_EQ("Condition/" + r.focus_id, o.at("focus").at(0).at("reference").get<std::string>());
+    ExpectCoding(o.at("code").at("coding").at(0), r.code, r.id);
+    ExpectCoding(o.at("valueCodeableConcept").at("coding").at(0), r.value_code, r.id);
+    EXPECT_EQ(r.effective_date, DateOf(o.at("effectiveDateTime"))) << r.id;
     std::string gene, change;
     if (o.contains("component")) {
-      for (const json& component : o["component"]) {
-        const std::string code = component["code"]["coding"][0]["code"];
-        const std::string value = component["valueCodeableConcept"]["coding"][0]["code"];
+      for (const json& component : o.at("component")) {
+        const std::string code = component.at("code").at("coding").at(0).at("code");
+        const std::string value = component.at("valueCodeableConcept").at("coding").at(0).at("code");
         if (code == "48018-6") gene = value;
         if (code == "48005-3") change = value;
       }
@@ -150,35 +151,35 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
     const json& t = procedure ? procedures.at(r.id) : medications.at(r.id);
     EXPECT_EQ(r.individual_id, Subject(t));
     if (procedure) {
-      ExpectCoding(t["code"]["coding"][0], r.code, r.id);
+      ExpectCoding(t.at("code").at("coding").at(0), r.code, r.id);
       const bool period = t.contains("performedPeriod");
       EXPECT_EQ(r.kind, period ? model::TreatmentKind::kRadiotherapy : model::TreatmentKind::kSurgery);
-      EXPECT_EQ(r.start_date, DateOf(period ? t["performedPeriod"]["start"] : t["performedDateTime"]));
-      EXPECT_EQ(r.end_date, period ? DateOf(t["performedPeriod"]["end"]) : model::kNoDate);
+      EXPECT_EQ(r.start_date, DateOf(period ? t.at("performedPeriod").at("start") : t.at("performedDateTime")));
+      EXPECT_EQ(r.end_date, period ? DateOf(t.at("performedPeriod").at("end")) : model::kNoDate);
     } else {
-      ExpectCoding(t["medicationCodeableConcept"]["coding"][0], r.code, r.id);
+      ExpectCoding(t.at("medicationCodeableConcept").at("coding").at(0), r.code, r.id);
       EXPECT_EQ(r.kind, model::TreatmentKind::kMedication);
-      EXPECT_EQ(r.start_date, DateOf(t["effectivePeriod"]["start"]));
-      EXPECT_EQ(r.end_date, DateOf(t["effectivePeriod"]["end"]));
+      EXPECT_EQ(r.start_date, DateOf(t.at("effectivePeriod").at("start")));
+      EXPECT_EQ(r.end_date, DateOf(t.at("effectivePeriod").at("end")));
     }
   }
   for (const model::Biosample& r : all.biosamples) {
     ASSERT_TRUE(specimens.count(r.id)) << r.id;
     const json& s = specimens.at(r.id);
     EXPECT_EQ(r.individual_id, Subject(s));
-    ExpectCoding(s["type"]["coding"][0], r.type, r.id);
-    ExpectCoding(s["collection"]["bodySite"]["coding"][0], r.body_site, r.id);
-    EXPECT_EQ(r.collection_date, DateOf(s["collection"]["collectedDateTime"]));
+    ExpectCoding(s.at("type").at("coding").at(0), r.type, r.id);
+    ExpectCoding(s.at("collection").at("bodySite").at("coding").at(0), r.body_site, r.id);
+    EXPECT_EQ(r.collection_date, DateOf(s.at("collection").at("collectedDateTime")));
   }
   for (const model::ImagingStudy& r : all.imaging_studies) {
     ASSERT_TRUE(imaging.count(r.id)) << r.id;
     const json& s = imaging.at(r.id);
     EXPECT_EQ(r.individual_id, Subject(s));
-    EXPECT_EQ(r.modality, s["modality"][0]["code"].get<std::string>());
-    ExpectCoding(s["series"][0]["bodySite"], r.body_site, r.id);
-    EXPECT_EQ(r.started, DateOf(s["started"]));
-    EXPECT_EQ(r.number_of_series, s["numberOfSeries"].get<int>());
-    EXPECT_EQ(r.number_of_instances, s["numberOfInstances"].get<int>());
+    EXPECT_EQ(r.modality, s.at("modality").at(0).at("code").get<std::string>());
+    ExpectCoding(s.at("series").at(0).at("bodySite"), r.body_site, r.id);
+    EXPECT_EQ(r.started, DateOf(s.at("started")));
+    EXPECT_EQ(r.number_of_series, s.at("numberOfSeries").get<int>());
+    EXPECT_EQ(r.number_of_instances, s.at("numberOfInstances").get<int>());
   }
   fs::remove_all(dir);
 }
