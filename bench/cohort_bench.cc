@@ -9,11 +9,12 @@
 // are planned with query::BuildPlan exactly as the node plans them, and written as SQL with the
 // same meaning; all systems must return the same count before anything is timed.
 //
-// Prints a table per size and machine-readable lines "RESULT <N> <key> <value>" that
-// bench/run.sh collects into its summary. Exit status 1 if any count disagrees.
+// Prints a table per size, and machine-readable lines "RESULT <N> <key> <value>" (to stdout,
+// or appended to --results FILE) that bench/run.sh collects into its summary. Exit status 1 if any count disagrees.
 //
 // Usage: cohort_bench --sizes 1000000,10000000 --workdir DIR [--pg CONNINFO] [--seed S]
 //                     [--site NAME] [--index-reps R] [--sqlite-reps R] [--pg-reps R]
+//                     [--no-sqlite] [--results FILE]
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -411,8 +412,11 @@ std::string Ratio(double a, double b) {
   return buf;
 }
 
+FILE* g_results = stdout;  // where RESULT lines go (--results FILE, else stdout)
+
 void Emit(int64_t n, const std::string& key, double value) {
-  std::printf("RESULT %lld %s %.6g\n", static_cast<long long>(n), key.c_str(), value);
+  std::fprintf(g_results, "RESULT %lld %s %.6g\n", static_cast<long long>(n), key.c_str(), value);
+  std::fflush(g_results);
 }
 
 bool RunSize(int64_t n, const Options& o, const index::Vocabulary& vocab) {
@@ -642,12 +646,16 @@ int main(int argc, char** argv) {
       o.sqlite_reps = std::stoi(value());
     } else if (arg == "--pg-reps") {
       o.pg_reps = std::stoi(value());
+    } else if (arg == "--results") {
+      const std::string path = value();
+      g_results = std::fopen(path.c_str(), "a");
+      if (g_results == nullptr) Die("cannot write " + path);
     } else if (arg == "--no-sqlite") {
       o.sqlite = false;
     } else {
       Die("unknown argument " + arg +
           " (--sizes 1M,10M --workdir DIR [--pg CONNINFO] [--site S] [--seed N] "
-          "[--index-reps R] [--sqlite-reps R] [--pg-reps R] [--no-sqlite])");
+          "[--index-reps R] [--sqlite-reps R] [--pg-reps R] [--no-sqlite] [--results FILE])");
     }
   }
   if (o.workdir.empty()) Die("--workdir is required");
