@@ -38,6 +38,7 @@
 #include "model/model.h"
 #include "query/beacon_request.h"
 #include "synth/synth.h"
+#include "bench_queries.h"
 
 namespace {
 
@@ -140,49 +141,6 @@ void WriteCsv(const std::vector<Fact>& facts, const std::string& path) {
     std::fprintf(f, ",%d,%d\n", x.antineoplastic ? 1 : 0, x.surgery ? 1 : 0);
   }
   if (std::fclose(f) != 0) Die("write failed: " + path);
-}
-
-// ------------------------------------------------------------------ the queries
-struct Query {
-  std::string name;
-  std::string body;  // the POST /api/individuals body
-  std::string sql;
-};
-
-std::vector<Query> MakeQueries(const std::vector<std::string>& top3) {
-  auto body = [](const json& filters) {
-    return json{{"meta", {{"apiVersion", "v2.0"}}},
-                {"query", {{"filters", filters}, {"requestedGranularity", "count"}}}}
-        .dump();
-  };
-  json any_dense = json::array();
-  for (const std::string& c : top3) any_dense.push_back({{"id", "ICD10:" + c}});
-  // Dense: the three most frequent diagnoses, aged 50 or more at diagnosis, no distant
-  // metastasis (M0), alive, operated on.
-  const json dense = json::array({{{"anyOf", any_dense}},
-                                  {{"id", "age"}, {"operator", ">="}, {"value", "P50Y"}},
-                                  {{"id", "NCIT:C48699"}},
-                                  {{"id", "NCIT:C37987"}},
-                                  {{"id", "NCIT:C15329"}}});
-  // Selective: colorectal cancer (C18, C19, C20) at 80 or older, stage IV, given an
-  // antineoplastic agent (ATC L01), male.
-  const json selective = json::array(
-      {{{"anyOf", json::array({{{"id", "ICD10:C18"}}, {{"id", "ICD10:C19"}}, {{"id", "ICD10:C20"}}})}},
-       {{"id", "age"}, {"operator", ">="}, {"value", "P80Y"}},
-       {{"id", "NCIT:C27971"}},
-       {{"id", "ATC:L01"}},
-       {{"id", "NCIT:C20197"}}});
-  std::vector<Query> q;
-  q.push_back({"dense", body(dense),
-               "SELECT count(*) FROM individuals WHERE (icd10_category = '" + top3[0] +
-                   "' OR icd10_category = '" + top3[1] + "' OR icd10_category = '" + top3[2] +
-                   "') AND age_at_diagnosis >= 50 AND m_category = 'M0' AND vital_status = "
-                   "'alive' AND surgery = 1"});
-  q.push_back({"selective", body(selective),
-               "SELECT count(*) FROM individuals WHERE (icd10_category = 'C18' OR "
-               "icd10_category = 'C19' OR icd10_category = 'C20') AND age_at_diagnosis >= 80 "
-               "AND stage_group = 'IV' AND antineoplastic = 1 AND sex = 'male'"});
-  return q;
 }
 
 // ------------------------------------------------------------------ timing
@@ -496,9 +454,9 @@ bool RunSize(int64_t n, const Options& o, const index::Vocabulary& vocab) {
               -100.0 * static_cast<double>(by_count[0].first) / dn, top3[1].c_str(),
               -100.0 * static_cast<double>(by_count[1].first) / dn, top3[2].c_str(),
               -100.0 * static_cast<double>(by_count[2].first) / dn);
-  const std::vector<Query> queries = MakeQueries(top3);
+  const std::vector<bench::Query> queries = bench::MakeQueries(top3);
   std::filesystem::create_directories(o.workdir);
-  for (const Query& q : queries) {
+  for (const bench::Query& q : queries) {
     std::ofstream(o.workdir + "/" + q.name + ".json") << q.body << "\n";
   }
 
@@ -537,7 +495,7 @@ bool RunSize(int64_t n, const Options& o, const index::Vocabulary& vocab) {
     Timing index, request, lite, pg;
   };
   std::vector<Row> rows;
-  for (const Query& q : queries) {
+  for (const bench::Query& q : queries) {
     Result<query::BeaconRequest> request = query::ParseBeaconPost(q.body);
     if (!request.ok()) Die(request.status().ToString());
     Result<index::Plan> plan = query::BuildPlan(request->filters, *idx);
