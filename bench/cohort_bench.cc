@@ -373,7 +373,7 @@ std::string Ratio(double a, double b) {
 FILE* g_results = stdout;  // where RESULT lines go (--results FILE, else stdout)
 
 void Emit(int64_t n, const std::string& key, double value) {
-  std::fprintf(g_results, "RESULT %lld %s %.6g\n", static_cast<long long>(n), key.c_str(), value);
+  std::fprintf(g_results, "RESULT %lld %s %.10g\n", static_cast<long long>(n), key.c_str(), value);
   std::fflush(g_results);
 }
 
@@ -581,6 +581,7 @@ std::vector<int64_t> ParseSizes(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens under run.sh
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
