@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -27,6 +28,42 @@ struct Fixture {
   std::unique_ptr<index::CohortIndex> index;
   std::vector<bench::Query> queries;
 };
+
+// Where stats().memory_bytes goes, per individual (to stderr, before the benchmarks).
+void PrintMemoryBreakdown(const index::CohortIndex& idx) {
+  const double n = idx.num_rows();
+  size_t exact = 0, descendants = 0, shared = 0;
+  std::vector<std::pair<size_t, std::string>> largest;
+  for (const index::TermInfo& t : idx.Terms()) {
+    if (t.type == index::TermType::kAlphanumeric) continue;
+    const index::Posting* e = idx.Find(t.id, false);
+    const index::Posting* d = idx.Find(t.id, true);
+    if (e != nullptr) exact += e->SizeInBytes();
+    if (d != nullptr) {
+      descendants += d->SizeInBytes();
+      largest.emplace_back(d->SizeInBytes(), t.id);
+      // A term without descendants has the same rows twice.
+      if (e != nullptr && e->cardinality() == d->cardinality()) shared += d->SizeInBytes();
+    }
+  }
+  std::fprintf(stderr, "index memory per individual (%.0f individuals): stats %.1f B\n", n,
+               static_cast<double>(idx.stats().memory_bytes) / n);
+  for (const char* name : {"ageAtDiagnosis", "dateOfDiagnosis"}) {
+    const index::RangeAttribute* a = idx.FindAttribute(name);
+    std::fprintf(stderr, "  range %-16s %5.1f B (of which the per-row value 4.0 B; %d buckets)\n",
+                 name, static_cast<double>(a->SizeInBytes()) / n, a->max_bucket() - a->min_bucket() + 1);
+  }
+  std::fprintf(stderr, "  exact postings        %5.1f B\n", static_cast<double>(exact) / n);
+  std::fprintf(stderr, "  descendant postings   %5.1f B (%.1f B of them identical to the exact posting)\n",
+               static_cast<double>(descendants) / n, static_cast<double>(shared) / n);
+  std::fprintf(stderr, "  biosample counts      %5.1f B\n", 2.0);
+  std::sort(largest.rbegin(), largest.rend());
+  std::fprintf(stderr, "  largest descendant postings:");
+  for (size_t i = 0; i < 8 && i < largest.size(); ++i) {
+    std::fprintf(stderr, " %s %.2f", largest[i].second.c_str(), static_cast<double>(largest[i].first) / n);
+  }
+  std::fprintf(stderr, "\n");
+}
 
 const Fixture& Get() {
   static const Fixture* fixture = [] {
@@ -53,6 +90,7 @@ const Fixture& Get() {
       std::abort();
     }
     f->index = builder.Finish();
+    PrintMemoryBreakdown(*f->index);
     // The three most frequent ICD-10 categories (three-character codes).
     std::vector<std::pair<uint64_t, std::string>> categories;
     for (const index::TermInfo& t : f->index->Terms()) {
