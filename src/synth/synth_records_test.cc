@@ -60,6 +60,10 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
   options.threads = GetParam();
   options.out_dir =
       (fs::temp_directory_path() / ("oncomesh_synth_records_" + std::to_string(::getpid()))).string();
+  struct RemoveOnExit {
+    std::string dir;
+    ~RemoveOnExit() { fs::remove_all(dir); }
+  } remove_on_exit{options.out_dir};
   ASSERT_TRUE(WriteSyntheticSite(options).ok());
 
   model::RecordBatch all;
@@ -181,7 +185,6 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
     EXPECT_EQ(r.number_of_series, s.at("numberOfSeries").get<int>());
     EXPECT_EQ(r.number_of_instances, s.at("numberOfInstances").get<int>());
   }
-  fs::remove_all(dir);
 }
 
 // One thread and several: delivery order and content must not depend on it.
