@@ -10,7 +10,7 @@ packages=(
   libboost-dev libssl-dev libsqlite3-dev libroaring-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev libsimdjson-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev nodejs sqlite3 curl wrk postgresql
+  libgtest-dev libgmock-dev libbenchmark-dev nodejs sqlite3 curl wrk postgresql libpq-dev
 )
 
 missing=()

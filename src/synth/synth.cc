@@ -289,10 +289,24 @@ class Generator {
     }
   }
 
+  // As GenerateChunk, appending model records instead of FHIR text.
+  void GenerateRecordsChunk(int64_t first, int64_t last, model::RecordBatch& out) const {
+    Case c;
+    for (int64_t i = first; i < last; ++i) {
+      Rng rng(internal::MixKey(internal::MixKey(options_.seed, site_key_), static_cast<uint64_t>(i)));
+      c = Case();
+      Simulate(rng, c);
+      Records(rng, i + 1, c, out);
+    }
+  }
+
  private:
   void Simulate(Rng& rng, Case& c) const;
   void PlanTreatment(Rng& rng, Case& c) const;
   void Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const;
+  // The records `oncomesh ingest fhir` makes of what Write writes (FHIR ids, unshifted dates).
+  // Draws from `rng` exactly as Write does, so that the optional resources match.
+  void Records(Rng& rng, int64_t n, const Case& c, model::RecordBatch& out) const;
 
   const SynthOptions& options_;
   const Profile& profile_;
@@ -935,6 +949,170 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
   }
 }
 
+void Generator::Records(Rng& rng, int64_t n, const Case& c, model::RecordBatch& out) const {
+  namespace sys = model::system;
+  const std::string& site = options_.site;
+  const std::string number = std::to_string(n);
+  const std::string patient_id = site + "-pat-" + number;
+  const std::string condition_id = site + "-cond-" + number;
+
+  // Patient: the identifying fields are not records, but their draws decide what follows.
+  rng.Below(static_cast<int>(kCities.size()));
+  rng.Below(30);  // given name
+  rng.Below(40);  // family name
+  rng.Below(900000);  // phone
+  rng.Below(120);  // house number
+  rng.Below(16);  // street
+  rng.Below(89999);  // postal code
+  {
+    model::Individual ind;
+    ind.id = patient_id;
+    ind.sex = c.female ? model::Sex::kFemale : model::Sex::kMale;
+    ind.birth_date = c.birth;
+    if (c.dead) {  // deceasedDateTime; the living have no deceased[x], so their status is unknown
+      ind.vital_status = model::VitalStatus::kDeceased;
+      ind.death_date = c.death;
+    }
+    out.individuals.push_back(std::move(ind));
+  }
+  {
+    model::Diagnosis dx;
+    dx.id = condition_id;
+    dx.individual_id = patient_id;
+    dx.code = {sys::kIcd10, c.site->icd10, c.site->icd10_display};
+    dx.topography = c.site->topography;
+    dx.morphology = c.morphology->code;
+    dx.onset_date = c.diagnosis;
+    out.diagnoses.push_back(std::move(dx));
+  }
+
+  int obs = 0;
+  auto add_obs = [&](const char* loinc, const char* loinc_display, Date effective,
+                     model::Coding value) -> model::Observation& {
+    model::Observation o;
+    o.id = site + "-obs-" + number + "-" + std::to_string(++obs);
+    o.individual_id = patient_id;
+    o.focus_id = condition_id;
+    o.code = {sys::kLoinc, loinc, loinc_display};
+    o.value_code = std::move(value);
+    o.effective_date = effective;
+    out.observations.push_back(std::move(o));
+    return out.observations.back();
+  };
+  const model::Coding positive{kSnomed, "10828004", "Positive"};
+  const model::Coding negative{kSnomed, "260385009", "Negative"};
+  if (c.stage != nullptr) {
+    const bool path = std::any_of(c.events.begin(), c.events.end(),
+                                  [](const Event& e) { return e.kind == Event::kSurgeryEvent; });
+    const Date date = c.diagnosis + (path ? 30 : 7);
+    add_obs(path ? "21902-2" : "21908-9",
+            path ? "Stage group.pathology Cancer" : "Stage group.clinical Cancer", date,
+            {sys::kAjcc, c.stage->code, c.stage->display});
+    static constexpr const char* kT[2][5] = {{"cT0", "cT1", "cT2", "cT3", "cT4"},
+                                             {"pT0", "pT1", "pT2", "pT3", "pT4"}};
+    static constexpr const char* kN[2][4] = {{"cN0", "cN1", "cN2", "cN3"},
+                                             {"pN0", "pN1", "pN2", "pN3"}};
+    static constexpr const char* kM[2][2] = {{"cM0", "cM1"}, {"cM0", "pM1"}};
+    add_obs(path ? "21899-0" : "21905-5",
+            path ? "Primary tumor.pathology Cancer" : "Primary tumor.clinical [Class] Cancer", date,
+            {sys::kAjcc, kT[path][c.t_category], ""});
+    add_obs(path ? "21900-6" : "21906-3",
+            path ? "Regional lymph nodes.pathology [Class] Cancer"
+                 : "Regional lymph nodes.clinical [Class] Cancer",
+            date, {sys::kAjcc, kN[path][c.n_category], ""});
+    add_obs(path ? "21901-4" : "21907-1",
+            path ? "Distant metastases.pathology [Class] Cancer"
+                 : "Distant metastases.clinical [Class] Cancer",
+            date, {sys::kAjcc, kM[path][c.m_category], ""});
+  }
+  if (c.grade != 0) {
+    static constexpr const char* kGradeCodes[] = {"", "C28077", "C28078", "C28079"};
+    static constexpr const char* kGradeNames[] = {"", "Grade 1", "Grade 2", "Grade 3"};
+    add_obs("59542-1", "Histologic grade", c.diagnosis + 7,
+            {kNcit, kGradeCodes[c.grade], kGradeNames[c.grade]});
+  }
+  auto marker = [&](Marker m, const char* loinc, const char* display) {
+    if (m == Marker::kNotTested) return;
+    add_obs(loinc, display, c.diagnosis + 10, m == Marker::kPositive ? positive : negative);
+  };
+  marker(c.er, "16112-5", "Estrogen receptor [Interpretation] in Tissue");
+  marker(c.pr, "16113-3", "Progesterone receptor [Interpretation] in Tissue");
+  marker(c.her2, "48676-1", "HER2 [Interpretation] in Tissue");
+  if (c.pdl1_tested) {
+    add_obs("83052-1", "PD-L1 by clone 22C3 [Presence] in Tissue by Immune stain",
+            c.diagnosis + 10, c.pdl1_high ? positive : negative);
+  }
+  if (c.msi_tested) {
+    add_obs("81695-9",
+            "Microsatellite instability [Interpretation] in Cancer specimen Qualitative",
+            c.diagnosis + 14,
+            c.msi_high ? model::Coding{sys::kLoinc, "LA26203-2", "MSI-H"}
+                       : model::Coding{sys::kLoinc, "LA14122-8", "Stable"});
+  }
+  auto variant = [&](const char* hgnc, const char* gene, const char* protein_change) {
+    model::Observation& o = add_obs("69548-6", "Genetic variant assessment", c.diagnosis + 14,
+                                    {sys::kLoinc, "LA9633-4", "Present"});
+    o.gene_studied = {"http://www.genenames.org/geneId", hgnc, gene};
+    if (protein_change != nullptr) o.amino_acid_change = protein_change;
+  };
+  if (c.egfr) variant("HGNC:3236", "EGFR", c.egfr_exon19 ? "p.Glu746_Ala750del" : "p.Leu858Arg");
+  if (c.alk) variant("HGNC:427", "ALK", nullptr);
+  if (c.kras) {
+    variant("HGNC:6407", "KRAS",
+            c.kras_g12c ? "p.Gly12Cys" : (c.kras_g12d ? "p.Gly12Asp" : "p.Gly12Val"));
+  }
+  if (c.braf_v600e) variant("HGNC:1097", "BRAF", "p.Val600Glu");
+  if (c.progression != 0) {
+    add_obs("97509-4", "Cancer disease status", c.progression,
+            {kSnomed, "271299001", "Patient's condition worsened"});
+  }
+  add_obs("75186-7", "Vital status", c.last_contact,
+          c.dead ? model::Coding{kNcit, "C28554", "Dead"} : model::Coding{kNcit, "C37987", "Alive"});
+
+  int proc = 0, med = 0;
+  for (const Event& e : c.events) {
+    model::Treatment t;
+    t.individual_id = patient_id;
+    t.start_date = e.start;
+    if (e.kind == Event::kDrugEvent) {
+      t.id = site + (e.drug->oral ? "-ms-" : "-ma-") + number + "-" + std::to_string(++med);
+      t.kind = model::TreatmentKind::kMedication;
+      t.code = {sys::kAtc, e.drug->atc, e.drug->name};
+      t.end_date = e.end;
+    } else {
+      t.id = site + "-proc-" + number + "-" + std::to_string(++proc);
+      t.kind = e.kind == Event::kRadiotherapyEvent ? model::TreatmentKind::kRadiotherapy
+                                                   : model::TreatmentKind::kSurgery;
+      t.code = {kSnomed, e.procedure->code, e.procedure->display};
+      if (e.kind == Event::kRadiotherapyEvent) t.end_date = e.end;  // performedPeriod
+    }
+    out.treatments.push_back(std::move(t));
+  }
+
+  if (rng.Bernoulli(profile_.specimen)) {
+    model::Biosample b;
+    b.id = site + "-spec-" + number;
+    b.individual_id = patient_id;
+    b.type = {kSnomed, "119376003", "Tissue specimen"};
+    b.body_site = {kIcdO3, c.site->topography, c.site->topography_display};
+    b.collection_date = c.diagnosis - 7 + rng.Below(7);
+    out.biosamples.push_back(std::move(b));
+  }
+  if (c.type->imaging_modality != nullptr && rng.Bernoulli(profile_.imaging)) {
+    model::ImagingStudy s;
+    s.id = site + "-img-" + number;
+    s.individual_id = patient_id;
+    s.modality = c.type->imaging_modality;
+    s.body_site = {kIcdO3, c.site->topography, c.site->topography_display};
+    s.number_of_series = 1 + rng.Below(5);
+    s.number_of_instances = s.number_of_series * (40 + rng.Below(200));
+    rng.Next();  // study instance UID
+    s.started = c.diagnosis - rng.Below(14);
+    rng.Next();  // series UID
+    out.imaging_studies.push_back(std::move(s));
+  }
+}
+
 bool ValidSiteName(const std::string& site) {
   if (site.empty() || site.size() > 32) return false;
   return std::all_of(site.begin(), site.end(), [](char c) {
@@ -1025,6 +1203,53 @@ Status WriteSyntheticSite(const SynthOptions& options) {
     if (std::fclose(files[f].release()) != 0) {
       return Internal(std::string("synth: write failed for ") + kFileNames[f]);
     }
+  }
+  return Status::Ok();
+}
+
+Status GenerateRecords(const SynthOptions& options,
+                       const std::function<void(const model::RecordBatch&)>& fn) {
+  if (!ValidSiteName(options.site)) {
+    return InvalidArgument("synth: site name '" + options.site +
+                           "' must be 1-32 characters of A-Z a-z 0-9 '-' '.'");
+  }
+  if (options.individuals < 1 || options.individuals > 100'000'000) {
+    return InvalidArgument("synth: --individuals must be between 1 and 100000000");
+  }
+  const std::string profile_name =
+      options.profile.empty() ? DefaultProfileForSite(options.site) : options.profile;
+  const Profile* profile = internal::FindProfile(profile_name);
+  if (profile == nullptr) {
+    return InvalidArgument("synth: unknown profile '" + profile_name +
+                           "' (general, comprehensive or regional)");
+  }
+  const Generator generator(options, *profile);
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::clamp(threads, 1, 64);
+  const int64_t chunks = (options.individuals + kChunk - 1) / kChunk;
+  // Groups of `threads` chunks: the workers generate group g+1 while the caller's fn consumes
+  // group g (the consumer, e.g. an index builder, is usually the slower side).
+  auto generate = [&](int64_t base, std::vector<model::RecordBatch>& out) {
+    const int batch = static_cast<int>(std::min<int64_t>(threads, chunks - base));
+    out.assign(static_cast<size_t>(batch), model::RecordBatch{});
+    auto run = [&](int k) {
+      const int64_t first = (base + k) * kChunk;
+      generator.GenerateRecordsChunk(first, std::min<int64_t>(first + kChunk, options.individuals),
+                                     out[static_cast<size_t>(k)]);
+    };
+    std::vector<std::thread> workers;
+    for (int k = 0; k < batch; ++k) workers.emplace_back(run, k);
+    for (auto& w : workers) w.join();
+  };
+  std::vector<model::RecordBatch> current, next;
+  generate(0, current);
+  for (int64_t base = 0; base < chunks; base += threads) {
+    std::thread ahead;
+    if (base + threads < chunks) ahead = std::thread(generate, base + threads, std::ref(next));
+    for (const model::RecordBatch& b : current) fn(b);
+    if (ahead.joinable()) ahead.join();
+    std::swap(current, next);
   }
   return Status::Ok();
 }

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "model/model.h"
 #include "util/status.h"
 
 namespace oncomesh::synth {
@@ -44,5 +46,18 @@ std::string DefaultProfileForSite(const std::string& site);
 // Returns InvalidArgument for bad options, Internal when a file cannot be written (files
 // already written are then incomplete). Thread-safe; uses up to `threads` threads.
 Status WriteSyntheticSite(const SynthOptions& options);
+
+// The same individuals WriteSyntheticSite writes for `options` (same cases, drawn from the same
+// per-individual random streams), delivered as model records instead of FHIR text: for
+// benchmarks and tests that need millions of individuals without writing and parsing NDJSON.
+// Records are what `oncomesh ingest fhir` maps the written resources to, except that ids are
+// the FHIR ids ("{site}-pat-1", "{site}-cond-1", …) rather than pseudonyms and dates are not
+// shifted. `out_dir` is ignored.
+// Calls fn once per chunk of up to 8,192 individuals, in individual order, from the calling
+// thread; each batch holds the chunk's individuals and all their other records. Deterministic
+// whatever `threads` (up to `threads` worker threads generate ahead of delivery).
+// Returns InvalidArgument for bad options (as WriteSyntheticSite), else OK after the last call.
+Status GenerateRecords(const SynthOptions& options,
+                       const std::function<void(const model::RecordBatch&)>& fn);
 
 }  // namespace oncomesh::synth
