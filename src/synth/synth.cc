@@ -154,20 +154,6 @@ struct Case {
   std::vector<Event> events;
 };
 
-// Days from civil and back (Howard Hinnant's algorithms), kept local so formatting is fast.
-void CivilFromDays(int64_t z, int& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<int>(yy + (m <= 2));
-}
-
 // ---------------------------------------------------------------- JSON text
 class Writer {
  public:
@@ -212,9 +198,9 @@ class Writer {
   }
   // "YYYY-MM-DD" with quotes.
   Writer& DateStr(Date date) {
-    int y;
-    unsigned m, d;
-    CivilFromDays(date, y, m, d);
+    const model::Civil civil = model::CivilFromDays(date);
+    const int y = civil.year;
+    const unsigned m = civil.month, d = civil.day;
     char buf[16];
     buf[0] = '"';
     buf[1] = static_cast<char>('0' + y / 1000);
