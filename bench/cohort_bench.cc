@@ -393,12 +393,7 @@ bool RunSize(int64_t n, const Options& o, const index::Vocabulary& vocab) {
   const auto t0 = Clock::now();
   const Status st = synth::GenerateRecords(so, [&](const model::RecordBatch& b) {
     const auto a = Clock::now();
-    for (const auto& r : b.individuals) builder.AddIndividual(r);
-    for (const auto& r : b.diagnoses) builder.AddDiagnosis(r);
-    for (const auto& r : b.observations) builder.AddObservation(r);
-    for (const auto& r : b.treatments) builder.AddTreatment(r);
-    for (const auto& r : b.biosamples) builder.AddBiosample(r);
-    for (const auto& r : b.imaging_studies) builder.AddImagingStudy(r);
+    builder.AddBatch(b);
     add_seconds += Seconds(a, Clock::now());
     AddToFacts(b, next_row, facts);
     next_row += static_cast<uint32_t>(b.individuals.size());

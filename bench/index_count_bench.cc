@@ -78,12 +78,7 @@ const Fixture& Get() {
     options.individuals = n != nullptr ? std::atoll(n) : 1'000'000;
     index::IndexBuilder builder(*f->vocab);
     const Status st = synth::GenerateRecords(options, [&](const model::RecordBatch& b) {
-      for (const auto& r : b.individuals) builder.AddIndividual(r);
-      for (const auto& r : b.diagnoses) builder.AddDiagnosis(r);
-      for (const auto& r : b.observations) builder.AddObservation(r);
-      for (const auto& r : b.treatments) builder.AddTreatment(r);
-      for (const auto& r : b.biosamples) builder.AddBiosample(r);
-      for (const auto& r : b.imaging_studies) builder.AddImagingStudy(r);
+      builder.AddBatch(b);
     });
     if (!st.ok()) {
       std::cerr << st.ToString() << "\n";

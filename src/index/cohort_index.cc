@@ -205,6 +205,15 @@ void IndexBuilder::AddImagingStudy(const model::ImagingStudy& r) {
   if (!r.modality.empty()) st.Add("DCM:" + r.modality, row);
 }
 
+void IndexBuilder::AddBatch(const model::RecordBatch& b) {
+  for (const auto& r : b.individuals) AddIndividual(r);
+  for (const auto& r : b.diagnoses) AddDiagnosis(r);
+  for (const auto& r : b.observations) AddObservation(r);
+  for (const auto& r : b.treatments) AddTreatment(r);
+  for (const auto& r : b.biosamples) AddBiosample(r);
+  for (const auto& r : b.imaging_studies) AddImagingStudy(r);
+}
+
 std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   State& st = *state_;
   CohortIndex* idx = index_.get();

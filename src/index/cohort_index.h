@@ -131,6 +131,8 @@ class IndexBuilder {
   void AddTreatment(const model::Treatment& r);
   void AddBiosample(const model::Biosample& r);
   void AddImagingStudy(const model::ImagingStudy& r);
+  // Every record of a batch, individuals first.
+  void AddBatch(const model::RecordBatch& batch);
   // The finished index; `seq` is the store sequence number it reflects. Call once.
   std::unique_ptr<CohortIndex> Finish(store::Seq seq = 0);
 
