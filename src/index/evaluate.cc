@@ -2,21 +2,34 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "index/range_attribute.h"
 
 namespace oncomesh::index {
 namespace {
 
+// From this many chunks (4M rows) on, CountMatches splits the work over two threads.
+constexpr uint32_t kParallelCountChunks = 64;
+
 using Words = uint64_t*;
 
-// Hot word loops get an AVX2 clone where the processor has it (Debian builds for baseline
-// x86-64, and CRoaring 0.2.66 has no AVX2 paths of its own).
+// Hot word loops get AVX-512 and AVX2 clones where the processor has them (Debian builds for
+// baseline x86-64, whose popcount is a libgcc call, and CRoaring 0.2.66 has no AVX2 paths of
+// its own). The clones are named by ISA level: GCC dispatches "arch=<cpu>" clones with
+// __builtin_cpu_is, so an "arch=haswell" clone never runs on an AMD processor.
 #if defined(__x86_64__) && defined(__GNUC__)
-#define ONCOMESH_VECTOR_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#define ONCOMESH_VECTOR_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define ONCOMESH_VECTOR_CLONES
 #endif
@@ -36,11 +49,36 @@ ONCOMESH_VECTOR_CLONES void CopyWords(uint64_t* __restrict out, const uint64_t* 
   for (uint32_t i = 0; i < kChunkWords; ++i) out[i] = in[i] ^ flip;
 }
 
-ONCOMESH_VECTOR_CLONES uint64_t PopcountWords(const uint64_t* in) {
+ONCOMESH_VECTOR_CLONES uint64_t PopcountWordsPortable(const uint64_t* in) {
+  uint64_t n[4] = {0, 0, 0, 0};  // independent sums, so that popcnt is not one long chain
+  for (uint32_t i = 0; i < kChunkWords; i += 4) {
+    for (uint32_t k = 0; k < 4; ++k) n[k] += static_cast<uint64_t>(__builtin_popcountll(in[i + k]));
+  }
+  return n[0] + n[1] + n[2] + n[3];
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// VPOPCNTQ, eight words an instruction. GCC 12 cannot make target_clones of this ISA, so it is
+// chosen at run time below.
+__attribute__((target("avx512f,avx512vpopcntdq"))) uint64_t PopcountWordsVpopcnt(const uint64_t* in) {
+  __m512i sum = _mm512_setzero_si512();
+  for (uint32_t i = 0; i < kChunkWords; i += 8) {
+    sum = _mm512_add_epi64(sum, _mm512_popcnt_epi64(_mm512_loadu_si512(in + i)));
+  }
+  alignas(64) uint64_t lanes[8];  // not _mm512_reduce_add_epi64: GCC 12 warns inside it
+  _mm512_store_si512(lanes, sum);
   uint64_t n = 0;
-  for (uint32_t i = 0; i < kChunkWords; ++i) n += static_cast<uint64_t>(__builtin_popcountll(in[i]));
+  for (uint64_t lane : lanes) n += lane;
   return n;
 }
+
+uint64_t PopcountWords(const uint64_t* in) {
+  static const bool vpopcnt = __builtin_cpu_supports("avx512vpopcntdq");
+  return vpopcnt ? PopcountWordsVpopcnt(in) : PopcountWordsPortable(in);
+}
+#else
+uint64_t PopcountWords(const uint64_t* in) { return PopcountWordsPortable(in); }
+#endif
 
 // out = AND of (words[k] ^ flips[k]) over k, in blocks that stay in L1.
 ONCOMESH_VECTOR_CLONES void FusedAnd(uint64_t* __restrict out, const uint64_t* const* words,
@@ -59,7 +97,7 @@ ONCOMESH_VECTOR_CLONES void FusedAnd(uint64_t* __restrict out, const uint64_t* c
   }
 }
 
-bool AnyWord(const uint64_t* in) {
+ONCOMESH_VECTOR_CLONES bool AnyWord(const uint64_t* in) {
   uint64_t acc = 0;
   for (uint32_t i = 0; i < kChunkWords; ++i) acc |= in[i];
   return acc != 0;
@@ -68,6 +106,18 @@ bool AnyWord(const uint64_t* in) {
 void SetBit(uint64_t* w, uint32_t i) { w[i >> 6] |= uint64_t{1} << (i & 63); }
 void ClearBit(uint64_t* w, uint32_t i) { w[i >> 6] &= ~(uint64_t{1} << (i & 63)); }
 bool TestBit(const uint64_t* w, uint32_t i) { return (w[i >> 6] >> (i & 63)) & 1; }
+
+// Sets (or clears) the rows of an array container.
+template <bool kSet>
+void ApplyArray(uint64_t* __restrict w, const uint16_t* __restrict rows, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) {
+    if constexpr (kSet) {
+      SetBit(w, rows[i]);
+    } else {
+      ClearBit(w, rows[i]);
+    }
+  }
+}
 
 void SetRange(uint64_t* w, uint32_t start, uint32_t end_inclusive) {
   for (uint32_t i = start; i <= end_inclusive;) {
@@ -86,8 +136,11 @@ struct Operand {
   ChunkView view;
   bool negate = false;
 
-  bool IsEmptySet() const { return view.kind == ChunkView::kEmpty && !negate; }
-  bool IsFullSet() const { return view.kind == ChunkView::kEmpty && negate; }
+  // A bitset container of every row (a range attribute's has_value, where everyone has one)
+  // counts as full, so that the AND skips it.
+  bool Full() const { return view.kind == ChunkView::kBitset && view.size == static_cast<int32_t>(kChunkBits); }
+  bool IsEmptySet() const { return negate ? Full() : view.kind == ChunkView::kEmpty; }
+  bool IsFullSet() const { return negate ? view.kind == ChunkView::kEmpty : Full(); }
   uint64_t Weight() const {  // approximate number of rows; for choosing the sparse driver
     if (view.kind == ChunkView::kEmpty) return negate ? kChunkBits : 0;
     uint64_t n = view.kind == ChunkView::kRun ? kChunkBits / 2 : static_cast<uint64_t>(view.size);
@@ -123,7 +176,7 @@ void Materialize(const Operand& op, Words out) {
   }
   std::memset(out, 0, kChunkWords * sizeof(uint64_t));
   if (v.kind == ChunkView::kArray) {
-    for (int32_t i = 0; i < v.size; ++i) SetBit(out, v.array[i]);
+    ApplyArray<true>(out, v.array, v.size);
   } else if (v.kind == ChunkView::kRun) {
     for (int32_t i = 0; i < v.size; ++i) {
       SetRange(out, v.runs[i].value, static_cast<uint32_t>(v.runs[i].value) + v.runs[i].length);
@@ -225,42 +278,54 @@ class Evaluator {
     return true;
   }
 
+  // The AND's operands go on `ops_` above `base` (nested ANDs stack theirs above), so that
+  // evaluating a chunk allocates nothing.
   bool EvalAndOperands(const Plan& plan, uint32_t chunk, Words out) {
-    std::vector<Operand> ops;
-    ops.reserve(plan.children.size() + 2);
+    const size_t base = ops_.size();
+    const bool any = EvalAndOperands(plan, chunk, out, base);
+    ops_.resize(base);
+    return any;
+  }
+
+  bool EvalAndOperands(const Plan& plan, uint32_t chunk, Words out, size_t base) {
     for (const Plan& child : plan.children) {
       if (child.op == Plan::Op::kRange) {
         bool empty = false;
-        const size_t before = ops.size();
-        if (RangeOperands(child, chunk, ops, &empty)) {
+        const size_t before = ops_.size();
+        if (RangeOperands(child, chunk, ops_, &empty)) {
           if (empty) return false;
-          bool none = false;
-          for (size_t i = before; i < ops.size(); ++i) none = none || ops[i].IsEmptySet();
-          if (none) return false;
+          for (size_t i = before; i < ops_.size(); ++i) {
+            if (ops_[i].IsEmptySet()) return false;
+          }
           continue;
         }
       }
       const Operand op = Resolve(child, chunk);
       if (op.IsEmptySet()) return false;
-      if (!op.IsFullSet()) ops.push_back(op);
+      ops_.push_back(op);
     }
-    ops.erase(std::remove_if(ops.begin(), ops.end(), [](const Operand& o) { return o.IsFullSet(); }),
-              ops.end());
+    ops_.erase(std::remove_if(ops_.begin() + static_cast<ptrdiff_t>(base), ops_.end(),
+                              [](const Operand& o) { return o.IsFullSet(); }),
+               ops_.end());
+    const size_t end = ops_.size();
     // Sparse: the smallest positive array drives; each of its rows is tested against the rest.
-    const Operand* driver = nullptr;
-    for (const Operand& op : ops) {
-      if (op.view.kind == ChunkView::kArray && !op.negate && (!driver || op.view.size < driver->view.size)) {
-        driver = &op;
+    size_t driver = end;
+    for (size_t k = base; k < end; ++k) {
+      const Operand& op = ops_[k];
+      if (op.view.kind == ChunkView::kArray && !op.negate &&
+          (driver == end || op.view.size < ops_[driver].view.size)) {
+        driver = k;
       }
     }
-    if (driver) {
+    if (driver != end) {
       std::memset(out, 0, kChunkWords * sizeof(uint64_t));
       bool any = false;
-      for (int32_t i = 0; i < driver->view.size; ++i) {
-        const uint16_t low = driver->view.array[i];
+      const ChunkView& d = ops_[driver].view;
+      for (int32_t i = 0; i < d.size; ++i) {
+        const uint16_t low = d.array[i];
         bool all = true;
-        for (size_t k = 0; k < ops.size() && all; ++k) {
-          if (&ops[k] != driver) all = ops[k].Contains(low);
+        for (size_t k = base; k < end && all; ++k) {
+          if (k != driver) all = ops_[k].Contains(low);
         }
         if (all) {
           SetBit(out, low);
@@ -271,25 +336,27 @@ class Evaluator {
     }
     // Dense: one blocked pass over every bitset operand (runs are materialised first);
     // negated arrays clear their rows afterwards.
-    const uint64_t* words[32];
-    uint64_t flips[32];
+    constexpr size_t kMaxFused = 32;
+    const uint64_t* words[kMaxFused];
+    uint64_t flips[kMaxFused];
     size_t n = 0;
-    std::vector<const Operand*> negated_arrays;
-    for (const Operand& op : ops) {
-      if (op.view.kind == ChunkView::kArray) {  // negated (positive ones drive above)
-        negated_arrays.push_back(&op);
-        continue;
-      }
+    for (size_t k = base; k < end; ++k) {
+      const Operand& op = ops_[k];
+      if (op.view.kind == ChunkView::kArray) continue;  // negated (positive ones drive above)
       const uint64_t* w = op.view.words;
       uint64_t flip = op.negate ? ~uint64_t{0} : 0;
-      if (op.view.kind != ChunkView::kBitset || n == 32) {
+      if (op.view.kind != ChunkView::kBitset) {
         Words tmp = Acquire();
         Materialize(op, tmp);
-        if (n == 32) {
-          AndWords(tmp, out, 0);  // unreachable in practice: plans are bounded in size
-        }
         w = tmp;
         flip = 0;
+      }
+      if (n == kMaxFused) {  // more operands than one pass takes: fold what is there first
+        Words folded = Acquire();
+        FusedAnd(folded, words, flips, n);
+        words[0] = folded;
+        flips[0] = 0;
+        n = 1;
       }
       words[n] = w;
       flips[n] = flip;
@@ -300,8 +367,10 @@ class Evaluator {
     } else {
       FusedAnd(out, words, flips, n);
     }
-    for (const Operand* op : negated_arrays) {
-      for (int32_t i = 0; i < op->view.size; ++i) ClearBit(out, op->view.array[i]);
+    for (size_t k = base; k < end; ++k) {
+      const Operand& op = ops_[k];
+      if (op.view.kind != ChunkView::kArray) continue;
+      ApplyArray<false>(out, op.view.array, op.view.size);
     }
     return true;
   }
@@ -318,7 +387,7 @@ class Evaluator {
         if (op.view.kind == ChunkView::kBitset) {
           OrWords(out, op.view.words, op.negate ? ~uint64_t{0} : 0);
         } else if (op.view.kind == ChunkView::kArray && !op.negate) {
-          for (int32_t i = 0; i < op.view.size; ++i) SetBit(out, op.view.array[i]);
+          ApplyArray<true>(out, op.view.array, op.view.size);
         } else {
           Words tmp = Acquire();
           Materialize(op, tmp);
@@ -338,7 +407,7 @@ class Evaluator {
     if (op.view.kind == ChunkView::kBitset) {
       OrWords(out, op.view.words, 0);
     } else if (op.view.kind == ChunkView::kArray) {
-      for (int32_t i = 0; i < op.view.size; ++i) SetBit(out, op.view.array[i]);
+      ApplyArray<true>(out, op.view.array, op.view.size);
     } else if (op.view.kind == ChunkView::kRun) {
       const size_t mark = top_;
       Words tmp = Acquire();
@@ -432,6 +501,7 @@ class Evaluator {
 
   std::vector<std::unique_ptr<std::array<uint64_t, kChunkWords>>> buffers_;
   size_t top_ = 0;
+  std::vector<Operand> ops_;
 };
 
 // Clears the bits at and beyond num_rows in the last chunk (negations set them).
@@ -446,27 +516,111 @@ void MaskTail(uint32_t chunk, uint32_t num_rows, Words out) {
   }
 }
 
-}  // namespace
+// One thread that takes half of a large count (CountMatches), kept for the life of the
+// process so that a count does not pay for starting a thread.
+class CountHelper {
+ public:
+  static CountHelper& Get() {
+    static CountHelper helper;
+    return helper;
+  }
 
-void ForEachMatchingChunk(const Plan& plan, uint32_t num_rows,
-                          const std::function<void(uint32_t, const uint64_t*)>& fn) {
+  // Hands `task` to the helper thread; false (and nothing started) if it is busy.
+  bool Start(std::function<void()> task) {
+    std::lock_guard lock(mutex_);
+    if (busy_ || stopping_) return false;
+    busy_ = true;
+    task_ = std::move(task);
+    wake_.notify_one();
+    return true;
+  }
+
+  // Waits for the task given to Start to finish.
+  void Wait() {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return !busy_; });
+  }
+
+  ~CountHelper() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      wake_.notify_one();
+    }
+    thread_.join();
+  }
+
+ private:
+  CountHelper() : thread_([this] { Loop(); }) {}
+
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return stopping_ || task_ != nullptr; });
+      if (stopping_) return;
+      std::function<void()> task = std::move(task_);
+      task_ = nullptr;
+      lock.unlock();
+      task();
+      lock.lock();
+      busy_ = false;
+      done_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::function<void()> task_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once the rest exists
+};
+
+// Chunks [first, last) of the plan, in order, through this thread's evaluator.
+void ForEachChunkIn(const Plan& plan, uint32_t num_rows, uint32_t first, uint32_t last,
+                    const std::function<void(uint32_t, const uint64_t*)>& fn) {
   thread_local std::unique_ptr<std::array<uint64_t, kChunkWords>> out_buffer;
   if (!out_buffer) out_buffer = std::make_unique<std::array<uint64_t, kChunkWords>>();
   Words out = out_buffer->data();
   thread_local Evaluator evaluator;
-  const uint32_t chunks = (num_rows + kChunkBits - 1) / kChunkBits;
-  for (uint32_t c = 0; c < chunks; ++c) {
+  for (uint32_t c = first; c < last; ++c) {
     if (!evaluator.EvalInto(plan, c, out)) continue;
     MaskTail(c, num_rows, out);
     fn(c, out);
   }
 }
 
-uint64_t CountMatches(const Plan& plan, uint32_t num_rows) {
+uint64_t CountChunks(const Plan& plan, uint32_t num_rows, uint32_t first, uint32_t last) {
   uint64_t total = 0;
-  ForEachMatchingChunk(plan, num_rows,
-                       [&](uint32_t, const uint64_t* words) { total += PopcountWords(words); });
+  ForEachChunkIn(plan, num_rows, first, last,
+                 [&](uint32_t, const uint64_t* words) { total += PopcountWords(words); });
   return total;
+}
+
+uint32_t NumChunks(uint32_t num_rows) { return (num_rows + kChunkBits - 1) / kChunkBits; }
+
+}  // namespace
+
+void ForEachMatchingChunk(const Plan& plan, uint32_t num_rows,
+                          const std::function<void(uint32_t, const uint64_t*)>& fn) {
+  ForEachChunkIn(plan, num_rows, 0, NumChunks(num_rows), fn);
+}
+
+uint64_t CountMatches(const Plan& plan, uint32_t num_rows) {
+  const uint32_t chunks = NumChunks(num_rows);
+  // A large index is read by two threads, half the chunks each: one core alone does not
+  // reach the memory bandwidth (docs/benchmarks.md). Small ones are not worth the hand-over,
+  // nor is waiting when the helper is busy with another count.
+  if (chunks < kParallelCountChunks) return CountChunks(plan, num_rows, 0, chunks);
+  const uint32_t mid = chunks / 2;
+  uint64_t upper = 0;
+  CountHelper& helper = CountHelper::Get();
+  if (!helper.Start([&] { upper = CountChunks(plan, num_rows, mid, chunks); })) {
+    return CountChunks(plan, num_rows, 0, chunks);
+  }
+  const uint64_t lower = CountChunks(plan, num_rows, 0, mid);
+  helper.Wait();
+  return lower + upper;
 }
 
 }  // namespace oncomesh::index

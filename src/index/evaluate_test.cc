@@ -1,5 +1,5 @@
 // Plan evaluation against brute force: random postings of every container kind (sparse
-// arrays, dense bitsets, runs), nested AND/OR/NOT and ranges, over row counts that do not
+// arrays, arrays kept as bitsets, dense and full bitsets, runs), nested AND/OR/NOT and ranges, over row counts that do not
 // fill the last chunk.
 #include "index/evaluate.h"
 
@@ -24,7 +24,9 @@ Fixture Make(uint32_t rows, uint64_t seed) {
   Fixture f;
   f.rows = rows;
   std::mt19937_64 rng(seed);
-  const double densities[] = {0.0005, 0.02, 0.3, 0.7, 0.97};
+  // Sparse arrays, arrays dense enough to be kept as bitsets (kDenseArrayRows), bitsets, and
+  // every row (a full chunk, which the AND skips).
+  const double densities[] = {0.0005, 0.02, 0.045, 0.3, 0.7, 0.97, 1.0};
   const uint32_t chunks = (rows + kChunkBits - 1) / kChunkBits;
   for (double d : densities) {
     std::vector<bool> set(rows);
@@ -134,6 +136,19 @@ TEST(EvaluateTest, RandomPlansAgreeWithBruteForce) {
       for (uint32_t r = 0; r < rows; ++r) expected += Truth(f, plan, r);
       ASSERT_EQ(CountMatches(plan, rows), expected) << "rows " << rows << " plan " << i;
     }
+  }
+}
+
+// From 64 chunks on, CountMatches splits the chunks over two threads.
+TEST(EvaluateTest, LargeIndexCountedOverTwoThreadsAgreesWithBruteForce) {
+  const uint32_t rows = 64 * kChunkBits + 12345;
+  Fixture f = Make(rows, 11);
+  std::mt19937_64 rng(99);
+  for (int i = 0; i < 6; ++i) {
+    const Plan plan = RandomPlan(f, rng, 0);
+    uint64_t expected = 0;
+    for (uint32_t r = 0; r < rows; ++r) expected += Truth(f, plan, r);
+    ASSERT_EQ(CountMatches(plan, rows), expected) << "plan " << i;
   }
 }
 

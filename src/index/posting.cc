@@ -37,7 +37,17 @@ void Posting::Freeze(uint32_t num_chunks) {
   roaring_bitmap_shrink_to_fit(bitmap_);
   cardinality_ = roaring_bitmap_get_cardinality(bitmap_);
   chunk_index_.assign(num_chunks, -1);
-  const roaring_array_t& ra = bitmap_->high_low_container;
+  roaring_array_t& ra = bitmap_->high_low_container;
+  // Arrays of kDenseArrayRows or more become bitsets: a plan ANDs and ORs a bitset at memory
+  // speed, while setting an array's rows into the scratch bitset costs a dependent write a row.
+  for (int32_t i = 0; i < ra.size; ++i) {
+    if (ra.typecodes[i] != ARRAY_CONTAINER_TYPE_CODE) continue;
+    auto* array = static_cast<array_container_t*>(ra.containers[i]);
+    if (array->cardinality < kDenseArrayRows) continue;
+    ra.containers[i] = bitset_container_from_array(array);
+    ra.typecodes[i] = BITSET_CONTAINER_TYPE_CODE;
+    array_container_free(array);
+  }
   for (int32_t i = 0; i < ra.size; ++i) {
     if (ra.keys[i] < num_chunks) chunk_index_[ra.keys[i]] = i;
   }

@@ -16,6 +16,9 @@ namespace oncomesh::index {
 
 inline constexpr uint32_t kChunkBits = 65536;
 inline constexpr uint32_t kChunkWords = kChunkBits / 64;
+// Chunks of a posting with at least this many rows are kept as bitsets (8 KB), not as sorted
+// arrays (2 bytes a row); see Posting::Freeze and docs/benchmarks.md.
+inline constexpr int32_t kDenseArrayRows = 2048;
 
 // A read-only view of one chunk of a posting.
 struct ChunkView {
