@@ -31,4 +31,9 @@ const char* TreatmentKindName(TreatmentKind kind) {
   return "other";
 }
 
+std::string VariantId(const std::string& assembly, const std::string& chrom, int64_t position,
+                      const std::string& ref, const std::string& alt) {
+  return assembly + ":" + chrom + ":" + std::to_string(position) + ":" + ref + ":" + alt;
+}
+
 }  // namespace oncomesh::model

@@ -132,6 +132,50 @@ struct ImagingStudy {
   int number_of_instances = 0;
 };
 
+// A genomic variant as the node keeps it: one ALT allele of a VCF record, normalised
+// (multi-allelic records split, REF/ALT trimmed of shared bases and left-aligned as far as
+// the record allows), on one assembly. Identified by its normalised coordinates, so the same
+// variant from two files is one record.
+struct Variant {
+  std::string id;            // VariantId(): "GRCh38:17:43045712:G:A"
+  std::string assembly;      // "GRCh37" or "GRCh38"
+  std::string chrom;         // without "chr": "1".."22", "X", "Y", "MT"; others as in the file
+  int64_t position = 0;      // 1-based, VCF convention
+  std::string ref;           // upper case; never empty
+  std::string alt;           // upper case; a symbolic allele ("<DEL>") kept as it is
+  int64_t end = 0;           // last reference base covered, 1-based inclusive
+  std::string variant_type;  // "SNP", "MNP", "INS", "DEL", "INDEL" or the symbolic type ("DUP"…)
+  std::string gene;          // HGNC symbol when the position falls in a known gene; may be empty
+};
+
+// The stable id of a normalised variant.
+std::string VariantId(const std::string& assembly, const std::string& chrom, int64_t position,
+                      const std::string& ref, const std::string& alt);
+
+enum class Zygosity : uint8_t { kHeterozygous = 1, kHomozygous = 2, kHemizygous = 3 };
+enum class VariantOrigin : uint8_t { kGermline = 1, kSomatic = 2 };
+
+// One sample carrying one variant (a VCF genotype with at least one copy of the ALT allele).
+struct VariantCall {
+  std::string id;             // pseudonym of (file content, sample, variant)
+  std::string variant_id;     // Variant::id
+  std::string individual_id;  // pseudonym of the individual the sample belongs to
+  std::string biosample_id;   // pseudonym of the sample (VCF sample column)
+  Zygosity zygosity = Zygosity::kHeterozygous;
+  VariantOrigin origin = VariantOrigin::kGermline;
+};
+
+// A variant file the node keeps a copy of (bgzipped VCF or BCF with its index), for htsget.
+struct VariantFile {
+  std::string id;          // htsget id: [A-Za-z0-9._-]+, unique in the node
+  std::string path;        // relative to the node directory, e.g. "variants/<sha256>.vcf.gz"
+  std::string format;      // "VCF" (bgzipped) or "BCF", as htsget names them
+  std::string assembly;    // "GRCh37" or "GRCh38"
+  std::string content_sha256;
+  int64_t samples = 0;
+  int64_t records = 0;     // VCF records (before splitting)
+};
+
 // Everything one input file yields: the unit an ingest commits whole or not at all.
 struct RecordBatch {
   std::vector<Individual> individuals;
@@ -140,10 +184,14 @@ struct RecordBatch {
   std::vector<Treatment> treatments;
   std::vector<Biosample> biosamples;
   std::vector<ImagingStudy> imaging_studies;
+  std::vector<Variant> variants;
+  std::vector<VariantCall> variant_calls;
+  std::vector<VariantFile> variant_files;
 
   size_t size() const {
     return individuals.size() + diagnoses.size() + observations.size() + treatments.size() +
-           biosamples.size() + imaging_studies.size();
+           biosamples.size() + imaging_studies.size() + variants.size() + variant_calls.size() +
+           variant_files.size();
   }
 };
 
