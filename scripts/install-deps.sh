@@ -8,9 +8,12 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # libraries (see CMakeLists.txt)
   libboost-dev libssl-dev libsqlite3-dev libroaring-dev nlohmann-json3-dev libcli11-dev
-  libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev libsimdjson-dev
+  libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev libsimdjson-dev libhts-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev nodejs sqlite3 curl wrk postgresql libpq-dev
+  # genomics: htslib's own tools, as test client (htsget), oracle (bcftools view -r) and
+  # benchmark baseline (tabix)
+  bcftools tabix
 )
 
 missing=()
