@@ -75,6 +75,10 @@ void NodeService::Register(http::Router& router) {
   RegisterNodeEntryRoutes(*this, router);
 }
 
+gate::AccessLevel NodeService::AccessLevelFor(const http::Request&) const {
+  return gate::AccessLevel::kAnonymous;
+}
+
 http::Response NodeService::RouterError(int status, const std::string& message) const {
   return ErrorResponse(identity_, status, message);
 }

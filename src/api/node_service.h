@@ -40,6 +40,10 @@ class NodeService {
   const BeaconIdentity& identity() const { return identity_; }
   const gate::Gate& gate() const { return gate_; }
 
+  // The caller's access level. Identity and permits arrive with passports (issue 5); until
+  // then every caller is anonymous.
+  gate::AccessLevel AccessLevelFor(const http::Request& request) const;
+
   // Error document for requests the router refuses (404, 405, 413…).
   http::Response RouterError(int status, const std::string& message) const;
 

@@ -204,10 +204,11 @@ void HubService::Register(http::Router& router, boost::asio::io_context& io) {
     return api::JsonResponse(api::MapResponse(identity_, api::BaseUrl(req, config_.address)));
   });
 
-  // Queries: /api/individuals and /api/biosamples.
+  // Queries: /api/individuals, /api/biosamples and /api/g_variants.
   for (const char* method : {"GET", "POST"}) {
     for (const auto& [path, entity] : {std::pair<std::string, std::string>{"individuals", "individual"},
-                                       {"biosamples", "biosample"}}) {
+                                       {"biosamples", "biosample"},
+                                       {"g_variants", "genomicVariation"}}) {
       router.Add(method, "/api/" + path, "Federated " + entity + " query",
                  [this, path = path, entity = entity](http::Request& req, http::Responder respond) {
                    Query(req, std::move(respond), path, entity);
@@ -248,6 +249,7 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
                     {"requestedGranularity", model::GranularityName(request->requested_granularity)},
                     {"pagination", {{"skip", request->skip}, {"limit", request->limit}}},
                     {"testMode", request->test_mode}}}};
+  if (!request->request_parameters.empty()) forward["query"]["requestParameters"] = request->request_parameters;
   FanOut(clients_, "POST", "/api/" + path, forward.dump(), config_.deadline,
          [this, request, entity, respond = std::move(respond)](std::vector<NodeAnswer> answers) {
            json result_sets = json::array();

@@ -205,6 +205,18 @@ void IndexBuilder::AddImagingStudy(const model::ImagingStudy& r) {
   if (!r.modality.empty()) st.Add("DCM:" + r.modality, row);
 }
 
+void IndexBuilder::AddVariant(const model::Variant& r) {
+  ++state_->records;
+  index_->variants_.AddVariant(r);
+}
+
+void IndexBuilder::AddVariantCall(const model::VariantCall& r) {
+  State& st = *state_;
+  uint32_t row;
+  if (!st.RowFor(r.individual_id, &row)) return;
+  if (!index_->variants_.AddCall(row, r)) ++st.skipped;
+}
+
 void IndexBuilder::AddBatch(const model::RecordBatch& b) {
   for (const auto& r : b.individuals) AddIndividual(r);
   for (const auto& r : b.diagnoses) AddDiagnosis(r);
@@ -212,6 +224,8 @@ void IndexBuilder::AddBatch(const model::RecordBatch& b) {
   for (const auto& r : b.treatments) AddTreatment(r);
   for (const auto& r : b.biosamples) AddBiosample(r);
   for (const auto& r : b.imaging_studies) AddImagingStudy(r);
+  for (const auto& r : b.variants) AddVariant(r);
+  for (const auto& r : b.variant_calls) AddVariantCall(r);
 }
 
 std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
@@ -269,16 +283,20 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   idx->attributes_["ageAtDiagnosis"] = std::move(age);
   idx->attributes_["dateOfDiagnosis"] = std::move(date);
 
+  idx->variants_.Finish(chunks);
+
   idx->stats_.individuals = rows;
+  idx->stats_.variants = idx->variants_.size();
   idx->stats_.records = st.records;
   idx->stats_.skipped_records = st.skipped;
   IndexStats& stats = idx->stats_;
   for (const auto& [t, p] : idx->exact_) stats.exact_bytes += p.SizeInBytes();
   for (const auto& [t, p] : idx->descendants_) stats.descendant_bytes += p.SizeInBytes();
   for (const auto& [n, a] : idx->attributes_) stats.attribute_bytes += a->SizeInBytes();
+  stats.variant_bytes = idx->variants_.SizeInBytes();
   stats.terms = idx->exact_.size() + idx->descendants_.size();
   stats.memory_bytes = idx->biosamples_per_row_.size() * sizeof(uint16_t) + stats.exact_bytes +
-                       stats.descendant_bytes + stats.attribute_bytes;
+                       stats.descendant_bytes + stats.attribute_bytes + stats.variant_bytes;
   state_.reset();
   return std::move(index_);
 }

@@ -18,6 +18,7 @@
 #include "index/plan.h"
 #include "index/posting.h"
 #include "index/range_attribute.h"
+#include "index/variant_index.h"
 #include "index/vocabulary.h"
 #include "store/store.h"
 
@@ -54,6 +55,8 @@ struct IndexStats {
   size_t exact_bytes = 0;        // postings of the terms themselves
   size_t descendant_bytes = 0;   // descendant-inclusive postings
   size_t attribute_bytes = 0;    // range attributes (age, date of diagnosis)
+  size_t variant_bytes = 0;      // variants and their carriers
+  uint64_t variants = 0;
   size_t terms = 0;              // terms with a posting
   store::Seq seq = 0;            // last store sequence number included
 };
@@ -94,6 +97,9 @@ class CohortIndex {
   };
   std::vector<PostingSize> LargestPostings(size_t n) const;
 
+  // Variants the individuals carry, with carrier postings over the same rows.
+  const VariantIndex& variants() const { return variants_; }
+
   // Pseudonymous id of a row.
   const std::string& IndividualId(uint32_t row) const { return individual_ids_[row]; }
 
@@ -114,6 +120,7 @@ class CohortIndex {
   std::unordered_map<std::string, std::string> custom_labels_;
   std::map<std::string, std::unique_ptr<RangeAttribute>> attributes_;
   std::vector<uint16_t> biosamples_per_row_;
+  VariantIndex variants_;
   IndexStats stats_;
 };
 
@@ -131,6 +138,9 @@ class IndexBuilder {
   void AddTreatment(const model::Treatment& r);
   void AddBiosample(const model::Biosample& r);
   void AddImagingStudy(const model::ImagingStudy& r);
+  // Variants before the calls that refer to them.
+  void AddVariant(const model::Variant& r);
+  void AddVariantCall(const model::VariantCall& r);
   // Every record of a batch, individuals first.
   void AddBatch(const model::RecordBatch& batch);
   // The finished index; `seq` is the store sequence number it reflects. Call once.

@@ -1,9 +1,11 @@
 // A plan: a boolean expression over postings and ranges that the index evaluates chunk by
-// chunk (index/evaluate.cc). Built by query/ from Beacon filters; owns no data, only points
-// into the CohortIndex that built its leaves, so it must not outlive that index.
+// chunk (index/evaluate.cc). Built by query/ from Beacon filters; it points into the
+// CohortIndex that built its leaves, so it must not outlive that index. The only data it owns
+// are postings made for the query itself (the carriers of the variants a query names).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "index/posting.h"
@@ -29,12 +31,19 @@ struct Plan {
   int64_t hi = 0;
   bool in_buckets = false;
   std::vector<Plan> children;
+  std::shared_ptr<const Posting> owned;  // kTerm over a posting made for this query
 
   static Plan All() { return Plan{}; }
   static Plan None() { return Plan{Op::kNone}; }
   static Plan Term(const Posting* p) {
     Plan plan{Op::kTerm};
     plan.posting = p;
+    return plan;
+  }
+  static Plan Term(std::shared_ptr<const Posting> p) {
+    Plan plan{Op::kTerm};
+    plan.posting = p.get();
+    plan.owned = std::move(p);
     return plan;
   }
   static Plan Range(const RangeAttribute* a, int64_t lo, int64_t hi, bool in_buckets) {

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "model/date.h"
+#include "query/variant_request.h"
 
 namespace oncomesh::query {
 namespace {
@@ -213,8 +214,8 @@ Result<BeaconRequest> ParseBeaconPost(const std::string& body) {
       return InvalidArgument("query.requestParameters: must be an object");
     }
     if (!rp.empty()) {
-      return InvalidArgument("query.requestParameters: not supported by this endpoint (genomic "
-                             "variant parameters need a node with genomic data)");
+      ASSIGN_OR_RETURN(r.variant, ParseVariantParameters(rp));
+      r.request_parameters = rp.contains("g_variant") ? rp : json{{"g_variant", rp}};
     }
   }
   return r;
@@ -258,11 +259,27 @@ Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::strin
       r.include_resultset_responses = value;
     } else if (name == "apiVersion") {
       r.api_version = value;
-    } else {
+    } else if (!IsVariantParameter(name)) {
       return InvalidArgument("unknown query parameter '" + name + "'");
     }
   }
+  ASSIGN_OR_RETURN(json variant, VariantParametersFromGet(query));
+  if (!variant.empty()) {
+    ASSIGN_OR_RETURN(r.variant, ParseVariantParameters(variant));
+    r.request_parameters = json{{"g_variant", variant}};
+  }
   return r;
+}
+
+Result<index::Plan> BuildRequestPlan(const BeaconRequest& request, const index::CohortIndex& index) {
+  ASSIGN_OR_RETURN(index::Plan plan, BuildPlan(request.filters, index));
+  if (!request.variant) return plan;
+  ASSIGN_OR_RETURN(const std::vector<uint32_t> matches, index.variants().Match(*request.variant));
+  const uint32_t chunks = (index.num_rows() + index::kChunkBits - 1) / index::kChunkBits;
+  std::vector<index::Plan> both;
+  both.push_back(std::move(plan));
+  both.push_back(index::Plan::Term(index.variants().Carriers(matches, chunks)));
+  return index::Plan::And(std::move(both));
 }
 
 std::optional<int64_t> ParseAgeDuration(std::string_view text, bool* whole_years) {

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,19 +42,25 @@ struct BeaconRequest {
   int64_t limit = 10;
   std::string include_resultset_responses = "HIT";
   bool test_mode = false;
-  nlohmann::json request_parameters = nlohmann::json::object();
+  nlohmann::json request_parameters = nlohmann::json::object();  // as received, for the echo
+  // Genomic variant parameters (query/variant_request.h), when the request has any.
+  std::optional<index::VariantQuery> variant;
 };
 
 // Parses a POST body. InvalidArgument naming the element that is wrong.
 Result<BeaconRequest> ParseBeaconPost(const std::string& body);
 
 // Parses GET parameters (filters, requestedGranularity, skip, limit, testMode,
-// includeResultsetResponses). Unknown parameters are an error.
+// includeResultsetResponses, and the g_variant parameters). Unknown parameters are an error.
 Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::string>& query);
 
 // Turns the filters into a plan over `index`. An unknown term is InvalidArgument naming it
 // ("unknown filtering term 'XYZ:1'"); a known term no individual has yields an empty plan.
 Result<index::Plan> BuildPlan(const nlohmann::json& filters, const index::CohortIndex& index);
+
+// The whole request as a plan: the filters, AND the carriers of the variants its g_variant
+// parameters name (when it has any). Errors as BuildPlan's and VariantIndex::Match's.
+Result<index::Plan> BuildRequestPlan(const BeaconRequest& request, const index::CohortIndex& index);
 
 // Parses an ISO 8601 duration of years, months and days ("P70Y", "P65Y6M", "P30D") into the
 // index's age value (years * index::kAgeYearSlot + days, see cohort_index.h). nullopt when malformed.

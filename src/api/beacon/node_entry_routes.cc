@@ -1,6 +1,11 @@
-// Query endpoints of a node's Beacon: /api/individuals and /api/biosamples, GET and POST.
-// Every answer passes the gate: boolean or count granularity, counts rounded.
+// Query endpoints of a node's Beacon: /api/individuals, /api/biosamples and /api/g_variants,
+// GET and POST, with filters and g_variant parameters combined. Every answer passes the gate:
+// boolean or count granularity with counts rounded, records only for permitted callers.
+#include <roaring/roaring.h>
+
 #include "api/node_service.h"
+#include "genomics/reference.h"
+#include "index/evaluate.h"
 #include "query/beacon_request.h"
 
 namespace oncomesh::api {
@@ -15,13 +20,12 @@ http::Response Query(NodeService& service, http::Request& req, const std::string
                                                              : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) return ErrorResponse(id, parsed.status(), nullptr, entity);
   const query::BeaconRequest& request = *parsed;
-  // Identity and permits arrive with passports (auth/); until then every caller is anonymous.
-  const gate::AccessLevel level = gate::AccessLevel::kAnonymous;
+  const gate::AccessLevel level = service.AccessLevelFor(req);
   Result<model::Granularity> granularity = service.gate().Decide(level, request.requested_granularity);
   if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &request, entity);
 
   const std::shared_ptr<const index::CohortIndex> idx = service.index();
-  Result<index::Plan> plan = query::BuildPlan(request.filters, *idx);
+  Result<index::Plan> plan = query::BuildRequestPlan(request, *idx);
   if (!plan.ok()) return ErrorResponse(id, plan.status(), &request, entity);
   const uint64_t exact = entity == "biosample" ? idx->CountBiosamples(*plan) : idx->Count(*plan);
   const gate::ReleasedCount released = service.gate().ReleaseCount(exact, level);
@@ -39,6 +43,127 @@ http::Response Query(NodeService& service, http::Request& req, const std::string
   return JsonResponse(body);
 }
 
+json ZygosityTerm(model::Zygosity z) {
+  switch (z) {
+    case model::Zygosity::kHomozygous: return {{"id", "GENO:0000136"}, {"label", "homozygous"}};
+    case model::Zygosity::kHemizygous: return {{"id", "GENO:0000134"}, {"label", "hemizygous"}};
+    case model::Zygosity::kHeterozygous: break;
+  }
+  return {{"id", "GENO:0000135"}, {"label", "heterozygous"}};
+}
+
+// One variant as a Beacon genomicVariations record (LegacyVariation form), with the calls of
+// the carriers in `cohort` (nullptr: every carrier) as caseLevelData.
+json VariantRecord(const index::CohortIndex& idx, const index::VariantIndex::Entry& e,
+                   const roaring_bitmap_t* cohort) {
+  const model::Variant& v = e.variant;
+  const std::string accession = genomics::GenomeReference::Get().RefSeqAccession(v.assembly, v.chrom);
+  json location = {{"type", "SequenceLocation"},
+                   {"sequence_id", accession.empty() ? v.assembly + ":" + v.chrom : "refseq:" + accession},
+                   {"interval",
+                    {{"type", "SequenceInterval"},
+                     {"start", {{"type", "Number"}, {"value", e.start0}}},
+                     {"end", {{"type", "Number"}, {"value", e.end0}}}}}};
+  json record = {{"variantInternalId", v.id},
+                 {"variation",
+                  {{"variantType", v.variant_type},
+                   {"referenceBases", v.ref},
+                   {"alternateBases", v.alt},
+                   {"location", location}}}};
+  json identifiers = json::object();
+  if (!e.hgvs_g.empty()) identifiers["genomicHGVSId"] = e.hgvs_g;
+  if (!e.hgvs_c.empty()) identifiers["transcriptHGVSIds"] = json::array({e.hgvs_c});
+  if (!identifiers.empty()) record["identifiers"] = identifiers;
+  json molecular = json::object();
+  if (!v.gene.empty()) molecular["geneIds"] = json::array({v.gene});
+  if (!e.protein.empty()) molecular["aminoacidChanges"] = json::array({e.protein});
+  if (!molecular.empty()) record["molecularAttributes"] = molecular;
+  json cases = json::array();
+  for (const index::VariantIndex::Call& c : e.calls) {
+    if (cohort && !roaring_bitmap_contains(cohort, c.row)) continue;
+    json call = {{"biosampleId", idx.variants().biosample_id(c.biosample)},
+                 {"individualId", idx.IndividualId(c.row)},
+                 {"zygosity", ZygosityTerm(c.zygosity)}};
+    call["alleleOrigin"] = c.origin == model::VariantOrigin::kSomatic
+                               ? json{{"id", "SO:0001777"}, {"label", "somatic variant"}}
+                               : json{{"id", "SO:0001778"}, {"label", "germline variant"}};
+    cases.push_back(std::move(call));
+  }
+  if (!cases.empty()) record["caseLevelData"] = std::move(cases);
+  return record;
+}
+
+// /api/g_variants: the variants matching the g_variant parameters (all, without any) that
+// individuals matching the filters carry.
+http::Response GVariants(NodeService& service, http::Request& req) {
+  const std::string entity = "genomicVariation";
+  const BeaconIdentity& id = service.identity();
+  Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
+                                                             : query::ParseBeaconGet(req.query);
+  if (!parsed.ok()) return ErrorResponse(id, parsed.status(), nullptr, entity);
+  const query::BeaconRequest& request = *parsed;
+  const gate::AccessLevel level = service.AccessLevelFor(req);
+  Result<model::Granularity> granularity = service.gate().Decide(level, request.requested_granularity);
+  if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &request, entity);
+
+  const std::shared_ptr<const index::CohortIndex> idx = service.index();
+  const index::VariantIndex& variants = idx->variants();
+  std::vector<uint32_t> matches;
+  if (request.variant) {
+    Result<std::vector<uint32_t>> m = variants.Match(*request.variant);
+    if (!m.ok()) return ErrorResponse(id, m.status(), &request, entity);
+    matches = std::move(*m);
+  } else {
+    matches.resize(variants.size());
+    for (uint32_t i = 0; i < matches.size(); ++i) matches[i] = i;
+  }
+  // With filters: only variants some matching individual carries, and only their calls.
+  roaring_bitmap_t* cohort = nullptr;
+  if (!request.filters.empty()) {
+    Result<index::Plan> plan = query::BuildPlan(request.filters, *idx);
+    if (!plan.ok()) return ErrorResponse(id, plan.status(), &request, entity);
+    cohort = roaring_bitmap_create();
+    index::ForEachMatchingChunk(*plan, idx->num_rows(), [&](uint32_t chunk, const uint64_t* words) {
+      for (uint32_t w = 0; w < index::kChunkWords; ++w) {
+        for (uint64_t bits = words[w]; bits; bits &= bits - 1) {
+          roaring_bitmap_add(cohort, chunk * index::kChunkBits + w * 64 +
+                                         static_cast<uint32_t>(__builtin_ctzll(bits)));
+        }
+      }
+    });
+    std::erase_if(matches, [&](uint32_t i) {
+      return !roaring_bitmap_intersect(variants.entry(i).carriers.bitmap(), cohort);
+    });
+  }
+  const gate::ReleasedCount released = service.gate().ReleaseCount(matches.size(), level);
+  json body = {{"meta", ResponseMeta(id, request, *granularity, entity)},
+               {"info",
+                {{"countPrecision", released.precision},
+                 {"countAdjustedTo", released.adjusted_to},
+                 {"accessLevel", gate::AccessLevelName(level)}}}};
+  if (*granularity == model::Granularity::kRecord) {
+    json results = json::array();
+    const size_t first = static_cast<size_t>(std::min<int64_t>(request.skip, static_cast<int64_t>(matches.size())));
+    const size_t last = std::min(matches.size(), first + static_cast<size_t>(request.limit));
+    for (size_t k = first; k < last; ++k) results.push_back(VariantRecord(*idx, variants.entry(matches[k]), cohort));
+    const std::string dataset =
+        service.node().config().datasets.empty() ? "default" : service.node().config().datasets[0].id;
+    body["responseSummary"] = {{"exists", !matches.empty()},
+                               {"numTotalResults", static_cast<int64_t>(matches.size())}};
+    body["response"] = {{"resultSets", json::array({{{"id", dataset},
+                                                     {"setType", "dataset"},
+                                                     {"exists", !matches.empty()},
+                                                     {"resultsCount", static_cast<int64_t>(matches.size())},
+                                                     {"results", results}}})}};
+  } else if (*granularity == model::Granularity::kCount) {
+    body["responseSummary"] = {{"exists", released.exists}, {"numTotalResults", released.count}};
+  } else {
+    body["responseSummary"] = {{"exists", released.exists}};
+  }
+  if (cohort) roaring_bitmap_free(cohort);
+  return JsonResponse(body);
+}
+
 }  // namespace
 
 void RegisterNodeEntryRoutes(NodeService& service, http::Router& router) {
@@ -47,6 +172,8 @@ void RegisterNodeEntryRoutes(NodeService& service, http::Router& router) {
                    [&service](http::Request& r) { return Query(service, r, "individual"); });
     router.AddSync(method, "/api/biosamples", "Biosamples of individuals matching the filters",
                    [&service](http::Request& r) { return Query(service, r, "biosample"); });
+    router.AddSync(method, "/api/g_variants", "Genomic variants matching the parameters and filters",
+                   [&service](http::Request& r) { return GVariants(service, r); });
   }
 }
 

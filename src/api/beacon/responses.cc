@@ -31,6 +31,7 @@ http::Response JsonResponse(const json& body, int status) {
 std::string SchemaFor(const std::string& entity_type) {
   if (entity_type == "individual") return "beacon-individual-v2.0.0";
   if (entity_type == "biosample") return "beacon-biosample-v2.0.0";
+  if (entity_type == "genomicVariation") return "beacon-g_variant-v2.0.0";
   if (entity_type == "dataset") return "beacon-dataset-v2.0.0";
   if (entity_type == "cohort") return "beacon-cohort-v2.0.0";
   if (entity_type == "info") return "beacon-info-v2.0.0";
@@ -81,6 +82,7 @@ json ResponseMeta(const BeaconIdentity& id, const query::BeaconRequest& request,
                   {"includeResultsetResponses", request.include_resultset_responses},
                   {"testMode", request.test_mode}};
   if (!filters.empty()) summary["filters"] = filters;
+  if (!request.request_parameters.empty()) summary["requestParameters"] = request.request_parameters;
   return {{"beaconId", id.id},
           {"apiVersion", kBeaconApiVersion},
           {"returnedGranularity", model::GranularityName(returned)},
@@ -159,6 +161,8 @@ json EntryTypes() {
                                          "individuals", false)},
       {"biosample", EntryTypeDefinition("biosample", "Biosamples", "NCIT:C70699", "Biospecimen",
                                         "biosamples", false)},
+      {"genomicVariation", EntryTypeDefinition("genomicVariation", "Genomic variants", "ENSGLOSSARY:0000092",
+                                               "Variant", "genomicVariations", false)},
       {"dataset", EntryTypeDefinition("dataset", "Datasets", "NCIT:C47824", "Data set",
                                       "datasets", true)},
       {"cohort", EntryTypeDefinition("cohort", "Cohorts", "NCIT:C61512", "Cohort", "cohorts",
@@ -193,6 +197,7 @@ json MapResponse(const BeaconIdentity& id, const std::string& base) {
   };
   json sets = {{"individual", {{"entryType", "individual"}, {"rootUrl", base + "/api/individuals"}}},
                {"biosample", {{"entryType", "biosample"}, {"rootUrl", base + "/api/biosamples"}}},
+               {"genomicVariant", {{"entryType", "genomicVariation"}, {"rootUrl", base + "/api/g_variants"}}},
                {"dataset", set("dataset", "datasets")},
                {"cohort", set("cohort", "cohorts")}};
   return {{"meta", InformationalMeta(id, "map", SchemaFor("map"))},
