@@ -39,16 +39,14 @@
 #include "query/beacon_request.h"
 #include "synth/synth.h"
 #include "bench_queries.h"
+#include "bench_timing.h"
 
 namespace {
 
 using namespace oncomesh;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::Seconds;
 using nlohmann::json;
-
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
 
 [[noreturn]] void Die(const std::string& message) {
   std::cerr << "cohort_bench: " << message << "\n";
@@ -143,35 +141,10 @@ void WriteCsv(const std::vector<Fact>& facts, const std::string& path) {
   if (std::fclose(f) != 0) Die("write failed: " + path);
 }
 
-// ------------------------------------------------------------------ timing
-struct Timing {
-  double p50_ms = NAN, p99_ms = NAN, min_ms = NAN;
-  size_t runs = 0;
-};
-
-Timing Summarize(std::vector<double> ms) {
-  Timing t;
-  if (ms.empty()) return t;
-  std::sort(ms.begin(), ms.end());
-  t.runs = ms.size();
-  t.min_ms = ms.front();
-  t.p50_ms = ms[(ms.size() - 1) / 2];
-  t.p99_ms = ms[static_cast<size_t>(std::ceil(0.99 * static_cast<double>(ms.size()))) - 1];
-  return t;
-}
-
-template <typename F>
-Timing TimeRuns(int warmup, int reps, double min_seconds, F&& run) {
-  for (int i = 0; i < warmup; ++i) run();
-  std::vector<double> ms;
-  const auto start = Clock::now();
-  while (static_cast<int>(ms.size()) < reps || Seconds(start, Clock::now()) < min_seconds) {
-    const auto a = Clock::now();
-    run();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
-  }
-  return Summarize(std::move(ms));
-}
+// ------------------------------------------------------------------ timing (bench_timing.h)
+using bench::Summarize;
+using bench::TimeRuns;
+using bench::Timing;
 
 // ------------------------------------------------------------------ SQLite
 class Sqlite {

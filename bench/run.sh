@@ -8,7 +8,9 @@
 #   --sizes LIST              BENCH_SIZES, default 1M,10M: in-process comparison sizes
 #   --http-individuals N      BENCH_HTTP_INDIVIDUALS, default 1000000: node size for HTTP
 #   --wrk-seconds S           BENCH_WRK_SECONDS, default 10: duration of each wrk run
-#   --no-pg / --no-sqlite / --no-http    skip a part
+#   --no-pg / --no-sqlite / --no-http / --no-genomics    skip a part
+#   --only-genomics           only the genomic benchmarks
+#   --genome-sizes LIST       BENCH_GENOME_SIZES, default 200000x100,1000000x200: sites x samples
 #   --build-dir DIR           BENCH_BUILD_DIR, default build/ in the repository
 #   --keep                    keep the temporary directory (node, FHIR, databases)
 #
@@ -22,10 +24,14 @@ sizes=${BENCH_SIZES:-1M,10M}
 http_n=${BENCH_HTTP_INDIVIDUALS:-1000000}
 wrk_seconds=${BENCH_WRK_SECONDS:-10}
 build=${BENCH_BUILD_DIR:-$root/build}
-do_pg=1 do_sqlite=1 do_http=1 keep=0 mode=full
+do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 keep=0 mode=full
+genome_sizes=${BENCH_GENOME_SIZES:-200000x100,1000000x200}
 while (($#)); do
   case "$1" in
-    --quick) sizes=200k http_n=200000 wrk_seconds=3 mode=quick ;;
+    --quick) sizes=200k http_n=200000 wrk_seconds=3 genome_sizes=20000x50 mode=quick ;;
+    --genome-sizes) genome_sizes=$2; shift ;;
+    --no-genomics) do_genomics=0 ;;
+    --only-genomics) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 ;;
     --sizes) sizes=$2; shift ;;
     --http-individuals) http_n=$2; shift ;;
     --wrk-seconds) wrk_seconds=$2; shift ;;
@@ -34,7 +40,7 @@ while (($#)); do
     --no-sqlite) do_sqlite=0 ;;
     --no-http) do_http=0 ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {print}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -48,9 +54,10 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 log "dependencies (scripts/install-deps.sh) and Release build in $build"
 "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" --target oncomesh cohort_bench
+cmake --build "$build" --target oncomesh cohort_bench genomics_bench
 oncomesh=$build/oncomesh
 cohort_bench=$build/bench/cohort_bench
+genomics_bench=$build/bench/genomics_bench
 
 # ---------------------------------------------------------------- temp dir and cleanup
 tmp=$(mktemp -d /tmp/oncomesh-bench.XXXXXX)
@@ -110,15 +117,18 @@ if ((do_pg)); then
 fi
 
 # ---------------------------------------------------------------- in-process comparison
-log "in-process count latency: index vs SQLite vs PostgreSQL at $sizes individuals"
-bench_args=(--sizes "$sizes" --workdir "$tmp/cohort" --results "$results")
-[ -n "$pg_conn" ] && bench_args+=(--pg "$pg_conn")
-((do_sqlite)) || bench_args+=(--no-sqlite)
-[ "$mode" = quick ] && bench_args+=(--sqlite-reps 3 --pg-reps 5)
-set +e
-"$cohort_bench" "${bench_args[@]}"
-bench_rc=$?
-set -e
+bench_rc=0
+if ((do_cohort)); then
+  log "in-process count latency: index vs SQLite vs PostgreSQL at $sizes individuals"
+  bench_args=(--sizes "$sizes" --workdir "$tmp/cohort" --results "$results")
+  [ -n "$pg_conn" ] && bench_args+=(--pg "$pg_conn")
+  ((do_sqlite)) || bench_args+=(--no-sqlite)
+  [ "$mode" = quick ] && bench_args+=(--sqlite-reps 3 --pg-reps 5)
+  set +e
+  "$cohort_bench" "${bench_args[@]}"
+  bench_rc=$?
+  set -e
+fi
 if ((pg_started)); then
   as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null
   pg_started=0
@@ -193,6 +203,53 @@ if ((do_http)); then
   done
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
 fi
+# ---------------------------------------------------------------- genomics
+genome_runs=
+if ((do_genomics)); then
+  first=1
+  for size in ${genome_sizes//,/ }; do
+    sites=${size%x*} samples=${size#*x}
+    g=$tmp/genomics-$size
+    log "genomics: $sites sites x $samples samples (synth genomes, ingest vcf vs htslib and bcftools, queries vs htslib and tabix)"
+    "$oncomesh" synth --site gbench --individuals "$samples" --seed 1 --genomes "$samples" \
+      --genome-sites "$sites" --out "$g/fhir" >/dev/null
+    vcf=$g/fhir/genomes.vcf.gz bcf=$g/genomes.bcf
+    bcftools view --no-version -Ob -o "$bcf" "$vcf"
+    bcftools index "$bcf"
+    records=$(bcftools index -n "$vcf")
+    echo "$(du -h "$vcf" | cut -f1) VCF.gz, $(du -h "$bcf" | cut -f1) BCF, $records records"
+    for format in vcf bcf; do
+      node=$g/node-$format
+      "$oncomesh" node init --dir "$node" --name "gbench-$format" --port 0 >/dev/null
+      "$oncomesh" ingest fhir --dir "$node" "$g/fhir" >/dev/null
+      file=$vcf; [ "$format" = bcf ] && file=$bcf
+      t0=$(now)
+      "$oncomesh" ingest vcf --dir "$node" "$file" >"$g/ingest-$format.log"
+      t1=$(now)
+      rate=$(awk -v n="$records" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}')
+      echo "ingest vcf ($format): $(elapsed "$t0" "$t1") s, $rate records/s"
+      echo "RESULT g$size ingest_${format}_per_s $rate" >>"$results"
+      t0=$(now)
+      bcftools view -Ou -o /dev/null "$file"
+      t1=$(now)
+      rate=$(awk -v n="$records" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}')
+      echo "bcftools view -Ou -o /dev/null ($format): $(elapsed "$t0" "$t1") s, $rate records/s"
+      echo "RESULT g$size bcftools_${format}_per_s $rate" >>"$results"
+    done
+    individuals=0
+    ((first)) && individuals=${BENCH_COMBINED_INDIVIDUALS:-$([ "$mode" = quick ] && echo 200000 || echo 1000000)}
+    "$genomics_bench" --vcf "$vcf" --bcf "$bcf" --node "$g/node-vcf" --individuals "$individuals" \
+      | tee "$g/bench.log"
+    awk -v n="g$size" '$1=="RESULT" {print "RESULT", n, $2, $3}' "$g/bench.log" >>"$results"
+    ((first)) && echo "RESULT combined individuals $individuals" >>"$results"
+    ((first)) && awk '$1=="RESULT" && $2=="combined_count_p50_ms" {print "RESULT combined p50_ms", $3}' \
+      "$g/bench.log" >>"$results"
+    genome_runs="$genome_runs $size"
+    first=0
+    ((keep)) || rm -rf "$g"
+  done
+fi
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- summary
@@ -213,6 +270,7 @@ echo "machine: $cores cores, ${mem_gb} GB RAM, $(uname -r); load average before 
 echo "commit $commit; build Release; synthetic site 'bench', seed 1"
 echo "NB: everything (index, SQLite, PostgreSQL, the node and wrk) shares these $cores cores."
 echo
+if ((do_cohort)); then
 echo "In-process count latency, ms (p50 / p99). Index = CohortIndex::Count(plan) with the plan from"
 echo "query::BuildPlan; 'request' adds ParseBeaconPost + BuildPlan. SQL over one flat table with one"
 echo "index per filter column (SQLite: file + ANALYZE; PostgreSQL 15: btree + VACUUM ANALYZE)."
@@ -238,6 +296,7 @@ for n in $ns; do
     "$(fmt "$(get "$n" index_build_s)")" "$(fmt "$(get "$n" index_add_s)")" \
     "$(fmt "$(get "$n" index_finish_s)")" "$(fmt "$(get "$n" generate_and_add_s)")"
 done
+fi
 if ((do_http)); then
   echo
   echo "HTTP: POST /api/individuals dense count, node serve --threads 2, $http_n individuals;"
@@ -253,9 +312,33 @@ if ((do_http)); then
   echo "synth $http_n: $(get http synth_s) s; ingest fhir: $(get http ingest_s) s; together $(get http synth_ingest_s) s"
 fi
 
+if ((do_genomics)); then
+  echo
+  echo "Genomics (synthetic genomes, GRCh38; records/s = VCF records; queries p50 / p99 ms):"
+  printf '%-16s %-30s %12s %12s %12s %12s\n' size measure node htslib bcftools/tabix "node/htslib"
+  for size in $genome_runs; do
+    n=g$size
+    for format in vcf bcf; do
+      printf '%-16s %-30s %12s %12s %12s %12s\n' "$size" "ingest $format (records/s)" \
+        "$(fmt "$(get $n ingest_${format}_per_s)")" "$(fmt "$(get $n htslib_decode_${format}_per_s)")" \
+        "$(fmt "$(get $n bcftools_${format}_per_s)")" \
+        "$(awk -v a="$(get $n ingest_${format}_per_s)" -v b="$(get $n htslib_decode_${format}_per_s)" \
+           'BEGIN{ if (b>0 && a!="nan") printf "%.0f%%", 100*a/b; else print "n/a"}')"
+    done
+    for q in position window10k; do
+      printf '%-16s %-30s %12s %12s %12s %12s\n' "$size" "$q query p50 ms (BCF/VCF)" \
+        "$(fmt "$(get $n ${q}_index_p50_ms)")" \
+        "$(fmt "$(get $n ${q}_htslib_bcf_p50_ms)")/$(fmt "$(get $n ${q}_htslib_vcf_p50_ms)")" \
+        "$(fmt "$(get $n ${q}_tabix_p50_ms)")" "$(ratio "$(get $n ${q}_htslib_bcf_p50_ms)" "$(get $n ${q}_index_p50_ms)")"
+    done
+  done
+  echo "combined genomic+clinical count at $(get combined individuals) individuals: p50 $(fmt "$(get combined p50_ms)") ms"
+fi
+
 echo
 echo "Targets (evaluated at the largest in-process size, $largest, and the HTTP node of $http_n):"
 target() { printf '  [%s] %-62s %s\n' "$1" "$2" "$3"; }
+if ((do_cohort)); then
 for q in dense selective; do
   v=$(get "$largest" ${q}_index_p50_ms)
   target "$(verdict "$v" '<=' 0.3)" "in-process count p50 <= 0.3 ms, $q" "$(fmt "$v") ms"
@@ -268,11 +351,30 @@ done
 v=$(get "$largest" index_bytes_per_individual)
 target "$(verdict "$v" '<=' 32)" "index memory <= 32 bytes per individual (stats().memory_bytes)" \
   "$(fmt "$v") B (+ $(fmt "$(get "$largest" id_table_bytes_per_individual)") B id table, not counted)"
+fi
 if ((do_http)); then
   target "$(verdict "$peak" '>=' 10000)" ">= 10,000 count requests/s over HTTP (best run)" "$(fmt "$peak") req/s"
   target "$(verdict "$held" '>=' 0.8)" "256 connections hold >= 80% of the best throughput" "$held (256/8: $ratio8)"
   target "$(verdict "$(get http synth_ingest_s)" '<=' 180)" "synth + ingest of $http_n individuals < 3 minutes" \
     "$(get http synth_ingest_s) s"
+fi
+if ((do_genomics)); then
+  for size in $genome_runs; do
+    n=g$size
+    for format in vcf bcf; do
+      r=$(awk -v a="$(get $n ingest_${format}_per_s)" -v b="$(get $n htslib_decode_${format}_per_s)" \
+        'BEGIN{ if (b>0 && a!="nan") printf "%.2f", a/b; else print "nan"}')
+      target "$(verdict "$r" '>=' 0.6)" "ingest $format >= 60% of htslib's decode rate ($size)" "$r"
+    done
+    for q in position window10k; do
+      v=$(get $n ${q}_index_p50_ms)
+      target "$(verdict "$v" '<=' 0.05)" "$q query p50 <= 50 us ($size)" "$(fmt "$v") ms"
+      r=$(awk -v a="$(get $n ${q}_htslib_bcf_p50_ms)" -v b="$v" 'BEGIN{ if (b>0 && a!="nan") printf "%.1f", a/b; else print "nan"}')
+      target "$(verdict "$r" '>=' 10)" "$q query >= 10x htslib's in-process region read, BCF ($size)" "${r}x"
+    done
+  done
+  v=$(get combined p50_ms)
+  target "$(verdict "$v" '<=' 0.3)" "combined genomic+clinical count p50 <= 0.3 ms ($(get combined individuals))" "$(fmt "$v") ms"
 fi
 [ "$mode" = quick ] && echo "  (quick mode: sizes are below the targets' 10M / 1M; run without --quick for the real figures)"
 exit "$bench_rc"
