@@ -240,9 +240,23 @@ Status EmitRun(const OpenFile& f, const Run& run, bool verbatim, PartBuilder& ou
   return Status::Ok();
 }
 
+std::unique_ptr<hts_itr_t, ItrDeleter> Query(const OpenFile& f, int tid, int64_t begin, int64_t end) {
+  return std::unique_ptr<hts_itr_t, ItrDeleter>(
+      f.format == VariantFormat::kVcf
+          ? hts_itr_query(f.tbx->idx, tid, begin, end, tbx_readrec)
+          : hts_itr_query(f.index.get(), tid, begin, end, bcf_readrec));
+}
+
+// The smallest virtual offset of the index's chunks for the query (max if none).
+uint64_t FirstChunk(const hts_itr_t& itr) {
+  uint64_t first = std::numeric_limits<uint64_t>::max();
+  for (int i = 0; i < itr.n_off; ++i) first = std::min(first, itr.off[i].u);
+  return first;
+}
+
 // A region resolved against the file: its order in the file and 0-based [begin, end).
 struct ResolvedRegion {
-  int order = 0;
+  uint64_t order = 0;  // where the sequence's records start in the file
   int index_tid = -1;  // -1: the header names it but the index has no records on it
   std::string name;
   int64_t begin = 0;
@@ -260,18 +274,17 @@ Result<std::vector<ResolvedRegion>> Resolve(const OpenFile& f,
     if (rr.begin < 0 || rr.end < 0) return InvalidArgument("negative coordinate");
     if (rr.begin > rr.end) return InvalidArgument("start is greater than end");
     const int header_id = bcf_hdr_name2id(f.header.get(), rr.name.c_str());
-    if (f.format == VariantFormat::kVcf) {
-      // tabix numbers sequences in the order of the file, as it requires them to be grouped.
-      rr.index_tid = tbx_name2id(f.tbx.get(), rr.name.c_str());
-      rr.order = rr.index_tid;
-    } else {
-      rr.index_tid = header_id;
-      rr.order = header_id;
-    }
+    rr.index_tid = f.format == VariantFormat::kVcf ? tbx_name2id(f.tbx.get(), rr.name.c_str())
+                                                   : header_id;
     if (rr.index_tid < 0 && header_id < 0) {
       return NotFound("reference '" + rr.name + "' is not in the file");
     }
     if (rr.index_tid < 0) continue;  // known sequence without records: nothing to serve
+    // Sequences are ordered as the file holds them (the header's order need not be the file's),
+    // so that regions are scanned front to back and each record is served once, in file order.
+    auto whole = Query(f, rr.index_tid, 0, HTS_POS_MAX);
+    if (!whole) return Internal(f.path + ": index query failed for " + rr.name);
+    rr.order = FirstChunk(*whole);
     if (rr.begin == rr.end) continue;  // an empty range overlaps nothing
     out.push_back(std::move(rr));
   }
@@ -290,38 +303,55 @@ Result<std::vector<ResolvedRegion>> Resolve(const OpenFile& f,
   return merged;
 }
 
+// Rewrites a virtual offset at the very end of a block, (block, its length), as the equal
+// position (next block, 0): htslib reports either form, and runs and the scan compare offsets.
+class OffsetNormalizer {
+ public:
+  explicit OffsetNormalizer(const OpenFile& f) : f_(f) {}
+  Result<int64_t> operator()(int64_t voffset) {
+    const int64_t block = voffset >> 16, within = voffset & 0xffff;
+    if (within == 0) return voffset;
+    if (block != block_) {
+      ASSIGN_OR_RETURN(info_, ReadBlockInfo(f_.fd->get(), block, f_.file_size, f_.path));
+      block_ = block;
+    }
+    return within >= info_.uncompressed_size ? (block + info_.compressed_size) << 16 : voffset;
+  }
+
+ private:
+  const OpenFile& f_;
+  int64_t block_ = -1;
+  BlockInfo info_;
+};
+
 // Decodes the records from the first index chunk of each region on, and returns the runs of
 // consecutive records that overlap a region. `records` counts them.
 Result<std::vector<Run>> OverlappingRuns(const OpenFile& f,
                                          const std::vector<ResolvedRegion>& regions,
                                          int64_t* records) {
+  OffsetNormalizer normalize(f);
   std::vector<Run> runs;
   std::unique_ptr<bcf1_t, RecordDeleter> rec(bcf_init());
   int64_t scanned_until = 0;  // records before this were decoded for an earlier region
   for (const ResolvedRegion& region : regions) {
-    std::unique_ptr<hts_itr_t, ItrDeleter> itr(
-        f.format == VariantFormat::kVcf
-            ? hts_itr_query(f.tbx->idx, region.index_tid, region.begin, region.end, tbx_readrec)
-            : hts_itr_query(f.index.get(), region.index_tid, region.begin, region.end,
-                            bcf_readrec));
+    auto itr = Query(f, region.index_tid, region.begin, region.end);
     if (!itr) return Internal(f.path + ": index query failed for " + region.name);
     if (itr->n_off == 0) continue;
-    uint64_t first = itr->off[0].u;
-    for (int i = 1; i < itr->n_off; ++i) first = std::min(first, itr->off[i].u);
+    const uint64_t first = FirstChunk(*itr);
     if (bgzf_seek(f.bgzf(), static_cast<int64_t>(first), SEEK_SET) < 0) {
       return DataLoss(f.path + ": cannot seek to an indexed offset");
     }
     bool seen_sequence = false;
-    int64_t stop = bgzf_tell(f.bgzf());
+    int64_t stop = 0;
     for (;;) {
-      const int64_t begin = bgzf_tell(f.bgzf());
+      ASSIGN_OR_RETURN(const int64_t begin, normalize(bgzf_tell(f.bgzf())));
       stop = begin;
       const int ret = bcf_read(f.fp.get(), f.header.get(), rec.get());
       if (ret == -1) break;  // end of file
       if (ret < -1) {
         return DataLoss(f.path + ": undecodable record at virtual offset " + std::to_string(begin));
       }
-      const int64_t end = bgzf_tell(f.bgzf());
+      ASSIGN_OR_RETURN(const int64_t end, normalize(bgzf_tell(f.bgzf())));
       stop = end;
       if (begin < scanned_until) continue;
       const char* name = bcf_hdr_id2name(f.header.get(), rec->rid);
