@@ -63,11 +63,25 @@ class HtsgetTest : public ::testing::Test {
                     &out),
               0);
     ASSERT_EQ(MakeLargeVariantFiles(variants), "");
+    {  // one BGZF block with records on both sides of 7:1040-1059
+      std::ofstream edges(variants + "/edges.vcf");
+      edges << "##fileformat=VCFv4.2\n##contig=<ID=7,length=100000>\n"
+               "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+      for (int pos = 1000; pos < 1100; ++pos) {
+        edges << "7\t" << pos << "\t" << (pos < 1040 || pos >= 1060 ? "OUTSIDE_" : "inside_") << pos
+              << "\tA\tC\t.\t.\t.\n";
+      }
+    }
+    ASSERT_EQ(Shell("bgzip -f " + ShellQuote(variants + "/edges.vcf") + " && tabix -p vcf " +
+                        ShellQuote(variants + "/edges.vcf.gz"),
+                    &out),
+              0);
     auto source = std::make_shared<MapSource>();
     source->Add({"spec", "variants/spec-v4.3.vcf.gz", "VCF", "GRCh37"});
     source->Add({"spec-bcf", "variants/spec-v4.3.bcf", "BCF", "GRCh37"});
     source->Add({"big", "variants/big.vcf.gz", "VCF", "GRCh38"});
     source->Add({"big-bcf", "variants/big.bcf", "BCF", "GRCh38"});
+    source->Add({"edges", "variants/edges.vcf.gz", "VCF", "GRCh38"});
     api::htsget::HtsgetConfig config;
     config.node_dir = node;
     config.files = source;
@@ -250,6 +264,26 @@ TEST_F(HtsgetTest, TicketsFollowTheSpec) {
   json info = json::parse(Get("/variants/service-info", false).body);
   EXPECT_EQ(info["type"]["artifact"], "htsget");
   EXPECT_EQ(info["htsget"]["datatype"], "variants");
+}
+
+// Every part the node hands out for a region, fetched and decompressed on its own, holds no
+// byte of a record outside the region, although those records share the region's BGZF block.
+TEST_F(HtsgetTest, NoByteOfARecordOutsideTheRegionLeavesTheNode) {
+  http::Response r = Get("/variants/edges?referenceName=7&start=1039&end=1059");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json ticket = json::parse(r.body);
+  std::string all;
+  for (const json& u : ticket["htsget"]["urls"]) {
+    json one = {{"htsget", {{"urls", json::array({u})}}}};
+    const std::string plain = DecompressBgzf(Follow(one), dir_->path());
+    EXPECT_EQ(plain.find("OUTSIDE"), std::string::npos) << plain;
+    all += plain;
+  }
+  for (int pos = 1040; pos < 1060; ++pos) EXPECT_NE(all.find("inside_" + std::to_string(pos)), std::string::npos);
+  std::string got;
+  ASSERT_EQ(Bcftools("-H", "/variants/edges?referenceName=7&start=1039&end=1059", &got), 0);
+  EXPECT_EQ(got, RecordsOfRegion(Source("edges.vcf.gz"), "7:1040-1059"));
+  EXPECT_EQ(got.find("OUTSIDE"), std::string::npos);
 }
 
 TEST_F(HtsgetTest, HeaderClassGivesTheHeaderAndNoRecords) {
