@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -40,7 +41,7 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
     if (!root.IsMap()) return InvalidArgument(source + ": expected a mapping at the top");
     RETURN_IF_ERROR(CheckKeys(root,
                               {"name", "organization", "address", "port", "threads", "gate",
-                               "datasets"},
+                               "datasets", "access"},
                               source));
     if (root["name"]) c.name = root["name"].as<std::string>();
     if (root["organization"]) c.organization = root["organization"].as<std::string>();
@@ -70,6 +71,25 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
         c.datasets.push_back(dc);
       }
     }
+    if (const YAML::Node access = root["access"]) {
+      RETURN_IF_ERROR(CheckKeys(access, {"record_tokens"}, source + ": access"));
+      if (const YAML::Node tokens = access["record_tokens"]) {
+        if (!tokens.IsSequence()) {
+          return InvalidArgument(source + ": access.record_tokens must be a list");
+        }
+        for (const YAML::Node& t : tokens) {
+          const std::string token = t.as<std::string>();
+          bool blank = false;
+          for (char ch : token) blank = blank || std::isspace(static_cast<unsigned char>(ch));
+          if (token.size() < 16 || blank) {
+            return InvalidArgument(source +
+                                   ": access.record_tokens: every token needs at least 16 "
+                                   "characters and no whitespace");
+          }
+          c.record_tokens.push_back(token);
+        }
+      }
+    }
   } catch (const YAML::Exception& e) {
     return InvalidArgument(source + ": " + e.what());
   }
@@ -92,7 +112,14 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
         << YAML::Value << d.name << YAML::Key << "description" << YAML::Value << d.description
         << YAML::EndMap;
   }
-  out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::EndSeq;
+  if (!c.record_tokens.empty()) {
+    out << YAML::Key << "access" << YAML::Value << YAML::BeginMap << YAML::Key << "record_tokens"
+        << YAML::Value << YAML::BeginSeq;
+    for (const std::string& t : c.record_tokens) out << t;
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }
 

@@ -32,6 +32,9 @@ struct NodeConfig {
   int threads = 2;                      // HTTP worker threads
   int count_step = 10;                  // gate: counts are rounded up to a multiple of this
   std::vector<DatasetConfig> datasets = {DatasetConfig{}};
+  // access.record_tokens: bearer tokens granting record-level access (htsget), a stand-in
+  // until permits exist (auth/record_tokens.h). Each at least 16 characters, no whitespace.
+  std::vector<std::string> record_tokens;
 };
 
 // Parses node.yaml text. Unknown keys are an error naming the key (a typo must not be silent).

@@ -1,0 +1,81 @@
+// GA4GH htsget 1.3 variants endpoint (https://samtools.github.io/hts-specs/htsget.html):
+//
+//   GET  /variants/service-info     service-info with the htsget extension
+//   GET  /variants/{id}             ticket for format, class, referenceName, start, end
+//   POST /variants/{id}             ticket for a JSON body (format, class, regions[])
+//   GET  /variants/{id}/block       one byte range of the stored file, as a ticket named it
+//
+// A ticket's parts come from genomics::SliceVariantFile: re-encoded parts (the header, the edges
+// of the requested regions, the BGZF EOF block) travel inline as data: URIs; byte ranges of the
+// stored file are block URLs on this node, signed (HMAC-SHA256 with a key of this process) over
+// id, range, file version and expiry, so a block URL serves only what a ticket handed out and
+// nothing after the file changed. Block URLs carry the caller's Authorization header in the
+// ticket's `headers`, and it is checked again there.
+//
+// Access: the records of a file leave only to callers at gate::AccessLevel::kPermitted; until
+// permits exist that is a bearer token listed in node.yaml `access.record_tokens`. No
+// Authorization header -> 403 PermissionDenied ("authorization is required"); an invalid one ->
+// 401 InvalidAuthentication ("authorization provided is invalid"): the htsget 1.3 error table.
+//
+// Deviations: without `format`, a file is served in its own format (the spec's default is VCF;
+// BCF files are not converted); `fields`, `tags` and `notags` are accepted and ignored
+// (service-info says so).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "auth/record_tokens.h"
+#include "genomics/variant_slice.h"
+#include "http/http.h"
+#include "model/model.h"
+#include "util/status.h"
+
+namespace oncomesh::api::htsget {
+
+// Where the node's variant files come from (the store, once ingest keeps VariantFile records).
+class VariantFileSource {
+ public:
+  virtual ~VariantFileSource() = default;
+  // The file with htsget id `id`: NotFound if there is none, other codes for failures.
+  // Called concurrently from request threads.
+  virtual Result<model::VariantFile> Find(const std::string& id) const = 0;
+};
+
+struct HtsgetConfig {
+  std::string node_dir;                             // VariantFile::path is relative to it
+  std::shared_ptr<const VariantFileSource> files;
+  auth::RecordTokens tokens;                        // node.yaml access.record_tokens
+  // Scheme, host and port of block URLs, e.g. "https://node.example.org". Empty: "http://" and
+  // the request's Host header.
+  std::string public_base_url;
+  std::chrono::seconds ticket_lifetime{3600};       // block URLs expire after this
+  genomics::SliceOptions slice;
+  std::string organization_name = "OncoMesh node";  // for service-info
+  std::string organization_url = "https://oncomesh.invalid";
+};
+
+class HtsgetService {
+ public:
+  explicit HtsgetService(HtsgetConfig config);
+
+  // Handlers; thread-safe, no sockets (tests call them directly).
+  http::Response Ticket(const http::Request& request) const;  // GET/POST /variants/{id}
+  http::Response Block(const http::Request& request) const;   // GET /variants/{id}/block
+  http::Response ServiceInfo() const;                         // GET /variants/service-info
+
+ private:
+  std::string Sign(const std::string& payload) const;
+
+  HtsgetConfig config_;
+  std::string key_;  // HMAC key for block URLs, random per process
+};
+
+// Adds the routes above to `router`; `service` must outlive the router's use.
+void AddHtsgetRoutes(http::Router& router, std::shared_ptr<const HtsgetService> service);
+
+// {"htsget":{"error":..., "message":...}} with the status of the htsget 1.3 error table.
+http::Response HtsgetError(const std::string& error, const std::string& message);
+
+}  // namespace oncomesh::api::htsget
