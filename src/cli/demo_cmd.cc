@@ -3,6 +3,7 @@
 // a few real questions, prints the answers and the services' URLs, then waits for Ctrl-C.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -87,10 +88,15 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   so.seed = o.seed + index;
   so.out_dir = fhir_dir;
   so.profile = site.profile;
-  RETURN_IF_ERROR(synth::WriteSyntheticSite(so));
+  // Genomes stay small so the demo stays quick: 500 samples x 2,000 background sites.
+  so.genomes = std::min<int64_t>(individuals, 500);
+  so.genome_sites = 2000;
+  synth::SynthReport synth_report;
+  RETURN_IF_ERROR(synth::WriteSyntheticSite(so, &synth_report));
   std::cout << "  " << site.name << ": synthesised " << individuals << " individuals ("
-            << site.profile << " case mix) in " << std::fixed << std::setprecision(1)
-            << Seconds(start) << " s\n";
+            << site.profile << " case mix) and " << synth_report.genomes << " genomes ("
+            << synth_report.genome_records << " VCF records) in " << std::fixed
+            << std::setprecision(1) << Seconds(start) << " s\n";
   start = std::chrono::steady_clock::now();
   node::NodeConfig config;
   config.name = site.name;
@@ -107,7 +113,11 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   }
   std::cout << "  " << site.name << ": ingested " << report.RecordsAdded() << " records in "
             << std::fixed << std::setprecision(1) << Seconds(start) << " s\n";
-  fs::remove_all(fhir_dir, ec);  // the node keeps only its de-identified store
+  // The node keeps only its de-identified store: the FHIR text goes. genomes.vcf.gz (+ .tbi)
+  // stays in fhir_dir until the demo ingests it too (the VCF ingest is not wired here yet).
+  for (const fs::directory_entry& e : fs::directory_iterator(fhir_dir, ec)) {
+    if (e.path().extension() == ".ndjson") fs::remove(e.path(), ec);
+  }
   std::ofstream(marker) << "ok\n";
   return Status::Ok();
 }

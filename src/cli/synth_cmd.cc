@@ -1,4 +1,5 @@
-// oncomesh synth: writes a synthetic site's FHIR Bulk Data export (src/synth/synth.h).
+// oncomesh synth: writes a synthetic site's FHIR Bulk Data export and its genomes
+// (src/synth/synth.h).
 #include <iostream>
 #include <memory>
 
@@ -10,7 +11,9 @@ namespace oncomesh::cli {
 void RegisterSynthCommand(CLI::App& app) {
   auto options = std::make_shared<synth::SynthOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "synth", "Write a synthetic site's cancer cohort as FHIR R4 Bulk Data NDJSON");
+      "synth",
+      "Write a synthetic site's cancer cohort as FHIR R4 Bulk Data NDJSON, and a multi-sample "
+      "GRCh38 VCF (genomes.vcf.gz + .tbi) of the individuals with a genome");
   cmd->add_option("--site", options->site, "Site name (resource ids, MRN system)")->required();
   cmd->add_option("--individuals", options->individuals, "Number of patients")->required();
   cmd->add_option("--seed", options->seed, "Random seed; same arguments give identical files")
@@ -19,11 +22,29 @@ void RegisterSynthCommand(CLI::App& app) {
   cmd->add_option("--profile", options->profile,
                   "Case mix: general, comprehensive or regional (default: from the site name)");
   cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)");
+  cmd->add_option("--genomes", options->genomes,
+                  "Individuals with a genome, the samples of genomes.vcf.gz (default: "
+                  "min(individuals, 500); 0 = no VCF)");
+  cmd->add_option("--genome-sites", options->genome_sites,
+                  "Background germline sites in genomes.vcf.gz, besides the known cancer "
+                  "variants")
+      ->capture_default_str();
   cmd->callback([options] {
-    const Status status = synth::WriteSyntheticSite(*options);
+    synth::SynthReport report;
+    const Status status = synth::WriteSyntheticSite(*options, &report);
     if (!status.ok()) {
       std::cerr << "oncomesh " << status.message() << "\n";
       SetExitCode(status.code() == StatusCode::kInvalidArgument ? 2 : 1);
+      return;
+    }
+    std::cout << "synth: wrote " << report.individuals << " individuals (FHIR R4 NDJSON) to "
+              << options->out_dir << "\n";
+    if (report.genomes > 0) {
+      std::cout << "synth: wrote " << report.genome_path << " (+ .tbi): " << report.genomes
+                << " samples, " << report.genome_records << " records ("
+                << report.known_variant_records << " known cancer variants), GRCh38\n";
+    } else {
+      std::cout << "synth: no genomes written (--genomes 0)\n";
     }
   });
 }

@@ -12,6 +12,7 @@
 
 #include "model/date.h"
 #include "synth/case_mix.h"
+#include "synth/genomes.h"
 #include "synth/random.h"
 
 namespace oncomesh::synth {
@@ -24,6 +25,9 @@ using internal::Rng;
 using model::Date;
 
 constexpr int kChunk = 8192;  // individuals per work unit
+// Mixed with (seed, site) for the genome's streams. Larger than any individual index, so the
+// genome never shares a stream with an individual's FHIR resources.
+constexpr uint64_t kGenomeStreamTag = 0x67656e6f6d6573ULL;  // "genomes"
 
 // Bulk Data output files, in this order.
 enum FileIndex {
@@ -273,6 +277,33 @@ class Generator {
       Simulate(rng, c);
       Write(rng, i + 1, c, out);
     }
+  }
+
+  // What the genome writer needs of individual index i: the case GenerateChunk writes for it,
+  // simulated again from the same stream (nothing is written, no other stream is touched).
+  internal::GenomeSubject Subject(int64_t i) const {
+    Rng rng(internal::MixKey(internal::MixKey(options_.seed, site_key_), static_cast<uint64_t>(i)));
+    Case c;
+    Simulate(rng, c);
+    internal::GenomeSubject s;
+    s.number = i + 1;
+    s.cancer = c.type->cancer;
+    s.female = c.female;
+    s.er = static_cast<int8_t>(c.er);
+    // The genomic variant Observations Write writes, in the same terms.
+    if (c.egfr) {
+      s.findings.push_back(c.egfr_exon19 ? internal::kEgfrE746A750del : internal::kEgfrL858R);
+    }
+    if (c.kras) {
+      s.findings.push_back(c.kras_g12c ? internal::kKrasG12C
+                                       : (c.kras_g12d ? internal::kKrasG12D : internal::kKrasG12V));
+    }
+    if (c.braf_v600e) s.findings.push_back(internal::kBrafV600E);
+    return s;
+  }
+
+  uint64_t GenomeKey() const {
+    return internal::MixKey(internal::MixKey(options_.seed, site_key_), kGenomeStreamTag);
   }
 
   // As GenerateChunk, appending model records instead of FHIR text.
@@ -1129,7 +1160,7 @@ std::string DefaultProfileForSite(const std::string& site) {
   return names[h % names.size()];
 }
 
-Status WriteSyntheticSite(const SynthOptions& options) {
+Status WriteSyntheticSite(const SynthOptions& options, SynthReport* report) {
   if (!ValidSiteName(options.site)) {
     return InvalidArgument("synth: site name '" + options.site +
                            "' must be 1-32 characters of A-Z a-z 0-9 '-' '.'");
@@ -1138,6 +1169,15 @@ Status WriteSyntheticSite(const SynthOptions& options) {
     return InvalidArgument("synth: --individuals must be between 1 and 100000000");
   }
   if (options.out_dir.empty()) return InvalidArgument("synth: no output directory given");
+  const int64_t genomes =
+      options.genomes == -1 ? std::min<int64_t>(options.individuals, 500) : options.genomes;
+  if (genomes < 0 || genomes > options.individuals || genomes > 100'000) {
+    return InvalidArgument(
+        "synth: --genomes must be between 0 and the number of individuals (at most 100000)");
+  }
+  if (options.genome_sites < 0 || options.genome_sites > 50'000'000) {
+    return InvalidArgument("synth: --genome-sites must be between 0 and 50000000");
+  }
   const std::string profile_name =
       options.profile.empty() ? DefaultProfileForSite(options.site) : options.profile;
   const Profile* profile = internal::FindProfile(profile_name);
@@ -1190,6 +1230,34 @@ Status WriteSyntheticSite(const SynthOptions& options) {
       return Internal(std::string("synth: write failed for ") + kFileNames[f]);
     }
   }
+
+  SynthReport written;
+  written.individuals = options.individuals;
+  const std::string vcf = (std::filesystem::path(options.out_dir) / "genomes.vcf.gz").string();
+  if (genomes == 0) {
+    // No stale genomes beside a new cohort.
+    std::filesystem::remove(vcf, ec);
+    std::filesystem::remove(vcf + ".tbi", ec);
+  } else {
+    const std::vector<int64_t> chosen =
+        internal::ChooseGenomeIndividuals(options.individuals, genomes, generator.GenomeKey());
+    std::vector<internal::GenomeSubject> subjects;
+    subjects.reserve(chosen.size());
+    for (int64_t i : chosen) subjects.push_back(generator.Subject(i));
+    internal::GenomeOptions genome_options;
+    genome_options.site = options.site;
+    genome_options.path = vcf;
+    genome_options.sites = options.genome_sites;
+    genome_options.key = generator.GenomeKey();
+    genome_options.threads = threads;
+    ASSIGN_OR_RETURN(const internal::GenomeSummary summary,
+                     internal::WriteGenomes(genome_options, subjects));
+    written.genomes = summary.samples;
+    written.genome_records = summary.records;
+    written.known_variant_records = summary.known_records;
+    written.genome_path = vcf;
+  }
+  if (report != nullptr) *report = std::move(written);
   return Status::Ok();
 }
 

@@ -6,7 +6,9 @@
 // variant and vital-status Observations;
 // surgery and radiotherapy Procedures; ATC-coded medications; Specimens and ImagingStudies.
 // The resource shapes are those of docs/fhir-profile.md, and every code written is listed in
-// data/vocab/ so the index can map it. Distributions and their sources: docs/synth.md.
+// data/vocab/ so the index can map it. It also writes the genomes of some of the patients as one
+// multi-sample GRCh38 VCF whose samples are their Patient.ids. Distributions and their
+// sources: docs/synth.md.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,21 @@ struct SynthOptions {
   std::string profile;
   // Worker threads; 0 = hardware concurrency. Output does not depend on it.
   int threads = 0;
+  // Individuals with a genome (the samples of genomes.vcf.gz): -1 = min(individuals, 500),
+  // 0 = no VCF, else 1..min(individuals, 100,000).
+  int64_t genomes = -1;
+  // Background germline sites in genomes.vcf.gz, besides the known cancer variants;
+  // 0..50,000,000.
+  int64_t genome_sites = 2000;
+};
+
+// What WriteSyntheticSite wrote.
+struct SynthReport {
+  int64_t individuals = 0;
+  int64_t genomes = 0;                // samples in genomes.vcf.gz; 0 = no VCF written
+  int64_t genome_records = 0;         // its records: background sites + known variants
+  int64_t known_variant_records = 0;  // its records of known cancer variants
+  std::string genome_path;            // out_dir/genomes.vcf.gz, or "" when not written
 };
 
 // The case-mix profiles WriteSyntheticSite accepts.
@@ -42,10 +59,16 @@ std::string DefaultProfileForSite(const std::string& site);
 // MedicationStatement.ndjson, MedicationAdministration.ndjson, Specimen.ndjson and
 // ImagingStudy.ndjson into options.out_dir (one resource per line, references
 // "Patient/{id}" / "Condition/{id}" that resolve within the files).
+// Unless options.genomes is 0, also writes genomes.vcf.gz (VCFv4.2, bgzip, GRCh38, FORMAT GT,
+// INFO AC/AN/AF) and its tabix index genomes.vcf.gz.tbi: one sample per individual with a genome,
+// named by its Patient.id ("{site}-pat-{n}"), carrying exactly the genomic variants its
+// Observations name (docs/synth.md "Genomes"). With genomes 0, an earlier genomes.vcf.gz and its
+// index in out_dir are removed. The FHIR files do not depend on the genome options.
 // Deterministic: the same options (whatever `threads`) give byte-identical files.
-// Returns InvalidArgument for bad options, Internal when a file cannot be written (files
-// already written are then incomplete). Thread-safe; uses up to `threads` threads.
-Status WriteSyntheticSite(const SynthOptions& options);
+// Fills `report` (when not null) on success. Returns InvalidArgument for bad options, Internal
+// when a file cannot be written (files already written are then incomplete). Thread-safe; uses
+// up to `threads` threads.
+Status WriteSyntheticSite(const SynthOptions& options, SynthReport* report = nullptr);
 
 // The same individuals WriteSyntheticSite writes for `options` (same cases, drawn from the same
 // per-individual random streams), delivered as model records instead of FHIR text: for
