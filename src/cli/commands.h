@@ -9,7 +9,7 @@ namespace oncomesh::cli {
 
 void RegisterSynthCommand(CLI::App& app);   // oncomesh synth
 void RegisterNodeCommand(CLI::App& app);    // oncomesh node init|serve|info
-void RegisterIngestCommand(CLI::App& app);  // oncomesh ingest fhir
+void RegisterIngestCommand(CLI::App& app);  // oncomesh ingest fhir|vcf
 void RegisterHubCommand(CLI::App& app);     // oncomesh hub serve
 void RegisterQueryCommand(CLI::App& app);   // oncomesh query (a Beacon client)
 void RegisterDemoCommand(CLI::App& app);    // oncomesh demo

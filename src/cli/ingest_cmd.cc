@@ -1,15 +1,19 @@
 // oncomesh ingest fhir --dir NODE_DIR PATH...
+// oncomesh ingest vcf --dir NODE_DIR [--assembly A] [--samples MAP] [--reference FASTA]
+//                     [--strict-references] FILE...
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "ingest/fhir/fhir_ingest.h"
+#include "ingest/vcf/vcf_ingest.h"
 #include "node/node_dir.h"
 
 namespace oncomesh::cli {
@@ -54,29 +58,30 @@ class ProgressLine {
   std::chrono::steady_clock::time_point start_;
 };
 
-void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths,
-                   bool strict_references, int threads) {
-  Result<node::NodeDir> node = node::NodeDir::Open(dir);
-  if (!node.ok()) {
-    std::cerr << "oncomesh ingest: " << node.status().message() << "\n";
+// Opens the node and its store, or reports why not (exit code 1).
+bool OpenNode(const std::string& dir, std::optional<node::NodeDir>& node,
+              std::unique_ptr<store::Store>& store) {
+  Result<node::NodeDir> opened = node::NodeDir::Open(dir);
+  if (!opened.ok()) {
+    std::cerr << "oncomesh ingest: " << opened.status().message() << "\n";
     SetExitCode(1);
-    return;
+    return false;
   }
-  Result<std::unique_ptr<store::Store>> store = node->OpenStore();
-  if (!store.ok()) {
-    std::cerr << "oncomesh ingest: " << store.status().message() << "\n";
+  node.emplace(std::move(*opened));
+  Result<std::unique_ptr<store::Store>> s = node->OpenStore();
+  if (!s.ok()) {
+    std::cerr << "oncomesh ingest: " << s.status().message() << "\n";
     SetExitCode(1);
-    return;
+    return false;
   }
-  ProgressLine progress;
-  ingest::IngestOptions options;
-  options.progress = progress.Fn();
-  options.strict_references = strict_references;
-  options.parse_threads = threads;
-  const auto start = std::chrono::steady_clock::now();
-  Result<ingest::IngestReport> report = ingest::IngestFhir(*node, **store, paths, options);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  store = std::move(*s);
+  return true;
+}
+
+// Prints what an ingest did, the same way for every format. `unit` names what
+// FileOutcome::resources counts ("resources", "records").
+void PrintReport(const Result<ingest::IngestReport>& report, double seconds, const char* unit,
+                 const char* unresolved_heading) {
   if (!report.ok()) {
     std::cerr << "oncomesh ingest: " << report.status().message() << "\n";
     SetExitCode(1);
@@ -89,10 +94,10 @@ void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths
       std::cout << "REFUSED " << f.path << " (nothing from this file was stored)\n  "
                 << f.status.message() << "\n";
     } else if (f.already_ingested) {
-      std::cout << "OK      " << f.path << ": already ingested, " << f.resources
-                << " resources, nothing added\n";
+      std::cout << "OK      " << f.path << ": already ingested, " << f.resources << " " << unit
+                << ", nothing added\n";
     } else {
-      std::cout << "OK      " << f.path << ": " << f.resources << " resources, "
+      std::cout << "OK      " << f.path << ": " << f.resources << " " << unit << ", "
                 << f.records_added << " records added, " << f.records_skipped
                 << " already present\n";
     }
@@ -110,8 +115,7 @@ void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths
     }
   }
   if (!report->skipped_unresolved_subjects.empty()) {
-    std::cout << "Resources left out, their subject Patient being in no file and not in the "
-                 "store (--strict-references refuses such files):\n";
+    std::cout << unresolved_heading << "\n";
     for (const auto& [ref, n] : report->skipped_unresolved_subjects) {
       std::cout << "  " << ref << ": " << n << "\n";
     }
@@ -119,8 +123,43 @@ void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths
   const int64_t failed = report->FilesFailed();
   std::cout << report->files.size() - static_cast<size_t>(failed) << " file(s) ingested, "
             << failed << " refused; " << report->RecordsAdded() << " records added; "
-            << resources << " resources in " << seconds << " s\n";
+            << resources << " " << unit << " in " << seconds << " s\n";
   if (failed > 0) SetExitCode(1);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths,
+                   bool strict_references, int threads) {
+  std::optional<node::NodeDir> node;
+  std::unique_ptr<store::Store> store;
+  if (!OpenNode(dir, node, store)) return;
+  ProgressLine progress;
+  ingest::IngestOptions options;
+  options.progress = progress.Fn();
+  options.strict_references = strict_references;
+  options.parse_threads = threads;
+  const auto start = std::chrono::steady_clock::now();
+  Result<ingest::IngestReport> report = ingest::IngestFhir(*node, *store, paths, options);
+  PrintReport(report, SecondsSince(start), "resources",
+              "Resources left out, their subject Patient being in no file and not in the "
+              "store (--strict-references refuses such files):");
+}
+
+void RunIngestVcf(const std::string& dir, const std::vector<std::string>& paths,
+                  ingest::VcfIngestOptions options) {
+  std::optional<node::NodeDir> node;
+  std::unique_ptr<store::Store> store;
+  if (!OpenNode(dir, node, store)) return;
+  ProgressLine progress;
+  options.progress = progress.Fn();
+  const auto start = std::chrono::steady_clock::now();
+  Result<ingest::IngestReport> report = ingest::IngestVcf(*node, *store, paths, options);
+  PrintReport(report, SecondsSince(start), "records",
+              "Samples left out, their individual not being in the store (calls left out; "
+              "--strict-references refuses such files):");
 }
 
 }  // namespace
@@ -152,6 +191,37 @@ void RegisterIngestCommand(CLI::App& app) {
       ->capture_default_str();
   fhir->callback(
       [args] { RunIngestFhir(args->dir, args->paths, args->strict_references, args->threads); });
+
+  struct VcfArgs {
+    std::string dir;
+    std::vector<std::string> paths;
+    ingest::VcfIngestOptions options;
+  };
+  auto vcf_args = std::make_shared<VcfArgs>();
+  CLI::App* vcf = ingest->add_subcommand(
+      "vcf",
+      "VCF, bgzipped VCF or BCF files (single- or multi-sample, germline or tumour/normal). "
+      "Each file goes in whole or not at all; a copy is kept under NODE_DIR/variants for "
+      "htsget.");
+  vcf->add_option("--dir", vcf_args->dir, "The node directory")->required();
+  vcf->add_option("paths", vcf_args->paths, "Files (*.vcf, *.vcf.gz, *.bcf)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  vcf->add_option("--assembly", vcf_args->options.assembly,
+                  "GRCh37 or GRCh38 (default: from the header or the length of contig 1)")
+      ->check(CLI::IsMember({"GRCh37", "GRCh38"}));
+  vcf->add_option("--samples", vcf_args->options.samples_map,
+                  "Tab-separated map: vcf_sample, patient id, optional biosample id (default: "
+                  "each sample's name is its patient id)")
+      ->check(CLI::ExistingFile);
+  vcf->add_option("--reference", vcf_args->options.reference_fasta,
+                  "FASTA to check every REF against (default: node.yaml "
+                  "genomics.reference_fasta, if set)")
+      ->check(CLI::ExistingFile);
+  vcf->add_flag("--strict-references", vcf_args->options.strict_references,
+                "Refuse a file with a sample whose individual is not in the store (by default "
+                "such samples are left out and reported)");
+  vcf->callback([vcf_args] { RunIngestVcf(vcf_args->dir, vcf_args->paths, vcf_args->options); });
 }
 
 }  // namespace oncomesh::cli

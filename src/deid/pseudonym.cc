@@ -122,4 +122,14 @@ std::string Sha256Hex(std::string_view bytes) {
   return Hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+void Sha256::Update(const char* data, size_t size) { EVP_DigestUpdate(ctx_, data, size); }
+std::string Sha256::HexDigest() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_, digest, &len);
+  return Hex(std::string_view(reinterpret_cast<const char*>(digest), len));
+}
+
 }  // namespace oncomesh::deid

@@ -20,6 +20,7 @@
 #include "util/status.h"
 
 struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
+struct evp_md_ctx_st;   // OpenSSL's EVP_MD_CTX
 
 namespace oncomesh::deid {
 
@@ -34,6 +35,13 @@ class Pseudonymizer {
   // Pseudonym of a source identifier of a given kind ("Patient", "Condition", a DICOM UID
   // root…). Thread-safe.
   std::string Pseudonym(std::string_view kind, std::string_view source_id) const;
+
+  // The pseudonym of an individual (model::Individual::id) known in the source system by
+  // `patient_id` (a FHIR Patient.id, or the patient a VCF sample is mapped to). Every ingest
+  // calls this one function, so one person's records link across formats. Thread-safe.
+  std::string IndividualPseudonym(std::string_view patient_id) const {
+    return Pseudonym("Patient", patient_id);
+  }
 
   // The date offset, in days, for the individual with this source identifier. Thread-safe.
   int DateShiftDays(std::string_view individual_source_id) const;
@@ -63,5 +71,20 @@ std::string Hex(std::string_view bytes);
 
 // SHA-256 of bytes, lower-case hex.
 std::string Sha256Hex(std::string_view bytes);
+
+// Incremental SHA-256 (OpenSSL EVP), e.g. of a file read in blocks. Not thread-safe.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void Update(const char* data, size_t size);
+  // Lower-case hex digest of everything given so far; call once.
+  std::string HexDigest();
+
+ private:
+  evp_md_ctx_st* ctx_;
+};
 
 }  // namespace oncomesh::deid

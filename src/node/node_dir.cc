@@ -41,7 +41,7 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
     if (!root.IsMap()) return InvalidArgument(source + ": expected a mapping at the top");
     RETURN_IF_ERROR(CheckKeys(root,
                               {"name", "organization", "address", "port", "threads", "gate",
-                               "datasets", "access"},
+                               "datasets", "access", "genomics"},
                               source));
     if (root["name"]) c.name = root["name"].as<std::string>();
     if (root["organization"]) c.organization = root["organization"].as<std::string>();
@@ -55,6 +55,13 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
       RETURN_IF_ERROR(CheckKeys(gate, {"count_step"}, source + ": gate"));
       if (gate["count_step"]) c.count_step = gate["count_step"].as<int>();
       if (c.count_step < 1) return InvalidArgument(source + ": gate.count_step must be >= 1");
+    }
+    if (const YAML::Node genomics = root["genomics"]) {
+      if (!genomics.IsMap()) return InvalidArgument(source + ": genomics must be a mapping");
+      RETURN_IF_ERROR(CheckKeys(genomics, {"reference_fasta"}, source + ": genomics"));
+      if (genomics["reference_fasta"]) {
+        c.reference_fasta = genomics["reference_fasta"].as<std::string>();
+      }
     }
     if (const YAML::Node ds = root["datasets"]) {
       if (!ds.IsSequence() || ds.size() == 0) {
@@ -119,6 +126,10 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
     for (const std::string& t : c.record_tokens) out << t;
     out << YAML::EndSeq << YAML::EndMap;
   }
+  if (!c.reference_fasta.empty()) {
+    out << YAML::Key << "genomics" << YAML::Value << YAML::BeginMap << YAML::Key
+        << "reference_fasta" << YAML::Value << c.reference_fasta << YAML::EndMap;
+  }
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }
@@ -169,6 +180,12 @@ Result<NodeDir> NodeDir::Open(const std::string& dir) {
   }
   node.pseudonymizer_ = std::make_shared<deid::Pseudonymizer>(std::move(*secret));
   return node;
+}
+
+std::string NodeDir::ReferenceFastaPath() const {
+  if (config_.reference_fasta.empty()) return "";
+  const fs::path p(config_.reference_fasta);
+  return p.is_absolute() ? p.string() : (fs::path(dir_) / p).string();
 }
 
 Result<std::unique_ptr<store::Store>> NodeDir::OpenStore() const {

@@ -3,6 +3,8 @@
 //   NODE_DIR/node.yaml     configuration (name, HTTP address, disclosure control, datasets)
 //   NODE_DIR/secret.key    32 random bytes: the pseudonym and date-shift key (mode 0600)
 //   NODE_DIR/store.sqlite  the store (store/store.h)
+//   NODE_DIR/variants/     copies of ingested VCF/BCF files with their indexes, for htsget
+//                          (<sha256>.vcf.gz + .tbi or .csi, <sha256>.bcf + .csi)
 //
 // `oncomesh node init` creates it; every other command opens it.
 #pragma once
@@ -35,6 +37,10 @@ struct NodeConfig {
   // access.record_tokens: bearer tokens granting record-level access (htsget), a stand-in
   // until permits exist (auth/record_tokens.h). Each at least 16 characters, no whitespace.
   std::vector<std::string> record_tokens;
+  // genomics.reference_fasta: a FASTA (plain or bgzipped, .fai built beside it when missing)
+  // that every ingested VCF record's REF is checked against; empty: no check. A relative path
+  // is relative to the node directory (see NodeDir::ReferenceFastaPath).
+  std::string reference_fasta;
 };
 
 // Parses node.yaml text. Unknown keys are an error naming the key (a typo must not be silent).
@@ -53,6 +59,10 @@ class NodeDir {
   NodeConfig& mutable_config() { return config_; }
   const deid::Pseudonymizer& pseudonymizer() const { return *pseudonymizer_; }
   std::string store_path() const { return dir_ + "/store.sqlite"; }
+  // Where copies of ingested variant files are kept (NODE_DIR/variants; may not exist yet).
+  std::string variants_dir() const { return dir_ + "/variants"; }
+  // config().reference_fasta resolved against the node directory; empty when not configured.
+  std::string ReferenceFastaPath() const;
 
   // Opens a new connection to the node's store (one per thread).
   Result<std::unique_ptr<store::Store>> OpenStore() const;

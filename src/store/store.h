@@ -43,8 +43,8 @@ using Seq = int64_t;
 // A streaming ingest of one input file: one store transaction that records are added to in
 // chunks, so a file larger than memory still goes in whole or not at all. Obtained from
 // Store::BeginIngest; it must not outlive its Store. While it is open, the Store may be used
-// from the same thread for lookups (HasIndividual, HasSourceFile), which see the records added
-// so far, but no other ingest may begin. Destroying it without Commit rolls back.
+// from the same thread for lookups (HasIndividual, HasSourceFile, FindVariantFile), which see
+// the records added so far, but no other ingest may begin. Destroying it without Commit rolls back.
 class IngestTransaction {
  public:
   virtual ~IngestTransaction() = default;
@@ -97,6 +97,17 @@ class Store {
                                 const std::function<void(Seq, const model::Biosample&)>& fn) = 0;
   virtual Status ScanImagingStudies(
       Seq after_seq, const std::function<void(Seq, const model::ImagingStudy&)>& fn) = 0;
+  // Genomic records (ingest/vcf/): normalised variants, one per ALT allele and assembly, and
+  // the calls linking a variant to the individual and sample that carry it.
+  virtual Status ScanVariants(Seq after_seq,
+                              const std::function<void(Seq, const model::Variant&)>& fn) = 0;
+  virtual Status ScanVariantCalls(
+      Seq after_seq, const std::function<void(Seq, const model::VariantCall&)>& fn) = 0;
+
+  // Variant files the node keeps a copy of (for htsget), oldest first.
+  virtual Result<std::vector<model::VariantFile>> ListVariantFiles() = 0;
+  // The variant file with this htsget id; NotFound if there is none.
+  virtual Result<model::VariantFile> FindVariantFile(const std::string& id) = 0;
 
   // Files ingested so far, oldest first.
   virtual Result<std::vector<SourceFile>> ListSourceFiles() = 0;

@@ -8,7 +8,6 @@
 #include "ingest/fhir/fhir_ingest.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,18 +42,6 @@ using fhir_internal::RecordKind;
 using fhir_internal::ResourceMapper;
 using fhir_internal::SubjectRef;
 using fhir_internal::UrnMap;
-
-int64_t IngestReport::FilesFailed() const {
-  int64_t n = 0;
-  for (const FileOutcome& f : files) n += f.status.ok() ? 0 : 1;
-  return n;
-}
-
-int64_t IngestReport::RecordsAdded() const {
-  int64_t n = 0;
-  for (const FileOutcome& f : files) n += f.records_added;
-  return n;
-}
 
 namespace {
 
@@ -183,25 +170,6 @@ std::string MalformedJson(const char* begin, const char* end, simdjson::error_co
   }
   return std::string("malformed JSON: ") + simdjson::error_message(error);
 }
-
-// Incremental SHA-256 of a file's bytes (OpenSSL EVP).
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void Update(const char* p, size_t n) { EVP_DigestUpdate(ctx_, p, n); }
-  std::string HexDigest() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_, digest, &len);
-    return deid::Hex(std::string_view(reinterpret_cast<const char*>(digest), len));
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
 
 // Everything about the file being ingested that is only kept if it commits.
 struct FileState {
@@ -470,7 +438,7 @@ class Ingester {
 
     ASSIGN_OR_RETURN(std::unique_ptr<store::IngestTransaction> txn,
                      store_.BeginIngest({StoredName(path, "fhir-ndjson"), "", "fhir-ndjson"}));
-    Sha256 sha;
+    deid::Sha256 sha;
     Workers workers(threads_, node_.pseudonymizer(), path);
     const uint64_t max_in_flight = static_cast<uint64_t>(threads_) * 2 + 2;
     uint64_t submitted = 0, taken = 0, bytes_read = 0;

@@ -17,43 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "ingest/ingest_report.h"
 #include "node/node_dir.h"
 #include "store/store.h"
 #include "util/status.h"
 
 namespace oncomesh::ingest {
-
-struct FileOutcome {
-  std::string path;
-  Status status;                 // OK, or why the file was refused (file:line: reason)
-  int64_t resources = 0;         // resources read from the file
-  int64_t records_added = 0;
-  int64_t records_skipped = 0;   // already present
-  bool already_ingested = false; // same content ingested before
-};
-
-struct IngestReport {
-  std::vector<FileOutcome> files;
-  // "ResourceType" -> count, for resource types the model has no place for.
-  std::map<std::string, int64_t> unknown_resource_types;
-  // "Resource.element system|code" (or "Resource.element system") -> count, for codings that
-  // could not be mapped to the model (e.g. a Condition coded only in a system we do not read).
-  // The record is still stored, with the first coding as it came.
-  std::map<std::string, int64_t> unmapped_codings;
-  // Subject reference as written -> number of resources left out because that Patient is
-  // neither in the store nor in their file (empty with IngestOptions::strict_references, which
-  // refuses such files instead).
-  std::map<std::string, int64_t> skipped_unresolved_subjects;
-
-  int64_t FilesFailed() const;
-  int64_t RecordsAdded() const;
-};
-
-// Called now and then during a long ingest (at most about 4 times a second, and once when a
-// file ends), on the calling thread: bytes done and total of the current file, and resources
-// read from it so far.
-using ProgressFn = std::function<void(const std::string& path, uint64_t done, uint64_t total,
-                                      int64_t resources)>;
 
 struct IngestOptions {
   ProgressFn progress;

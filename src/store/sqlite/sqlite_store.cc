@@ -79,6 +79,23 @@ DROP INDEX IF EXISTS treatments_individual;
 DROP INDEX IF EXISTS biosamples_individual;
 DROP INDEX IF EXISTS imaging_studies_individual;
 )sql",
+    // 4: genomic tables (VCF/BCF ingest, issue 3). A variant is one normalised ALT allele; a
+    // call links it to the individual and sample carrying it; a file is the node's kept copy
+    // for htsget. `end_position` because END is an SQL keyword.
+    R"sql(
+CREATE TABLE variants(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, assembly TEXT NOT NULL,
+  chrom TEXT NOT NULL, position INTEGER NOT NULL, ref TEXT NOT NULL, alt TEXT NOT NULL,
+  end_position INTEGER NOT NULL, variant_type TEXT NOT NULL, gene TEXT NOT NULL);
+CREATE TABLE variant_calls(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, variant_id TEXT NOT NULL,
+  individual_id TEXT NOT NULL, biosample_id TEXT NOT NULL, zygosity INTEGER NOT NULL,
+  origin INTEGER NOT NULL);
+CREATE TABLE variant_files(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, format TEXT NOT NULL,
+  assembly TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, samples INTEGER NOT NULL,
+  records INTEGER NOT NULL);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -346,6 +363,85 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status ScanVariants(Seq after,
+                      const std::function<void(Seq, const model::Variant&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_,
+                              "SELECT seq,id,assembly,chrom,position,ref,alt,end_position,"
+                              "variant_type,gene FROM variants WHERE seq>? ORDER BY seq"));
+    s.Bind(1, after);
+    return Scan(s, [&] {
+      model::Variant r;
+      r.id = s.Text(1);
+      r.assembly = s.Text(2);
+      r.chrom = s.Text(3);
+      r.position = s.Int(4);
+      r.ref = s.Text(5);
+      r.alt = s.Text(6);
+      r.end = s.Int(7);
+      r.variant_type = s.Text(8);
+      r.gene = s.Text(9);
+      fn(s.Int(0), r);
+    });
+  }
+
+  Status ScanVariantCalls(Seq after,
+                          const std::function<void(Seq, const model::VariantCall&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_,
+                              "SELECT seq,id,variant_id,individual_id,biosample_id,zygosity,origin "
+                              "FROM variant_calls WHERE seq>? ORDER BY seq"));
+    s.Bind(1, after);
+    return Scan(s, [&] {
+      model::VariantCall r;
+      r.id = s.Text(1);
+      r.variant_id = s.Text(2);
+      r.individual_id = s.Text(3);
+      r.biosample_id = s.Text(4);
+      r.zygosity = static_cast<model::Zygosity>(s.Int(5));
+      r.origin = static_cast<model::VariantOrigin>(s.Int(6));
+      fn(s.Int(0), r);
+    });
+  }
+
+  static model::VariantFile VariantFileAt(Statement& s) {
+    model::VariantFile r;
+    r.id = s.Text(0);
+    r.path = s.Text(1);
+    r.format = s.Text(2);
+    r.assembly = s.Text(3);
+    r.content_sha256 = s.Text(4);
+    r.samples = s.Int(5);
+    r.records = s.Int(6);
+    return r;
+  }
+
+  Result<std::vector<model::VariantFile>> ListVariantFiles() override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_,
+                              "SELECT id,path,format,assembly,sha256,samples,records "
+                              "FROM variant_files ORDER BY seq"));
+    std::vector<model::VariantFile> out;
+    RETURN_IF_ERROR(Scan(s, [&] { out.push_back(VariantFileAt(s)); }));
+    return out;
+  }
+
+  Result<model::VariantFile> FindVariantFile(const std::string& id) override {
+    Statement& s = Stmt(kFindVariantFile,
+                        "SELECT id,path,format,assembly,sha256,samples,records "
+                        "FROM variant_files WHERE id=?");
+    s.Reset();
+    s.Bind(1, id);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) {
+      model::VariantFile r = VariantFileAt(s);
+      sqlite3_reset(s.get());
+      return r;
+    }
+    if (rc == SQLITE_DONE) return NotFound("store: no variant file '" + id + "'");
+    return Error("FindVariantFile");
+  }
+
   Result<std::vector<SourceFile>> ListSourceFiles() override {
     Statement s;
     RETURN_IF_ERROR(s.Prepare(db_, "SELECT name,sha256,format FROM source_files ORDER BY seq"));
@@ -385,6 +481,10 @@ class SqliteStore final : public Store {
     kAddTreatment,
     kAddBiosample,
     kAddImagingStudy,
+    kAddVariant,
+    kAddVariantCall,
+    kAddVariantFile,
+    kFindVariantFile,
     kStmtCount
   };
 
@@ -600,6 +700,52 @@ class SqliteStore final : public Store {
       s.Bind(9, int64_t{r.number_of_series});
       s.Bind(10, int64_t{r.number_of_instances});
       RETURN_IF_ERROR(insert(s, "imaging study"));
+    }
+    for (const model::Variant& r : batch.variants) {
+      Statement& s = Stmt(kAddVariant,
+                          "INSERT OR IGNORE INTO variants(seq,id,assembly,chrom,position,ref,alt,"
+                          "end_position,variant_type,gene) VALUES(?,?,?,?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.assembly);
+      s.Bind(4, r.chrom);
+      s.Bind(5, r.position);
+      s.Bind(6, r.ref);
+      s.Bind(7, r.alt);
+      s.Bind(8, r.end);
+      s.Bind(9, r.variant_type);
+      s.Bind(10, r.gene);
+      RETURN_IF_ERROR(insert(s, "variant"));
+    }
+    for (const model::VariantCall& r : batch.variant_calls) {
+      Statement& s = Stmt(kAddVariantCall,
+                          "INSERT OR IGNORE INTO variant_calls(seq,id,variant_id,individual_id,"
+                          "biosample_id,zygosity,origin) VALUES(?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.variant_id);
+      s.Bind(4, r.individual_id);
+      s.Bind(5, r.biosample_id);
+      s.Bind(6, static_cast<int64_t>(r.zygosity));
+      s.Bind(7, static_cast<int64_t>(r.origin));
+      RETURN_IF_ERROR(insert(s, "variant call"));
+    }
+    for (const model::VariantFile& r : batch.variant_files) {
+      Statement& s = Stmt(kAddVariantFile,
+                          "INSERT OR IGNORE INTO variant_files(seq,id,path,format,assembly,sha256,"
+                          "samples,records) VALUES(?,?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.path);
+      s.Bind(4, r.format);
+      s.Bind(5, r.assembly);
+      s.Bind(6, r.content_sha256);
+      s.Bind(7, r.samples);
+      s.Bind(8, r.records);
+      RETURN_IF_ERROR(insert(s, "variant file"));
     }
     return Status::Ok();
   }

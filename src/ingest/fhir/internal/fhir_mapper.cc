@@ -205,7 +205,7 @@ const ResourceMapper::IndividualIds& ResourceMapper::Individual(const std::strin
   // Bounded: a worker sees a bounded number of individuals at once in practice (Bulk Data files
   // are grouped by individual), and the keys are cheap to recompute.
   if (cache_.size() >= 65536) cache_.clear();
-  IndividualIds ids{pseudonymizer_.Pseudonym("Patient", source_id),
+  IndividualIds ids{pseudonymizer_.IndividualPseudonym(source_id),
                     pseudonymizer_.DateShiftDays(source_id)};
   return cache_.emplace(source_id, std::move(ids)).first->second;
 }

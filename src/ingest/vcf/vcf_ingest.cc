@@ -1,0 +1,817 @@
+// VCF/BCF ingest driver: one file at a time, htslib reading on this thread, records streamed
+// into one store transaction per file. See vcf_ingest.h for the rules.
+#include "ingest/vcf/vcf_ingest.h"
+
+#include <htslib/bgzf.h>
+#include <htslib/faidx.h>
+#include <htslib/hfile.h>
+#include <htslib/hts.h>
+#include <htslib/kseq.h>
+#include <htslib/kstring.h>
+#include <htslib/tbx.h>
+#include <htslib/vcf.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <unordered_set>
+#include <utility>
+
+#include "deid/pseudonym.h"
+#include "ingest/vcf/internal/normalize.h"
+
+namespace oncomesh::ingest {
+namespace fs = std::filesystem;
+using vcf_internal::CanonicalChromosome;
+using vcf_internal::NormalizeAllele;
+using vcf_internal::NormalizedAllele;
+
+namespace {
+
+constexpr size_t kChunkRecords = 20000;  // store records per IngestTransaction::Add
+constexpr auto kProgressInterval = std::chrono::milliseconds(250);
+constexpr int64_t kGrch37Chr1 = 249250621;
+constexpr int64_t kGrch38Chr1 = 248956422;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// ---- Sample map (--samples).
+
+struct SampleMapping {
+  std::string patient_id;
+  std::string biosample_id;  // may be empty
+};
+using SampleMap = std::map<std::string, SampleMapping>;
+
+Result<SampleMap> ReadSampleMap(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("ingest: cannot read the samples map " + path);
+  SampleMap map;
+  std::string line;
+  int64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> fields;
+    size_t start = 0;
+    for (;;) {
+      const size_t tab = line.find('\t', start);
+      fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos
+                                                                   : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    if (number == 1 && fields[0] == "vcf_sample") continue;  // a header line
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    if (fields.size() < 2 || fields.size() > 3 || fields[0].empty() || fields[1].empty() ||
+        (fields.size() == 3 && fields[2].empty())) {
+      return InvalidArgument(where +
+                             "expected vcf_sample<TAB>patient_id[<TAB>biosample_id], found " +
+                             std::to_string(fields.size()) + " field(s)");
+    }
+    SampleMapping m{fields[1], fields.size() == 3 ? fields[2] : ""};
+    if (!map.emplace(fields[0], std::move(m)).second) {
+      return InvalidArgument(where + "sample '" + fields[0] + "' is mapped twice");
+    }
+  }
+  return map;
+}
+
+// ---- Header: assembly and tumour/normal samples.
+
+// "GRCh37", "GRCh38" or "" from free text such as a ##reference path.
+std::string AssemblyInText(const std::string& text) {
+  const std::string t = Lower(text);
+  for (const char* k : {"grch38", "hg38", "b38", "hs38"}) {
+    if (t.find(k) != std::string::npos) return "GRCh38";
+  }
+  for (const char* k : {"grch37", "hg19", "b37", "hs37", "_v37"}) {
+    if (t.find(k) != std::string::npos) return "GRCh37";
+  }
+  return "";
+}
+
+std::string HrecValue(const bcf_hrec_t* h, const char* key) {
+  for (int i = 0; i < h->nkeys; ++i) {
+    if (std::strcmp(h->keys[i], key) == 0 && h->vals[i] != nullptr) {
+      std::string v = h->vals[i];
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      return v;
+    }
+  }
+  return "";
+}
+
+// The file's assembly, or an error saying why it cannot be told.
+Result<std::string> FileAssembly(const bcf_hdr_t* hdr, const std::string& given,
+                                 const std::string& path) {
+  std::string from_header;
+  int64_t chr1_length = 0;
+  for (int i = 0; i < hdr->nhrec; ++i) {
+    const bcf_hrec_t* h = hdr->hrec[i];
+    if (h->value != nullptr &&
+        (std::strcmp(h->key, "reference") == 0 || std::strcmp(h->key, "assembly") == 0)) {
+      if (from_header.empty()) from_header = AssemblyInText(h->value);
+    }
+    if (h->type == BCF_HL_CTG) {
+      const std::string id = HrecValue(h, "ID");
+      if (from_header.empty()) from_header = AssemblyInText(HrecValue(h, "assembly"));
+      if (id == "1" || id == "chr1") {
+        const std::string length = HrecValue(h, "length");
+        if (!length.empty()) chr1_length = std::strtoll(length.c_str(), nullptr, 10);
+      }
+    }
+  }
+  const std::string from_length = chr1_length == kGrch37Chr1   ? "GRCh37"
+                                  : chr1_length == kGrch38Chr1 ? "GRCh38"
+                                                               : "";
+  std::string assembly = !given.empty() ? given : !from_header.empty() ? from_header : from_length;
+  if (assembly.empty()) {
+    return InvalidArgument(path +
+                           ": cannot tell the assembly (no ##reference or ##assembly naming "
+                           "GRCh37/hg19/b37 or GRCh38/hg38, and no contig 1 of a known "
+                           "length); give it with --assembly GRCh37|GRCh38");
+  }
+  if (!from_length.empty() && from_length != assembly) {
+    return InvalidArgument(path + ": contig " + (chr1_length ? "1" : "") + " has length " +
+                           std::to_string(chr1_length) + ", which is " + from_length + "'s, not " +
+                           assembly + "'s");
+  }
+  return assembly;
+}
+
+enum class SampleRole { kUnknown, kTumour, kNormal };
+
+bool NameEndsWithWord(const std::string& lower, const std::string& word) {
+  if (lower == word) return true;
+  if (!EndsWith(lower, word) || lower.size() == word.size()) return false;
+  const char sep = lower[lower.size() - word.size() - 1];
+  return sep == '_' || sep == '-' || sep == '.';
+}
+
+std::vector<SampleRole> SampleRoles(const bcf_hdr_t* hdr) {
+  const int n = bcf_hdr_nsamples(hdr);
+  std::vector<SampleRole> roles(static_cast<size_t>(n), SampleRole::kUnknown);
+  auto set_role = [&](const std::string& name, SampleRole role) {
+    const int i = bcf_hdr_id2int(hdr, BCF_DT_SAMPLE, name.c_str());
+    if (i >= 0 && i < n) roles[static_cast<size_t>(i)] = role;
+  };
+  bool found = false;
+  // 1. Mutect2's ##tumor_sample / ##normal_sample.
+  for (int i = 0; i < hdr->nhrec; ++i) {
+    const bcf_hrec_t* h = hdr->hrec[i];
+    if (h->value == nullptr) continue;
+    const std::string key = Lower(h->key);
+    if (key == "tumor_sample" || key == "tumour_sample") {
+      set_role(h->value, SampleRole::kTumour);
+      found = true;
+    } else if (key == "normal_sample") {
+      set_role(h->value, SampleRole::kNormal);
+      found = true;
+    }
+  }
+  if (found) return roles;
+  // 2. ##SAMPLE=<ID=...,Genomes=...,Description=...>.
+  for (int i = 0; i < hdr->nhrec; ++i) {
+    const bcf_hrec_t* h = hdr->hrec[i];
+    if (Lower(h->key) != "sample" || h->value != nullptr) continue;
+    std::string id, rest;
+    for (int k = 0; k < h->nkeys; ++k) {
+      if (std::strcmp(h->keys[k], "ID") == 0) {
+        id = h->vals[k] ? h->vals[k] : "";
+      } else if (h->vals[k] != nullptr) {
+        rest += Lower(h->vals[k]) + " ";
+      }
+    }
+    if (rest.find("tumor") != std::string::npos || rest.find("tumour") != std::string::npos ||
+        rest.find("cancer") != std::string::npos) {
+      set_role(id, SampleRole::kTumour);
+      found = true;
+    } else if (rest.find("normal") != std::string::npos ||
+               rest.find("germline") != std::string::npos) {
+      set_role(id, SampleRole::kNormal);
+      found = true;
+    }
+  }
+  if (found) return roles;
+  // 3. Two samples named as a tumour/normal pair.
+  if (n == 2) {
+    auto role_by_name = [&](int i) {
+      const std::string name = Lower(hdr->samples[i]);
+      if (NameEndsWithWord(name, "tumor") || NameEndsWithWord(name, "tumour")) {
+        return SampleRole::kTumour;
+      }
+      if (NameEndsWithWord(name, "normal")) return SampleRole::kNormal;
+      return SampleRole::kUnknown;
+    };
+    const SampleRole a = role_by_name(0), b = role_by_name(1);
+    if ((a == SampleRole::kTumour && b == SampleRole::kNormal) ||
+        (a == SampleRole::kNormal && b == SampleRole::kTumour)) {
+      roles[0] = a;
+      roles[1] = b;
+    }
+  }
+  return roles;
+}
+
+// ---- Reference FASTA.
+
+class Reference {
+ public:
+  static Result<std::unique_ptr<Reference>> Open(const std::string& path) {
+    if (!fs::exists(path)) return NotFound("ingest: reference FASTA not found: " + path);
+    faidx_t* fai = fai_load3(path.c_str(), nullptr, nullptr, FAI_CREATE);
+    if (fai == nullptr) {
+      return InvalidArgument("ingest: cannot read the reference FASTA " + path +
+                             " (nor build its .fai index)");
+    }
+    auto r = std::unique_ptr<Reference>(new Reference(fai));
+    return r;
+  }
+  ~Reference() { fai_destroy(fai_); }
+  Reference(const Reference&) = delete;
+  Reference& operator=(const Reference&) = delete;
+
+  // The reference's name for a VCF contig, or "" if it has none.
+  const std::string& NameFor(const std::string& chrom) {
+    auto it = names_.find(chrom);
+    if (it != names_.end()) return it->second;
+    const std::string canonical = CanonicalChromosome(chrom);
+    std::vector<std::string> candidates = {chrom, canonical, "chr" + canonical};
+    if (canonical == "MT") candidates.push_back("chrM");
+    std::string found;
+    for (const std::string& c : candidates) {
+      if (faidx_has_seq(fai_, c.c_str())) {
+        found = c;
+        break;
+      }
+    }
+    return names_.emplace(chrom, found).first->second;
+  }
+
+  // Bases [pos0, pos0 + length) of `name`, upper case; shorter when past the end.
+  std::string Fetch(const std::string& name, int64_t pos0, int64_t length) const {
+    hts_pos_t len = 0;
+    char* seq = faidx_fetch_seq64(fai_, name.c_str(), pos0, pos0 + length - 1, &len);
+    std::string out;
+    if (seq != nullptr && len > 0) out.assign(seq, static_cast<size_t>(len));
+    std::free(seq);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+  }
+
+ private:
+  explicit Reference(faidx_t* fai) : fai_(fai) {}
+  faidx_t* fai_;
+  std::map<std::string, std::string> names_;
+};
+
+bool RefMatches(std::string_view vcf_ref, std::string_view reference) {
+  if (vcf_ref.size() != reference.size()) return false;
+  for (size_t i = 0; i < vcf_ref.size(); ++i) {
+    const char a = static_cast<char>(std::toupper(static_cast<unsigned char>(vcf_ref[i])));
+    if (a != 'N' && a != reference[i]) return false;
+  }
+  return true;
+}
+
+// ---- htslib handles.
+
+struct HtsCloser {
+  void operator()(htsFile* f) const { hts_close(f); }
+};
+struct HdrCloser {
+  void operator()(bcf_hdr_t* h) const { bcf_hdr_destroy(h); }
+};
+struct RecCloser {
+  void operator()(bcf1_t* r) const { bcf_destroy(r); }
+};
+
+Result<std::string> FileSha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Unavailable("ingest: cannot open " + path + ": " + std::strerror(errno));
+  deid::Sha256 sha;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    sha.Update(buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) return Unavailable("ingest: reading " + path + " failed");
+  return sha.HexDigest();
+}
+
+// The htsget id for a file: base name without extensions, [A-Za-z0-9._-] only.
+std::string VariantFileIdBase(const std::string& path) {
+  std::string name = fs::path(path).filename().string();
+  for (bool again = true; again;) {
+    again = false;
+    for (const char* ext : {".gz", ".bgz", ".vcf", ".bcf"}) {
+      if (EndsWith(name, ext) && name.size() > std::strlen(ext)) {
+        name.resize(name.size() - std::strlen(ext));
+        again = true;
+      }
+    }
+  }
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+  }
+  if (name.empty() || name == "." || name == "..") name = "variants";
+  return name;
+}
+
+std::string ParseErrorReason(int errcode) {
+  std::string r;
+  auto add = [&](const char* s) { r += r.empty() ? s : std::string("; ") + s; };
+  if (errcode & BCF_ERR_NCOLS) add("wrong number of columns");
+  if (errcode & BCF_ERR_LIMITS) add("a value exceeds htslib's limits");
+  if (errcode & BCF_ERR_CHAR) add("invalid characters");
+  if (errcode & BCF_ERR_CTG_INVALID) add("invalid contig name");
+  if (errcode & BCF_ERR_TAG_INVALID) add("invalid INFO or FORMAT tag");
+  if (r.empty()) r = "not a valid VCF record (htslib could not parse a column; check the "
+                     "FORMAT fields and genotypes)";
+  return r;
+}
+
+// First columns of a VCF data line, checked before htslib parses it: htslib reads POS "abc"
+// as -1 and a record on an undeclared contig silently adds the contig.
+Status CheckVcfLine(const kstring_t& line, const std::unordered_set<std::string>& declared,
+                    const std::string& where) {
+  const std::string_view text(line.s, line.l);
+  std::vector<std::string_view> cols;
+  size_t start = 0;
+  while (cols.size() < 8) {
+    const size_t tab = text.find('\t', start);
+    cols.push_back(text.substr(start, tab == std::string_view::npos ? std::string_view::npos
+                                                                   : tab - start));
+    if (tab == std::string_view::npos) break;
+    start = tab + 1;
+  }
+  if (cols.size() < 8) {
+    return InvalidArgument(where + ": expected at least 8 tab-separated columns, found " +
+                           std::to_string(cols.size()));
+  }
+  if (cols[0].empty()) return InvalidArgument(where + ": CHROM is empty");
+  const std::string_view pos = cols[1];
+  if (pos.empty() || pos.size() > 18 ||
+      !std::all_of(pos.begin(), pos.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::strtoll(std::string(pos).c_str(), nullptr, 10) < 1) {
+    return InvalidArgument(where + ": POS '" + std::string(pos) + "' is not a positive number");
+  }
+  if (!declared.empty() && !declared.count(std::string(cols[0]))) {
+    return InvalidArgument(where + ": contig '" + std::string(cols[0]) +
+                           "' is not declared in the header (no ##contig=<ID=" +
+                           std::string(cols[0]) + ">)");
+  }
+  if (cols[3].empty() || cols[4].empty()) return InvalidArgument(where + ": REF or ALT is empty");
+  return Status::Ok();
+}
+
+// One sample column, as it will be stored.
+struct Sample {
+  std::string name;          // as in the file
+  std::string patient_id;    // source system's id; empty when not mapped
+  std::string individual_id;
+  std::string biosample_id;
+  bool linked = false;       // individual in the store
+  SampleRole role = SampleRole::kUnknown;
+  std::string report_key;    // for skipped_unresolved_subjects
+};
+
+class VcfIngester {
+ public:
+  VcfIngester(const node::NodeDir& node, store::Store& store, const VcfIngestOptions& options,
+              const SampleMap* samples_map, Reference* reference, std::string reference_path)
+      : node_(node),
+        store_(store),
+        options_(options),
+        samples_map_(samples_map),
+        reference_(reference),
+        reference_path_(std::move(reference_path)) {}
+
+  FileOutcome IngestFile(const std::string& path, IngestReport& report) {
+    FileOutcome outcome;
+    outcome.path = path;
+    std::map<std::string, int64_t> unresolved;
+    Result<store::IngestCounts> counts = Ingest(path, outcome, unresolved);
+    if (!counts.ok()) {
+      outcome.status = counts.status();
+      return outcome;
+    }
+    outcome.records_added = counts->added;
+    outcome.records_skipped = counts->skipped;
+    outcome.already_ingested = counts->file_already_ingested;
+    for (const auto& [k, v] : unresolved) report.skipped_unresolved_subjects[k] += v;
+    return outcome;
+  }
+
+ private:
+  // Resolves the header's samples; fails with strict_references if one cannot be linked.
+  Result<std::vector<Sample>> ResolveSamples(const bcf_hdr_t* hdr, const std::string& path,
+                                             std::map<std::string, int64_t>& unresolved) {
+    const std::vector<SampleRole> roles = SampleRoles(hdr);
+    const deid::Pseudonymizer& p = node_.pseudonymizer();
+    std::vector<Sample> samples;
+    for (int i = 0; i < bcf_hdr_nsamples(hdr); ++i) {
+      Sample s;
+      s.name = hdr->samples[i];
+      s.role = roles[static_cast<size_t>(i)];
+      std::string specimen;
+      if (samples_map_ != nullptr) {
+        auto it = samples_map_->find(s.name);
+        if (it != samples_map_->end()) {
+          s.patient_id = it->second.patient_id;
+          specimen = it->second.biosample_id;
+        }
+      } else {
+        s.patient_id = s.name;
+      }
+      if (s.patient_id.empty()) {
+        s.report_key = path + ": sample " + s.name + " (not in the samples map)";
+        if (options_.strict_references) {
+          return InvalidArgument(path + ": sample '" + s.name + "' is not in the samples map " +
+                                 options_.samples_map);
+        }
+      } else {
+        s.individual_id = p.IndividualPseudonym(s.patient_id);
+        ASSIGN_OR_RETURN(s.linked, store_.HasIndividual(s.individual_id));
+        s.report_key = path + ": sample " + s.name +
+                       (s.patient_id == s.name ? "" : " (patient " + s.patient_id + ")");
+        if (!s.linked && options_.strict_references) {
+          return InvalidArgument(path + ": sample '" + s.name + "': no individual with patient id '" +
+                                 s.patient_id + "' in the store (ingest the clinical data first, "
+                                 "or map the sample with --samples)");
+        }
+        s.biosample_id = !specimen.empty()
+                             ? p.Pseudonym("Specimen", specimen)
+                             : p.Pseudonym("VcfSample", s.patient_id + '\0' + s.name);
+      }
+      if (!s.linked) unresolved[s.report_key] += 0;
+      samples.push_back(std::move(s));
+    }
+    return samples;
+  }
+
+  void Progress(const std::string& path, htsFile* fp, uint64_t total, int64_t records,
+                bool force) {
+    if (!options_.progress) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_progress_ < kProgressInterval) return;
+    last_progress_ = now;
+    hFILE* h = (fp->format.format == bcf || fp->format.compression != no_compression)
+                   ? fp->fp.bgzf->fp
+                   : fp->fp.hfile;
+    const off_t done = h != nullptr ? htell(h) : 0;
+    options_.progress(path, force ? total : static_cast<uint64_t>(std::max<off_t>(done, 0)),
+                      total, records);
+  }
+
+  Result<store::IngestCounts> Ingest(const std::string& path, FileOutcome& outcome,
+                                     std::map<std::string, int64_t>& unresolved) {
+    ASSIGN_OR_RETURN(const std::string sha256, FileSha256(path));
+    ASSIGN_OR_RETURN(bool known, store_.HasSourceFile(sha256));
+    if (known) {
+      store::IngestCounts counts;
+      counts.file_already_ingested = true;
+      return counts;
+    }
+    std::error_code ec;
+    const uint64_t total = fs::file_size(path, ec);
+
+    std::unique_ptr<htsFile, HtsCloser> fp(hts_open(path.c_str(), "r"));
+    if (!fp) return Unavailable("ingest: cannot open " + path + ": " + std::strerror(errno));
+    const htsFormat format = *hts_get_format(fp.get());
+    if (format.format != vcf && format.format != bcf) {
+      char* d = hts_format_description(&format);
+      const std::string desc = d ? d : "unknown";
+      std::free(d);
+      return InvalidArgument(path + ": not a VCF or BCF file (htslib reads it as " + desc + ")");
+    }
+    const bool is_bcf = format.format == bcf;
+    if (format.compression == bgzf && hts_check_EOF(fp.get()) == 0) {
+      return InvalidArgument(path + ": truncated bgzip file (the BGZF end-of-file marker is "
+                             "missing)");
+    }
+    std::unique_ptr<bcf_hdr_t, HdrCloser> hdr(bcf_hdr_read(fp.get()));
+    if (!hdr) {
+      return InvalidArgument(path + ":" + std::to_string(fp->lineno + 1) +
+                             (format.compression != no_compression
+                                  ? ": cannot read the header (truncated or corrupt compressed "
+                                    "data)"
+                                  : ": cannot read the VCF header"));
+    }
+    ASSIGN_OR_RETURN(const std::string assembly, FileAssembly(hdr.get(), options_.assembly, path));
+    std::unordered_set<std::string> declared;
+    for (int i = 0; i < hdr->n[BCF_DT_CTG]; ++i) {
+      // IDX= in a ##contig line can leave holes (modhdr.vcf.gz declares only IDX=1).
+      const char* name = hdr->id[BCF_DT_CTG][i].key;
+      if (name != nullptr) declared.insert(name);
+    }
+    ASSIGN_OR_RETURN(std::vector<Sample> samples, ResolveSamples(hdr.get(), path, unresolved));
+    const int nsamples = static_cast<int>(samples.size());
+    int normal_index = -1;
+    for (int i = 0; i < nsamples; ++i) {
+      if (samples[static_cast<size_t>(i)].role == SampleRole::kNormal) normal_index = i;
+    }
+
+    // The htsget id, unique among the node's files (lookups see this transaction's records).
+    const std::string id_base = VariantFileIdBase(path);
+    ASSIGN_OR_RETURN(std::unique_ptr<store::IngestTransaction> txn,
+                     store_.BeginIngest({id_base, "", is_bcf ? "bcf" : "vcf"}));
+    std::string file_id = id_base;
+    for (int n = 2;; ++n) {
+      Result<model::VariantFile> existing = store_.FindVariantFile(file_id);
+      if (!existing.ok() && existing.status().code() == StatusCode::kNotFound) break;
+      if (!existing.ok()) return existing.status();
+      file_id = id_base + "-" + std::to_string(n);
+    }
+
+    model::RecordBatch chunk;
+    for (const Sample& s : samples) {
+      if (!s.linked) continue;
+      model::Biosample b;
+      b.id = s.biosample_id;
+      b.individual_id = s.individual_id;
+      b.tumour = s.role == SampleRole::kTumour;
+      chunk.biosamples.push_back(std::move(b));
+    }
+
+    std::unique_ptr<bcf1_t, RecCloser> rec(bcf_init());
+    int32_t* gt = nullptr;
+    int gt_capacity = 0;
+    struct GtFree {
+      int32_t** p;
+      ~GtFree() { std::free(*p); }
+    } gt_free{&gt};
+    const deid::Pseudonymizer& pseudonymizer = node_.pseudonymizer();
+    int64_t records = 0;
+    int64_t max_end = 0;
+    std::vector<std::optional<NormalizedAllele>> alleles;
+    std::vector<std::string> variant_ids;
+    std::vector<int> copies;
+
+    for (;;) {
+      std::string where;
+      if (!is_bcf) {
+        const int ret = hts_getline(fp.get(), KS_SEP_LINE, &fp->line);
+        if (ret == -1) break;
+        where = path + ":" + std::to_string(fp->lineno);
+        if (ret < -1) {
+          txn->Rollback();
+          return InvalidArgument(where + ": read error (truncated or corrupt compressed data)");
+        }
+        if (fp->line.l == 0) continue;  // tolerated, as bcftools does
+        Status st = CheckVcfLine(fp->line, declared, where);
+        if (st.ok() && vcf_parse(&fp->line, hdr.get(), rec.get()) < 0) {
+          st = InvalidArgument(where + ": " + ParseErrorReason(rec->errcode));
+        }
+        if (!st.ok()) {
+          txn->Rollback();
+          return st;
+        }
+        ++records;
+      } else {
+        const int ret = bcf_read(fp.get(), hdr.get(), rec.get());
+        if (ret == -1) break;
+        ++records;
+        if (ret < -1) {
+          txn->Rollback();
+          return InvalidArgument(path + ": record " + std::to_string(records) +
+                                 ": read error (truncated or corrupt BCF data)");
+        }
+      }
+      if (bcf_unpack(rec.get(), BCF_UN_STR) < 0) {
+        txn->Rollback();
+        return InvalidArgument((where.empty() ? path + ": record " + std::to_string(records)
+                                              : where) +
+                               ": cannot unpack the record");
+      }
+      const char* chrom_name = bcf_seqname(hdr.get(), rec.get());
+      const std::string chrom_in = chrom_name ? chrom_name : "";
+      const int64_t pos = rec->pos + 1;
+      if (is_bcf) {
+        where = path + ": record " + std::to_string(records) + " (" + chrom_in + ":" +
+                std::to_string(pos) + ")";
+      }
+      const std::string ref = rec->n_allele > 0 ? rec->d.allele[0] : "";
+      if (reference_ != nullptr) {
+        const std::string& name = reference_->NameFor(chrom_in);
+        if (name.empty()) {
+          txn->Rollback();
+          return InvalidArgument(where + ": contig '" + chrom_in +
+                                 "' is not in the reference FASTA " + ReferenceName());
+        }
+        const std::string expected =
+            reference_->Fetch(name, rec->pos, static_cast<int64_t>(ref.size()));
+        if (!RefMatches(ref, expected)) {
+          txn->Rollback();
+          return InvalidArgument(where + ": REF '" + ref +
+                                 "' does not match the reference at " + chrom_in + ":" +
+                                 std::to_string(pos) + " ('" + expected + "')");
+        }
+      }
+
+      const std::string chrom = CanonicalChromosome(chrom_in);
+      const int64_t info_end = rec->pos + rec->rlen;  // htslib sets rlen from INFO/END
+      max_end = std::max(max_end, info_end);
+      alleles.assign(static_cast<size_t>(rec->n_allele), std::nullopt);
+      variant_ids.assign(static_cast<size_t>(rec->n_allele), std::string());
+      bool any = false;
+      for (int a = 1; a < rec->n_allele; ++a) {
+        alleles[static_cast<size_t>(a)] = NormalizeAllele(pos, ref, rec->d.allele[a], info_end);
+        const auto& n = alleles[static_cast<size_t>(a)];
+        if (!n) continue;
+        any = true;
+        model::Variant v;
+        v.assembly = assembly;
+        v.chrom = chrom;
+        v.position = n->position;
+        v.ref = n->ref;
+        v.alt = n->alt;
+        v.end = n->end;
+        v.variant_type = n->variant_type;
+        v.id = model::VariantId(assembly, chrom, v.position, v.ref, v.alt);
+        variant_ids[static_cast<size_t>(a)] = v.id;
+        chunk.variants.push_back(std::move(v));
+      }
+
+      if (any && nsamples > 0) {
+        const int ngt = bcf_get_genotypes(hdr.get(), rec.get(), &gt, &gt_capacity);
+        if (ngt > 0) {
+          const int ploidy_max = ngt / nsamples;
+          const bool somatic_flag =
+              bcf_get_info_flag(hdr.get(), rec.get(), "SOMATIC", nullptr, nullptr) == 1;
+          for (int s = 0; s < nsamples; ++s) {
+            Sample& sample = samples[static_cast<size_t>(s)];
+            const int32_t* g = gt + static_cast<ptrdiff_t>(s) * ploidy_max;
+            int ploidy = 0;
+            copies.assign(static_cast<size_t>(rec->n_allele), 0);
+            for (int k = 0; k < ploidy_max && g[k] != bcf_int32_vector_end; ++k) {
+              ++ploidy;
+              if (bcf_gt_is_missing(g[k])) continue;
+              const int allele = bcf_gt_allele(g[k]);
+              if (allele > 0 && allele < rec->n_allele) ++copies[static_cast<size_t>(allele)];
+            }
+            for (int a = 1; a < rec->n_allele; ++a) {
+              const int c = copies[static_cast<size_t>(a)];
+              if (c == 0 || variant_ids[static_cast<size_t>(a)].empty()) continue;
+              if (!sample.linked) {
+                ++unresolved[sample.report_key];
+                continue;
+              }
+              model::VariantCall call;
+              call.variant_id = variant_ids[static_cast<size_t>(a)];
+              call.individual_id = sample.individual_id;
+              call.biosample_id = sample.biosample_id;
+              call.zygosity = ploidy == 1   ? model::Zygosity::kHemizygous
+                              : c == ploidy ? model::Zygosity::kHomozygous
+                                            : model::Zygosity::kHeterozygous;
+              call.origin = sample.role == SampleRole::kTumour || (somatic_flag && s != normal_index)
+                                ? model::VariantOrigin::kSomatic
+                                : model::VariantOrigin::kGermline;
+              call.id = pseudonymizer.Pseudonym("VariantCall",
+                                                call.variant_id + '\0' + call.biosample_id);
+              chunk.variant_calls.push_back(std::move(call));
+            }
+          }
+        }
+      }
+      if (chunk.size() >= kChunkRecords) {
+        Status st = txn->Add(chunk);
+        if (!st.ok()) return st;
+        chunk = model::RecordBatch{};
+      }
+      if ((records & 4095) == 0) Progress(path, fp.get(), total, records, false);
+    }
+    outcome.resources = records;
+    Progress(path, fp.get(), total, records, true);
+
+    // The kept copy, written before the commit and removed if it does not happen.
+    model::VariantFile file;
+    file.id = file_id;
+    file.format = is_bcf ? "BCF" : "VCF";
+    file.path = "variants/" + sha256 + (is_bcf ? ".bcf" : ".vcf.gz");
+    file.assembly = assembly;
+    file.content_sha256 = sha256;
+    file.samples = nsamples;
+    file.records = records;
+    const std::string copy = node_.dir() + "/" + file.path;
+    Status st = WriteCopy(path, format, copy, is_bcf, max_end);
+    if (!st.ok()) {
+      RemoveCopy(copy);
+      txn->Rollback();
+      return st.WithContext(path);
+    }
+    chunk.variant_files.push_back(file);
+    st = txn->Add(chunk);
+    if (!st.ok()) {
+      RemoveCopy(copy);
+      return st;
+    }
+    Result<store::IngestCounts> counts = txn->Commit(sha256);
+    if (!counts.ok() || counts->file_already_ingested) RemoveCopy(copy);
+    return counts;
+  }
+
+  const std::string& ReferenceName() const { return reference_path_; }
+
+  static void RemoveCopy(const std::string& copy) {
+    std::error_code ec;
+    for (const char* ext : {"", ".tbi", ".csi"}) fs::remove(copy + ext, ec);
+  }
+
+  // Copies `src` to `dst` as BGZF (bytes as they are when already BGZF) and indexes it.
+  // `max_end`: the last position any record covers (TBI indexes positions below 2^29 only).
+  static Status WriteCopy(const std::string& src, const htsFormat& format,
+                          const std::string& dst, bool is_bcf, int64_t max_end) {
+    std::error_code ec;
+    fs::create_directories(fs::path(dst).parent_path(), ec);
+    if (ec) return Unavailable("cannot create " + fs::path(dst).parent_path().string() + ": " +
+                               ec.message());
+    if (format.compression == bgzf) {
+      fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
+      if (ec) return Unavailable("cannot write " + dst + ": " + ec.message());
+    } else {
+      BGZF* in = bgzf_open(src.c_str(), "r");
+      BGZF* out = in != nullptr ? bgzf_open(dst.c_str(), "w") : nullptr;
+      bool ok = in != nullptr && out != nullptr;
+      std::vector<char> buf(1 << 16);
+      while (ok) {
+        const ssize_t n = bgzf_read(in, buf.data(), buf.size());
+        if (n < 0) ok = false;
+        if (n <= 0) break;
+        if (bgzf_write(out, buf.data(), static_cast<size_t>(n)) != n) ok = false;
+      }
+      if (in != nullptr && bgzf_close(in) != 0) ok = false;
+      if (out != nullptr && bgzf_close(out) != 0) ok = false;
+      if (!ok) return Unavailable("cannot write the bgzipped copy " + dst);
+    }
+    if (is_bcf) {
+      if (bcf_index_build(dst.c_str(), 14) != 0) {
+        return InvalidArgument("cannot index the file for htsget (is it sorted by position? "
+                               "'bcftools sort' sorts it)");
+      }
+    } else if (tbx_index_build(dst.c_str(), max_end < (int64_t{1} << 29) ? 0 : 14,
+                               &tbx_conf_vcf) != 0) {
+      return InvalidArgument("cannot index the file for htsget (is it sorted by position? "
+                             "'bcftools sort' sorts it)");
+    }
+    return Status::Ok();
+  }
+
+  const node::NodeDir& node_;
+  store::Store& store_;
+  const VcfIngestOptions& options_;
+  const SampleMap* samples_map_;
+  Reference* reference_;
+  std::string reference_path_;
+  std::chrono::steady_clock::time_point last_progress_{};
+};
+
+}  // namespace
+
+Result<IngestReport> IngestVcf(const node::NodeDir& node, store::Store& store,
+                               const std::vector<std::string>& paths,
+                               const VcfIngestOptions& options) {
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) return NotFound("ingest: no such file: " + p);
+  }
+  if (!options.assembly.empty() && options.assembly != "GRCh37" && options.assembly != "GRCh38") {
+    return InvalidArgument("ingest: --assembly must be GRCh37 or GRCh38, not '" +
+                           options.assembly + "'");
+  }
+  std::optional<SampleMap> samples_map;
+  if (!options.samples_map.empty()) {
+    ASSIGN_OR_RETURN(samples_map, ReadSampleMap(options.samples_map));
+  }
+  const std::string fasta =
+      !options.reference_fasta.empty() ? options.reference_fasta : node.ReferenceFastaPath();
+  std::unique_ptr<Reference> reference;
+  if (!fasta.empty()) {
+    ASSIGN_OR_RETURN(reference, Reference::Open(fasta));
+  }
+  VcfIngester ingester(node, store, options, samples_map ? &*samples_map : nullptr,
+                       reference.get(), fasta);
+  IngestReport report;
+  for (const std::string& p : paths) report.files.push_back(ingester.IngestFile(p, report));
+  return report;
+}
+
+}  // namespace oncomesh::ingest

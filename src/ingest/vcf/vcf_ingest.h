@@ -1,0 +1,97 @@
+// VCF/BCF ingest: VCF (plain, gzip or bgzip) and BCF files, read with htslib -> normalised
+// variants and per-sample calls -> the node's store, plus a kept, indexed copy for htsget.
+//
+// Guarantees (ARCHITECTURE.md, "ingest"), as for the FHIR ingest:
+//  - each file goes in whole or not at all: one store transaction per file, records streamed
+//    into it in chunks; any error rolls it back and leaves NODE_DIR/variants unchanged;
+//  - re-ingesting the same content adds nothing (file content hash; variant ids are their
+//    normalised coordinates, call ids keyed pseudonyms of (variant, sample));
+//  - a malformed record, a truncated bgzip file, a record on a contig the header does not
+//    declare (when it declares any), a REF that does not match the configured reference, or a
+//    file that is not VCF/BCF fails that file with an error naming the file, the line (VCF) or
+//    the record number and CHROM:POS (BCF), and the reason; other files are still ingested.
+//
+// What is stored, per file:
+//  - one model::Variant per ALT allele of every record (multi-allelic records are split),
+//    normalised as vcf_internal::NormalizeAllele documents (trimmed, left-aligned within the
+//    record, anchor base kept for indels; symbolic <DEL>/<DUP>/<INV>/<CNV>/<INS> with END),
+//    on the file's assembly, chromosome names without "chr" and with "MT" for the mitochondrion.
+//    Variant::gene is left empty (filled from a gene table by the index).
+//  - one model::VariantCall per sample and ALT allele the sample carries: the GT field is read
+//    (bcf_get_genotypes); one or more copies of the allele make a call, heterozygous when the
+//    genotype also holds another allele or a missing one, homozygous when every allele of a
+//    diploid (or polyploid) genotype is this one, hemizygous for a haploid genotype. Missing
+//    and reference genotypes make none; records without GT make none.
+//  - one model::Biosample per linked sample (id = VariantCall::biosample_id, tumour flag).
+//  - one model::VariantFile: the file kept at NODE_DIR/variants/<sha256>.vcf.gz (bgzipped:
+//    a plain or gzip VCF is recompressed with BGZF, its text unchanged) with a .tbi index (a
+//    .csi when positions exceed what TBI can hold), or NODE_DIR/variants/<sha256>.bcf with a
+//    .csi index. Its id (the htsget id) is the file's base name without extensions, restricted
+//    to [A-Za-z0-9._-], made unique with "-2", "-3"…; <sha256> is that of the input bytes.
+//    The copy is written before the commit and removed if the commit fails.
+//
+// Samples -> individuals. With VcfIngestOptions::samples_map, a tab-separated file
+// "vcf_sample<TAB>patient_id[<TAB>biosample_id]" ('#' comments, blank lines and a first line
+// starting "vcf_sample" are skipped) names each sample's patient as the source system knows
+// it; samples not listed are unlinked. Without it, a sample's name is its patient id. The
+// individual id is deid::Pseudonymizer::IndividualPseudonym(patient id): the same function the
+// FHIR ingest uses for Patient.id, so a sample named after a FHIR Patient links to that
+// patient's clinical records. A sample whose individual is not in the store is left out (its
+// calls counted in IngestReport::skipped_unresolved_subjects) unless strict_references, which
+// refuses the file. VariantCall::biosample_id is Pseudonym("Specimen", biosample_id) when the
+// map gives one (the FHIR Specimen's pseudonym), else Pseudonym("VcfSample", patient + sample
+// name); VariantCall::id is Pseudonym("VariantCall", variant id + biosample id).
+//
+// Somatic calls. A call is VariantOrigin::kSomatic when its sample is the file's tumour sample,
+// or when its record has the INFO/SOMATIC flag and its sample is not the file's normal sample;
+// every other call is germline. The tumour (and normal) sample is, in this order:
+//  1. named by ##tumor_sample= / ##normal_sample= (GATK Mutect2; "tumour" also accepted);
+//  2. a ##SAMPLE=<ID=...> line whose other fields mention tumor/tumour/cancer (tumour) or
+//     normal/germline (normal), as VCF 4.3 section 1.4.8 examples do (Genomes=Germline;Tumor);
+//  3. in a file of two samples, by name: one named TUMOR/TUMOUR or ending in _tumor/_tumour
+//     (or -, .) and the other NORMAL or ending in _normal (CanDIG's sample_tumour and
+//     sample_normal, Strelka's TUMOR and NORMAL).
+//
+// Assembly: VcfIngestOptions::assembly, else the header (##reference, ##assembly or a
+// ##contig's assembly= mentioning GRCh37/hg19/b37/hs37 or GRCh38/hg38/b38/hs38), else the
+// length of contig 1/chr1 (249250621: GRCh37, 248956422: GRCh38); otherwise the file is
+// refused with a message asking for --assembly. A declared contig-1 length that contradicts
+// the assembly given or found is refused too.
+//
+// REF check: with a reference FASTA (options, or the node's genomics.reference_fasta), each
+// record's REF must equal the reference there (case-insensitive; N in REF matches any base),
+// else "FILE:LINE: REF 'X' does not match the reference at CHROM:POS ('Y')". The .fai index is
+// built beside the FASTA if missing. Contig names are looked up as written, then with or
+// without "chr" (and M/MT).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ingest/ingest_report.h"
+#include "node/node_dir.h"
+#include "store/store.h"
+#include "util/status.h"
+
+namespace oncomesh::ingest {
+
+struct VcfIngestOptions {
+  ProgressFn progress;
+  std::string assembly;         // "GRCh37" or "GRCh38"; empty: found from each file
+  std::string samples_map;      // path of the sample -> patient map; empty: names are ids
+  std::string reference_fasta;  // empty: the node's genomics.reference_fasta, if any
+  // Refuse a file with a sample whose individual is not in the store (default: leave the
+  // sample out and report it).
+  bool strict_references = false;
+};
+
+// Ingests each file (VCF, .vcf.gz, BCF). Returns an error only when nothing could be
+// attempted: a path that does not exist, an unusable samples map (naming its line), an
+// assembly other than GRCh37/GRCh38, a reference FASTA that cannot be opened. Per-file
+// failures are in the report (FileOutcome::resources counts VCF records). Not thread-safe on
+// one `store`.
+Result<IngestReport> IngestVcf(const node::NodeDir& node, store::Store& store,
+                               const std::vector<std::string>& paths,
+                               const VcfIngestOptions& options);
+
+}  // namespace oncomesh::ingest
