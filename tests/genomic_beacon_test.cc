@@ -45,6 +45,8 @@ std::map<std::string, std::set<std::string>> CarriersByBcftools(const std::strin
   return carriers;
 }
 
+constexpr const char* kToken = "genomic-test-token-52c1e07b9a";
+
 int64_t RoundedUp(int64_t n) { return n == 0 ? 0 : (n + 9) / 10 * 10; }
 
 class GenomicBeaconTest : public ::testing::Test {
@@ -61,6 +63,9 @@ class GenomicBeaconTest : public ::testing::Test {
         << out;
     vcf_ = new std::string(fhir + "/genomes.vcf.gz");
     ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "gentest"}, &out), 0) << out;
+    // Record-level access for the tests that need it (a stand-in for permits, auth/record_tokens.h).
+    std::ofstream(node + "/node.yaml", std::ios::app) << "access:\n  record_tokens: [" << kToken << "]\n";
+    std::ofstream(dir_->path() + "/token") << kToken << "\n";
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0) << out;
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, *vcf_}, &out), 0) << out;
     facts_ = new std::map<std::string, PatientFacts>(ReadFhirFacts(fhir));
@@ -87,8 +92,11 @@ class GenomicBeaconTest : public ::testing::Test {
   }
 
   static http::Response Fetch(uint16_t port, const std::string& method, const std::string& target,
-                              const json& body = nullptr) {
-    auto r = http::Fetch("127.0.0.1", port, method, target, body.is_null() ? "" : body.dump());
+                              const json& body = nullptr, const std::string& token = "") {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    auto r = http::Fetch("127.0.0.1", port, method, target, body.is_null() ? "" : body.dump(),
+                         std::chrono::seconds(30), headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
@@ -192,6 +200,52 @@ TEST_F(GenomicBeaconTest, GenomicAndClinicalFiltersCombineAsTheFilesSay) {
   }
   const json gene = json::parse(Fetch(port_, "GET", "/api/individuals?geneId=TP53&requestedGranularity=count").body);
   EXPECT_EQ(gene["responseSummary"]["numTotalResults"], RoundedUp(static_cast<int64_t>(tp53.size()))) << gene.dump();
+}
+
+TEST_F(GenomicBeaconTest, RecordLevelVariantsForPermittedCallersValidateAndNameTheCarriers) {
+  const std::string target = "/api/g_variants?geneId=KRAS&requestedGranularity=record&limit=100";
+  const http::Response r = Fetch(port_, "GET", target, nullptr, kToken);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ValidateBeacon(std::string(kResponses) + "beaconResultsetsResponse.json", r.body), "");
+  const json body = json::parse(r.body);
+  const json& results = body["response"]["resultSets"][0]["results"];
+  ASSERT_FALSE(results.empty());
+  bool saw_g12c = false;
+  for (const json& v : results) {
+    EXPECT_EQ(ValidateBeacon("models/json/beacon-v2-default-model/genomicVariations/defaultSchema.json", v.dump()), "")
+        << v.dump();
+    EXPECT_EQ(v["molecularAttributes"]["geneIds"][0], "KRAS");
+    if (v["variantInternalId"] == "GRCh38:12:25245351:C:A") {
+      saw_g12c = true;
+      EXPECT_EQ(v["caseLevelData"].size(), Carriers("12:25245351:C:A").size());
+      EXPECT_EQ(v["molecularAttributes"]["aminoacidChanges"][0], "G12C");
+    }
+  }
+  EXPECT_TRUE(saw_g12c);
+  // Other credentials are refused, not downgraded; no credentials: records are not for anonymous callers.
+  EXPECT_EQ(Fetch(port_, "GET", target, nullptr, "not-the-token-000000000000").status, 401);
+  EXPECT_EQ(Fetch(port_, "GET", target).status, 403);
+}
+
+TEST_F(GenomicBeaconTest, HtsgetOfTheIngestedFileGivesWhatBcftoolsReadsFromTheSource) {
+  // The ingest kept the file under the htsget id "genomes"; bcftools follows the node's ticket.
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_) +
+                          "/variants/genomes?referenceName=chr12&start=25000000&end=26000000";
+  std::string via_htsget, direct;
+  ASSERT_EQ(RunCommand({"sh", "-c",
+                        "HTS_AUTH_LOCATION='" + dir_->path() + "/token' "
+                        "HTS_ALLOW_UNENCRYPTED_AUTHORIZATION_HEADER='I understand the risks' "
+                        "bcftools view -H '" + url + "' 2>/dev/null"},
+                       &via_htsget),
+            0)
+      << via_htsget;
+  ASSERT_EQ(RunCommand({"sh", "-c", "bcftools view -H -r chr12:25000001-26000000 '" + *vcf_ + "' 2>/dev/null"}, &direct),
+            0)
+      << direct;
+  EXPECT_FALSE(direct.empty());
+  EXPECT_EQ(via_htsget, direct);
+  std::string refused;
+  EXPECT_NE(RunCommand({"bcftools", "view", "-H", url}, &refused), 0);  // no token: 403
 }
 
 }  // namespace

@@ -3,11 +3,29 @@
 #include <spdlog/spdlog.h>
 
 namespace oncomesh::api {
+namespace {
+
+// htsget's files: the VariantFile records of the node's store. A store per lookup, because a
+// Store is used from one thread at a time and tickets come from many.
+class StoreVariantFiles final : public htsget::VariantFileSource {
+ public:
+  explicit StoreVariantFiles(node::NodeDir node) : node_(std::move(node)) {}
+  Result<model::VariantFile> Find(const std::string& id) const override {
+    ASSIGN_OR_RETURN(auto store, node_.OpenStore());
+    return store->FindVariantFile(id);
+  }
+
+ private:
+  node::NodeDir node_;
+};
+
+}  // namespace
 
 NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab)
     : node_(std::move(node)),
       vocab_(std::move(vocab)),
-      gate_(gate::GateConfig{node_.config().count_step}) {
+      gate_(gate::GateConfig{node_.config().count_step}),
+      tokens_(node_.config().record_tokens) {
   const node::NodeConfig& c = node_.config();
   identity_.id = "org.oncomesh.node." + c.name;
   identity_.name = "OncoMesh node " + c.name;
@@ -15,6 +33,12 @@ NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab)
       "Beacon v2 over the cancer data of " + c.organization + "; counts are disclosure-controlled.";
   identity_.organization_id = c.name;
   identity_.organization_name = c.organization;
+  htsget::HtsgetConfig h;
+  h.node_dir = node_.dir();
+  h.files = std::make_shared<StoreVariantFiles>(node_);
+  h.tokens = tokens_;
+  h.organization_name = c.organization.empty() ? identity_.name : c.organization;
+  htsget_ = std::make_shared<htsget::HtsgetService>(std::move(h));
 }
 
 NodeService::~NodeService() { Stop(); }
@@ -73,10 +97,11 @@ void NodeService::Register(http::Router& router) {
   RegisterNodeInfoRoutes(*this, router);
   RegisterNodeCollectionRoutes(*this, router);
   RegisterNodeEntryRoutes(*this, router);
+  htsget::AddHtsgetRoutes(router, htsget_);
 }
 
-gate::AccessLevel NodeService::AccessLevelFor(const http::Request&) const {
-  return gate::AccessLevel::kAnonymous;
+Result<gate::AccessLevel> NodeService::AccessLevelFor(const http::Request& request) const {
+  return tokens_.LevelFor(request.Header("authorization"));
 }
 
 http::Response NodeService::RouterError(int status, const std::string& message) const {

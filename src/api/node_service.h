@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "api/beacon/responses.h"
+#include "api/htsget/htsget_service.h"
+#include "auth/record_tokens.h"
 #include "gate/gate.h"
 #include "http/http.h"
 #include "index/cohort_index.h"
@@ -40,9 +42,10 @@ class NodeService {
   const BeaconIdentity& identity() const { return identity_; }
   const gate::Gate& gate() const { return gate_; }
 
-  // The caller's access level. Identity and permits arrive with passports (issue 5); until
-  // then every caller is anonymous.
-  gate::AccessLevel AccessLevelFor(const http::Request& request) const;
+  // The caller's access level: anonymous without credentials, permitted with a bearer token of
+  // node.yaml access.record_tokens (a stand-in until passports and permits, auth/);
+  // Unauthenticated for any other credentials.
+  Result<gate::AccessLevel> AccessLevelFor(const http::Request& request) const;
 
   // Error document for requests the router refuses (404, 405, 413…).
   http::Response RouterError(int status, const std::string& message) const;
@@ -53,6 +56,8 @@ class NodeService {
   node::NodeDir node_;
   index::Vocabulary vocab_;
   gate::Gate gate_;
+  auth::RecordTokens tokens_;
+  std::shared_ptr<const htsget::HtsgetService> htsget_;
   BeaconIdentity identity_;
   mutable std::mutex mu_;
   std::shared_ptr<const index::CohortIndex> index_;  // guarded by mu_

@@ -17,6 +17,7 @@
 #include "cli/signals.h"
 #include "hub/hub_service.h"
 #include "ingest/fhir/fhir_ingest.h"
+#include "ingest/vcf/vcf_ingest.h"
 #include "synth/synth.h"
 
 namespace oncomesh::cli {
@@ -44,6 +45,7 @@ struct ExampleQuery {
   const char* question;
   const char* entry;
   std::vector<std::string> filters;
+  std::multimap<std::string, std::string> variant = {};  // g_variant parameters
 };
 
 const ExampleQuery kQueries[] = {
@@ -62,6 +64,17 @@ const ExampleQuery kQueries[] = {
      {"NCIT:C20197", "ICD10:C61", "stage>=III", "NCIT:C28554"}},
     {"Biosamples of women with ER-positive breast cancer diagnosed before 50", "biosamples",
      {"ICD10:C50", "NCIT:C15492", "age<P50Y"}},
+    {"Women with breast cancer carrying BRCA1 c.68_69del (GRCh38 17:43124027 ACT>A, in their "
+     "genomes)",
+     "individuals",
+     {"NCIT:C16576", "ICD10:C50"},
+     {{"assemblyId", "GRCh38"}, {"referenceName", "17"}, {"start", "43124026"},
+      {"referenceBases", "ACT"}, {"alternateBases", "A"}}},
+    {"Colorectal cancer with KRAS G12C in the genome", "individuals",
+     {"ICD10:C18|ICD10:C19|ICD10:C20"},
+     {{"geneId", "KRAS"}, {"aminoacidChange", "G12C"}}},
+    {"Variants in TP53 that patients with lung cancer carry", "g_variants", {"ICD10:C34"},
+     {{"geneId", "TP53"}}},
 };
 
 double Seconds(std::chrono::steady_clock::time_point since) {
@@ -73,7 +86,7 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   const std::string node_dir = o.dir + "/nodes/" + site.name;
   const std::string fhir_dir = o.dir + "/fhir/" + site.name;
   const std::string marker = node_dir + "/demo-" + std::to_string(individuals) + "-" +
-                             std::to_string(o.seed) + ".done";
+                             std::to_string(o.seed) + "-genomes.done";
   if (fs::exists(marker)) {
     std::cout << "  " << site.name << ": ready from an earlier run (" << individuals
               << " individuals)\n";
@@ -113,11 +126,19 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   }
   std::cout << "  " << site.name << ": ingested " << report.RecordsAdded() << " records in "
             << std::fixed << std::setprecision(1) << Seconds(start) << " s\n";
-  // The node keeps only its de-identified store: the FHIR text goes. genomes.vcf.gz (+ .tbi)
-  // stays in fhir_dir until the demo ingests it too (the VCF ingest is not wired here yet).
-  for (const fs::directory_entry& e : fs::directory_iterator(fhir_dir, ec)) {
-    if (e.path().extension() == ".ndjson") fs::remove(e.path(), ec);
+  if (synth_report.genomes > 0) {
+    start = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(ingest::IngestReport vcf,
+                     ingest::IngestVcf(node, *store, {fhir_dir + "/genomes.vcf.gz"}, {}));
+    for (const auto& f : vcf.files) {
+      if (!f.status.ok()) return f.status.WithContext("ingest " + f.path);
+    }
+    std::cout << "  " << site.name << ": ingested " << vcf.RecordsAdded()
+              << " variants and genotype calls in " << std::fixed << std::setprecision(1)
+              << Seconds(start) << " s\n";
   }
+  // The node keeps only its de-identified store (and its copy of the VCF, for htsget).
+  fs::remove_all(fhir_dir, ec);
   std::ofstream(marker) << "ok\n";
   return Status::Ok();
 }
@@ -175,14 +196,19 @@ int RunDemo(const DemoOptions& o) {
     return 1;
   }
 
-  std::cout << "\nExample questions to the hub (Beacon v2 POST /api/individuals; each node rounds "
-               "its counts up to a multiple of 10):\n";
+  std::cout << "\nExample questions to the hub (Beacon v2 POST /api/individuals, /api/biosamples or "
+               "/api/g_variants; each node rounds its counts up to a multiple of 10):\n";
   for (const ExampleQuery& q : kQueries) {
     std::cout << "\n  " << q.question << "\n    filters:";
     for (const std::string& f : q.filters) std::cout << " " << f;
     std::cout << "\n    ";
+    if (!q.variant.empty()) {
+      std::cout << "variant:";
+      for (const auto& [name, value] : q.variant) std::cout << " " << name << "=" << value;
+      std::cout << "\n    ";
+    }
     Result<QueryAnswer> answer =
-        PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters, "count");
+        PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters, "count", q.variant);
     if (!answer.ok()) {
       std::cout << "error: " << answer.status().message() << "\n";
       continue;

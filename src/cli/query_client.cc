@@ -11,12 +11,14 @@ using nlohmann::json;
 
 Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, const std::string& entry,
                                     const std::vector<std::string>& filters,
-                                    const std::string& granularity) {
-  std::multimap<std::string, std::string> params;
+                                    const std::string& granularity,
+                                    const std::multimap<std::string, std::string>& variant) {
+  std::multimap<std::string, std::string> params = variant;
   for (const std::string& f : filters) params.emplace("filters", f);
   ASSIGN_OR_RETURN(query::BeaconRequest request, query::ParseBeaconGet(params));
-  const json body = {{"meta", {{"apiVersion", "v2.0"}}},
-                     {"query", {{"filters", request.filters}, {"requestedGranularity", granularity}}}};
+  json body = {{"meta", {{"apiVersion", "v2.0"}}},
+               {"query", {{"filters", request.filters}, {"requestedGranularity", granularity}}}};
+  if (!request.request_parameters.empty()) body["query"]["requestParameters"] = request.request_parameters;
   ASSIGN_OR_RETURN(http::Response response,
                    http::Fetch(host, port, "POST", "/api/" + entry, body.dump()));
   QueryAnswer answer;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,9 +28,12 @@ struct QueryAnswer {
 // POSTs a Beacon query built from GET-style filters (see query/beacon_request.h) to
 // /api/{entry}. Errors: Unavailable when the service cannot be reached; the Beacon error's
 // message for a 4xx/5xx answer.
+// `variant`: Beacon g_variant parameters as GET would send them ("referenceName" -> "12",
+// "start" -> "25245350"…); empty for none.
 Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, const std::string& entry,
                                     const std::vector<std::string>& filters,
-                                    const std::string& granularity);
+                                    const std::string& granularity,
+                                    const std::multimap<std::string, std::string>& variant = {});
 
 // "total 1230 (oslo 1000, bergen 230, tromso unavailable)".
 void PrintAnswer(std::ostream& out, const QueryAnswer& answer);

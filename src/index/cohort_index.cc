@@ -311,6 +311,8 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
   RETURN_IF_ERROR(store.ScanTreatments(0, [&](store::Seq, const model::Treatment& r) { b.AddTreatment(r); }));
   RETURN_IF_ERROR(store.ScanBiosamples(0, [&](store::Seq, const model::Biosample& r) { b.AddBiosample(r); }));
   RETURN_IF_ERROR(store.ScanImagingStudies(0, [&](store::Seq, const model::ImagingStudy& r) { b.AddImagingStudy(r); }));
+  RETURN_IF_ERROR(store.ScanVariants(0, [&](store::Seq, const model::Variant& r) { b.AddVariant(r); }));
+  RETURN_IF_ERROR(store.ScanVariantCalls(0, [&](store::Seq, const model::VariantCall& r) { b.AddVariantCall(r); }));
   return b.Finish(seq);
 }
 

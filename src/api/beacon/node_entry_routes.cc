@@ -20,7 +20,9 @@ http::Response Query(NodeService& service, http::Request& req, const std::string
                                                              : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) return ErrorResponse(id, parsed.status(), nullptr, entity);
   const query::BeaconRequest& request = *parsed;
-  const gate::AccessLevel level = service.AccessLevelFor(req);
+  const Result<gate::AccessLevel> access = service.AccessLevelFor(req);
+  if (!access.ok()) return ErrorResponse(id, access.status(), &request, entity);
+  const gate::AccessLevel level = *access;
   Result<model::Granularity> granularity = service.gate().Decide(level, request.requested_granularity);
   if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &request, entity);
 
@@ -102,7 +104,9 @@ http::Response GVariants(NodeService& service, http::Request& req) {
                                                              : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) return ErrorResponse(id, parsed.status(), nullptr, entity);
   const query::BeaconRequest& request = *parsed;
-  const gate::AccessLevel level = service.AccessLevelFor(req);
+  const Result<gate::AccessLevel> access = service.AccessLevelFor(req);
+  if (!access.ok()) return ErrorResponse(id, access.status(), &request, entity);
+  const gate::AccessLevel level = *access;
   Result<model::Granularity> granularity = service.gate().Decide(level, request.requested_granularity);
   if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &request, entity);
 
