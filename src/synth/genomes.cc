@@ -377,10 +377,9 @@ std::unique_ptr<bcf_hdr_t, HeaderDeleter> MakeHeader(const GenomeOptions& option
 }
 
 // Fills `rec` for one site. Uses the header read-only, so workers may call it concurrently.
-bool FillRecord(const bcf_hdr_t* hdr_const, const Site& site, uint64_t site_key,
+bool FillRecord(const bcf_hdr_t* hdr, const Site& site, uint64_t site_key,
                 const std::vector<std::vector<int>>& carriers, int samples, Record& r,
                 bcf1_t* rec) {
-  auto* hdr = const_cast<bcf_hdr_t*>(hdr_const);  // htslib's setters take a non-const header
   bcf_clear1(rec);
   rec->rid = site.rid;
   rec->pos = site.pos - 1;

@@ -68,7 +68,6 @@ const std::vector<KnownVariant>& KnownVariants();
 struct GenomeSubject {
   int64_t number = 0;  // n of "{site}-pat-{n}"
   Cancer cancer = Cancer::kBreast;
-  bool female = false;
   int8_t er = -1;  // breast oestrogen receptor: -1 not tested, 0 negative, 1 positive
   // Known variants the clinical record names (mCODE genomic variant Observations).
   std::vector<KnownVariantId> findings;

@@ -288,7 +288,6 @@ class Generator {
     internal::GenomeSubject s;
     s.number = i + 1;
     s.cancer = c.type->cancer;
-    s.female = c.female;
     s.er = static_cast<int8_t>(c.er);
     // The genomic variant Observations Write writes, in the same terms.
     if (c.egfr) {
