@@ -587,6 +587,26 @@ TEST_F(VcfIngestTest, ReferenceCheck) {
             bad + ":7: REF 'G' does not match the reference at 1:6 ('C')");
   EXPECT_EQ(Snapshot(), before);
 
+  // BCF has no lines: the record is named by its number and CHROM:POS.
+  const std::string fasta20 = tmp_ + "/ref20.fa";
+  WriteAll(fasta20, ">20\n" + std::string(1300000, 'A') + "\n");
+  VcfIngestOptions bcf_options;
+  bcf_options.assembly = "GRCh37";
+  bcf_options.reference_fasta = fasta20;
+  out = IngestOne(kVcf + "/spec-v4.3.bcf", bcf_options);
+  ASSERT_FALSE(out.status.ok());
+  EXPECT_EQ(out.status.message(), kVcf + "/spec-v4.3.bcf: record 1 (20:14370): REF 'G' does not "
+                                         "match the reference at 20:14370 ('A')");
+  // A contig the FASTA does not have.
+  VcfIngestOptions fasta20_only;
+  fasta20_only.reference_fasta = fasta20;
+  out = IngestOne(kVcf + "/candig-test.vcf.gz", fasta20_only);
+  ASSERT_FALSE(out.status.ok());
+  EXPECT_NE(out.status.message().find(":71: contig 'chr1' is not in the reference FASTA"),
+            std::string::npos)
+      << out.status.message();
+  EXPECT_EQ(Snapshot(), before);
+
   // From node.yaml: genomics.reference_fasta, relative to the node directory.
   fs::copy_file(fasta, node_->dir() + "/ref.fa");
   node_->mutable_config().reference_fasta = "ref.fa";
