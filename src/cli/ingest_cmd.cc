@@ -31,7 +31,8 @@ std::string Megabytes(uint64_t bytes) {
 // A progress line on stderr, rewritten in place, only when stderr is a terminal.
 class ProgressLine {
  public:
-  ProgressLine() : enabled_(isatty(STDERR_FILENO) == 1) {}
+  // `unit` names what is counted: "resources" (FHIR), "records" (VCF).
+  explicit ProgressLine(const char* unit) : enabled_(isatty(STDERR_FILENO) == 1), unit_(unit) {}
 
   ingest::ProgressFn Fn() {
     if (!enabled_) return nullptr;
@@ -44,9 +45,9 @@ class ProgressLine {
       }
       const double seconds = std::chrono::duration<double>(now - start_).count();
       const double rate = seconds > 0 ? static_cast<double>(resources) / seconds : 0;
-      std::fprintf(stderr, "\r\033[K%s: %s / %s, %lld resources, %.0f resources/s",
-                   path.c_str(), Megabytes(done).c_str(), Megabytes(total).c_str(),
-                   static_cast<long long>(resources), rate);
+      std::fprintf(stderr, "\r\033[K%s: %s / %s, %lld %s, %.0f %s/s", path.c_str(),
+                   Megabytes(done).c_str(), Megabytes(total).c_str(),
+                   static_cast<long long>(resources), unit_, rate, unit_);
       if (done >= total) std::fputc('\n', stderr);
       std::fflush(stderr);
     };
@@ -54,6 +55,7 @@ class ProgressLine {
 
  private:
   bool enabled_;
+  const char* unit_;
   std::string path_;
   std::chrono::steady_clock::time_point start_;
 };
@@ -136,7 +138,7 @@ void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths
   std::optional<node::NodeDir> node;
   std::unique_ptr<store::Store> store;
   if (!OpenNode(dir, node, store)) return;
-  ProgressLine progress;
+  ProgressLine progress("resources");
   ingest::IngestOptions options;
   options.progress = progress.Fn();
   options.strict_references = strict_references;
@@ -153,7 +155,7 @@ void RunIngestVcf(const std::string& dir, const std::vector<std::string>& paths,
   std::optional<node::NodeDir> node;
   std::unique_ptr<store::Store> store;
   if (!OpenNode(dir, node, store)) return;
-  ProgressLine progress;
+  ProgressLine progress("records");
   options.progress = progress.Fn();
   const auto start = std::chrono::steady_clock::now();
   Result<ingest::IngestReport> report = ingest::IngestVcf(*node, *store, paths, options);

@@ -157,7 +157,7 @@ enum class VariantOrigin : uint8_t { kGermline = 1, kSomatic = 2 };
 
 // One sample carrying one variant (a VCF genotype with at least one copy of the ALT allele).
 struct VariantCall {
-  std::string id;             // pseudonym of (file content, sample, variant)
+  std::string id;             // pseudonym of (variant id, biosample id): re-ingest adds nothing
   std::string variant_id;     // Variant::id
   std::string individual_id;  // pseudonym of the individual the sample belongs to
   std::string biosample_id;   // pseudonym of the sample (VCF sample column)

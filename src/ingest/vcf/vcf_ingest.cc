@@ -383,6 +383,9 @@ Status CheckVcfLine(const kstring_t& line, const std::unordered_set<std::string>
   return Status::Ok();
 }
 
+// Sample name as in the file -> its pseudonym in the kept copy.
+using PseudonymOf = std::map<std::string, std::string>;
+
 // One sample column, as it will be stored.
 struct Sample {
   std::string name;          // as in the file
@@ -712,7 +715,13 @@ class VcfIngester {
     file.samples = nsamples;
     file.records = records;
     const std::string copy = node_.dir() + "/" + file.path;
-    Status st = WriteCopy(path, format, copy, is_bcf, max_end);
+    PseudonymOf pseudonym_of;
+    for (const Sample& s : samples) {
+      pseudonym_of[s.name] = !s.biosample_id.empty()
+                                 ? s.biosample_id
+                                 : pseudonymizer.Pseudonym("VcfSample", '\0' + s.name);
+    }
+    Status st = WriteCopy(path, copy, is_bcf, max_end, pseudonym_of);
     if (!st.ok()) {
       RemoveCopy(copy);
       txn->Rollback();
@@ -736,32 +745,17 @@ class VcfIngester {
     for (const char* ext : {"", ".tbi", ".csi"}) fs::remove(copy + ext, ec);
   }
 
-  // Copies `src` to `dst` as BGZF (bytes as they are when already BGZF) and indexes it.
+  // Writes the kept copy of `src` to `dst` (BGZF VCF or BCF) and indexes it. The copy is
+  // de-identified: the header's sample names become `pseudonyms` (see DeidentifiedHeader);
+  // data lines are copied as they are (VCF text) or record by record (BCF).
   // `max_end`: the last position any record covers (TBI indexes positions below 2^29 only).
-  static Status WriteCopy(const std::string& src, const htsFormat& format,
-                          const std::string& dst, bool is_bcf, int64_t max_end) {
+  static Status WriteCopy(const std::string& src, const std::string& dst, bool is_bcf,
+                          int64_t max_end, const PseudonymOf& pseudonyms) {
     std::error_code ec;
     fs::create_directories(fs::path(dst).parent_path(), ec);
     if (ec) return Unavailable("cannot create " + fs::path(dst).parent_path().string() + ": " +
                                ec.message());
-    if (format.compression == bgzf) {
-      fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
-      if (ec) return Unavailable("cannot write " + dst + ": " + ec.message());
-    } else {
-      BGZF* in = bgzf_open(src.c_str(), "r");
-      BGZF* out = in != nullptr ? bgzf_open(dst.c_str(), "w") : nullptr;
-      bool ok = in != nullptr && out != nullptr;
-      std::vector<char> buf(1 << 16);
-      while (ok) {
-        const ssize_t n = bgzf_read(in, buf.data(), buf.size());
-        if (n < 0) ok = false;
-        if (n <= 0) break;
-        if (bgzf_write(out, buf.data(), static_cast<size_t>(n)) != n) ok = false;
-      }
-      if (in != nullptr && bgzf_close(in) != 0) ok = false;
-      if (out != nullptr && bgzf_close(out) != 0) ok = false;
-      if (!ok) return Unavailable("cannot write the bgzipped copy " + dst);
-    }
+    RETURN_IF_ERROR(is_bcf ? CopyBcf(src, dst, pseudonyms) : CopyVcf(src, dst, pseudonyms));
     if (is_bcf) {
       if (bcf_index_build(dst.c_str(), 14) != 0) {
         return InvalidArgument("cannot index the file for htsget (is it sorted by position? "
@@ -773,6 +767,117 @@ class VcfIngester {
                              "'bcftools sort' sorts it)");
     }
     return Status::Ok();
+  }
+
+  // VCF text: header lines through DeidentifiedHeaderLine, the rest byte for byte.
+  static Status CopyVcf(const std::string& src, const std::string& dst,
+                        const PseudonymOf& pseudonyms) {
+    BGZF* in = bgzf_open(src.c_str(), "r");  // plain, gzip or BGZF
+    BGZF* out = in != nullptr ? bgzf_open(dst.c_str(), "w") : nullptr;
+    bool ok = in != nullptr && out != nullptr;
+    kstring_t line = KS_INITIALIZE;
+    bool header = true;
+    while (ok) {
+      const int n = bgzf_getline(in, '\n', &line);
+      if (n < -1) ok = false;
+      if (n < 0) break;
+      std::string text(line.s, line.l);
+      if (header && !text.empty() && text[0] == '#') {
+        if (!DeidentifiedHeaderLine(text, pseudonyms)) continue;
+      } else {
+        header = false;
+      }
+      text.push_back('\n');
+      if (bgzf_write(out, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        ok = false;
+      }
+    }
+    ks_free(&line);
+    if (in != nullptr && bgzf_close(in) != 0) ok = false;
+    if (out != nullptr && bgzf_close(out) != 0) ok = false;
+    return ok ? Status::Ok() : Unavailable("cannot write the bgzipped copy " + dst);
+  }
+
+  // BCF: the header's text through DeidentifiedHeaderLine (IDX= kept, so the dictionaries
+  // and the records' references into them stay the same), records copied through htslib.
+  static Status CopyBcf(const std::string& src, const std::string& dst,
+                        const PseudonymOf& pseudonyms) {
+    std::unique_ptr<htsFile, HtsCloser> in(hts_open(src.c_str(), "r"));
+    if (!in) return Unavailable("cannot reopen " + src);
+    std::unique_ptr<bcf_hdr_t, HdrCloser> hdr(bcf_hdr_read(in.get()));
+    if (!hdr) return Unavailable("cannot reread the header of " + src);
+    kstring_t text = KS_INITIALIZE;
+    if (bcf_hdr_format(hdr.get(), 1, &text) != 0) return Internal("bcf_hdr_format failed");
+    std::string out_text;
+    size_t start = 0;
+    const std::string_view all(text.s, text.l);
+    while (start < all.size()) {
+      size_t nl = all.find('\n', start);
+      if (nl == std::string_view::npos) nl = all.size();
+      std::string line(all.substr(start, nl - start));
+      start = nl + 1;
+      while (!line.empty() && line.back() == '\0') line.pop_back();
+      if (line.empty()) continue;
+      if (DeidentifiedHeaderLine(line, pseudonyms)) out_text += line + "\n";
+    }
+    ks_free(&text);
+    std::unique_ptr<bcf_hdr_t, HdrCloser> out_hdr(bcf_hdr_init("r"));
+    std::vector<char> buf(out_text.begin(), out_text.end());
+    buf.push_back('\0');
+    if (!out_hdr || bcf_hdr_parse(out_hdr.get(), buf.data()) != 0) {
+      return Internal("cannot build the de-identified BCF header");
+    }
+    std::unique_ptr<htsFile, HtsCloser> out(hts_open(dst.c_str(), "wb"));
+    if (!out || bcf_hdr_write(out.get(), out_hdr.get()) != 0) {
+      return Unavailable("cannot write " + dst);
+    }
+    std::unique_ptr<bcf1_t, RecCloser> rec(bcf_init());
+    int ret = 0;
+    while ((ret = bcf_read(in.get(), hdr.get(), rec.get())) >= 0) {
+      if (bcf_write(out.get(), out_hdr.get(), rec.get()) != 0) {
+        return Unavailable("cannot write " + dst);
+      }
+    }
+    if (ret < -1) return InvalidArgument("cannot reread " + src);
+    if (hts_close(out.release()) != 0) return Unavailable("cannot write " + dst);
+    return Status::Ok();
+  }
+
+  // One header line of the kept copy, de-identified in place; false to leave it out.
+  //  - #CHROM: each sample column becomes the sample's pseudonym (its biosample id);
+  //  - ##tumor_sample= / ##normal_sample=: the name becomes its pseudonym;
+  //  - ##SAMPLE=<...> lines (free-text descriptions of samples) and command-line provenance
+  //    (##bcftools_viewCommand, ##GATKCommandLine…: paths and arguments name files, and files
+  //    are often named after people) are left out.
+  static bool DeidentifiedHeaderLine(std::string& line, const PseudonymOf& pseudonym_of) {
+    auto pseudonym = [&](const std::string& name) {
+      auto it = pseudonym_of.find(name);
+      return it != pseudonym_of.end() ? it->second : std::string();
+    };
+    if (line.rfind("#CHROM", 0) == 0) {
+      std::string out;
+      size_t start = 0;
+      for (int col = 0;; ++col) {
+        const size_t tab = line.find('\t', start);
+        std::string value = line.substr(start, tab == std::string::npos ? tab : tab - start);
+        if (col >= 9) value = pseudonym(value);
+        out += (col ? "\t" : "") + value;
+        if (tab == std::string::npos) break;
+        start = tab + 1;
+      }
+      line = out;
+      return true;
+    }
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) return true;
+    const std::string key = Lower(line.substr(0, eq));
+    if (key == "##sample" || key.find("command") != std::string::npos) return false;
+    if (key == "##tumor_sample" || key == "##tumour_sample" || key == "##normal_sample") {
+      const std::string p = pseudonym(line.substr(eq + 1));
+      if (p.empty()) return false;
+      line = line.substr(0, eq + 1) + p;
+    }
+    return true;
   }
 
   const node::NodeDir& node_;

@@ -23,10 +23,13 @@
 //    diploid (or polyploid) genotype is this one, hemizygous for a haploid genotype. Missing
 //    and reference genotypes make none; records without GT make none.
 //  - one model::Biosample per linked sample (id = VariantCall::biosample_id, tumour flag).
-//  - one model::VariantFile: the file kept at NODE_DIR/variants/<sha256>.vcf.gz (bgzipped:
-//    a plain or gzip VCF is recompressed with BGZF, its text unchanged) with a .tbi index (a
-//    .csi when positions exceed what TBI can hold), or NODE_DIR/variants/<sha256>.bcf with a
-//    .csi index. Its id (the htsget id) is the file's base name without extensions, restricted
+//  - one model::VariantFile: the file kept at NODE_DIR/variants/<sha256>.vcf.gz (BGZF, with a
+//    .tbi index, or .csi when positions exceed what TBI can hold) or
+//    NODE_DIR/variants/<sha256>.bcf (with a .csi index). The copy is de-identified: its sample
+//    columns are named by the samples' pseudonyms (VariantCall::biosample_id; for unlinked
+//    samples Pseudonym("VcfSample", "\0" + name)), ##tumor_sample/##normal_sample name those
+//    pseudonyms, and ##SAMPLE lines and command-line provenance lines (##*Command*) are left
+//    out; every data line is kept as it is (VCF text byte for byte, BCF record for record). Its id (the htsget id) is the file's base name without extensions, restricted
 //    to [A-Za-z0-9._-], made unique with "-2", "-3"…; <sha256> is that of the input bytes.
 //    The copy is written before the commit and removed if the commit fails.
 //

@@ -372,6 +372,17 @@ TEST_F(VcfIngestTest, TumourNormalPairGivesSomaticCallsForTheTumourOnly) {
                                    })
                   .ok());
   EXPECT_EQ(tumour_biosamples, 1);
+  // The kept copy names the tumour sample by its pseudonym only.
+  std::string text;
+  ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools view -h '" + node_->dir() + "/" +
+                                                 (*files)[0].path + "'"},
+                                &text),
+            0);
+  EXPECT_EQ(text.find("sample_tumour"), std::string::npos);
+  EXPECT_EQ(text.find("sample_normal"), std::string::npos);
+  const std::string tumour_biosample =
+      node_->pseudonymizer().Pseudonym("VcfSample", std::string("sample_tumour") + '\0' + "sample_tumour");
+  EXPECT_NE(text.find("##tumor_sample=" + tumour_biosample + "\n"), std::string::npos) << text;
 }
 
 TEST_F(VcfIngestTest, SomaticInfoFlagAndSampleLines) {
@@ -576,6 +587,26 @@ TEST_F(VcfIngestTest, ReferenceCheck) {
             bad + ":7: REF 'G' does not match the reference at 1:6 ('C')");
   EXPECT_EQ(Snapshot(), before);
 
+  // BCF has no lines: the record is named by its number and CHROM:POS.
+  const std::string fasta20 = tmp_ + "/ref20.fa";
+  WriteAll(fasta20, ">20\n" + std::string(1300000, 'A') + "\n");
+  VcfIngestOptions bcf_options;
+  bcf_options.assembly = "GRCh37";
+  bcf_options.reference_fasta = fasta20;
+  out = IngestOne(kVcf + "/spec-v4.3.bcf", bcf_options);
+  ASSERT_FALSE(out.status.ok());
+  EXPECT_EQ(out.status.message(), kVcf + "/spec-v4.3.bcf: record 1 (20:14370): REF 'G' does not "
+                                         "match the reference at 20:14370 ('A')");
+  // A contig the FASTA does not have.
+  VcfIngestOptions fasta20_only;
+  fasta20_only.reference_fasta = fasta20;
+  out = IngestOne(kVcf + "/candig-test.vcf.gz", fasta20_only);
+  ASSERT_FALSE(out.status.ok());
+  EXPECT_NE(out.status.message().find(":71: contig 'chr1' is not in the reference FASTA"),
+            std::string::npos)
+      << out.status.message();
+  EXPECT_EQ(Snapshot(), before);
+
   // From node.yaml: genomics.reference_fasta, relative to the node directory.
   fs::copy_file(fasta, node_->dir() + "/ref.fa");
   node_->mutable_config().reference_fasta = "ref.fa";
@@ -631,22 +662,50 @@ TEST_F(VcfIngestTest, IdempotentAndTheSameCallsFromVcfAndBcf) {
   EXPECT_EQ((*files)[1].format, "BCF");
   EXPECT_EQ((*files)[0].records, 5);
   EXPECT_EQ((*files)[0].path, "variants/" + (*files)[0].content_sha256 + ".vcf.gz");
-  // A bgzipped input is kept byte for byte; its index is a tabix one.
-  EXPECT_EQ(ReadAll(node_->dir() + "/" + (*files)[0].path),
-            ReadAll(kVcf + "/spec-v4.3.vcf.gz"));
+  // Both copies: the same records as their source, sample columns named by pseudonyms (the
+  // biosample ids of the calls), no source sample name left anywhere.
+  std::set<std::string> biosamples;
+  for (const model::VariantCall& c : Calls()) biosamples.insert(c.biosample_id);
+  EXPECT_EQ(biosamples.size(), 3u);
+  for (int i = 0; i < 2; ++i) {
+    const std::string copy = node_->dir() + "/" + (*files)[i].path;
+    const std::string source = kVcf + (i == 0 ? "/spec-v4.3.vcf.gz" : "/spec-v4.3.bcf");
+    std::string copy_records, source_records, names, text;
+    ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools view -H '" + copy + "'"}, &copy_records), 0);
+    ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools view -H '" + source + "'"}, &source_records), 0);
+    EXPECT_EQ(copy_records, source_records);
+    ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools query -l '" + copy + "'"}, &names), 0);
+    std::set<std::string> copy_samples;
+    for (const std::string& n : Split(names, '\n')) {
+      if (!n.empty()) copy_samples.insert(n);
+    }
+    EXPECT_EQ(copy_samples, biosamples);
+    ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools view '" + copy + "'"}, &text), 0);
+    EXPECT_EQ(text.find("NA0000"), std::string::npos);
+  }
   EXPECT_TRUE(fs::exists(node_->dir() + "/" + (*files)[0].path + ".tbi"));
   EXPECT_TRUE(fs::exists(node_->dir() + "/" + (*files)[1].path + ".csi"));
 }
 
-TEST_F(VcfIngestTest, PlainVcfIsKeptBgzippedWithItsTextUnchanged) {
+TEST_F(VcfIngestTest, PlainVcfIsKeptBgzippedWithItsDataLinesUnchanged) {
   const FileOutcome out = IngestOne(kVcf + "/tabix_vcf_file.vcf");
   ASSERT_TRUE(out.status.ok()) << out.status.message();
   Result<std::vector<model::VariantFile>> files = store_->ListVariantFiles();
   ASSERT_TRUE(files.ok() && files->size() == 1u);
   const std::string copy = node_->dir() + "/" + (*files)[0].path;
-  std::string text;
-  ASSERT_EQ(testing::RunCommand({"sh", "-c", "bgzip -dc '" + copy + "'"}, &text), 0);
-  EXPECT_EQ(text, ReadAll(kVcf + "/tabix_vcf_file.vcf"));
+  std::string text, expected;
+  ASSERT_EQ(testing::RunCommand({"sh", "-c", "bgzip -dc '" + copy + "' | grep -v '^#'"}, &text), 0);
+  ASSERT_EQ(testing::RunCommand({"sh", "-c", "grep -v '^#' '" + kVcf + "/tabix_vcf_file.vcf'"},
+                                &expected),
+            0);
+  EXPECT_EQ(text, expected);
+  // The header keeps its lines but the command-line provenance; samples A and B are renamed.
+  std::string header;
+  ASSERT_EQ(testing::RunCommand({"sh", "-c", "bgzip -dc '" + copy + "' | grep '^#'"}, &header), 0);
+  EXPECT_NE(header.find("##readme=AAAAAA\n"), std::string::npos);
+  EXPECT_EQ(header.find("bcftools_viewCommand"), std::string::npos);
+  const std::string p = node_->pseudonymizer().Pseudonym("VcfSample", std::string("A") + '\0' + "A");
+  EXPECT_NE(header.find("\tFORMAT\t" + p + "\t"), std::string::npos) << header;
   // tabix can query it.
   std::string region;
   ASSERT_EQ(testing::RunCommand({"sh", "-c", "tabix '" + copy + "' 1:3062915-3062915 | wc -l"},
