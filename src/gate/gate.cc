@@ -12,9 +12,9 @@ const char* AccessLevelName(AccessLevel level) {
 }
 
 Result<model::Granularity> Gate::Decide(AccessLevel level, model::Granularity requested) const {
-  if (requested == model::Granularity::kRecord) {
-    // Record-level results need a data permit (GA4GH ControlledAccessGrants); until permits
-    // exist no level reaches it.
+  // Record-level results need a data permit (GA4GH ControlledAccessGrants); until permits exist,
+  // a configured record token (auth/record_tokens.h) is what makes a caller permitted.
+  if (requested == model::Granularity::kRecord && level < AccessLevel::kPermitted) {
     return PermissionDenied(std::string("record-level results need a data permit; caller is ") +
                             AccessLevelName(level) + " (ask for 'count' or 'boolean')");
   }

@@ -20,12 +20,17 @@ TEST(GateTest, CountsAreRoundedUpToTheStep) {
   EXPECT_EQ(step5.ReleaseCount(4, AccessLevel::kAnonymous).count, 5);
 }
 
-TEST(GateTest, RecordLevelIsRefusedAtEveryLevelUntilPermitsExist) {
+TEST(GateTest, RecordLevelOnlyForPermittedCallers) {
   const Gate gate(GateConfig{10});
   for (AccessLevel level : {AccessLevel::kAnonymous, AccessLevel::kRegistered, AccessLevel::kPermitted}) {
     auto r = gate.Decide(level, model::Granularity::kRecord);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+    if (level == AccessLevel::kPermitted) {
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(*r, model::Granularity::kRecord);
+    } else {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+    }
     EXPECT_TRUE(gate.Decide(level, model::Granularity::kCount).ok());
     EXPECT_TRUE(gate.Decide(level, model::Granularity::kBoolean).ok());
   }

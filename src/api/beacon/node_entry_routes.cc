@@ -25,6 +25,9 @@ http::Response Query(NodeService& service, http::Request& req, const std::string
   const gate::AccessLevel level = *access;
   Result<model::Granularity> granularity = service.gate().Decide(level, request.requested_granularity);
   if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &request, entity);
+  // Individual and biosample records are not served yet: a permitted caller asking for them
+  // gets the count (Beacon allows answering below the requested granularity).
+  if (*granularity == model::Granularity::kRecord) granularity = model::Granularity::kCount;
 
   const std::shared_ptr<const index::CohortIndex> idx = service.index();
   Result<index::Plan> plan = query::BuildRequestPlan(request, *idx);
