@@ -254,7 +254,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- summary
 get() { awk -v n="$1" -v k="$2" '$1=="RESULT" && $2==n && $3==k {v=$4} END{print (v=="" ? "nan" : v)}' "$results"; }
-fmt() { awk -v v="$1" 'BEGIN{ if (v=="nan" || v=="") print "n/a"; else if (v<1) printf "%.3f", v;
+fmt() { awk -v v="$1" 'BEGIN{ if (v=="nan" || v=="") print "n/a"; else if (v<0.01) printf "%.4f", v; else if (v<1) printf "%.3f", v;
   else if (v<100) printf "%.1f", v; else printf "%.0f", v }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="nan" || b=="nan" || b<=0) print "n/a"; else printf "%.0fx", a/b }'; }
 verdict() {  # verdict VALUE OP LIMIT
@@ -336,7 +336,11 @@ if ((do_genomics)); then
 fi
 
 echo
-echo "Targets (evaluated at the largest in-process size, $largest, and the HTTP node of $http_n):"
+if ((do_cohort || do_http)); then
+  echo "Targets (evaluated at the largest in-process size, $largest, and the HTTP node of $http_n):"
+else
+  echo "Targets:"
+fi
 target() { printf '  [%s] %-62s %s\n' "$1" "$2" "$3"; }
 if ((do_cohort)); then
 for q in dense selective; do
