@@ -3,6 +3,8 @@
 // boolean or count granularity with counts rounded, records only for permitted callers.
 #include <roaring/roaring.h>
 
+#include <optional>
+
 #include "api/node_service.h"
 #include "genomics/reference.h"
 #include "index/evaluate.h"
@@ -14,17 +16,39 @@ using nlohmann::json;
 
 namespace {
 
-http::Response Query(NodeService& service, http::Request& req, const std::string& entity) {
+// A query request that passed parsing, authentication and the gate.
+struct Admitted {
+  query::BeaconRequest request;
+  gate::AccessLevel level = gate::AccessLevel::kAnonymous;
+  model::Granularity granularity = model::Granularity::kBoolean;
+};
+
+// Parses the request, finds the caller's access level and asks the gate for the granularity;
+// the Beacon error response when any of them refuses.
+std::optional<http::Response> Admit(NodeService& service, http::Request& req, const std::string& entity,
+                                    Admitted* out) {
   const BeaconIdentity& id = service.identity();
   Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
                                                              : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) return ErrorResponse(id, parsed.status(), nullptr, entity);
-  const query::BeaconRequest& request = *parsed;
   const Result<gate::AccessLevel> access = service.AccessLevelFor(req);
-  if (!access.ok()) return ErrorResponse(id, access.status(), &request, entity);
-  const gate::AccessLevel level = *access;
-  Result<model::Granularity> granularity = service.gate().Decide(level, request.requested_granularity);
-  if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &request, entity);
+  if (!access.ok()) return ErrorResponse(id, access.status(), &*parsed, entity);
+  const Result<model::Granularity> granularity =
+      service.gate().Decide(*access, parsed->requested_granularity);
+  if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &*parsed, entity);
+  out->request = std::move(*parsed);
+  out->level = *access;
+  out->granularity = *granularity;
+  return std::nullopt;
+}
+
+http::Response Query(NodeService& service, http::Request& req, const std::string& entity) {
+  const BeaconIdentity& id = service.identity();
+  Admitted admitted;
+  if (std::optional<http::Response> refused = Admit(service, req, entity, &admitted)) return *refused;
+  const query::BeaconRequest& request = admitted.request;
+  const gate::AccessLevel level = admitted.level;
+  std::optional<model::Granularity> granularity = admitted.granularity;
   // Individual and biosample records are not served yet: a permitted caller asking for them
   // gets the count (Beacon allows answering below the requested granularity).
   if (*granularity == model::Granularity::kRecord) granularity = model::Granularity::kCount;
@@ -103,15 +127,11 @@ json VariantRecord(const index::CohortIndex& idx, const index::VariantIndex::Ent
 http::Response GVariants(NodeService& service, http::Request& req) {
   const std::string entity = "genomicVariation";
   const BeaconIdentity& id = service.identity();
-  Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
-                                                             : query::ParseBeaconGet(req.query);
-  if (!parsed.ok()) return ErrorResponse(id, parsed.status(), nullptr, entity);
-  const query::BeaconRequest& request = *parsed;
-  const Result<gate::AccessLevel> access = service.AccessLevelFor(req);
-  if (!access.ok()) return ErrorResponse(id, access.status(), &request, entity);
-  const gate::AccessLevel level = *access;
-  Result<model::Granularity> granularity = service.gate().Decide(level, request.requested_granularity);
-  if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &request, entity);
+  Admitted admitted;
+  if (std::optional<http::Response> refused = Admit(service, req, entity, &admitted)) return *refused;
+  const query::BeaconRequest& request = admitted.request;
+  const gate::AccessLevel level = admitted.level;
+  std::optional<model::Granularity> granularity = admitted.granularity;
 
   const std::shared_ptr<const index::CohortIndex> idx = service.index();
   const index::VariantIndex& variants = idx->variants();
