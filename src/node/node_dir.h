@@ -1,6 +1,7 @@
 // A node's directory: everything one institution's node keeps.
 //
-//   NODE_DIR/node.yaml     configuration (name, HTTP address, disclosure control, datasets)
+//   NODE_DIR/node.yaml     configuration (name, HTTP address, disclosure control, datasets,
+//                          access.record_tokens)
 //   NODE_DIR/secret.key    32 random bytes: the pseudonym and date-shift key (mode 0600)
 //   NODE_DIR/store.sqlite  the store (store/store.h)
 //   NODE_DIR/variants/     copies of ingested VCF/BCF files with their indexes, for htsget
