@@ -70,9 +70,9 @@ const ExampleQuery kQueries[] = {
      {"NCIT:C16576", "ICD10:C50"},
      {{"assemblyId", "GRCh38"}, {"referenceName", "17"}, {"start", "43124026"},
       {"referenceBases", "ACT"}, {"alternateBases", "A"}}},
-    {"Colorectal cancer with KRAS G12C in the genome", "individuals",
+    {"Colorectal cancer with KRAS G12D in the genome", "individuals",
      {"ICD10:C18|ICD10:C19|ICD10:C20"},
-     {{"geneId", "KRAS"}, {"aminoacidChange", "G12C"}}},
+     {{"geneId", "KRAS"}, {"aminoacidChange", "G12D"}}},
     {"Variants in TP53 that patients with lung cancer carry", "g_variants", {"ICD10:C34"},
      {{"geneId", "TP53"}}},
 };
