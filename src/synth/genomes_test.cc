@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "genomics/reference.h"
 #include "support/process.h"
 #include "synth/synth.h"
 
@@ -364,6 +365,20 @@ TEST_F(SynthGenomesTest, UnrecordedCancerVariantsFollowTheCancerType) {
         }
       }
     }
+  }
+}
+
+// The generator's known variants are the ones the index annotates (data/genes/
+// grch38_known_variants.tsv), so Beacon's aminoacidChange and HGVS queries find them.
+TEST(SynthGenomesKnownVariantsTest, AgreeWithTheNodesKnownVariantTable) {
+  const genomics::GenomeReference& ref = genomics::GenomeReference::Get();
+  for (const internal::KnownVariant& v : internal::KnownVariants()) {
+    SCOPED_TRACE(std::string(v.gene) + " " + v.hgvs_c);
+    const std::string chrom = genomics::GenomeReference::NormalizeChrom(v.chrom);
+    const genomics::KnownVariant* k = ref.FindKnown("GRCh38", chrom, v.pos, v.ref, v.alt);
+    ASSERT_NE(k, nullptr);
+    EXPECT_EQ(k->gene, v.gene);
+    EXPECT_NE(k->hgvs_c.find(std::string(":") + v.hgvs_c), std::string::npos);
   }
 }
 
