@@ -48,10 +48,10 @@ http::Response Query(NodeService& service, http::Request& req, const std::string
   if (std::optional<http::Response> refused = Admit(service, req, entity, &admitted)) return *refused;
   const query::BeaconRequest& request = admitted.request;
   const gate::AccessLevel level = admitted.level;
-  std::optional<model::Granularity> granularity = admitted.granularity;
+  model::Granularity granularity = admitted.granularity;
   // Individual and biosample records are not served yet: a permitted caller asking for them
   // gets the count (Beacon allows answering below the requested granularity).
-  if (*granularity == model::Granularity::kRecord) granularity = model::Granularity::kCount;
+  if (granularity == model::Granularity::kRecord) granularity = model::Granularity::kCount;
 
   const std::shared_ptr<const index::CohortIndex> idx = service.index();
   Result<index::Plan> plan = query::BuildRequestPlan(request, *idx);
@@ -59,12 +59,12 @@ http::Response Query(NodeService& service, http::Request& req, const std::string
   const uint64_t exact = entity == "biosample" ? idx->CountBiosamples(*plan) : idx->Count(*plan);
   const gate::ReleasedCount released = service.gate().ReleaseCount(exact, level);
 
-  json body = {{"meta", ResponseMeta(id, request, *granularity, entity)},
+  json body = {{"meta", ResponseMeta(id, request, granularity, entity)},
                {"info",
                 {{"countPrecision", released.precision},
                  {"countAdjustedTo", released.adjusted_to},
                  {"accessLevel", gate::AccessLevelName(level)}}}};
-  if (*granularity == model::Granularity::kCount) {
+  if (granularity == model::Granularity::kCount) {
     body["responseSummary"] = {{"exists", released.exists}, {"numTotalResults", released.count}};
   } else {
     body["responseSummary"] = {{"exists", released.exists}};
@@ -131,7 +131,7 @@ http::Response GVariants(NodeService& service, http::Request& req) {
   if (std::optional<http::Response> refused = Admit(service, req, entity, &admitted)) return *refused;
   const query::BeaconRequest& request = admitted.request;
   const gate::AccessLevel level = admitted.level;
-  std::optional<model::Granularity> granularity = admitted.granularity;
+  const model::Granularity granularity = admitted.granularity;
 
   const std::shared_ptr<const index::CohortIndex> idx = service.index();
   const index::VariantIndex& variants = idx->variants();
@@ -163,12 +163,12 @@ http::Response GVariants(NodeService& service, http::Request& req) {
     });
   }
   const gate::ReleasedCount released = service.gate().ReleaseCount(matches.size(), level);
-  json body = {{"meta", ResponseMeta(id, request, *granularity, entity)},
+  json body = {{"meta", ResponseMeta(id, request, granularity, entity)},
                {"info",
                 {{"countPrecision", released.precision},
                  {"countAdjustedTo", released.adjusted_to},
                  {"accessLevel", gate::AccessLevelName(level)}}}};
-  if (*granularity == model::Granularity::kRecord) {
+  if (granularity == model::Granularity::kRecord) {
     json results = json::array();
     const size_t first = static_cast<size_t>(std::min<int64_t>(request.skip, static_cast<int64_t>(matches.size())));
     const size_t last = std::min(matches.size(), first + static_cast<size_t>(request.limit));
@@ -182,7 +182,7 @@ http::Response GVariants(NodeService& service, http::Request& req) {
                                                      {"exists", !matches.empty()},
                                                      {"resultsCount", static_cast<int64_t>(matches.size())},
                                                      {"results", results}}})}};
-  } else if (*granularity == model::Granularity::kCount) {
+  } else if (granularity == model::Granularity::kCount) {
     body["responseSummary"] = {{"exists", released.exists}, {"numTotalResults", released.count}};
   } else {
     body["responseSummary"] = {{"exists", released.exists}};
