@@ -366,7 +366,7 @@ bool RunSize(int64_t n, const Options& o, const index::Vocabulary& vocab) {
   const auto t0 = Clock::now();
   const Status st = synth::GenerateRecords(so, [&](const model::RecordBatch& b) {
     const auto a = Clock::now();
-    builder.AddBatch(b);
+    if (const Status added = builder.AddBatch(b); !added.ok()) Die(added.ToString());
     add_seconds += Seconds(a, Clock::now());
     AddToFacts(b, next_row, facts);
     next_row += static_cast<uint32_t>(b.individuals.size());

@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
   int64_t calls = 0;
   const auto gen_start = Clock::now();
   const Status st = synth::GenerateRecords(options, [&](const model::RecordBatch& b) {
-    builder.AddBatch(b);
+    if (const Status added = builder.AddBatch(b); !added.ok()) Die(added.ToString());
     for (const model::Observation& o : b.observations) {
       if (o.amino_acid_change.empty()) continue;
       for (const genomics::KnownVariant& k : ref.known_variants()) {
@@ -252,7 +252,6 @@ int main(int argc, char** argv) {
         c.variant_id = model::VariantId(k.assembly, k.chrom, k.position, k.ref, k.alt);
         c.individual_id = o.individual_id;
         c.biosample_id = "bs-" + o.individual_id;
-        c.id = c.variant_id + "/" + o.individual_id;
         builder.AddVariantCall(c);
         ++calls;
       }

@@ -77,9 +77,11 @@ const Fixture& Get() {
     const char* n = std::getenv("ONCOMESH_BENCH_INDIVIDUALS");
     options.individuals = n != nullptr ? std::atoll(n) : 1'000'000;
     index::IndexBuilder builder(*f->vocab);
-    const Status st = synth::GenerateRecords(options, [&](const model::RecordBatch& b) {
-      builder.AddBatch(b);
+    Status added = Status::Ok();
+    Status st = synth::GenerateRecords(options, [&](const model::RecordBatch& b) {
+      if (added.ok()) added = builder.AddBatch(b);
     });
+    if (st.ok()) st = added;
     if (!st.ok()) {
       std::cerr << st.ToString() << "\n";
       std::abort();

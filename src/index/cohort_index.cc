@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "index/evaluate.h"
+#include "model/variant_block.h"
 
 namespace oncomesh::index {
 namespace {
@@ -77,6 +78,13 @@ struct IndexBuilder::State {
   uint64_t records = 0;
   uint64_t skipped = 0;
   std::unordered_map<std::string, std::string> custom_labels;  // generated custom terms
+  // Per variant file, per sample column: the carrier's row and biosample handle.
+  struct SampleColumn {
+    bool linked = false;
+    uint32_t row = 0;
+    uint32_t biosample = 0;
+  };
+  std::unordered_map<std::string, std::vector<SampleColumn>> sample_columns;
 
   void Add(const std::string& term, uint32_t row) { rows_by_term[term].push_back(row); }
   bool RowFor(const std::string& individual_id, uint32_t* row) {
@@ -217,15 +225,58 @@ void IndexBuilder::AddVariantCall(const model::VariantCall& r) {
   if (!index_->variants_.AddCall(row, r)) ++st.skipped;
 }
 
-void IndexBuilder::AddBatch(const model::RecordBatch& b) {
+void IndexBuilder::AddVariantSample(const model::VariantSample& r) {
+  State& st = *state_;
+  uint32_t row;
+  if (!st.RowFor(r.individual_id, &row)) return;
+  std::vector<State::SampleColumn>& columns = st.sample_columns[r.file_id];
+  if (columns.size() <= r.column) columns.resize(r.column + 1);
+  columns[r.column] = {true, row, index_->variants_.BiosampleHandle(r.biosample_id)};
+}
+
+Status IndexBuilder::AddVariantBlock(const model::VariantBlock& r) {
+  State& st = *state_;
+  static const std::vector<State::SampleColumn> kNone;
+  const auto it = st.sample_columns.find(r.file_id);
+  const std::vector<State::SampleColumn>& columns = it != st.sample_columns.end() ? it->second : kNone;
+  VariantIndex& variants = index_->variants_;
+  // Decoded into a scratch list first, so that a corrupt block adds nothing.
+  struct Decoded {
+    model::Variant variant;
+    std::vector<VariantIndex::Call> calls;
+  };
+  std::vector<Decoded> decoded;
+  decoded.reserve(r.variants);
+  Status status = model::DecodeVariantBlock(
+      r.data, [&](const model::Variant& v, std::span<const model::VariantCarrier> carriers) {
+        Decoded d{v, {}};
+        d.calls.reserve(carriers.size());
+        for (const model::VariantCarrier& c : carriers) {
+          // A column whose individual is unknown was counted as skipped once, with its sample.
+          if (c.column >= columns.size() || !columns[c.column].linked) continue;
+          d.calls.push_back({columns[c.column].row, columns[c.column].biosample, c.zygosity, c.origin});
+        }
+        decoded.push_back(std::move(d));
+      });
+  if (!status.ok()) return status.WithContext("variant file " + r.file_id);
+  for (Decoded& d : decoded) {
+    ++st.records;
+    const uint32_t handle = variants.AddVariant(d.variant);
+    for (const VariantIndex::Call& c : d.calls) variants.AddCall(handle, c);
+  }
+  return Status::Ok();
+}
+
+Status IndexBuilder::AddBatch(const model::RecordBatch& b) {
   for (const auto& r : b.individuals) AddIndividual(r);
   for (const auto& r : b.diagnoses) AddDiagnosis(r);
   for (const auto& r : b.observations) AddObservation(r);
   for (const auto& r : b.treatments) AddTreatment(r);
   for (const auto& r : b.biosamples) AddBiosample(r);
   for (const auto& r : b.imaging_studies) AddImagingStudy(r);
-  for (const auto& r : b.variants) AddVariant(r);
-  for (const auto& r : b.variant_calls) AddVariantCall(r);
+  for (const auto& r : b.variant_samples) AddVariantSample(r);
+  for (const auto& r : b.variant_blocks) RETURN_IF_ERROR(AddVariantBlock(r));
+  return Status::Ok();
 }
 
 std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
@@ -311,8 +362,12 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
   RETURN_IF_ERROR(store.ScanTreatments(0, [&](store::Seq, const model::Treatment& r) { b.AddTreatment(r); }));
   RETURN_IF_ERROR(store.ScanBiosamples(0, [&](store::Seq, const model::Biosample& r) { b.AddBiosample(r); }));
   RETURN_IF_ERROR(store.ScanImagingStudies(0, [&](store::Seq, const model::ImagingStudy& r) { b.AddImagingStudy(r); }));
-  RETURN_IF_ERROR(store.ScanVariants(0, [&](store::Seq, const model::Variant& r) { b.AddVariant(r); }));
-  RETURN_IF_ERROR(store.ScanVariantCalls(0, [&](store::Seq, const model::VariantCall& r) { b.AddVariantCall(r); }));
+  RETURN_IF_ERROR(store.ScanVariantSamples(0, [&](store::Seq, const model::VariantSample& r) { b.AddVariantSample(r); }));
+  Status blocks = Status::Ok();
+  RETURN_IF_ERROR(store.ScanVariantBlocks(0, [&](store::Seq, const model::VariantBlock& r) {
+    if (blocks.ok()) blocks = b.AddVariantBlock(r);
+  }));
+  RETURN_IF_ERROR(blocks);
   return b.Finish(seq);
 }
 

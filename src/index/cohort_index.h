@@ -141,8 +141,12 @@ class IndexBuilder {
   // Variants before the calls that refer to them.
   void AddVariant(const model::Variant& r);
   void AddVariantCall(const model::VariantCall& r);
+  // A variant file's sample columns before its blocks. A block that does not decode is
+  // DataLoss (naming the file) and adds nothing.
+  void AddVariantSample(const model::VariantSample& r);
+  Status AddVariantBlock(const model::VariantBlock& r);
   // Every record of a batch, individuals first.
-  void AddBatch(const model::RecordBatch& batch);
+  Status AddBatch(const model::RecordBatch& batch);
   // The finished index; `seq` is the store sequence number it reflects. Call once.
   std::unique_ptr<CohortIndex> Finish(store::Seq seq = 0);
 

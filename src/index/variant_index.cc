@@ -88,23 +88,33 @@ bool VariantQuery::empty() const {
          !min_length && !max_length;
 }
 
-void VariantIndex::AddVariant(const model::Variant& v) {
-  if (by_id_.count(v.id)) return;
-  by_id_[v.id] = static_cast<uint32_t>(entries_.size());
+uint32_t VariantIndex::AddVariant(const model::Variant& v) {
+  const auto [it, added] = by_id_.try_emplace(v.id, static_cast<uint32_t>(entries_.size()));
+  if (!added) return it->second;
   Entry e;
   e.variant = v;
   e.start0 = v.position - 1;
   e.end0 = std::max<int64_t>(v.end, v.position);
   entries_.push_back(std::move(e));
   pending_calls_.emplace_back();
+  return it->second;
+}
+
+uint32_t VariantIndex::BiosampleHandle(const std::string& biosample_id) {
+  const auto [it, added] =
+      biosample_index_.try_emplace(biosample_id, static_cast<uint32_t>(biosample_ids_.size()));
+  if (added) biosample_ids_.push_back(biosample_id);
+  return it->second;
+}
+
+void VariantIndex::AddCall(uint32_t variant, const Call& call) {
+  pending_calls_[variant].push_back(call);
 }
 
 bool VariantIndex::AddCall(uint32_t row, const model::VariantCall& call) {
   const auto it = by_id_.find(call.variant_id);
   if (it == by_id_.end()) return false;
-  auto [bs, added] = biosample_index_.try_emplace(call.biosample_id, static_cast<uint32_t>(biosample_ids_.size()));
-  if (added) biosample_ids_.push_back(call.biosample_id);
-  pending_calls_[it->second].push_back({row, bs->second, call.zygosity, call.origin});
+  AddCall(it->second, Call{row, BiosampleHandle(call.biosample_id), call.zygosity, call.origin});
   return true;
 }
 
@@ -125,6 +135,13 @@ void VariantIndex::Finish(uint32_t num_chunks) {
     std::sort(calls.begin(), calls.end(), [](const Call& a, const Call& b) {
       return std::tie(a.row, a.biosample) < std::tie(b.row, b.biosample);
     });
+    // The same sample in two files (a re-called genome) is one call.
+    calls.erase(std::unique(calls.begin(), calls.end(),
+                            [](const Call& a, const Call& b) {
+                              return a.row == b.row && a.biosample == b.biosample;
+                            }),
+                calls.end());
+    calls.shrink_to_fit();
     std::vector<uint32_t> rows;
     for (const Call& c : calls) {
       if (rows.empty() || rows.back() != c.row) rows.push_back(c.row);
@@ -147,11 +164,11 @@ void VariantIndex::Finish(uint32_t num_chunks) {
   }
   entries_ = std::move(sorted);
   pending_calls_.clear();
-  by_id_.clear();
+  std::unordered_map<std::string, uint32_t>().swap(by_id_);
+  std::unordered_map<std::string, uint32_t>().swap(biosample_index_);
   contigs_.clear();
   for (uint32_t i = 0; i < entries_.size(); ++i) {
     const model::Variant& v = entries_[i].variant;
-    by_id_[v.id] = i;
     auto [it, added] = contigs_.try_emplace({v.assembly, v.chrom}, Contig{i, i + 1, 0});
     it->second.last = i + 1;
     it->second.max_length = std::max(it->second.max_length, entries_[i].end0 - entries_[i].start0);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "index/posting.h"
@@ -58,8 +59,11 @@ class VariantIndex {
   };
 
   // Building (IndexBuilder): variants, then calls with the carrier's row; then Finish.
-  void AddVariant(const model::Variant& v);
-  // False when the call's variant is unknown (the call is then ignored).
+  // AddVariant returns the variant's handle for AddCall (the same id twice is one variant).
+  uint32_t AddVariant(const model::Variant& v);
+  uint32_t BiosampleHandle(const std::string& biosample_id);
+  void AddCall(uint32_t variant, const Call& call);
+  // By variant id; false when the call's variant is unknown (the call is then ignored).
   bool AddCall(uint32_t row, const model::VariantCall& call);
   void Finish(uint32_t num_chunks);
 
@@ -83,8 +87,8 @@ class VariantIndex {
   bool Matches(const Entry& e, const VariantQuery& q) const;
 
   std::vector<Entry> entries_;                   // sorted by (assembly, chrom, start0) at Finish
-  std::map<std::string, uint32_t> by_id_;        // variant id -> entry (before Finish: insertion index)
-  std::map<std::string, uint32_t> biosample_index_;
+  std::unordered_map<std::string, uint32_t> by_id_;  // variant id -> handle; until Finish
+  std::unordered_map<std::string, uint32_t> biosample_index_;
   std::vector<std::string> biosample_ids_;
   std::vector<std::vector<Call>> pending_calls_;  // per insertion index, until Finish
   // (assembly, chrom) -> [first, last) entry range; and the longest variant there.

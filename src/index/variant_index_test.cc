@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <random>
 
 #include "index/cohort_index.h"
+#include "model/variant_block.h"
 #include "query/beacon_request.h"
 
 namespace oncomesh::index {
@@ -32,9 +35,30 @@ model::VariantCall Call(const model::Variant& v, const std::string& individual,
   c.variant_id = v.id;
   c.individual_id = individual;
   c.biosample_id = "bs-" + individual;
-  c.id = v.id + "/" + individual;
   c.zygosity = z;
   return c;
+}
+
+// The variants and calls as the VCF ingest stores them: one file with a sample column per
+// individual, each variant in an encoded block (of its own: a block has one assembly).
+void AddAsStored(model::RecordBatch& b, const std::vector<model::Variant>& variants,
+                 const std::vector<model::VariantCall>& calls) {
+  std::map<std::string, uint32_t> column;
+  std::map<std::string, std::vector<model::VariantCarrier>> carriers;
+  for (const model::VariantCall& c : calls) {
+    const auto [it, added] = column.emplace(c.individual_id, static_cast<uint32_t>(column.size()));
+    if (added) b.variant_samples.push_back({"test", it->second, c.individual_id, c.biosample_id});
+    carriers[c.variant_id].push_back({it->second, c.zygosity, c.origin});
+  }
+  for (const model::Variant& v : variants) {
+    std::vector<model::VariantCarrier>& mine = carriers[v.id];
+    std::sort(mine.begin(), mine.end(), [](const auto& x, const auto& y) { return x.column < y.column; });
+    mine.erase(std::unique(mine.begin(), mine.end(), [](const auto& x, const auto& y) { return x.column == y.column; }),
+               mine.end());
+    model::VariantBlockEncoder encoder(v.assembly);
+    encoder.Add(v.chrom, v.position, v.end, v.ref, v.alt, v.variant_type, mine);
+    b.variant_blocks.push_back({"test", 1, encoder.Take()});
+  }
 }
 
 struct Fixture {
@@ -60,11 +84,11 @@ Fixture Make() {
   const model::Variant sv = V("GRCh38", "17", 7660000, "N", "<DEL>", "DEL", 7700000);
   const model::Variant grch37 = V("GRCh37", "7", 140453136, "A", "T", "SNP");
   const model::Variant nobody = V("GRCh38", "7", 140753336, "A", "T", "SNP");
-  b.variants = {brca1, kras, long_del, sv, grch37, nobody};
-  b.variant_calls = {Call(brca1, "p0"), Call(brca1, "p3", model::Zygosity::kHomozygous), Call(kras, "p1"),
-                     Call(long_del, "p2"), Call(sv, "p4"), Call(grch37, "p5"), Call(kras, "unknown-person")};
+  AddAsStored(b, {brca1, kras, long_del, sv, grch37, nobody},
+              {Call(brca1, "p0"), Call(brca1, "p3", model::Zygosity::kHomozygous), Call(kras, "p1"),
+               Call(long_del, "p2"), Call(sv, "p4"), Call(grch37, "p5"), Call(kras, "unknown-person")});
   IndexBuilder builder(f.vocab);
-  builder.AddBatch(b);
+  EXPECT_TRUE(builder.AddBatch(b).ok());
   f.index = builder.Finish();
   return f;
 }
@@ -199,16 +223,20 @@ TEST(VariantIndexTest, RangeQueriesAgreeWithBruteForce) {
   person.id = "p";
   b.individuals.push_back(person);
   std::vector<std::pair<int64_t, int64_t>> spans;  // 0-based [start, end)
+  std::vector<model::Variant> variants;
+  std::vector<model::VariantCall> calls;
   for (int i = 0; i < 3000; ++i) {
     const int64_t pos = 1 + static_cast<int64_t>(rng() % 1'000'000);
     const int64_t len = rng() % 50 == 0 ? 1 + static_cast<int64_t>(rng() % 20000) : 1 + static_cast<int64_t>(rng() % 4);
     model::Variant v = V("GRCh38", "3", pos, std::string(static_cast<size_t>(len), 'C'), "C", len == 1 ? "SNP" : "DEL");
     if (len == 1) v.alt = "T", v.id = model::VariantId("GRCh38", "3", pos, v.ref, "T");
-    b.variants.push_back(v);
-    b.variant_calls.push_back(Call(v, "p"));
+    variants.push_back(v);
+    calls.push_back(Call(v, "p"));
   }
+  AddAsStored(b, variants, calls);
   IndexBuilder builder(f.vocab);
-  builder.AddBatch(b);
+  const Status added = builder.AddBatch(b);
+  EXPECT_TRUE(added.ok()) << added.ToString();
   f.index = builder.Finish();
   const VariantIndex& vi = f.index->variants();
   for (int k = 0; k < 300; ++k) {

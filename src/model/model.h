@@ -155,14 +155,36 @@ std::string VariantId(const std::string& assembly, const std::string& chrom, int
 enum class Zygosity : uint8_t { kHeterozygous = 1, kHomozygous = 2, kHemizygous = 3 };
 enum class VariantOrigin : uint8_t { kGermline = 1, kSomatic = 2 };
 
-// One sample carrying one variant (a VCF genotype with at least one copy of the ALT allele).
+// One sample carrying one variant (a VCF genotype with at least one copy of the ALT allele),
+// as the index and tests see it; the store keeps calls as VariantBlock carriers.
 struct VariantCall {
-  std::string id;             // pseudonym of (variant id, biosample id): re-ingest adds nothing
   std::string variant_id;     // Variant::id
   std::string individual_id;  // pseudonym of the individual the sample belongs to
   std::string biosample_id;   // pseudonym of the sample (VCF sample column)
   Zygosity zygosity = Zygosity::kHeterozygous;
   VariantOrigin origin = VariantOrigin::kGermline;
+};
+
+// A sample column of an ingested variant file whose individual is in the store.
+struct VariantSample {
+  std::string file_id;        // VariantFile::id
+  uint32_t column = 0;        // 0-based sample column of the file
+  std::string individual_id;  // pseudonym, as Individual::id
+  std::string biosample_id;   // pseudonym of the sample (the copy's column name)
+};
+
+// One sample column carrying one variant.
+struct VariantCarrier {
+  uint32_t column = 0;
+  Zygosity zygosity = Zygosity::kHeterozygous;
+  VariantOrigin origin = VariantOrigin::kGermline;
+};
+
+// A run of variants of one file, encoded (model/variant_block.h).
+struct VariantBlock {
+  std::string file_id;  // VariantFile::id
+  uint32_t variants = 0;
+  std::string data;     // VariantBlockEncoder::Take()
 };
 
 // A variant file the node keeps a copy of (bgzipped VCF or BCF with its index), for htsget.
@@ -184,14 +206,14 @@ struct RecordBatch {
   std::vector<Treatment> treatments;
   std::vector<Biosample> biosamples;
   std::vector<ImagingStudy> imaging_studies;
-  std::vector<Variant> variants;
-  std::vector<VariantCall> variant_calls;
   std::vector<VariantFile> variant_files;
+  std::vector<VariantSample> variant_samples;
+  std::vector<VariantBlock> variant_blocks;
 
   size_t size() const {
     return individuals.size() + diagnoses.size() + observations.size() + treatments.size() +
-           biosamples.size() + imaging_studies.size() + variants.size() + variant_calls.size() +
-           variant_files.size();
+           biosamples.size() + imaging_studies.size() + variant_files.size() +
+           variant_samples.size() + variant_blocks.size();
   }
 };
 

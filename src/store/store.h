@@ -97,12 +97,12 @@ class Store {
                                 const std::function<void(Seq, const model::Biosample&)>& fn) = 0;
   virtual Status ScanImagingStudies(
       Seq after_seq, const std::function<void(Seq, const model::ImagingStudy&)>& fn) = 0;
-  // Genomic records (ingest/vcf/): normalised variants, one per ALT allele and assembly, and
-  // the calls linking a variant to the individual and sample that carry it.
-  virtual Status ScanVariants(Seq after_seq,
-                              const std::function<void(Seq, const model::Variant&)>& fn) = 0;
-  virtual Status ScanVariantCalls(
-      Seq after_seq, const std::function<void(Seq, const model::VariantCall&)>& fn) = 0;
+  // Genomic records (ingest/vcf/): each file's linked sample columns, and its variants with
+  // their carriers in encoded blocks (model/variant_block.h decodes them).
+  virtual Status ScanVariantSamples(
+      Seq after_seq, const std::function<void(Seq, const model::VariantSample&)>& fn) = 0;
+  virtual Status ScanVariantBlocks(
+      Seq after_seq, const std::function<void(Seq, const model::VariantBlock&)>& fn) = 0;
 
   // Variant files the node keeps a copy of (for htsget), oldest first.
   virtual Result<std::vector<model::VariantFile>> ListVariantFiles() = 0;
@@ -116,6 +116,13 @@ class Store {
   virtual Status PutMeta(const std::string& key, const std::string& value) = 0;
   virtual Result<std::string> GetMeta(const std::string& key) = 0;  // NotFound if absent
 };
+
+// Every stored variant with its calls: blocks decoded and carriers joined with their file's
+// sample columns (carriers of unlinked columns left out). For tests and tools; the index reads
+// the blocks itself. DataLoss when a block does not decode.
+Status ScanStoredVariants(
+    Store& store,
+    const std::function<void(const model::Variant&, const std::vector<model::VariantCall>&)>& fn);
 
 // Opens (creating if needed) the SQLite store at `path` and migrates its schema to the
 // current version. Fails with DataLoss if the file is not a store or is corrupt, and with

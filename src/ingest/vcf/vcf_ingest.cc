@@ -11,12 +11,21 @@
 #include <htslib/tbx.h>
 #include <htslib/vcf.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -26,7 +35,9 @@
 #include <utility>
 
 #include "deid/pseudonym.h"
+#include "ingest/vcf/internal/kept_copy.h"
 #include "ingest/vcf/internal/normalize.h"
+#include "model/variant_block.h"
 
 namespace oncomesh::ingest {
 namespace fs = std::filesystem;
@@ -36,7 +47,9 @@ using vcf_internal::NormalizedAllele;
 
 namespace {
 
-constexpr size_t kChunkRecords = 20000;  // store records per IngestTransaction::Add
+// A block (one store row) holds this many variants, or fewer when it reaches kBlockBytes.
+constexpr uint32_t kBlockVariants = 8192;
+constexpr size_t kBlockBytes = size_t{4} << 20;
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 constexpr int64_t kGrch37Chr1 = 249250621;
 constexpr int64_t kGrch38Chr1 = 248956422;
@@ -336,6 +349,33 @@ std::string VariantFileIdBase(const std::string& path) {
   return name;
 }
 
+// The header of a VCF file, parsed by htslib from its lines, leaving `fp` at the first data
+// line. Not bcf_hdr_read: for a bgzipped VCF it also loads the file's tabix index to add
+// contigs the header does not declare (60 ms for the 1-MB index of 200,000 records), and
+// this ingest refuses undeclared contigs when any are declared anyway. Null when the lines
+// end before #CHROM or htslib cannot parse them.
+bcf_hdr_t* ReadVcfHeader(htsFile* fp) {
+  std::string text;
+  bool complete = false;
+  while (hts_getline(fp, KS_SEP_LINE, &fp->line) >= 0) {
+    const std::string_view line(fp->line.s, fp->line.l);
+    if (line.empty() || line[0] != '#') break;
+    text.append(line);
+    text.push_back('\n');
+    if (line.rfind("#CHROM", 0) == 0) {
+      complete = true;
+      break;
+    }
+  }
+  if (!complete) return nullptr;
+  bcf_hdr_t* hdr = bcf_hdr_init("r");
+  if (hdr != nullptr && bcf_hdr_parse(hdr, text.data()) != 0) {
+    bcf_hdr_destroy(hdr);
+    return nullptr;
+  }
+  return hdr;
+}
+
 std::string ParseErrorReason(int errcode) {
   std::string r;
   auto add = [&](const char* s) { r += r.empty() ? s : std::string("; ") + s; };
@@ -350,38 +390,293 @@ std::string ParseErrorReason(int errcode) {
 }
 
 // First columns of a VCF data line, checked before htslib parses it: htslib reads POS "abc"
-// as -1 and a record on an undeclared contig silently adds the contig.
-Status CheckVcfLine(const kstring_t& line, const std::unordered_set<std::string>& declared,
-                    const std::string& where) {
-  const std::string_view text(line.s, line.l);
-  std::vector<std::string_view> cols;
-  size_t start = 0;
-  while (cols.size() < 8) {
-    const size_t tab = text.find('\t', start);
-    cols.push_back(text.substr(start, tab == std::string_view::npos ? std::string_view::npos
-                                                                   : tab - start));
-    if (tab == std::string_view::npos) break;
-    start = tab + 1;
+// as -1 and a record on an undeclared contig silently adds the contig. Called once a line:
+// no allocation unless the line is wrong or names a new contig.
+class VcfLineChecker {
+ public:
+  explicit VcfLineChecker(std::unordered_set<std::string> declared)
+      : declared_(std::move(declared)) {}
+
+  // `where` names the line in an error.
+  Status Check(const kstring_t& line, const std::function<std::string()>& where) {
+    const std::string_view text(line.s, line.l);
+    std::string_view cols[8];
+    size_t n = 0, start = 0;
+    while (n < 8) {
+      const size_t tab = text.find('\t', start);
+      cols[n++] = text.substr(start, tab == std::string_view::npos ? std::string_view::npos
+                                                                  : tab - start);
+      if (tab == std::string_view::npos) break;
+      start = tab + 1;
+    }
+    if (n < 8) {
+      return InvalidArgument(where() + ": expected at least 8 tab-separated columns, found " +
+                             std::to_string(n));
+    }
+    if (cols[0].empty()) return InvalidArgument(where() + ": CHROM is empty");
+    const std::string_view pos = cols[1];
+    bool digits = !pos.empty() && pos.size() <= 18;
+    int64_t value = 0;
+    for (char c : pos) {
+      if (c < '0' || c > '9') digits = false;
+      value = value * 10 + (c - '0');
+    }
+    if (!digits || value < 1) {
+      return InvalidArgument(where() + ": POS '" + std::string(pos) + "' is not a positive number");
+    }
+    if (!declared_.empty() && cols[0] != last_contig_) {
+      if (!declared_.count(std::string(cols[0]))) {
+        return InvalidArgument(where() + ": contig '" + std::string(cols[0]) +
+                               "' is not declared in the header (no ##contig=<ID=" +
+                               std::string(cols[0]) + ">)");
+      }
+      last_contig_.assign(cols[0]);
+    }
+    if (cols[3].empty() || cols[4].empty()) {
+      return InvalidArgument(where() + ": REF or ALT is empty");
+    }
+    return Status::Ok();
   }
-  if (cols.size() < 8) {
-    return InvalidArgument(where + ": expected at least 8 tab-separated columns, found " +
-                           std::to_string(cols.size()));
+
+ private:
+  std::unordered_set<std::string> declared_;
+  std::string last_contig_;
+};
+
+// The sample columns carrying each ALT allele of one record, from its GT field as htslib
+// keeps it (BCF-encoded integers of the record's width; no copy into int32). An encoded GT
+// value is (allele + 1) << 1 | phased, so a value >= 4 is a copy of an ALT allele; missing
+// alleles (0, 1) and the vector end (negative) are below.
+class GenotypeReader {
+ public:
+  // carriers[a] for ALT allele a (1-based; [0] unused); `somatic(s)` decides a call's origin.
+  template <typename SomaticFn>
+  void Read(const bcf_fmt_t& gt, int nsamples, int n_allele,
+            std::vector<std::vector<model::VariantCarrier>>& carriers, const SomaticFn& somatic) {
+    switch (gt.type) {
+      case BCF_BT_INT8:
+        ReadInt8(gt, nsamples, n_allele, carriers, somatic);
+        break;
+      case BCF_BT_INT16:
+        for (int s = 0; s < nsamples; ++s) {
+          Sample<int16_t>(gt, s, n_allele, bcf_int16_vector_end, carriers, somatic);
+        }
+        break;
+      case BCF_BT_INT32:
+        for (int s = 0; s < nsamples; ++s) {
+          Sample<int32_t>(gt, s, n_allele, bcf_int32_vector_end, carriers, somatic);
+        }
+        break;
+      default:
+        break;  // GT is always an integer vector; anything else carries nothing
+    }
   }
-  if (cols[0].empty()) return InvalidArgument(where + ": CHROM is empty");
-  const std::string_view pos = cols[1];
-  if (pos.empty() || pos.size() > 18 ||
-      !std::all_of(pos.begin(), pos.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      std::strtoll(std::string(pos).c_str(), nullptr, 10) < 1) {
-    return InvalidArgument(where + ": POS '" + std::string(pos) + "' is not a positive number");
+
+ private:
+  // Most genotypes are homozygous reference: find the bytes >= 4 sixteen at a time (SSE2,
+  // part of every x86-64), and look closer only at the samples they belong to.
+  template <typename SomaticFn>
+  static void ReadInt8(const bcf_fmt_t& gt, int nsamples, int n_allele,
+                       std::vector<std::vector<model::VariantCarrier>>& carriers,
+                       const SomaticFn& somatic) {
+    const auto* p = reinterpret_cast<const int8_t*>(gt.p);
+    const auto size = static_cast<uint32_t>(gt.size);
+    const size_t n = size_t{size} * static_cast<size_t>(nsamples);
+    const bool diploid = gt.n == 2 && size == 2;
+    int last = -1;
+    auto visit = [&](size_t byte) {
+      const int s = static_cast<int>(diploid ? byte >> 1 : static_cast<uint32_t>(byte) / size);
+      if (s == last) return;
+      last = s;
+      if (diploid) {
+        Diploid(p[2 * s], p[2 * s + 1], s, n_allele, carriers, somatic);
+      } else {
+        Sample<int8_t>(gt, s, n_allele, bcf_int8_vector_end, carriers, somatic);
+      }
+    };
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i three = _mm_set1_epi8(3);
+    for (; i + 16 <= n; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      auto mask = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpgt_epi8(v, three)));
+      while (mask != 0) {
+        visit(i + static_cast<size_t>(__builtin_ctz(mask)));
+        mask &= mask - 1;
+      }
+    }
+#endif
+    for (; i < n; ++i) {
+      if (p[i] > 3) visit(i);
+    }
   }
-  if (!declared.empty() && !declared.count(std::string(cols[0]))) {
-    return InvalidArgument(where + ": contig '" + std::string(cols[0]) +
-                           "' is not declared in the header (no ##contig=<ID=" +
-                           std::string(cols[0]) + ">)");
+
+  // The common case: two alleles a sample (the second may be the vector end: haploid).
+  template <typename SomaticFn>
+  static void Diploid(int8_t g0, int8_t g1, int s, int n_allele,
+                      std::vector<std::vector<model::VariantCarrier>>& carriers,
+                      const SomaticFn& somatic) {
+    const int a0 = bcf_gt_is_missing(g0) ? -1 : bcf_gt_allele(g0);
+    if (g1 == bcf_int8_vector_end) {
+      if (a0 > 0 && a0 < n_allele) Add(carriers, a0, s, model::Zygosity::kHemizygous, somatic);
+      return;
+    }
+    const int a1 = bcf_gt_is_missing(g1) ? -1 : bcf_gt_allele(g1);
+    if (a0 == a1) {
+      if (a0 > 0 && a0 < n_allele) Add(carriers, a0, s, model::Zygosity::kHomozygous, somatic);
+      return;
+    }
+    if (a0 > 0 && a0 < n_allele) Add(carriers, a0, s, model::Zygosity::kHeterozygous, somatic);
+    if (a1 > 0 && a1 < n_allele) Add(carriers, a1, s, model::Zygosity::kHeterozygous, somatic);
   }
-  if (cols[3].empty() || cols[4].empty()) return InvalidArgument(where + ": REF or ALT is empty");
-  return Status::Ok();
-}
+
+  template <typename SomaticFn>
+  static void Add(std::vector<std::vector<model::VariantCarrier>>& carriers, int allele, int s,
+                  model::Zygosity zygosity, const SomaticFn& somatic) {
+    carriers[static_cast<size_t>(allele)].push_back(
+        {static_cast<uint32_t>(s), zygosity,
+         somatic(s) ? model::VariantOrigin::kSomatic : model::VariantOrigin::kGermline});
+  }
+
+  template <typename T, typename SomaticFn>
+  static void Sample(const bcf_fmt_t& gt, int s, int n_allele, T vector_end,
+                     std::vector<std::vector<model::VariantCarrier>>& carriers,
+                     const SomaticFn& somatic) {
+    const T* g = reinterpret_cast<const T*>(gt.p + static_cast<size_t>(s) * gt.size);
+    int alleles[64];
+    int ploidy = 0;
+    bool any = false;
+    for (int k = 0; k < gt.n && g[k] != vector_end; ++k) {
+      const int allele = bcf_gt_is_missing(g[k]) ? -1 : bcf_gt_allele(g[k]);
+      if (ploidy < 64) alleles[ploidy++] = allele;
+      any |= allele > 0 && allele < n_allele;
+    }
+    if (!any) return;
+    for (int k = 0; k < ploidy; ++k) {
+      const int a = alleles[k];
+      if (a <= 0 || a >= n_allele) continue;
+      bool earlier = false;
+      int copies = 0;
+      for (int j = 0; j < ploidy; ++j) {
+        if (alleles[j] != a) continue;
+        if (j < k) earlier = true;
+        ++copies;
+      }
+      if (earlier) continue;
+      Add(carriers, a, s,
+          ploidy == 1        ? model::Zygosity::kHemizygous
+          : copies == ploidy ? model::Zygosity::kHomozygous
+                             : model::Zygosity::kHeterozygous,
+          somatic);
+    }
+  }
+};
+
+// Reads a BCF file's records on a thread of its own, a few batches ahead of the caller:
+// decompressing and copying them (bcf_read) is half of the work of ingesting BCF. Reading
+// BCF never changes the header, so the caller may use the header meanwhile. (VCF text is not
+// read ahead: htslib's parser adds undeclared tags to the header as it meets them.)
+class BcfReadAhead {
+ public:
+  BcfReadAhead(htsFile* fp, bcf_hdr_t* hdr) : fp_(fp), hdr_(hdr) {
+    for (Batch& b : batches_) {
+      for (bcf1_t*& r : b.records) r = bcf_init();
+      free_.push_back(&b);
+    }
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~BcfReadAhead() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+    for (Batch& b : batches_) {
+      for (bcf1_t* r : b.records) bcf_destroy(r);
+    }
+  }
+  BcfReadAhead(const BcfReadAhead&) = delete;
+  BcfReadAhead& operator=(const BcfReadAhead&) = delete;
+
+  // The next record and the file's virtual offset after it; false at the end, with `*status`
+  // bcf_read's last result (-1 at the end of the file, below -1 for an error).
+  bool Next(bcf1_t** record, uint64_t* end_offset, int* status) {
+    if (current_ != nullptr && next_ == current_->count && current_->status != 0) {
+      *status = current_->status;  // the batch that ended the file (the thread has stopped)
+      return false;
+    }
+    if (current_ == nullptr || next_ == current_->count) {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (current_ != nullptr) {
+        free_.push_back(current_);
+        changed_.notify_all();
+      }
+      changed_.wait(lock, [&] { return !full_.empty(); });
+      current_ = full_.front();
+      full_.pop_front();
+      next_ = 0;
+    }
+    if (next_ == current_->count) {
+      *status = current_->status;
+      return false;
+    }
+    *record = current_->records[next_];
+    *end_offset = current_->offsets[next_];
+    ++next_;
+    return true;
+  }
+
+ private:
+  static constexpr int kBatch = 512;
+  struct Batch {
+    bcf1_t* records[kBatch];
+    uint64_t offsets[kBatch];
+    int count = 0;
+    int status = 0;  // bcf_read's result that ended the batch early (0: full)
+  };
+
+  void Run() {
+    for (;;) {
+      Batch* b;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [&] { return stop_ || !free_.empty(); });
+        if (stop_) return;
+        b = free_.front();
+        free_.pop_front();
+      }
+      b->count = 0;
+      b->status = 0;
+      while (b->count < kBatch) {
+        const int ret = bcf_read(fp_, hdr_, b->records[b->count]);
+        if (ret != 0) {
+          b->status = ret;
+          break;
+        }
+        b->offsets[b->count++] = static_cast<uint64_t>(bgzf_tell(fp_->fp.bgzf));
+      }
+      const bool last = b->status != 0;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        full_.push_back(b);
+      }
+      changed_.notify_all();
+      if (last) return;
+    }
+  }
+
+  htsFile* fp_;
+  bcf_hdr_t* hdr_;
+  Batch batches_[4];
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<Batch*> free_, full_;
+  bool stop_ = false;
+  Batch* current_ = nullptr;
+  int next_ = 0;
+  std::thread thread_;
+};
 
 // Sample name as in the file -> its pseudonym in the kept copy.
 using PseudonymOf = std::map<std::string, std::string>;
@@ -511,7 +806,8 @@ class VcfIngester {
       return InvalidArgument(path + ": truncated bgzip file (the BGZF end-of-file marker is "
                              "missing)");
     }
-    std::unique_ptr<bcf_hdr_t, HdrCloser> hdr(bcf_hdr_read(fp.get()));
+    std::unique_ptr<bcf_hdr_t, HdrCloser> hdr(is_bcf ? bcf_hdr_read(fp.get())
+                                                     : ReadVcfHeader(fp.get()));
     if (!hdr) {
       return InvalidArgument(path + ":" + std::to_string(fp->lineno + 1) +
                              (format.compression != no_compression
@@ -526,6 +822,7 @@ class VcfIngester {
       const char* name = hdr->id[BCF_DT_CTG][i].key;
       if (name != nullptr) declared.insert(name);
     }
+    VcfLineChecker line_checker(std::move(declared));
     ASSIGN_OR_RETURN(std::vector<Sample> samples, ResolveSamples(hdr.get(), path, unresolved));
     const int nsamples = static_cast<int>(samples.size());
     int normal_index = -1;
@@ -545,167 +842,26 @@ class VcfIngester {
       file_id = id_base + "-" + std::to_string(n);
     }
 
-    model::RecordBatch chunk;
-    for (const Sample& s : samples) {
-      if (!s.linked) continue;
-      model::Biosample b;
-      b.id = s.biosample_id;
-      b.individual_id = s.individual_id;
-      b.tumour = s.role == SampleRole::kTumour;
-      chunk.biosamples.push_back(std::move(b));
-    }
-
-    std::unique_ptr<bcf1_t, RecCloser> rec(bcf_init());
-    int32_t* gt = nullptr;
-    int gt_capacity = 0;
-    struct GtFree {
-      int32_t** p;
-      ~GtFree() { std::free(*p); }
-    } gt_free{&gt};
     const deid::Pseudonymizer& pseudonymizer = node_.pseudonymizer();
-    int64_t records = 0;
-    int64_t max_end = 0;
-    std::vector<std::optional<NormalizedAllele>> alleles;
-    std::vector<std::string> variant_ids;
-    std::vector<int> copies;
-
-    for (;;) {
-      std::string where;
-      if (!is_bcf) {
-        const int ret = hts_getline(fp.get(), KS_SEP_LINE, &fp->line);
-        if (ret == -1) break;
-        where = path + ":" + std::to_string(fp->lineno);
-        if (ret < -1) {
-          txn->Rollback();
-          return InvalidArgument(where + ": read error (truncated or corrupt compressed data)");
-        }
-        if (fp->line.l == 0) continue;  // tolerated, as bcftools does
-        Status st = CheckVcfLine(fp->line, declared, where);
-        if (st.ok() && vcf_parse(&fp->line, hdr.get(), rec.get()) < 0) {
-          st = InvalidArgument(where + ": " + ParseErrorReason(rec->errcode));
-        }
-        if (!st.ok()) {
-          txn->Rollback();
-          return st;
-        }
-        ++records;
-      } else {
-        const int ret = bcf_read(fp.get(), hdr.get(), rec.get());
-        if (ret == -1) break;
-        ++records;
-        if (ret < -1) {
-          txn->Rollback();
-          return InvalidArgument(path + ": record " + std::to_string(records) +
-                                 ": read error (truncated or corrupt BCF data)");
-        }
+    {
+      model::RecordBatch head;
+      for (int i = 0; i < nsamples; ++i) {
+        const Sample& s = samples[static_cast<size_t>(i)];
+        if (!s.linked) continue;
+        model::Biosample b;
+        b.id = s.biosample_id;
+        b.individual_id = s.individual_id;
+        b.tumour = s.role == SampleRole::kTumour;
+        head.biosamples.push_back(std::move(b));
+        head.variant_samples.push_back(
+            {file_id, static_cast<uint32_t>(i), s.individual_id, s.biosample_id});
       }
-      if (bcf_unpack(rec.get(), BCF_UN_STR) < 0) {
-        txn->Rollback();
-        return InvalidArgument((where.empty() ? path + ": record " + std::to_string(records)
-                                              : where) +
-                               ": cannot unpack the record");
-      }
-      const char* chrom_name = bcf_seqname(hdr.get(), rec.get());
-      const std::string chrom_in = chrom_name ? chrom_name : "";
-      const int64_t pos = rec->pos + 1;
-      if (is_bcf) {
-        where = path + ": record " + std::to_string(records) + " (" + chrom_in + ":" +
-                std::to_string(pos) + ")";
-      }
-      const std::string ref = rec->n_allele > 0 ? rec->d.allele[0] : "";
-      if (reference_ != nullptr) {
-        const std::string& name = reference_->NameFor(chrom_in);
-        if (name.empty()) {
-          txn->Rollback();
-          return InvalidArgument(where + ": contig '" + chrom_in +
-                                 "' is not in the reference FASTA " + ReferenceName());
-        }
-        const std::string expected =
-            reference_->Fetch(name, rec->pos, static_cast<int64_t>(ref.size()));
-        if (!RefMatches(ref, expected)) {
-          txn->Rollback();
-          return InvalidArgument(where + ": REF '" + ref +
-                                 "' does not match the reference at " + chrom_in + ":" +
-                                 std::to_string(pos) + " ('" + expected + "')");
-        }
-      }
-
-      const std::string chrom = CanonicalChromosome(chrom_in);
-      const int64_t info_end = rec->pos + rec->rlen;  // htslib sets rlen from INFO/END
-      max_end = std::max(max_end, info_end);
-      alleles.assign(static_cast<size_t>(rec->n_allele), std::nullopt);
-      variant_ids.assign(static_cast<size_t>(rec->n_allele), std::string());
-      bool any = false;
-      for (int a = 1; a < rec->n_allele; ++a) {
-        alleles[static_cast<size_t>(a)] = NormalizeAllele(pos, ref, rec->d.allele[a], info_end);
-        const auto& n = alleles[static_cast<size_t>(a)];
-        if (!n) continue;
-        any = true;
-        model::Variant v;
-        v.assembly = assembly;
-        v.chrom = chrom;
-        v.position = n->position;
-        v.ref = n->ref;
-        v.alt = n->alt;
-        v.end = n->end;
-        v.variant_type = n->variant_type;
-        v.id = model::VariantId(assembly, chrom, v.position, v.ref, v.alt);
-        variant_ids[static_cast<size_t>(a)] = v.id;
-        chunk.variants.push_back(std::move(v));
-      }
-
-      if (any && nsamples > 0) {
-        const int ngt = bcf_get_genotypes(hdr.get(), rec.get(), &gt, &gt_capacity);
-        if (ngt > 0) {
-          const int ploidy_max = ngt / nsamples;
-          const bool somatic_flag =
-              bcf_get_info_flag(hdr.get(), rec.get(), "SOMATIC", nullptr, nullptr) == 1;
-          for (int s = 0; s < nsamples; ++s) {
-            Sample& sample = samples[static_cast<size_t>(s)];
-            const int32_t* g = gt + static_cast<ptrdiff_t>(s) * ploidy_max;
-            int ploidy = 0;
-            copies.assign(static_cast<size_t>(rec->n_allele), 0);
-            for (int k = 0; k < ploidy_max && g[k] != bcf_int32_vector_end; ++k) {
-              ++ploidy;
-              if (bcf_gt_is_missing(g[k])) continue;
-              const int allele = bcf_gt_allele(g[k]);
-              if (allele > 0 && allele < rec->n_allele) ++copies[static_cast<size_t>(allele)];
-            }
-            for (int a = 1; a < rec->n_allele; ++a) {
-              const int c = copies[static_cast<size_t>(a)];
-              if (c == 0 || variant_ids[static_cast<size_t>(a)].empty()) continue;
-              if (!sample.linked) {
-                ++unresolved[sample.report_key];
-                continue;
-              }
-              model::VariantCall call;
-              call.variant_id = variant_ids[static_cast<size_t>(a)];
-              call.individual_id = sample.individual_id;
-              call.biosample_id = sample.biosample_id;
-              call.zygosity = ploidy == 1   ? model::Zygosity::kHemizygous
-                              : c == ploidy ? model::Zygosity::kHomozygous
-                                            : model::Zygosity::kHeterozygous;
-              call.origin = sample.role == SampleRole::kTumour || (somatic_flag && s != normal_index)
-                                ? model::VariantOrigin::kSomatic
-                                : model::VariantOrigin::kGermline;
-              call.id = pseudonymizer.Pseudonym("VariantCall",
-                                                call.variant_id + '\0' + call.biosample_id);
-              chunk.variant_calls.push_back(std::move(call));
-            }
-          }
-        }
-      }
-      if (chunk.size() >= kChunkRecords) {
-        Status st = txn->Add(chunk);
-        if (!st.ok()) return st;
-        chunk = model::RecordBatch{};
-      }
-      if ((records & 4095) == 0) Progress(path, fp.get(), total, records, false);
+      RETURN_IF_ERROR(txn->Add(head));
     }
-    outcome.resources = records;
-    Progress(path, fp.get(), total, records, true);
 
-    // The kept copy, written before the commit and removed if it does not happen.
+    // The kept copy. From BGZF input it is written now, block for block, and indexed from
+    // the records as they are read; other input (plain or gzip VCF, uncompressed BCF) is
+    // compressed and indexed after the read.
     model::VariantFile file;
     file.id = file_id;
     file.format = is_bcf ? "BCF" : "VCF";
@@ -713,7 +869,6 @@ class VcfIngester {
     file.assembly = assembly;
     file.content_sha256 = sha256;
     file.samples = nsamples;
-    file.records = records;
     const std::string copy = node_.dir() + "/" + file.path;
     PseudonymOf pseudonym_of;
     for (const Sample& s : samples) {
@@ -721,29 +876,197 @@ class VcfIngester {
                                  ? s.biosample_id
                                  : pseudonymizer.Pseudonym("VcfSample", '\0' + s.name);
     }
-    Status st = WriteCopy(path, copy, is_bcf, max_end, pseudonym_of);
-    if (!st.ok()) {
-      RemoveCopy(copy);
+    struct CopyGuard {
+      const std::string& path;
+      bool keep = false;
+      ~CopyGuard() {
+        if (!keep) vcf_internal::KeptCopy::Remove(path);
+      }
+    } copy_guard{copy};
+    BGZF* const bgzf_in = format.compression == bgzf ? fp->fp.bgzf : nullptr;
+    std::unique_ptr<vcf_internal::KeptCopy> kept;
+    if (bgzf_in != nullptr) {
+      Result<std::unique_ptr<vcf_internal::KeptCopy>> written = vcf_internal::KeptCopy::Write(
+          path, copy, is_bcf,
+          [&](std::string& line) { return DeidentifiedHeaderLine(line, pseudonym_of); });
+      if (!written.ok()) {
+        txn->Rollback();
+        return written.status().WithContext(path);
+      }
+      kept = std::move(*written);
+    }
+
+    std::unique_ptr<bcf1_t, RecCloser> own_record(bcf_init());
+    bcf1_t* rec = own_record.get();  // or the read-ahead's
+    std::optional<BcfReadAhead> read_ahead;
+    if (is_bcf && bgzf_in != nullptr) read_ahead.emplace(fp.get(), hdr.get());
+    uint64_t end_offset = 0;  // the source's virtual offset after `rec`
+    int64_t records = 0;
+    int64_t max_end = 0;
+    std::vector<std::optional<NormalizedAllele>> alleles;
+    std::vector<std::vector<model::VariantCarrier>> carriers;
+    std::vector<int64_t> unlinked_calls(static_cast<size_t>(nsamples), 0);
+    std::vector<std::string> chrom_of_rid;  // canonical names, by the header's contig id
+    model::VariantBlockEncoder encoder(assembly);
+    GenotypeReader genotypes;
+    int gt_id = -1, somatic_id = -1, ids_seen = -1;
+    auto fail = [&](Status st) {
       txn->Rollback();
-      return st.WithContext(path);
-    }
-    chunk.variant_files.push_back(file);
-    st = txn->Add(chunk);
-    if (!st.ok()) {
-      RemoveCopy(copy);
       return st;
+    };
+    auto flush = [&]() -> Status {
+      model::RecordBatch batch;
+      batch.variant_blocks.push_back({file_id, encoder.variants(), encoder.Take()});
+      return txn->Add(batch);
+    };
+
+    for (;;) {
+      // Where the record is, for errors only (built when needed).
+      const auto where = [&]() -> std::string {
+        if (!is_bcf) return path + ":" + std::to_string(fp->lineno);
+        const char* name = bcf_seqname(hdr.get(), rec);
+        return path + ": record " + std::to_string(records) + " (" + (name ? name : "?") + ":" +
+               std::to_string(rec->pos + 1) + ")";
+      };
+      if (!is_bcf) {
+        const int ret = hts_getline(fp.get(), KS_SEP_LINE, &fp->line);
+        if (ret == -1) break;
+        if (ret < -1) {
+          return fail(InvalidArgument(where() + ": read error (truncated or corrupt compressed data)"));
+        }
+        if (fp->line.l == 0) continue;  // tolerated, as bcftools does
+        Status st = line_checker.Check(fp->line, where);
+        if (st.ok() && vcf_parse(&fp->line, hdr.get(), rec) < 0) {
+          st = InvalidArgument(where() + ": " + ParseErrorReason(rec->errcode));
+        }
+        if (!st.ok()) return fail(st);
+        ++records;
+      } else {
+        int ret = 0;
+        if (read_ahead) {
+          if (!read_ahead->Next(&rec, &end_offset, &ret)) ret = ret == 0 ? -1 : ret;
+        } else {
+          ret = bcf_read(fp.get(), hdr.get(), rec);
+        }
+        if (ret == -1) break;
+        ++records;
+        if (ret < -1) {
+          return fail(InvalidArgument(path + ": record " + std::to_string(records) +
+                                      ": read error (truncated or corrupt BCF data)"));
+        }
+      }
+      if (bcf_unpack(rec, BCF_UN_STR) < 0) {
+        return fail(InvalidArgument(where() + ": cannot unpack the record"));
+      }
+      const int64_t pos = rec->pos + 1;
+      const std::string_view ref = rec->n_allele > 0 ? rec->d.allele[0] : "";
+      if (reference_ != nullptr) {
+        const char* chrom_name = bcf_seqname(hdr.get(), rec);
+        const std::string chrom_in = chrom_name ? chrom_name : "";
+        const std::string& name = reference_->NameFor(chrom_in);
+        if (name.empty()) {
+          return fail(InvalidArgument(where() + ": contig '" + chrom_in +
+                                      "' is not in the reference FASTA " + ReferenceName()));
+        }
+        const std::string expected =
+            reference_->Fetch(name, rec->pos, static_cast<int64_t>(ref.size()));
+        if (!RefMatches(ref, expected)) {
+          return fail(InvalidArgument(where() + ": REF '" + std::string(ref) +
+                                      "' does not match the reference at " + chrom_in + ":" +
+                                      std::to_string(pos) + " ('" + expected + "')"));
+        }
+      }
+      if (rec->rid < 0) return fail(InvalidArgument(where() + ": no contig"));
+      if (chrom_of_rid.size() <= static_cast<size_t>(rec->rid)) {
+        chrom_of_rid.resize(static_cast<size_t>(rec->rid) + 1);
+      }
+      std::string& chrom = chrom_of_rid[static_cast<size_t>(rec->rid)];
+      if (chrom.empty()) chrom = CanonicalChromosome(bcf_seqname(hdr.get(), rec));
+
+      const int64_t info_end = rec->pos + rec->rlen;  // htslib sets rlen from INFO/END
+      max_end = std::max(max_end, info_end);
+      if (kept) {
+        if (!read_ahead) end_offset = static_cast<uint64_t>(bgzf_tell(bgzf_in));
+        Status st = kept->Push(rec->rid, bcf_seqname(hdr.get(), rec), rec->pos, info_end,
+                               end_offset);
+        if (!st.ok()) return fail(st.WithContext(where()));
+      }
+      alleles.resize(static_cast<size_t>(rec->n_allele));
+      bool any = false;
+      for (int a = 1; a < rec->n_allele; ++a) {
+        alleles[static_cast<size_t>(a)] = NormalizeAllele(pos, ref, rec->d.allele[a], info_end);
+        any |= alleles[static_cast<size_t>(a)].has_value();
+      }
+      if (!any) continue;
+
+      if (carriers.size() < static_cast<size_t>(rec->n_allele)) {
+        carriers.resize(static_cast<size_t>(rec->n_allele));
+      }
+      for (int a = 1; a < rec->n_allele; ++a) carriers[static_cast<size_t>(a)].clear();
+      if (nsamples > 0) {
+        // Undeclared FORMAT and INFO tags get ids as htslib meets them: look again when the
+        // header's dictionary has grown.
+        if (hdr->n[BCF_DT_ID] != ids_seen) {
+          ids_seen = hdr->n[BCF_DT_ID];
+          gt_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "GT");
+          somatic_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "SOMATIC");
+        }
+        const bcf_fmt_t* gt = gt_id >= 0 ? bcf_get_fmt_id(rec, gt_id) : nullptr;
+        if (gt != nullptr) {
+          int somatic_flag = -1;  // read from INFO at the first carrier
+          genotypes.Read(*gt, nsamples, rec->n_allele, carriers, [&](int s) {
+            const Sample& sample = samples[static_cast<size_t>(s)];
+            if (sample.role == SampleRole::kTumour) return true;
+            if (somatic_flag < 0) {
+              somatic_flag = somatic_id >= 0 && bcf_unpack(rec, BCF_UN_INFO) == 0 &&
+                             bcf_get_info_id(rec, somatic_id) != nullptr;
+            }
+            return somatic_flag == 1 && s != normal_index;
+          });
+        }
+      }
+      for (int a = 1; a < rec->n_allele; ++a) {
+        const std::optional<NormalizedAllele>& n = alleles[static_cast<size_t>(a)];
+        std::vector<model::VariantCarrier>& c = carriers[static_cast<size_t>(a)];
+        if (!n) continue;
+        // Unlinked samples' calls are counted, not kept.
+        std::erase_if(c, [&](const model::VariantCarrier& x) {
+          if (samples[x.column].linked) return false;
+          ++unlinked_calls[x.column];
+          return true;
+        });
+        encoder.Add(chrom, n->position, n->end, n->ref, n->alt, n->variant_type, c);
+      }
+      if (encoder.variants() >= kBlockVariants || encoder.size_bytes() >= kBlockBytes) {
+        Status st = flush();
+        if (!st.ok()) return st;
+      }
+      if ((records & 4095) == 0) Progress(path, fp.get(), total, records, false);
     }
+    if (encoder.variants() > 0) RETURN_IF_ERROR(flush());
+    outcome.resources = records;
+    for (int i = 0; i < nsamples; ++i) {
+      const Sample& s = samples[static_cast<size_t>(i)];
+      if (unlinked_calls[static_cast<size_t>(i)] > 0) {
+        unresolved[s.report_key] += unlinked_calls[static_cast<size_t>(i)];
+      }
+    }
+    Progress(path, fp.get(), total, records, true);
+
+    file.records = records;
+    read_ahead.reset();  // its thread has reached the end of the file
+    Status st = kept ? kept->Finish(static_cast<uint64_t>(bgzf_tell(bgzf_in)))
+                     : WriteCopy(path, copy, is_bcf, max_end, pseudonym_of);
+    if (!st.ok()) return fail(st.WithContext(path));
+    model::RecordBatch tail;
+    tail.variant_files.push_back(file);
+    RETURN_IF_ERROR(txn->Add(tail));
     Result<store::IngestCounts> counts = txn->Commit(sha256);
-    if (!counts.ok() || counts->file_already_ingested) RemoveCopy(copy);
+    copy_guard.keep = counts.ok() && !counts->file_already_ingested;
     return counts;
   }
 
   const std::string& ReferenceName() const { return reference_path_; }
-
-  static void RemoveCopy(const std::string& copy) {
-    std::error_code ec;
-    for (const char* ext : {"", ".tbi", ".csi"}) fs::remove(copy + ext, ec);
-  }
 
   // Writes the kept copy of `src` to `dst` (BGZF VCF or BCF) and indexes it. The copy is
   // de-identified: the header's sample names become `pseudonyms` (see DeidentifiedHeader);

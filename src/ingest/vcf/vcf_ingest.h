@@ -4,34 +4,39 @@
 // Guarantees (ARCHITECTURE.md, "ingest"), as for the FHIR ingest:
 //  - each file goes in whole or not at all: one store transaction per file, records streamed
 //    into it in chunks; any error rolls it back and leaves NODE_DIR/variants unchanged;
-//  - re-ingesting the same content adds nothing (file content hash; variant ids are their
-//    normalised coordinates, call ids keyed pseudonyms of (variant, sample));
+//  - re-ingesting the same content adds nothing (file content hash); the same variant or
+//    the same sample's call from two files is one in the index (variant ids are their
+//    normalised coordinates);
 //  - a malformed record, a truncated bgzip file, a record on a contig the header does not
 //    declare (when it declares any), a REF that does not match the configured reference, or a
 //    file that is not VCF/BCF fails that file with an error naming the file, the line (VCF) or
 //    the record number and CHROM:POS (BCF), and the reason; other files are still ingested.
 //
 // What is stored, per file:
-//  - one model::Variant per ALT allele of every record (multi-allelic records are split),
+//  - every ALT allele of every record as a variant (multi-allelic records are split),
 //    normalised as vcf_internal::NormalizeAllele documents (trimmed, left-aligned within the
 //    record, anchor base kept for indels; symbolic <DEL>/<DUP>/<INV>/<CNV>/<INS> with END),
-//    on the file's assembly, chromosome names without "chr" and with "MT" for the mitochondrion.
-//    Variant::gene is left empty (filled from a gene table by the index).
-//  - one model::VariantCall per sample and ALT allele the sample carries: the GT field is read
-//    (bcf_get_genotypes); one or more copies of the allele make a call, heterozygous when the
-//    genotype also holds another allele or a missing one, homozygous when every allele of a
-//    diploid (or polyploid) genotype is this one, hemizygous for a haploid genotype. Missing
-//    and reference genotypes make none; records without GT make none.
-//  - one model::Biosample per linked sample (id = VariantCall::biosample_id, tumour flag).
-//  - one model::VariantFile: the file kept at NODE_DIR/variants/<sha256>.vcf.gz (BGZF, with a
-//    .tbi index, or .csi when positions exceed what TBI can hold) or
-//    NODE_DIR/variants/<sha256>.bcf (with a .csi index). The copy is de-identified: its sample
-//    columns are named by the samples' pseudonyms (VariantCall::biosample_id; for unlinked
+//    on the file's assembly, chromosome names without "chr" and with "MT" for the mitochondrion;
+//    with its carriers: the linked sample columns holding one or more copies of the allele in
+//    GT, heterozygous when the genotype also holds another allele or a missing one, homozygous
+//    when every allele of a diploid (or polyploid) genotype is this one, hemizygous for a
+//    haploid genotype. Missing and reference genotypes carry nothing; records without GT have
+//    no carriers. Variants and carriers go into model::VariantBlock rows of up to 8,192
+//    variants (model/variant_block.h), the linked sample columns into model::VariantSample
+//    rows (column, individual id, biosample id).
+//  - one model::Biosample per linked sample (tumour flag).
+//  - one model::VariantFile: the file kept at NODE_DIR/variants/<sha256>.vcf.gz (BGZF) or
+//    NODE_DIR/variants/<sha256>.bcf, with a .tbi or .csi index. The copy is de-identified: its
+//    sample columns are named by the samples' pseudonyms (the biosample ids; for unlinked
 //    samples Pseudonym("VcfSample", "\0" + name)), ##tumor_sample/##normal_sample name those
 //    pseudonyms, and ##SAMPLE lines and command-line provenance lines (##*Command*) are left
-//    out; every data line is kept as it is (VCF text byte for byte, BCF record for record). Its id (the htsget id) is the file's base name without extensions, restricted
-//    to [A-Za-z0-9._-], made unique with "-2", "-3"…; <sha256> is that of the input bytes.
-//    The copy is written before the commit and removed if the commit fails.
+//    out; every data line is kept as it is (VCF text byte for byte, BCF record for record).
+//    From BGZF input the data blocks are copied as they are and the index is built from the
+//    records as they are read (vcf_internal::KeptCopy); plain or gzip VCF and uncompressed
+//    BCF are compressed and indexed after the read. Its id (the htsget id) is the file's base
+//    name without extensions, restricted to [A-Za-z0-9._-], made unique with "-2", "-3"…;
+//    <sha256> is that of the input bytes. The copy is written before the commit and removed
+//    if the commit does not happen.
 //
 // Samples -> individuals. With VcfIngestOptions::samples_map, a tab-separated file
 // "vcf_sample<TAB>patient_id[<TAB>biosample_id]" ('#' comments, blank lines and a first line
@@ -41,9 +46,9 @@
 // FHIR ingest uses for Patient.id, so a sample named after a FHIR Patient links to that
 // patient's clinical records. A sample whose individual is not in the store is left out (its
 // calls counted in IngestReport::skipped_unresolved_subjects) unless strict_references, which
-// refuses the file. VariantCall::biosample_id is Pseudonym("Specimen", biosample_id) when the
+// refuses the file. A sample's biosample id is Pseudonym("Specimen", biosample_id) when the
 // map gives one (the FHIR Specimen's pseudonym), else Pseudonym("VcfSample", patient + sample
-// name); VariantCall::id is Pseudonym("VariantCall", variant id + biosample id).
+// name).
 //
 // Somatic calls. A call is VariantOrigin::kSomatic when its sample is the file's tumour sample,
 // or when its record has the INFO/SOMATIC flag and its sample is not the file's normal sample;

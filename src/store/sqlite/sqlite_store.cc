@@ -96,6 +96,20 @@ CREATE TABLE variant_files(
   assembly TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, samples INTEGER NOT NULL,
   records INTEGER NOT NULL);
 )sql",
+    // 5: calls kept in blocks (model/variant_block.h) rather than a row each: at 3 million
+    // calls a file, the per-call rows and their UNIQUE(id) index, not htslib's parsing, set
+    // the ingest rate. Migrate() refuses a store that holds variants in the old tables (none
+    // were released); re-ingesting the files rebuilds them.
+    R"sql(
+DROP TABLE variant_calls;
+DROP TABLE variants;
+CREATE TABLE variant_samples(
+  seq INTEGER PRIMARY KEY, file_id TEXT NOT NULL, sample_column INTEGER NOT NULL,
+  individual_id TEXT NOT NULL, biosample_id TEXT NOT NULL, UNIQUE(file_id, sample_column));
+CREATE TABLE variant_blocks(
+  seq INTEGER PRIMARY KEY, file_id TEXT NOT NULL, variants INTEGER NOT NULL,
+  data BLOB NOT NULL);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -126,6 +140,9 @@ class Statement {
     sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
   }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void BindBlob(int i, const std::string& s) {
+    sqlite3_bind_blob64(stmt_, i, s.data(), s.size(), SQLITE_STATIC);
+  }
   void BindDate(int i, Date d) {
     if (d == kNoDate) {
       sqlite3_bind_null(stmt_, i);
@@ -147,6 +164,12 @@ class Statement {
              : std::string();
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string Blob(int col) {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
   Date DateAt(int col) {
     return sqlite3_column_type(stmt_, col) == SQLITE_NULL
                ? kNoDate
@@ -363,43 +386,35 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status ScanVariants(Seq after,
-                      const std::function<void(Seq, const model::Variant&)>& fn) override {
+  Status ScanVariantSamples(Seq after,
+                            const std::function<void(Seq, const model::VariantSample&)>& fn) override {
     Statement s;
     RETURN_IF_ERROR(s.Prepare(db_,
-                              "SELECT seq,id,assembly,chrom,position,ref,alt,end_position,"
-                              "variant_type,gene FROM variants WHERE seq>? ORDER BY seq"));
+                              "SELECT seq,file_id,sample_column,individual_id,biosample_id "
+                              "FROM variant_samples WHERE seq>? ORDER BY seq"));
     s.Bind(1, after);
     return Scan(s, [&] {
-      model::Variant r;
-      r.id = s.Text(1);
-      r.assembly = s.Text(2);
-      r.chrom = s.Text(3);
-      r.position = s.Int(4);
-      r.ref = s.Text(5);
-      r.alt = s.Text(6);
-      r.end = s.Int(7);
-      r.variant_type = s.Text(8);
-      r.gene = s.Text(9);
+      model::VariantSample r;
+      r.file_id = s.Text(1);
+      r.column = static_cast<uint32_t>(s.Int(2));
+      r.individual_id = s.Text(3);
+      r.biosample_id = s.Text(4);
       fn(s.Int(0), r);
     });
   }
 
-  Status ScanVariantCalls(Seq after,
-                          const std::function<void(Seq, const model::VariantCall&)>& fn) override {
+  Status ScanVariantBlocks(Seq after,
+                           const std::function<void(Seq, const model::VariantBlock&)>& fn) override {
     Statement s;
     RETURN_IF_ERROR(s.Prepare(db_,
-                              "SELECT seq,id,variant_id,individual_id,biosample_id,zygosity,origin "
-                              "FROM variant_calls WHERE seq>? ORDER BY seq"));
+                              "SELECT seq,file_id,variants,data FROM variant_blocks WHERE seq>? "
+                              "ORDER BY seq"));
     s.Bind(1, after);
     return Scan(s, [&] {
-      model::VariantCall r;
-      r.id = s.Text(1);
-      r.variant_id = s.Text(2);
-      r.individual_id = s.Text(3);
-      r.biosample_id = s.Text(4);
-      r.zygosity = static_cast<model::Zygosity>(s.Int(5));
-      r.origin = static_cast<model::VariantOrigin>(s.Int(6));
+      model::VariantBlock r;
+      r.file_id = s.Text(1);
+      r.variants = static_cast<uint32_t>(s.Int(2));
+      r.data = s.Blob(3);
       fn(s.Int(0), r);
     });
   }
@@ -481,9 +496,9 @@ class SqliteStore final : public Store {
     kAddTreatment,
     kAddBiosample,
     kAddImagingStudy,
-    kAddVariant,
-    kAddVariantCall,
     kAddVariantFile,
+    kAddVariantSample,
+    kAddVariantBlock,
     kFindVariantFile,
     kStmtCount
   };
@@ -548,6 +563,7 @@ class SqliteStore final : public Store {
                                 " is newer than this build understands (" +
                                 std::to_string(kSchemaVersion) + ")");
     }
+    if (version == 4) RETURN_IF_ERROR(RefuseOldVariantRows());
     for (int64_t i = version; i < kSchemaVersion; ++i) {
       RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
       Status st = Exec(kMigrations[i]);
@@ -559,6 +575,22 @@ class SqliteStore final : public Store {
         return st.WithContext("store: migration " + std::to_string(i + 1));
       }
       RETURN_IF_ERROR(Exec("COMMIT"));
+    }
+    return Status::Ok();
+  }
+
+  // Migration 5 drops the per-call tables; a store with rows in them cannot be carried over.
+  Status RefuseOldVariantRows() {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_, "SELECT (SELECT count(*) FROM variants) + "
+                                   "(SELECT count(*) FROM variant_files)"));
+    if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("reading schema-4 variant tables");
+    const int64_t rows = s.Int(0);
+    sqlite3_reset(s.get());
+    if (rows > 0) {
+      return FailedPrecondition(
+          "store: it holds variants in the schema-4 layout (one row per call), which this build "
+          "no longer reads; make a new node directory and ingest the VCF/BCF files again");
     }
     return Status::Ok();
   }
@@ -701,37 +733,6 @@ class SqliteStore final : public Store {
       s.Bind(10, int64_t{r.number_of_instances});
       RETURN_IF_ERROR(insert(s, "imaging study"));
     }
-    for (const model::Variant& r : batch.variants) {
-      Statement& s = Stmt(kAddVariant,
-                          "INSERT OR IGNORE INTO variants(seq,id,assembly,chrom,position,ref,alt,"
-                          "end_position,variant_type,gene) VALUES(?,?,?,?,?,?,?,?,?,?)");
-      s.Reset();
-      s.Bind(1, ++seq);
-      s.Bind(2, r.id);
-      s.Bind(3, r.assembly);
-      s.Bind(4, r.chrom);
-      s.Bind(5, r.position);
-      s.Bind(6, r.ref);
-      s.Bind(7, r.alt);
-      s.Bind(8, r.end);
-      s.Bind(9, r.variant_type);
-      s.Bind(10, r.gene);
-      RETURN_IF_ERROR(insert(s, "variant"));
-    }
-    for (const model::VariantCall& r : batch.variant_calls) {
-      Statement& s = Stmt(kAddVariantCall,
-                          "INSERT OR IGNORE INTO variant_calls(seq,id,variant_id,individual_id,"
-                          "biosample_id,zygosity,origin) VALUES(?,?,?,?,?,?,?)");
-      s.Reset();
-      s.Bind(1, ++seq);
-      s.Bind(2, r.id);
-      s.Bind(3, r.variant_id);
-      s.Bind(4, r.individual_id);
-      s.Bind(5, r.biosample_id);
-      s.Bind(6, static_cast<int64_t>(r.zygosity));
-      s.Bind(7, static_cast<int64_t>(r.origin));
-      RETURN_IF_ERROR(insert(s, "variant call"));
-    }
     for (const model::VariantFile& r : batch.variant_files) {
       Statement& s = Stmt(kAddVariantFile,
                           "INSERT OR IGNORE INTO variant_files(seq,id,path,format,assembly,sha256,"
@@ -746,6 +747,30 @@ class SqliteStore final : public Store {
       s.Bind(7, r.samples);
       s.Bind(8, r.records);
       RETURN_IF_ERROR(insert(s, "variant file"));
+    }
+    for (const model::VariantSample& r : batch.variant_samples) {
+      Statement& s = Stmt(kAddVariantSample,
+                          "INSERT OR IGNORE INTO variant_samples(seq,file_id,sample_column,"
+                          "individual_id,biosample_id) VALUES(?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.file_id);
+      s.Bind(3, int64_t{r.column});
+      s.Bind(4, r.individual_id);
+      s.Bind(5, r.biosample_id);
+      RETURN_IF_ERROR(insert(s, "variant sample"));
+    }
+    for (const model::VariantBlock& r : batch.variant_blocks) {
+      Statement& s = Stmt(kAddVariantBlock,
+                          "INSERT INTO variant_blocks(seq,file_id,variants,data) VALUES(?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.file_id);
+      s.Bind(3, int64_t{r.variants});
+      s.BindBlob(4, r.data);
+      if (s.get() == nullptr) return Internal("store: not prepared: variant block");
+      if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("inserting variant block");
+      counts.added += r.variants;  // a block is its variants, as far as the report goes
     }
     return Status::Ok();
   }
