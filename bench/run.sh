@@ -226,9 +226,15 @@ if ((do_genomics)); then
       t0=$(now)
       "$oncomesh" ingest vcf --dir "$node" "$file" >"$g/ingest-$format.log"
       t1=$(now)
-      rate=$(awk -v n="$records" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}')
-      echo "ingest vcf ($format): $(elapsed "$t0" "$t1") s, $rate records/s"
+      # Two rates: the ingest's own (it reports "N records in S s": opening the file to
+      # committing, as htslib's decode below is timed inside its process) and the whole
+      # process's wall time (also process start, node and store opening).
+      inproc=$(grep -o 'records in [0-9.e+-]* s' "$g/ingest-$format.log" | awk '{print $3}')
+      rate=$(awk -v n="$records" -v s="$inproc" 'BEGIN{printf "%.0f", n/s}')
+      wall_rate=$(awk -v n="$records" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}')
+      echo "ingest vcf ($format): $inproc s in the ingest, $rate records/s; process wall $(elapsed "$t0" "$t1") s, $wall_rate records/s"
       echo "RESULT g$size ingest_${format}_per_s $rate" >>"$results"
+      echo "RESULT g$size ingest_${format}_wall_per_s $wall_rate" >>"$results"
       t0=$(now)
       bcftools view -Ou -o /dev/null "$file"
       t1=$(now)
@@ -324,6 +330,10 @@ if ((do_genomics)); then
         "$(fmt "$(get $n bcftools_${format}_per_s)")" \
         "$(awk -v a="$(get $n ingest_${format}_per_s)" -v b="$(get $n htslib_decode_${format}_per_s)" \
            'BEGIN{ if (b>0 && a!="nan") printf "%.0f%%", 100*a/b; else print "n/a"}')"
+      printf '%-16s %-30s %12s %12s %12s %12s\n' "$size" "  same, process wall" \
+        "$(fmt "$(get $n ingest_${format}_wall_per_s)")" "" "" \
+        "$(awk -v a="$(get $n ingest_${format}_wall_per_s)" -v b="$(get $n htslib_decode_${format}_per_s)" \
+           'BEGIN{ if (b>0 && a!="nan") printf "%.0f%%", 100*a/b; else print "n/a"}')"
     done
     for q in position window10k; do
       printf '%-16s %-30s %12s %12s %12s %12s\n' "$size" "$q query p50 ms (BCF/VCF)" \
@@ -368,7 +378,9 @@ if ((do_genomics)); then
     for format in vcf bcf; do
       r=$(awk -v a="$(get $n ingest_${format}_per_s)" -v b="$(get $n htslib_decode_${format}_per_s)" \
         'BEGIN{ if (b>0 && a!="nan") printf "%.2f", a/b; else print "nan"}')
-      target "$(verdict "$r" '>=' 0.6)" "ingest $format >= 60% of htslib's decode rate ($size)" "$r"
+      w=$(awk -v a="$(get $n ingest_${format}_wall_per_s)" -v b="$(get $n htslib_decode_${format}_per_s)" \
+        'BEGIN{ if (b>0 && a!="nan") printf "%.2f", a/b; else print "nan"}')
+      target "$(verdict "$r" '>=' 0.6)" "ingest $format >= 60% of htslib's decode rate ($size)" "$r (process wall: $w)"
     done
     for q in position window10k; do
       v=$(get $n ${q}_index_p50_ms)

@@ -120,30 +120,44 @@ void VariantBlockEncoder::Add(std::string_view chrom, int64_t position, int64_t 
     kept += i == 0 || carriers[i].column > carriers[i - 1].column;
   }
   PutVarint(body_, kept);
+  // Carriers are most of a block: written through a pointer into room made for them.
+  const size_t start = body_.size();
+  body_.resize(start + carriers.size() * 10);
+  char* out = body_.data() + start;
   uint32_t next = 0;  // smallest column the next carrier may have
   for (size_t i = 0; i < carriers.size(); ++i) {
     const VariantCarrier& c = carriers[i];
     if (i > 0 && c.column <= carriers[i - 1].column) continue;
     const uint64_t flags = (c.origin == VariantOrigin::kSomatic ? 4u : 0u) |
                            static_cast<uint64_t>(c.zygosity);
-    PutVarint(body_, (static_cast<uint64_t>(c.column - next) << 3) | flags);
+    uint64_t v = (static_cast<uint64_t>(c.column - next) << 3) | flags;
+    while (v >= 0x80) {
+      *out++ = static_cast<char>((v & 0x7F) | 0x80);
+      v >>= 7;
+    }
+    *out++ = static_cast<char>(v);
     next = c.column + 1;
   }
+  body_.resize(static_cast<size_t>(out - body_.data()));
   ++variants_;
 }
 
 std::string VariantBlockEncoder::Take() {
   std::string out;
-  out.reserve(kMagic.size() + assembly_.size() + 12 + body_.size());
-  out.append(kMagic);
-  PutBytes(out, assembly_);
-  PutVarint(out, variants_);
-  out.append(body_);
+  Take(&out);
+  return out;
+}
+
+void VariantBlockEncoder::Take(std::string* out) {
+  out->clear();
+  out->append(kMagic);
+  PutBytes(*out, assembly_);
+  PutVarint(*out, variants_);
+  out->append(body_);
   body_.clear();
   variants_ = 0;
   last_chrom_.clear();
   last_position_ = 0;
-  return out;
 }
 
 Status DecodeVariantBlock(

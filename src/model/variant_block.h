@@ -42,7 +42,10 @@ class VariantBlockEncoder {
   uint32_t variants() const { return variants_; }
   size_t size_bytes() const { return body_.size(); }
 
-  // The encoding of the variants added since the last Take(); starts a new block.
+  // The encoding of the variants added since the last Take(); starts a new block. The
+  // first form writes it into `out`, reusing its memory (blocks are large, and fresh memory
+  // costs page faults).
+  void Take(std::string* out);
   std::string Take();
 
  private:

@@ -47,9 +47,12 @@ using vcf_internal::NormalizedAllele;
 
 namespace {
 
-// A block (one store row) holds this many variants, or fewer when it reaches kBlockBytes.
-constexpr uint32_t kBlockVariants = 8192;
-constexpr size_t kBlockBytes = size_t{4} << 20;
+// A block (one store row) holds this many variants, or fewer when it reaches kBlockBytes:
+// small enough that the block and SQLite's record buffer for it stay below glibc's mmap
+// threshold (128 kB), so their memory is reused rather than mapped afresh for every block
+// (in a virtual machine each new page costs a fault of some 15 us).
+constexpr uint32_t kBlockVariants = 2048;
+constexpr size_t kBlockBytes = 96 * 1024;
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 constexpr int64_t kGrch37Chr1 = 249250621;
 constexpr int64_t kGrch38Chr1 = 248956422;
@@ -321,7 +324,7 @@ Result<std::string> FileSha256(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Unavailable("ingest: cannot open " + path + ": " + std::strerror(errno));
   deid::Sha256 sha;
-  std::vector<char> buf(1 << 20);
+  std::vector<char> buf(64 * 1024);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     sha.Update(buf.data(), static_cast<size_t>(in.gcount()));
@@ -451,7 +454,7 @@ class GenotypeReader {
  public:
   // carriers[a] for ALT allele a (1-based; [0] unused); `somatic(s)` decides a call's origin.
   template <typename SomaticFn>
-  void Read(const bcf_fmt_t& gt, int nsamples, int n_allele,
+  static void Read(const bcf_fmt_t& gt, int nsamples, int n_allele,
             std::vector<std::vector<model::VariantCarrier>>& carriers, const SomaticFn& somatic) {
     switch (gt.type) {
       case BCF_BT_INT8:
@@ -898,28 +901,54 @@ class VcfIngester {
 
     std::unique_ptr<bcf1_t, RecCloser> own_record(bcf_init());
     bcf1_t* rec = own_record.get();  // or the read-ahead's
-    std::optional<BcfReadAhead> read_ahead;
-    if (is_bcf && bgzf_in != nullptr) read_ahead.emplace(fp.get(), hdr.get());
     uint64_t end_offset = 0;  // the source's virtual offset after `rec`
     int64_t records = 0;
     int64_t max_end = 0;
     std::vector<std::optional<NormalizedAllele>> alleles;
-    std::vector<std::vector<model::VariantCarrier>> carriers;
     std::vector<int64_t> unlinked_calls(static_cast<size_t>(nsamples), 0);
+    const bool any_unlinked =
+        std::any_of(samples.begin(), samples.end(), [](const Sample& s) { return !s.linked; });
     std::vector<std::string> chrom_of_rid;  // canonical names, by the header's contig id
     model::VariantBlockEncoder encoder(assembly);
-    GenotypeReader genotypes;
-    int gt_id = -1, somatic_id = -1, ids_seen = -1;
+    // A record's carriers, by ALT allele.
+    int ids_seen = hdr->n[BCF_DT_ID];
+    int gt_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "GT");
+    int somatic_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "SOMATIC");
+    const auto read_carriers = [&](
+                                   bcf1_t* r, std::vector<std::vector<model::VariantCarrier>>& out) {
+      if (out.size() < static_cast<size_t>(r->n_allele)) out.resize(static_cast<size_t>(r->n_allele));
+      for (int a = 1; a < r->n_allele; ++a) out[static_cast<size_t>(a)].clear();
+      if (nsamples == 0 || gt_id < 0) return;
+      const bcf_fmt_t* gt = bcf_get_fmt_id(r, gt_id);
+      if (gt == nullptr) return;
+      int somatic_flag = -1;  // read from INFO at the first carrier
+      GenotypeReader::Read(*gt, nsamples, r->n_allele, out, [&](int s) {
+        const Sample& sample = samples[static_cast<size_t>(s)];
+        if (sample.role == SampleRole::kTumour) return true;
+        if (somatic_flag < 0) {
+          somatic_flag = somatic_id >= 0 && bcf_unpack(r, BCF_UN_INFO) == 0 &&
+                         bcf_get_info_id(r, somatic_id) != nullptr;
+        }
+        return somatic_flag == 1 && s != normal_index;
+      });
+    };
+    std::vector<std::vector<model::VariantCarrier>> carriers;
     auto fail = [&](Status st) {
       txn->Rollback();
       return st;
     };
+    model::RecordBatch block_batch;  // one block, its memory reused
+    block_batch.variant_blocks.resize(1);
     auto flush = [&]() -> Status {
-      model::RecordBatch batch;
-      batch.variant_blocks.push_back({file_id, encoder.variants(), encoder.Take()});
-      return txn->Add(batch);
+      model::VariantBlock& block = block_batch.variant_blocks[0];
+      block.file_id = file_id;
+      block.variants = encoder.variants();
+      encoder.Take(&block.data);
+      return txn->Add(block_batch);
     };
 
+    std::optional<BcfReadAhead> read_ahead;
+    if (is_bcf && bgzf_in != nullptr) read_ahead.emplace(fp.get(), hdr.get());
     for (;;) {
       // Where the record is, for errors only (built when needed).
       const auto where = [&]() -> std::string {
@@ -999,42 +1028,26 @@ class VcfIngester {
       }
       if (!any) continue;
 
-      if (carriers.size() < static_cast<size_t>(rec->n_allele)) {
-        carriers.resize(static_cast<size_t>(rec->n_allele));
+      // Undeclared FORMAT and INFO tags get ids as htslib meets them: look again when the
+      // header's dictionary has grown.
+      if (hdr->n[BCF_DT_ID] != ids_seen) {
+        ids_seen = hdr->n[BCF_DT_ID];
+        gt_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "GT");
+        somatic_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "SOMATIC");
       }
-      for (int a = 1; a < rec->n_allele; ++a) carriers[static_cast<size_t>(a)].clear();
-      if (nsamples > 0) {
-        // Undeclared FORMAT and INFO tags get ids as htslib meets them: look again when the
-        // header's dictionary has grown.
-        if (hdr->n[BCF_DT_ID] != ids_seen) {
-          ids_seen = hdr->n[BCF_DT_ID];
-          gt_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "GT");
-          somatic_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "SOMATIC");
-        }
-        const bcf_fmt_t* gt = gt_id >= 0 ? bcf_get_fmt_id(rec, gt_id) : nullptr;
-        if (gt != nullptr) {
-          int somatic_flag = -1;  // read from INFO at the first carrier
-          genotypes.Read(*gt, nsamples, rec->n_allele, carriers, [&](int s) {
-            const Sample& sample = samples[static_cast<size_t>(s)];
-            if (sample.role == SampleRole::kTumour) return true;
-            if (somatic_flag < 0) {
-              somatic_flag = somatic_id >= 0 && bcf_unpack(rec, BCF_UN_INFO) == 0 &&
-                             bcf_get_info_id(rec, somatic_id) != nullptr;
-            }
-            return somatic_flag == 1 && s != normal_index;
-          });
-        }
-      }
+      read_carriers(rec, carriers);
       for (int a = 1; a < rec->n_allele; ++a) {
         const std::optional<NormalizedAllele>& n = alleles[static_cast<size_t>(a)];
         std::vector<model::VariantCarrier>& c = carriers[static_cast<size_t>(a)];
         if (!n) continue;
         // Unlinked samples' calls are counted, not kept.
-        std::erase_if(c, [&](const model::VariantCarrier& x) {
-          if (samples[x.column].linked) return false;
-          ++unlinked_calls[x.column];
-          return true;
-        });
+        if (any_unlinked) {
+          std::erase_if(c, [&](const model::VariantCarrier& x) {
+            if (samples[x.column].linked) return false;
+            ++unlinked_calls[x.column];
+            return true;
+          });
+        }
         encoder.Add(chrom, n->position, n->end, n->ref, n->alt, n->variant_type, c);
       }
       if (encoder.variants() >= kBlockVariants || encoder.size_bytes() >= kBlockBytes) {

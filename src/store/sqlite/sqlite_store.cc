@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <string>
 #include <utility>
 
+#include "store/segment_file.h"
 #include "store/store.h"
 
 namespace oncomesh::store {
@@ -98,8 +100,9 @@ CREATE TABLE variant_files(
 )sql",
     // 5: calls kept in blocks (model/variant_block.h) rather than a row each: at 3 million
     // calls a file, the per-call rows and their UNIQUE(id) index, not htslib's parsing, set
-    // the ingest rate. Migrate() refuses a store that holds variants in the old tables (none
-    // were released); re-ingesting the files rebuilds them.
+    // the ingest rate. A block's bytes are in a segment file (store/segment_file.h) under
+    // segments/ beside the database; its row says where. Migrate() refuses a store that holds
+    // variants in the old tables (none were released); re-ingesting the files rebuilds them.
     R"sql(
 DROP TABLE variant_calls;
 DROP TABLE variants;
@@ -108,7 +111,8 @@ CREATE TABLE variant_samples(
   individual_id TEXT NOT NULL, biosample_id TEXT NOT NULL, UNIQUE(file_id, sample_column));
 CREATE TABLE variant_blocks(
   seq INTEGER PRIMARY KEY, file_id TEXT NOT NULL, variants INTEGER NOT NULL,
-  data BLOB NOT NULL);
+  segment TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
+  crc32 INTEGER NOT NULL);
 )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -140,9 +144,6 @@ class Statement {
     sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
   }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void BindBlob(int i, const std::string& s) {
-    sqlite3_bind_blob64(stmt_, i, s.data(), s.size(), SQLITE_STATIC);
-  }
   void BindDate(int i, Date d) {
     if (d == kNoDate) {
       sqlite3_bind_null(stmt_, i);
@@ -164,12 +165,6 @@ class Statement {
              : std::string();
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
-  std::string Blob(int col) {
-    const void* p = sqlite3_column_blob(stmt_, col);
-    return p ? std::string(static_cast<const char*>(p),
-                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
   Date DateAt(int col) {
     return sqlite3_column_type(stmt_, col) == SQLITE_NULL
                ? kNoDate
@@ -194,7 +189,8 @@ std::string NowUtc() {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  // `dir`: the folder of the database file, where segments/ is.
+  SqliteStore(sqlite3* db, std::string dir) : db_(db), dir_(std::move(dir)) {}
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Status Init() {
@@ -407,16 +403,22 @@ class SqliteStore final : public Store {
                            const std::function<void(Seq, const model::VariantBlock&)>& fn) override {
     Statement s;
     RETURN_IF_ERROR(s.Prepare(db_,
-                              "SELECT seq,file_id,variants,data FROM variant_blocks WHERE seq>? "
-                              "ORDER BY seq"));
+                              "SELECT seq,file_id,variants,segment,offset,length,crc32 "
+                              "FROM variant_blocks WHERE seq>? ORDER BY seq"));
     s.Bind(1, after);
-    return Scan(s, [&] {
-      model::VariantBlock r;
+    SegmentReader reader;
+    Status status = Status::Ok();
+    model::VariantBlock r;
+    RETURN_IF_ERROR(Scan(s, [&] {
+      if (!status.ok()) return;
       r.file_id = s.Text(1);
       r.variants = static_cast<uint32_t>(s.Int(2));
-      r.data = s.Blob(3);
-      fn(s.Int(0), r);
-    });
+      status = reader.Read(dir_ + "/" + s.Text(3), static_cast<uint64_t>(s.Int(4)),
+                           static_cast<uint64_t>(s.Int(5)), static_cast<uint32_t>(s.Int(6)),
+                           &r.data);
+      if (status.ok()) fn(s.Int(0), r);
+    }));
+    return status;
   }
 
   static model::VariantFile VariantFileAt(Statement& s) {
@@ -599,7 +601,10 @@ class SqliteStore final : public Store {
 
   // Inserts with INSERT OR IGNORE and counts what changed. Sequence numbers come from `seq`,
   // kept in meta as last_seq by FinishInTransaction inside the same transaction.
-  Status AddInTransaction(const model::RecordBatch& batch, Seq& seq, IngestCounts& counts) {
+  // Variant blocks go to `*segment` (created as dir/segment_name at the first).
+  Status AddInTransaction(const model::RecordBatch& batch, Seq& seq, IngestCounts& counts,
+                          std::unique_ptr<SegmentWriter>* segment = nullptr,
+                          const std::string& segment_name = "") {
     auto insert = [&](Statement& s, const char* what) -> Status {
       if (s.get() == nullptr) return Internal(std::string("store: not prepared: ") + what);
       const int rc = sqlite3_step(s.get());
@@ -761,13 +766,22 @@ class SqliteStore final : public Store {
       RETURN_IF_ERROR(insert(s, "variant sample"));
     }
     for (const model::VariantBlock& r : batch.variant_blocks) {
+      if (segment == nullptr) return Internal("store: a variant block outside a transaction");
+      if (*segment == nullptr) {
+        ASSIGN_OR_RETURN(*segment, SegmentWriter::Create(dir_ + "/" + segment_name));
+      }
+      ASSIGN_OR_RETURN(const uint64_t offset, (*segment)->Append(r.data));
       Statement& s = Stmt(kAddVariantBlock,
-                          "INSERT INTO variant_blocks(seq,file_id,variants,data) VALUES(?,?,?,?)");
+                          "INSERT INTO variant_blocks(seq,file_id,variants,segment,offset,length,"
+                          "crc32) VALUES(?,?,?,?,?,?,?)");
       s.Reset();
       s.Bind(1, ++seq);
       s.Bind(2, r.file_id);
       s.Bind(3, int64_t{r.variants});
-      s.BindBlob(4, r.data);
+      s.Bind(4, segment_name);
+      s.Bind(5, static_cast<int64_t>(offset));
+      s.Bind(6, static_cast<int64_t>(r.data.size()));
+      s.Bind(7, int64_t{Crc32(r.data)});
       if (s.get() == nullptr) return Internal("store: not prepared: variant block");
       if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("inserting variant block");
       counts.added += r.variants;  // a block is its variants, as far as the report goes
@@ -794,6 +808,7 @@ class SqliteStore final : public Store {
   }
 
   sqlite3* db_;
+  std::string dir_;
   Statement stmts_[kStmtCount];
   bool ingest_open_ = false;
 };
@@ -801,12 +816,17 @@ class SqliteStore final : public Store {
 class SqliteIngestTransaction final : public IngestTransaction {
  public:
   SqliteIngestTransaction(SqliteStore* store, SourceFile file, Seq seq)
-      : store_(store), file_(std::move(file)), seq_(seq) {}
+      : store_(store),
+        file_(std::move(file)),
+        seq_(seq),
+        // Named by the first sequence number the transaction may use: unique among committed
+        // transactions; one rolled back (or cut by a crash) leaves its name to the next.
+        segment_name_("segments/" + std::to_string(seq + 1) + ".blocks") {}
   ~SqliteIngestTransaction() override { Rollback(); }
 
   Status Add(const model::RecordBatch& chunk) override {
     if (!open_) return FailedPrecondition("store: ingest transaction is closed");
-    Status st = store_->AddInTransaction(chunk, seq_, counts_);
+    Status st = store_->AddInTransaction(chunk, seq_, counts_, &segment_, segment_name_);
     if (!st.ok()) Rollback();
     return st;
   }
@@ -825,7 +845,9 @@ class SqliteIngestTransaction final : public IngestTransaction {
       Rollback();
       return counts;
     }
-    Status st = store_->FinishInTransaction(file_, content_sha256, seq_, counts_);
+    // The blocks are on disk before the rows that point at them are committed.
+    Status st = segment_ != nullptr ? segment_->Sync() : Status::Ok();
+    if (st.ok()) st = store_->FinishInTransaction(file_, content_sha256, seq_, counts_);
     if (st.ok()) st = store_->Exec("COMMIT");
     if (!st.ok()) {
       Rollback();
@@ -833,6 +855,7 @@ class SqliteIngestTransaction final : public IngestTransaction {
     }
     open_ = false;
     store_->ingest_open_ = false;
+    segment_.reset();
     return counts_;
   }
 
@@ -841,6 +864,12 @@ class SqliteIngestTransaction final : public IngestTransaction {
     (void)store_->Exec("ROLLBACK");
     open_ = false;
     store_->ingest_open_ = false;
+    if (segment_ != nullptr) {
+      const std::string path = segment_->path();
+      segment_.reset();
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+    }
   }
 
  private:
@@ -849,6 +878,8 @@ class SqliteIngestTransaction final : public IngestTransaction {
   Seq seq_;
   IngestCounts counts_;
   bool open_ = true;
+  std::string segment_name_;
+  std::unique_ptr<SegmentWriter> segment_;  // created at the first variant block
 };
 
 Result<std::unique_ptr<IngestTransaction>> SqliteStore::BeginIngest(const SourceFile& file) {
@@ -881,7 +912,9 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
     sqlite3_close_v2(db);
     return Unavailable("store: cannot open " + path + ": " + msg);
   }
-  auto store = std::make_unique<SqliteStore>(db);
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  auto store = std::make_unique<SqliteStore>(db, std::move(dir));
   Status st = store->Init();
   if (!st.ok()) return st.WithContext(path);
   return std::unique_ptr<Store>(std::move(store));

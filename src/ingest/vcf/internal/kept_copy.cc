@@ -27,7 +27,7 @@ constexpr int kCompressionLevel = 6;  // htslib's default for BGZF output
 constexpr int kMinShift = 14;         // 16-kb bins, as tabix and `bcftools index` make them
 constexpr int kMaxShift = 20;         // 1-Mb bins at most
 constexpr int64_t kMinRecordsPerBin = 8;
-constexpr int64_t kSmallFile = 50'000;  // records; a small file's index is small at any bin size
+constexpr int64_t kSmallFile = 16'384;  // records; a small file's index is small at any bin size
 constexpr int64_t kTbiMaxPosition = int64_t{1} << 29;
 
 std::string ErrnoText() { return std::strerror(errno); }
@@ -141,6 +141,16 @@ void PutLe32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
+// The longest contig length the header declares (0 when none does).
+int64_t LongestContig(const bcf_hdr_t* hdr) {
+  int64_t longest = 0;
+  for (int i = 0; i < hdr->n[BCF_DT_CTG]; ++i) {
+    const bcf_idinfo_t* info = hdr->id[BCF_DT_CTG][i].val;
+    if (info != nullptr) longest = std::max<int64_t>(longest, info->info[0]);
+  }
+  return longest;
+}
+
 struct BgzfCloser {
   void operator()(BGZF* f) const { bgzf_close(f); }
 };
@@ -166,10 +176,7 @@ Result<std::unique_ptr<KeptCopy>> KeptCopy::Write(const std::string& src, const 
     }
     data_start = static_cast<uint64_t>(bgzf_tell(in->fp.bgzf));
     copy->bcf_contigs_ = hdr->n[BCF_DT_CTG];
-    for (int i = 0; i < hdr->n[BCF_DT_CTG]; ++i) {
-      const bcf_idinfo_t* info = hdr->id[BCF_DT_CTG][i].val;
-      if (info != nullptr) copy->bcf_max_length_ = std::max<int64_t>(copy->bcf_max_length_, info->info[0]);
-    }
+    copy->max_contig_length_ = LongestContig(hdr);
     kstring_t text = KS_INITIALIZE;
     const int formatted = bcf_hdr_format(hdr, 1, &text);
     bcf_hdr_destroy(hdr);
@@ -189,6 +196,7 @@ Result<std::unique_ptr<KeptCopy>> KeptCopy::Write(const std::string& src, const 
   } else {
     std::unique_ptr<BGZF, BgzfCloser> in(bgzf_open(src.c_str(), "r"));
     if (!in) return Unavailable("cannot reopen " + src);
+    std::string raw;  // the source's header, for its contig lengths
     kstring_t line = KS_INITIALIZE;
     for (;;) {
       data_start = static_cast<uint64_t>(bgzf_tell(in.get()));
@@ -199,12 +207,18 @@ Result<std::unique_ptr<KeptCopy>> KeptCopy::Write(const std::string& src, const 
       }
       if (n < 0 || line.l == 0 || line.s[0] != '#') break;
       std::string text(line.s, line.l);
+      raw.append(text).push_back('\n');
       if (filter(text)) {
         header += text;
         header += '\n';
       }
     }
     ks_free(&line);
+    bcf_hdr_t* hdr = bcf_hdr_init("r");
+    if (hdr != nullptr && bcf_hdr_parse(hdr, raw.data()) == 0) {
+      copy->max_contig_length_ = LongestContig(hdr);
+    }
+    if (hdr != nullptr) bcf_hdr_destroy(hdr);
   }
 
   // The rest of the block the header ends in, and where the next block starts.
@@ -275,75 +289,100 @@ Status KeptCopy::Push(int bcf_rid, std::string_view chrom, int64_t begin, int64_
   int tid;
   if (is_bcf_) {
     tid = bcf_rid;
-  } else if (!contigs_.empty() && chrom == contigs_[static_cast<size_t>(last_tid_)]) {
-    tid = last_tid_;
+  } else if (!contigs_.empty() && chrom == contigs_[static_cast<size_t>(last_.tid)]) {
+    tid = last_.tid;
   } else {
     const auto [it, added] =
         contig_tids_.try_emplace(std::string(chrom), static_cast<int>(contigs_.size()));
     if (added) contigs_.emplace_back(chrom);
     tid = it->second;
   }
-  if (!entries_.empty()) {
-    const Entry& last = entries_.back();
-    if (tid == last.tid && begin < last.begin) {
+  if (records_ > 0) {
+    if (tid == last_.tid && begin < last_.begin) {
       return FailedPrecondition("records are not sorted by position (" + std::to_string(begin + 1) +
-                                " after " + std::to_string(last.begin + 1) +
+                                " after " + std::to_string(last_.begin + 1) +
                                 "); 'bcftools sort' sorts them");
     }
-    if (tid != last.tid && seen_.count(tid)) {
+    if (tid != last_.tid && seen_.count(tid)) {
       return FailedPrecondition("records of contig '" + std::string(chrom) +
                                 "' are not all together (the contig appears again after another); "
                                 "'bcftools sort' sorts them");
     }
   }
   end = std::max(end, begin + 1);
-  if (entries_.empty() || tid != entries_.back().tid) {
+  if (records_ == 0 || tid != last_.tid) {
     seen_.insert(tid);
     span_ += run_end_ - run_first_;  // the finished contig's
     run_first_ = begin;
     run_end_ = end;
   }
-  last_tid_ = tid;
   run_end_ = std::max(run_end_, end);
   max_end_ = std::max(max_end_, end);
-  entries_.push_back({tid, begin, end, MapOffset(src_end_offset)});
+  last_ = {tid, begin, end, MapOffset(src_end_offset)};
+  ++records_;
+  if (idx_ != nullptr) return PushToIndex(last_);
+  if (pending_.empty()) pending_.reserve(kSmallFile);
+  pending_.push_back(last_);
+  if (static_cast<int64_t>(pending_.size()) < kSmallFile) return Status::Ok();
+  // A large file: choose the bins from the records so far and index from here on as they come.
+  RETURN_IF_ERROR(StartIndex());
+  for (const Entry& e : pending_) RETURN_IF_ERROR(PushToIndex(e));
+  std::vector<Entry>().swap(pending_);
+  return Status::Ok();
+}
+
+Status KeptCopy::PushToIndex(const Entry& e) {
+  if (hts_idx_push(idx_, e.tid, e.begin, e.end, e.offset, 1) != 0) {
+    return Internal("cannot index " + dst_ + " (hts_idx_push failed at position " +
+                    std::to_string(e.begin + 1) + ")");
+  }
+  return Status::Ok();
+}
+
+// Bins of 2^14 bases (TBI's, and `bcftools index`'s default) unless the file is large and its
+// records sparse: then the smallest bins that hold some kMinRecordsPerBin records each on
+// average over the records so far (a CSI), so that the index does not outgrow the data.
+// 200,000 records over a genome took a 4-MB index at 2^14, a fifth of the ingest's time to
+// compress. TBI for VCF when it can hold every position the header's contigs allow.
+Status KeptCopy::StartIndex() {
+  const int64_t records = records_;
+  const int64_t span = span_ + run_end_ - run_first_;
+  min_shift_ = kMinShift;
+  while (records >= kSmallFile && min_shift_ < kMaxShift &&
+         (span >> min_shift_) * kMinRecordsPerBin > records) {
+    ++min_shift_;
+  }
+  const int64_t longest = std::max(max_contig_length_, max_end_);
+  csi_ = is_bcf_ || min_shift_ != kMinShift || longest >= kTbiMaxPosition ||
+         (records >= kSmallFile && max_contig_length_ == 0);
+  int n_lvls = 5;  // TBI's fixed depth
+  if (csi_) {
+    // As htslib's indexers size a CSI: enough levels for the longest contig (or record).
+    const int64_t max_length = (max_contig_length_ > 0 ? longest : int64_t{1} << 31) + 256;
+    n_lvls = 0;
+    for (int64_t s = int64_t{1} << min_shift_; max_length > s; s <<= 3) ++n_lvls;
+  }
+  const int n = is_bcf_ ? bcf_contigs_ : 0;  // TBI/CSI grow as contigs appear
+  idx_ = hts_idx_init(n, csi_ ? HTS_FMT_CSI : HTS_FMT_TBI, first_offset_, min_shift_, n_lvls);
+  if (idx_ == nullptr) return Internal("cannot make an index for " + dst_);
   return Status::Ok();
 }
 
 KeptCopy::~KeptCopy() {
   if (sync_.joinable()) sync_.join();
+  if (idx_ != nullptr) hts_idx_destroy(idx_);
 }
 
 Status KeptCopy::Finish(uint64_t src_final_offset) {
-  // Bins of 2^14 bases (TBI's, and `bcftools index`'s default) unless the file is large and
-  // its records sparse: then the smallest bins that still hold some kMinRecordsPerBin records
-  // each on average (a CSI), so that the index does not outgrow the data. 200,000 records over a
-  // genome took a 4-MB index at 2^14, a fifth of the ingest's time to compress.
-  int min_shift = kMinShift;
-  const int64_t span = span_ + run_end_ - run_first_;
-  while (static_cast<int64_t>(entries_.size()) > kSmallFile && min_shift < kMaxShift &&
-         (span >> min_shift) * kMinRecordsPerBin > static_cast<int64_t>(entries_.size())) {
-    ++min_shift;
+  if (idx_ == nullptr) {
+    RETURN_IF_ERROR(StartIndex());
+    for (const Entry& e : pending_) RETURN_IF_ERROR(PushToIndex(e));
+    std::vector<Entry>().swap(pending_);
   }
-  const bool csi = is_bcf_ || max_end_ >= kTbiMaxPosition || min_shift != kMinShift;
+  hts_idx_t* idx = idx_;
+  const bool csi = csi_;
   const int fmt = csi ? HTS_FMT_CSI : HTS_FMT_TBI;
-  int n_lvls = 5;  // TBI's fixed depth
-  if (csi) {
-    // As htslib's indexers size a CSI: enough levels for the longest contig (or record).
-    const int64_t max_length = std::max(bcf_max_length_, max_end_) + 256;
-    n_lvls = 0;
-    for (int64_t s = int64_t{1} << min_shift; max_length > s; s <<= 3) ++n_lvls;
-  }
-  const int n = is_bcf_ ? bcf_contigs_ : static_cast<int>(contigs_.size());
-  hts_idx_t* idx = hts_idx_init(n, fmt, first_offset_, min_shift, n_lvls);
-  if (idx == nullptr) return Internal("cannot make an index for " + dst_);
   Status status = Status::Ok();
-  for (const Entry& e : entries_) {
-    if (hts_idx_push(idx, e.tid, e.begin, e.end, e.offset, 1) != 0) {
-      status = Internal("cannot index " + dst_ + " (hts_idx_push failed)");
-      break;
-    }
-  }
   if (status.ok() && hts_idx_finish(idx, MapOffset(src_final_offset)) != 0) {
     status = Internal("cannot finish the index of " + dst_);
   }
@@ -367,6 +406,7 @@ Status KeptCopy::Finish(uint64_t src_final_offset) {
     status = Unavailable("cannot write the index of " + dst_);
   }
   hts_idx_destroy(idx);
+  idx_ = nullptr;
   RETURN_IF_ERROR(status);
   {
     File f;

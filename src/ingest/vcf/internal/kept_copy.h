@@ -14,7 +14,8 @@
 // of tbx_conf_vcf with the contig names in order of first appearance for VCF).
 //
 // Push checks that records are sorted (the index needs it) so that the ingest can name the
-// first record out of order. Copy and index are fsync'ed by Finish; the caller removes them
+// first record out of order. The bins are TBI's 16 kb, or for a large file of sparse records
+// coarser CSI bins chosen from the density of its first 16,384 records. Copy and index are fsync'ed by Finish; the caller removes them
 // (Remove) when the ingest does not commit.
 #pragma once
 
@@ -29,6 +30,8 @@
 #include <vector>
 
 #include "util/status.h"
+
+typedef struct hts_idx_t hts_idx_t;
 
 namespace oncomesh::ingest::vcf_internal {
 
@@ -72,23 +75,31 @@ class KeptCopy {
 
   std::string dst_;
   bool is_bcf_ = false;
-  int bcf_contigs_ = 0;          // BCF: contig ids in the header
-  int64_t bcf_max_length_ = 0;   // BCF: the longest declared contig
+  int bcf_contigs_ = 0;           // BCF: contig ids in the header
+  int64_t max_contig_length_ = 0;  // the longest contig the header declares (0: none)
   // The source block in which the header ends and where in it the data starts; the copy's
-  // block holding the rest of that block (if any); the shift of every later block.
+  // blocks holding the rest of that block (if any); the shift of every later block.
   uint64_t header_block_ = 0;
   uint64_t data_start_ = 0;
-  std::vector<uint64_t> rest_blocks_;  // the copy's blocks holding the rest, in order
+  std::vector<uint64_t> rest_blocks_;
   int64_t shift_ = 0;
   uint64_t first_offset_ = 0;  // the copy's offset of its first record
-  std::vector<Entry> entries_;
+  // The index: started when the first kSmallFile records have been pushed (or by Finish),
+  // which are kept until then.
+  Status StartIndex();
+  Status PushToIndex(const Entry& e);
+  hts_idx_t* idx_ = nullptr;
+  int min_shift_ = 14;
+  bool csi_ = false;
+  std::vector<Entry> pending_;
+  Entry last_{};
+  int64_t records_ = 0;
   std::vector<std::string> contigs_;  // VCF: names in order of first appearance (the tids)
   std::unordered_map<std::string, int> contig_tids_;
   std::unordered_set<int> seen_;       // tids with records so far
-  int last_tid_ = 0;
-  int64_t max_end_ = 0;
   // Bases the records span: the finished contigs', and the current contig's [first, end).
   int64_t span_ = 0, run_first_ = 0, run_end_ = 0;
+  int64_t max_end_ = 0;
   std::thread sync_;  // fsync of the copy, started by Write
   Status sync_status_ = Status::Ok();
 };
