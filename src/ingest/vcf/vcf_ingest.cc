@@ -769,18 +769,23 @@ class VcfIngester {
     return samples;
   }
 
-  void Progress(const std::string& path, htsFile* fp, uint64_t total, int64_t records,
-                bool force) {
+  // `src_offset`: for BGZF input the virtual offset after the last record handled (its
+  // compressed part is the bytes read; the read-ahead thread owns the file meanwhile), else 0
+  // and the file's position is asked.
+  void Progress(const std::string& path, htsFile* fp, uint64_t src_offset, uint64_t total,
+                int64_t records, bool force) {
     if (!options_.progress) return;
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_progress_ < kProgressInterval) return;
     last_progress_ = now;
-    hFILE* h = (fp->format.format == bcf || fp->format.compression != no_compression)
-                   ? fp->fp.bgzf->fp
-                   : fp->fp.hfile;
-    const off_t done = h != nullptr ? htell(h) : 0;
-    options_.progress(path, force ? total : static_cast<uint64_t>(std::max<off_t>(done, 0)),
-                      total, records);
+    uint64_t done = src_offset >> 16;
+    if (src_offset == 0) {
+      hFILE* h = (fp->format.format == bcf || fp->format.compression != no_compression)
+                     ? fp->fp.bgzf->fp
+                     : fp->fp.hfile;
+      done = h != nullptr ? static_cast<uint64_t>(std::max<off_t>(htell(h), 0)) : 0;
+    }
+    options_.progress(path, force ? total : done, total, records);
   }
 
   Result<store::IngestCounts> Ingest(const std::string& path, FileOutcome& outcome,
@@ -914,8 +919,8 @@ class VcfIngester {
     int ids_seen = hdr->n[BCF_DT_ID];
     int gt_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "GT");
     int somatic_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "SOMATIC");
-    const auto read_carriers = [&](
-                                   bcf1_t* r, std::vector<std::vector<model::VariantCarrier>>& out) {
+    const auto read_carriers = [&](bcf1_t* r,
+                                   std::vector<std::vector<model::VariantCarrier>>& out) {
       if (out.size() < static_cast<size_t>(r->n_allele)) out.resize(static_cast<size_t>(r->n_allele));
       for (int a = 1; a < r->n_allele; ++a) out[static_cast<size_t>(a)].clear();
       if (nsamples == 0 || gt_id < 0) return;
@@ -1054,7 +1059,12 @@ class VcfIngester {
         Status st = flush();
         if (!st.ok()) return st;
       }
-      if ((records & 4095) == 0) Progress(path, fp.get(), total, records, false);
+      if ((records & 4095) == 0) {
+        const uint64_t at = read_ahead ? end_offset
+                            : bgzf_in != nullptr ? static_cast<uint64_t>(bgzf_tell(bgzf_in))
+                                                 : 0;
+        Progress(path, fp.get(), at, total, records, false);
+      }
     }
     if (encoder.variants() > 0) RETURN_IF_ERROR(flush());
     outcome.resources = records;
@@ -1064,7 +1074,7 @@ class VcfIngester {
         unresolved[s.report_key] += unlinked_calls[static_cast<size_t>(i)];
       }
     }
-    Progress(path, fp.get(), total, records, true);
+    Progress(path, fp.get(), 0, total, records, true);
 
     file.records = records;
     read_ahead.reset();  // its thread has reached the end of the file
