@@ -14,6 +14,9 @@ packages=(
   # genomics: htslib's own tools, as test client (htsget), oracle (bcftools view -r) and
   # benchmark baseline (tabix)
   bcftools tabix
+  # imaging: DCMTK (library; storescu, dcmdump as test client and oracle), dicom3tools'
+  # dciodvfy (an independent validator of the DICOM the node writes)
+  libdcmtk-dev dcmtk dicom3tools
 )
 
 missing=()
