@@ -184,8 +184,9 @@ void ProcessSequence(Context& ctx, DcmSequenceOfItems& sequence, int depth, bool
 }
 
 void RemapUids(Context& ctx, DcmElement& element) {
+  const std::string value = ValueOf(element);  // outlives the views Split returns
   std::string out;
-  for (std::string_view uid : Split(ValueOf(element), '\\')) {
+  for (std::string_view uid : Split(value, '\\')) {
     if (!out.empty()) out += '\\';
     uid = Trim(uid);
     if (!uid.empty()) out += PseudonymousUid(ctx.pseudonymizer, uid);
@@ -247,9 +248,10 @@ void PutDummy(Context& ctx, DcmElement& element, int depth) {
 
 void ShiftDates(Context& ctx, DcmElement& element) {
   const bool date_time = element.ident() == EVR_DT;
+  const std::string values = ValueOf(element);  // outlives the views Split returns
   std::string out;
   bool first = true;
-  for (std::string_view value : Split(ValueOf(element), '\\')) {
+  for (std::string_view value : Split(values, '\\')) {
     if (!first) out += '\\';
     first = false;
     value = Trim(value);
@@ -457,26 +459,19 @@ void RecordMethod(DcmDataset& dataset, const DicomDeidOptions& options) {
 
 // Replaces the file meta information, preamble included, with a fresh one that keeps only what
 // describes the instance (PS3.15 E.1.1 item 7: the source's meta header and preamble may leak
-// identity). DCMTK fills in its own implementation class UID and version when writing.
-void ReplaceMeta(DcmFileFormat& file, DcmDataset& dataset) {
-  auto fresh = std::make_unique<DcmMetaInfo>();
-  if (DcmMetaInfo* old = file.getMetaInfo()) {
-    DcmElement* version = nullptr;
-    if (old->findAndGetElement(DCM_FileMetaInformationVersion, version).good() &&
-        version != nullptr) {
-      fresh->insert(static_cast<DcmElement*>(version->clone()), OFTrue);
-    }
-    const std::string transfer_syntax = Get(*old, DCM_TransferSyntaxUID);
-    if (!transfer_syntax.empty()) {
-      (void)fresh->putAndInsertString(DCM_TransferSyntaxUID, transfer_syntax.c_str());
-    }
-    delete file.remove(0UL);
+// identity). DCMTK's file format cannot swap its meta header in place, so the file is rebuilt
+// around (a copy of) its dataset; DCMTK fills in the transfer syntax and its own implementation
+// class UID and version when the file is written.
+void ReplaceMeta(DcmFileFormat& file) {
+  {
+    DcmFileFormat fresh(file.getDataset(), /*deepCopy=*/OFTrue);
+    file = fresh;
   }
-  (void)fresh->putAndInsertString(DCM_MediaStorageSOPClassUID,
-                                  Get(dataset, DCM_SOPClassUID).c_str());
-  (void)fresh->putAndInsertString(DCM_MediaStorageSOPInstanceUID,
-                                  Get(dataset, DCM_SOPInstanceUID).c_str());
-  file.insert(fresh.release(), 0UL, OFTrue);
+  DcmDataset& dataset = *file.getDataset();
+  DcmMetaInfo& meta = *file.getMetaInfo();
+  (void)meta.putAndInsertString(DCM_MediaStorageSOPClassUID, Get(dataset, DCM_SOPClassUID).c_str());
+  (void)meta.putAndInsertString(DCM_MediaStorageSOPInstanceUID,
+                                Get(dataset, DCM_SOPInstanceUID).c_str());
 }
 
 }  // namespace
@@ -628,7 +623,7 @@ DicomDeidResult DeidentifyDicom(DcmFileFormat& file, const Pseudonymizer& pseudo
     return quarantine("could not set Patient ID / Patient's Name");
   }
   RecordMethod(*dataset, options);
-  ReplaceMeta(file, *dataset);
+  ReplaceMeta(file);  // `dataset` is a dangling pointer from here on
   return result;
 }
 
