@@ -1,6 +1,7 @@
 // oncomesh ingest fhir --dir NODE_DIR PATH...
 // oncomesh ingest vcf --dir NODE_DIR [--assembly A] [--samples MAP] [--reference FASTA]
 //                     [--strict-references] FILE...
+// oncomesh ingest dicom --dir NODE_DIR PATH...
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "ingest/dicom/dicom_ingest.h"
 #include "ingest/fhir/fhir_ingest.h"
 #include "ingest/vcf/vcf_ingest.h"
 #include "node/node_dir.h"
@@ -164,6 +166,17 @@ void RunIngestVcf(const std::string& dir, const std::vector<std::string>& paths,
               "--strict-references refuses such files):");
 }
 
+void RunIngestDicom(const std::string& dir, const std::vector<std::string>& paths) {
+  std::optional<node::NodeDir> node;
+  std::unique_ptr<store::Store> store;
+  if (!OpenNode(dir, node, store)) return;
+  ingest::DicomIngestOptions options;
+  options.deid = node->config().imaging.deid;
+  const auto start = std::chrono::steady_clock::now();
+  Result<ingest::IngestReport> report = ingest::IngestDicom(*node, *store, paths, options);
+  PrintReport(report, SecondsSince(start), "instances", "");
+}
+
 }  // namespace
 
 void RegisterIngestCommand(CLI::App& app) {
@@ -224,6 +237,20 @@ void RegisterIngestCommand(CLI::App& app) {
                 "Refuse a file with a sample whose individual is not in the store (by default "
                 "such samples are left out and reported)");
   vcf->callback([vcf_args] { RunIngestVcf(vcf_args->dir, vcf_args->paths, vcf_args->options); });
+
+  auto dicom_args = std::make_shared<Args>();
+  CLI::App* dicom = ingest->add_subcommand(
+      "dicom",
+      "DICOM files, folders of them (recursively) or DICOMDIRs. Every instance is "
+      "de-identified (DICOM PS3.15 Basic Profile, with the options of node.yaml imaging.deid) "
+      "before it is stored; instances the profile cannot make safe, unreadable files and "
+      "files without their mandatory UIDs are quarantined with the reason. The run commits "
+      "once, at its end.");
+  dicom->add_option("--dir", dicom_args->dir, "The node directory")->required();
+  dicom->add_option("paths", dicom_args->paths, "Files, folders or DICOMDIR files")
+      ->required()
+      ->check(CLI::ExistingPath);
+  dicom->callback([dicom_args] { RunIngestDicom(dicom_args->dir, dicom_args->paths); });
 }
 
 }  // namespace oncomesh::cli

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "index/evaluate.h"
+#include "index/imaging_terms.h"
 #include "model/variant_block.h"
 
 namespace oncomesh::index {
@@ -30,17 +31,6 @@ int32_t AgeValue(model::Date birth, model::Date on) {
   return years * kAgeYearSlot + std::clamp(days, 0, kAgeYearSlot - 1);
 }
 
-const char* ModalityLabel(const std::string& m) {
-  static const std::pair<const char*, const char*> kLabels[] = {
-      {"CT", "Computed Tomography"}, {"MR", "Magnetic Resonance"}, {"MG", "Mammography"},
-      {"PT", "Positron emission tomography (PET)"}, {"US", "Ultrasound"},
-      {"CR", "Computed Radiography"}, {"DX", "Digital Radiography"},
-      {"NM", "Nuclear Medicine"}, {"SM", "Slide Microscopy"}};
-  for (const auto& [code, label] : kLabels) {
-    if (m == code) return label;
-  }
-  return nullptr;
-}
 
 }  // namespace
 
@@ -78,6 +68,7 @@ struct IndexBuilder::State {
   uint64_t records = 0;
   uint64_t skipped = 0;
   std::unordered_map<std::string, std::string> custom_labels;  // generated custom terms
+  std::unordered_map<std::string, std::string> ontology_labels;  // terms not in the vocabulary
   // Per variant file, per sample column: the carrier's row and biosample handle.
   struct SampleColumn {
     bool linked = false;
@@ -213,6 +204,19 @@ void IndexBuilder::AddImagingStudy(const model::ImagingStudy& r) {
   if (!r.modality.empty()) st.Add("DCM:" + r.modality, row);
 }
 
+void IndexBuilder::AddDicomSeries(const model::DicomSeries& r) {
+  State& st = *state_;
+  uint32_t row;
+  if (!st.RowFor(r.individual_id, &row)) return;
+  if (!r.modality.empty()) st.Add("DCM:" + r.modality, row);
+  if (const BodyPartTerm* part = FindBodyPartTerm(r.body_part)) {
+    st.Add(part->curie, row);
+    st.ontology_labels.emplace(part->curie, part->label);
+  }
+  ++index_->stats_.dicom_series;
+  index_->stats_.dicom_instances += static_cast<uint64_t>(r.instances);
+}
+
 void IndexBuilder::AddVariant(const model::Variant& r) {
   ++state_->records;
   index_->variants_.AddVariant(r);
@@ -317,6 +321,7 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
     idx->custom_types_[term] = TermType::kCustom;
     idx->custom_labels_[term] = label;
   }
+  for (auto& [term, label] : st.ontology_labels) idx->custom_labels_[term] = label;
 
   std::vector<int32_t> ages(rows, RangeAttribute::kNoValue);
   std::vector<int32_t> dates(rows, RangeAttribute::kNoValue);
@@ -362,6 +367,7 @@ Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
   RETURN_IF_ERROR(store.ScanTreatments(0, [&](store::Seq, const model::Treatment& r) { b.AddTreatment(r); }));
   RETURN_IF_ERROR(store.ScanBiosamples(0, [&](store::Seq, const model::Biosample& r) { b.AddBiosample(r); }));
   RETURN_IF_ERROR(store.ScanImagingStudies(0, [&](store::Seq, const model::ImagingStudy& r) { b.AddImagingStudy(r); }));
+  RETURN_IF_ERROR(store.ScanDicomSeries([&](const model::DicomSeries& r) { b.AddDicomSeries(r); }));
   RETURN_IF_ERROR(store.ScanVariantSamples(0, [&](store::Seq, const model::VariantSample& r) { b.AddVariantSample(r); }));
   Status blocks = Status::Ok();
   RETURN_IF_ERROR(store.ScanVariantBlocks(0, [&](store::Seq, const model::VariantBlock& r) {
@@ -433,7 +439,7 @@ std::vector<TermInfo> CohortIndex::Terms() const {
     auto custom = custom_types_.find(term);
     info.type = custom == custom_types_.end() ? TermType::kOntology : custom->second;
     if (term.rfind("DCM:", 0) == 0) {
-      const char* label = ModalityLabel(term.substr(4));
+      const char* label = ModalityLabel(std::string_view(term).substr(4));
       info.label = label ? label : term.substr(4);
     } else if (auto label = custom_labels_.find(term); label != custom_labels_.end()) {
       info.label = label->second;

@@ -57,6 +57,8 @@ struct IndexStats {
   size_t attribute_bytes = 0;    // range attributes (age, date of diagnosis)
   size_t variant_bytes = 0;      // variants and their carriers
   uint64_t variants = 0;
+  uint64_t dicom_series = 0;     // of known individuals
+  uint64_t dicom_instances = 0;
   size_t terms = 0;              // terms with a posting
   store::Seq seq = 0;            // last store sequence number included
 };
@@ -138,6 +140,8 @@ class IndexBuilder {
   void AddTreatment(const model::Treatment& r);
   void AddBiosample(const model::Biosample& r);
   void AddImagingStudy(const model::ImagingStudy& r);
+  // A DICOM series: its modality and body part examined as terms (index/imaging_terms.h).
+  void AddDicomSeries(const model::DicomSeries& r);
   // Variants before the calls that refer to them.
   void AddVariant(const model::Variant& r);
   void AddVariantCall(const model::VariantCall& r);

@@ -132,6 +132,53 @@ struct ImagingStudy {
   int number_of_instances = 0;
 };
 
+// A DICOM instance the node stores (ingest/dicom/), de-identified: every UID is the node's
+// pseudonymous one, dates are shifted. The file itself is content-addressed beside the store.
+struct DicomInstance {
+  std::string id;             // SOP Instance UID (de-identified)
+  std::string individual_id;  // the patient's pseudonym: links the image to the clinical record
+  std::string study_uid;
+  std::string series_uid;
+  std::string sop_class_uid;
+  std::string modality;       // CT, MR, MG, PT, US, SEG, RTSTRUCT, SR…
+  std::string body_part;      // Body Part Examined as sent, upper case ("CHEST"); may be empty
+  std::string manufacturer;
+  double slice_thickness = NAN;  // mm; NaN when absent
+  Date study_date = kNoDate;
+  int series_number = 0;
+  int instance_number = 0;
+  std::string transfer_syntax;  // UID
+  std::string path;             // relative to the node directory: "dicom/ab/<sha256>.dcm"
+  std::string content_sha256;   // of the stored (de-identified) file
+  // Of its attributes but the pixel data, written in explicit VR little endian: the same for
+  // the same instance in another transfer syntax.
+  std::string attributes_sha256;
+  int64_t bytes = 0;
+};
+
+// A DICOM series as the store summarises its instances (what the index and QIDO-RS need).
+struct DicomSeries {
+  std::string series_uid;
+  std::string study_uid;
+  std::string individual_id;
+  std::string modality;
+  std::string body_part;
+  std::string manufacturer;
+  double slice_thickness = NAN;
+  Date study_date = kNoDate;
+  int64_t instances = 0;
+};
+
+// A DICOM file the node did not store, kept aside with the reason (PS3.15 could not make it
+// safe, it is not DICOM, a mandatory UID is missing…). The file is not de-identified: it stays
+// under the node's quarantine/ folder, readable only by the node's operators.
+struct QuarantinedDicom {
+  std::string id;          // sha256 of the file as received
+  std::string source;      // where it came from: a path, or "C-STORE from AE@host"
+  std::string reason;
+  std::string path;        // relative to the node directory: "quarantine/<sha256>.dcm"
+};
+
 // A genomic variant as the node keeps it: one ALT allele of a VCF record, normalised
 // (multi-allelic records split, REF/ALT trimmed of shared bases and left-aligned as far as
 // the record allows), on one assembly. Identified by its normalised coordinates, so the same
@@ -209,11 +256,14 @@ struct RecordBatch {
   std::vector<VariantFile> variant_files;
   std::vector<VariantSample> variant_samples;
   std::vector<VariantBlock> variant_blocks;
+  std::vector<DicomInstance> dicom_instances;
+  std::vector<QuarantinedDicom> quarantined_dicom;
 
   size_t size() const {
     return individuals.size() + diagnoses.size() + observations.size() + treatments.size() +
            biosamples.size() + imaging_studies.size() + variant_files.size() +
-           variant_samples.size() + variant_blocks.size();
+           variant_samples.size() + variant_blocks.size() + dicom_instances.size() +
+           quarantined_dicom.size();
   }
 };
 

@@ -41,7 +41,7 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
     if (!root.IsMap()) return InvalidArgument(source + ": expected a mapping at the top");
     RETURN_IF_ERROR(CheckKeys(root,
                               {"name", "organization", "address", "port", "threads", "gate",
-                               "datasets", "access", "genomics"},
+                               "datasets", "access", "genomics", "imaging"},
                               source));
     if (root["name"]) c.name = root["name"].as<std::string>();
     if (root["organization"]) c.organization = root["organization"].as<std::string>();
@@ -61,6 +61,32 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
       RETURN_IF_ERROR(CheckKeys(genomics, {"reference_fasta"}, source + ": genomics"));
       if (genomics["reference_fasta"]) {
         c.reference_fasta = genomics["reference_fasta"].as<std::string>();
+      }
+    }
+    if (const YAML::Node imaging = root["imaging"]) {
+      if (!imaging.IsMap()) return InvalidArgument(source + ": imaging must be a mapping");
+      RETURN_IF_ERROR(CheckKeys(imaging, {"dicom_port", "ae_title", "deid"}, source + ": imaging"));
+      if (imaging["dicom_port"]) c.imaging.dicom_port = imaging["dicom_port"].as<uint16_t>();
+      if (imaging["ae_title"]) c.imaging.ae_title = imaging["ae_title"].as<std::string>();
+      if (c.imaging.ae_title.empty() || c.imaging.ae_title.size() > 16) {
+        return InvalidArgument(source + ": imaging.ae_title must be 1 to 16 characters");
+      }
+      if (const YAML::Node d = imaging["deid"]) {
+        RETURN_IF_ERROR(CheckKeys(d,
+                                  {"retain_longitudinal_modified_dates", "retain_device_identity",
+                                   "retain_institution_identity", "retain_patient_characteristics"},
+                                  source + ": imaging.deid"));
+        deid::DicomDeidOptions& o = c.imaging.deid;
+        if (d["retain_longitudinal_modified_dates"]) {
+          o.retain_longitudinal_modified_dates = d["retain_longitudinal_modified_dates"].as<bool>();
+        }
+        if (d["retain_device_identity"]) o.retain_device_identity = d["retain_device_identity"].as<bool>();
+        if (d["retain_institution_identity"]) {
+          o.retain_institution_identity = d["retain_institution_identity"].as<bool>();
+        }
+        if (d["retain_patient_characteristics"]) {
+          o.retain_patient_characteristics = d["retain_patient_characteristics"].as<bool>();
+        }
       }
     }
     if (const YAML::Node ds = root["datasets"]) {
@@ -130,6 +156,18 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
     out << YAML::Key << "genomics" << YAML::Value << YAML::BeginMap << YAML::Key
         << "reference_fasta" << YAML::Value << c.reference_fasta << YAML::EndMap;
   }
+  const deid::DicomDeidOptions& o = c.imaging.deid;
+  out << YAML::Key << "imaging" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "dicom_port" << YAML::Value << c.imaging.dicom_port;
+  out << YAML::Key << "ae_title" << YAML::Value << c.imaging.ae_title;
+  out << YAML::Key << "deid" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "retain_longitudinal_modified_dates" << YAML::Value
+      << o.retain_longitudinal_modified_dates;
+  out << YAML::Key << "retain_device_identity" << YAML::Value << o.retain_device_identity;
+  out << YAML::Key << "retain_institution_identity" << YAML::Value << o.retain_institution_identity;
+  out << YAML::Key << "retain_patient_characteristics" << YAML::Value
+      << o.retain_patient_characteristics;
+  out << YAML::EndMap << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -6,6 +6,9 @@
 //   NODE_DIR/store.sqlite  the store (store/store.h)
 //   NODE_DIR/variants/     copies of ingested VCF/BCF files with their indexes, for htsget
 //                          (<sha256>.vcf.gz + .tbi or .csi, <sha256>.bcf + .csi)
+//   NODE_DIR/segments/     the store's variant blocks (store/segment_file.h)
+//   NODE_DIR/dicom/        de-identified DICOM instances, content-addressed (<2 hex>/<sha256>.dcm)
+//   NODE_DIR/quarantine/   DICOM files not stored, as received, for the node's operators
 //
 // `oncomesh node init` creates it; every other command opens it.
 #pragma once
@@ -15,11 +18,19 @@
 #include <string>
 #include <vector>
 
+#include "deid/dicom_deid.h"
 #include "deid/pseudonym.h"
 #include "store/store.h"
 #include "util/status.h"
 
 namespace oncomesh::node {
+
+// imaging: the DICOM receiver and how images are de-identified (ingest/dicom/).
+struct ImagingConfig {
+  uint16_t dicom_port = 0;             // C-STORE SCP port for `node serve`; 0: none
+  std::string ae_title = "ONCOMESH";   // its AE title (1 to 16 characters)
+  deid::DicomDeidOptions deid;         // imaging.deid: the PS3.15 options taken
+};
 
 struct DatasetConfig {
   std::string id = "default";
@@ -42,6 +53,7 @@ struct NodeConfig {
   // that every ingested VCF record's REF is checked against; empty: no check. A relative path
   // is relative to the node directory (see NodeDir::ReferenceFastaPath).
   std::string reference_fasta;
+  ImagingConfig imaging;
 };
 
 // Parses node.yaml text. Unknown keys are an error naming the key (a typo must not be silent).

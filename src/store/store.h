@@ -104,6 +104,16 @@ class Store {
   virtual Status ScanVariantBlocks(
       Seq after_seq, const std::function<void(Seq, const model::VariantBlock&)>& fn) = 0;
 
+  // DICOM instances (ingest/dicom/), in insertion order; the series they make up (first
+  // instance's attributes, instance count), in the order they first arrived; one instance by
+  // its (de-identified) SOP Instance UID, NotFound if there is none; the quarantined files.
+  virtual Status ScanDicomInstances(
+      Seq after_seq, const std::function<void(Seq, const model::DicomInstance&)>& fn) = 0;
+  virtual Status ScanDicomSeries(const std::function<void(const model::DicomSeries&)>& fn) = 0;
+  virtual Result<model::DicomInstance> FindDicomInstance(const std::string& id) = 0;
+  virtual Status ScanQuarantinedDicom(
+      const std::function<void(const model::QuarantinedDicom&)>& fn) = 0;
+
   // Variant files the node keeps a copy of (for htsget), oldest first.
   virtual Result<std::vector<model::VariantFile>> ListVariantFiles() = 0;
   // The variant file with this htsget id; NotFound if there is none.

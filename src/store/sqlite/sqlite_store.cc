@@ -114,6 +114,22 @@ CREATE TABLE variant_blocks(
   segment TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
   crc32 INTEGER NOT NULL);
 )sql",
+    // 6: DICOM instances (ingest/dicom/), de-identified, their files content-addressed under
+    // dicom/ beside the database; and the files quarantined instead of stored, with the reason.
+    R"sql(
+CREATE TABLE dicom_instances(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, individual_id TEXT NOT NULL,
+  study_uid TEXT NOT NULL, series_uid TEXT NOT NULL, sop_class_uid TEXT NOT NULL,
+  modality TEXT NOT NULL, body_part TEXT NOT NULL, manufacturer TEXT NOT NULL,
+  slice_thickness REAL, study_date INTEGER, series_number INTEGER NOT NULL,
+  instance_number INTEGER NOT NULL, transfer_syntax TEXT NOT NULL, path TEXT NOT NULL,
+  sha256 TEXT NOT NULL, attributes_sha256 TEXT NOT NULL, bytes INTEGER NOT NULL);
+CREATE INDEX dicom_instances_series ON dicom_instances(series_uid);
+CREATE INDEX dicom_instances_study ON dicom_instances(study_uid);
+CREATE TABLE dicom_quarantine(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, reason TEXT NOT NULL,
+  path TEXT NOT NULL, quarantined_at TEXT NOT NULL);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -421,6 +437,92 @@ class SqliteStore final : public Store {
     return status;
   }
 
+  static model::DicomInstance DicomInstanceAt(Statement& s, int c) {
+    model::DicomInstance r;
+    r.id = s.Text(c);
+    r.individual_id = s.Text(c + 1);
+    r.study_uid = s.Text(c + 2);
+    r.series_uid = s.Text(c + 3);
+    r.sop_class_uid = s.Text(c + 4);
+    r.modality = s.Text(c + 5);
+    r.body_part = s.Text(c + 6);
+    r.manufacturer = s.Text(c + 7);
+    r.slice_thickness = s.Real(c + 8);
+    r.study_date = s.DateAt(c + 9);
+    r.series_number = static_cast<int>(s.Int(c + 10));
+    r.instance_number = static_cast<int>(s.Int(c + 11));
+    r.transfer_syntax = s.Text(c + 12);
+    r.path = s.Text(c + 13);
+    r.content_sha256 = s.Text(c + 14);
+    r.attributes_sha256 = s.Text(c + 15);
+    r.bytes = s.Int(c + 16);
+    return r;
+  }
+  static constexpr const char* kDicomColumns =
+      "id,individual_id,study_uid,series_uid,sop_class_uid,modality,body_part,manufacturer,"
+      "slice_thickness,study_date,series_number,instance_number,transfer_syntax,path,sha256,"
+      "attributes_sha256,bytes";
+
+  Status ScanDicomInstances(Seq after,
+                            const std::function<void(Seq, const model::DicomInstance&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_, (std::string("SELECT seq,") + kDicomColumns +
+                                    " FROM dicom_instances WHERE seq>? ORDER BY seq")
+                                       .c_str()));
+    s.Bind(1, after);
+    return Scan(s, [&] { fn(s.Int(0), DicomInstanceAt(s, 1)); });
+  }
+
+  Status ScanDicomSeries(const std::function<void(const model::DicomSeries&)>& fn) override {
+    Statement s;
+    // One row per series, in the order series first arrived; the attributes of its first
+    // instance (they are series-level in DICOM), its instance count.
+    RETURN_IF_ERROR(s.Prepare(db_,
+                              "SELECT series_uid,study_uid,individual_id,modality,body_part,"
+                              "manufacturer,slice_thickness,study_date,n FROM ("
+                              "SELECT *, count(*) OVER (PARTITION BY series_uid) AS n, "
+                              "row_number() OVER (PARTITION BY series_uid ORDER BY seq) AS k "
+                              "FROM dicom_instances) WHERE k=1 ORDER BY seq"));
+    return Scan(s, [&] {
+      model::DicomSeries r;
+      r.series_uid = s.Text(0);
+      r.study_uid = s.Text(1);
+      r.individual_id = s.Text(2);
+      r.modality = s.Text(3);
+      r.body_part = s.Text(4);
+      r.manufacturer = s.Text(5);
+      r.slice_thickness = s.Real(6);
+      r.study_date = s.DateAt(7);
+      r.instances = s.Int(8);
+      fn(r);
+    });
+  }
+
+  Result<model::DicomInstance> FindDicomInstance(const std::string& id) override {
+    Statement& s = Stmt(kFindDicomInstance,
+                        "SELECT id,individual_id,study_uid,series_uid,sop_class_uid,modality,"
+                        "body_part,manufacturer,slice_thickness,study_date,series_number,"
+                        "instance_number,transfer_syntax,path,sha256,attributes_sha256,bytes "
+                        "FROM dicom_instances WHERE id=?");
+    s.Reset();
+    s.Bind(1, id);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) {
+      model::DicomInstance r = DicomInstanceAt(s, 0);
+      sqlite3_reset(s.get());
+      return r;
+    }
+    sqlite3_reset(s.get());
+    if (rc != SQLITE_DONE) return Error("finding a DICOM instance");
+    return NotFound("store: no DICOM instance " + id);
+  }
+
+  Status ScanQuarantinedDicom(const std::function<void(const model::QuarantinedDicom&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_, "SELECT id,source,reason,path FROM dicom_quarantine ORDER BY seq"));
+    return Scan(s, [&] { fn({s.Text(0), s.Text(1), s.Text(2), s.Text(3)}); });
+  }
+
   static model::VariantFile VariantFileAt(Statement& s) {
     model::VariantFile r;
     r.id = s.Text(0);
@@ -501,6 +603,9 @@ class SqliteStore final : public Store {
     kAddVariantFile,
     kAddVariantSample,
     kAddVariantBlock,
+    kAddDicomInstance,
+    kAddQuarantinedDicom,
+    kFindDicomInstance,
     kFindVariantFile,
     kStmtCount
   };
@@ -785,6 +890,48 @@ class SqliteStore final : public Store {
       if (s.get() == nullptr) return Internal("store: not prepared: variant block");
       if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("inserting variant block");
       counts.added += r.variants;  // a block is its variants, as far as the report goes
+    }
+    for (const model::DicomInstance& r : batch.dicom_instances) {
+      Statement& s = Stmt(kAddDicomInstance,
+                          "INSERT OR IGNORE INTO dicom_instances(seq,id,individual_id,study_uid,"
+                          "series_uid,sop_class_uid,modality,body_part,manufacturer,"
+                          "slice_thickness,study_date,series_number,instance_number,"
+                          "transfer_syntax,path,sha256,attributes_sha256,bytes) "
+                          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.individual_id);
+      s.Bind(4, r.study_uid);
+      s.Bind(5, r.series_uid);
+      s.Bind(6, r.sop_class_uid);
+      s.Bind(7, r.modality);
+      s.Bind(8, r.body_part);
+      s.Bind(9, r.manufacturer);
+      s.BindReal(10, r.slice_thickness);
+      s.BindDate(11, r.study_date);
+      s.Bind(12, int64_t{r.series_number});
+      s.Bind(13, int64_t{r.instance_number});
+      s.Bind(14, r.transfer_syntax);
+      s.Bind(15, r.path);
+      s.Bind(16, r.content_sha256);
+      s.Bind(17, r.attributes_sha256);
+      s.Bind(18, r.bytes);
+      RETURN_IF_ERROR(insert(s, "DICOM instance"));
+    }
+    for (const model::QuarantinedDicom& r : batch.quarantined_dicom) {
+      Statement& s = Stmt(kAddQuarantinedDicom,
+                          "INSERT OR IGNORE INTO dicom_quarantine(seq,id,source,reason,path,"
+                          "quarantined_at) VALUES(?,?,?,?,?,?)");
+      const std::string now = NowUtc();
+      s.Reset();
+      s.Bind(1, ++seq);
+      s.Bind(2, r.id);
+      s.Bind(3, r.source);
+      s.Bind(4, r.reason);
+      s.Bind(5, r.path);
+      s.Bind(6, now);
+      RETURN_IF_ERROR(insert(s, "quarantined DICOM file"));
     }
     return Status::Ok();
   }

@@ -1,0 +1,304 @@
+// The DICOM ingest on the real files of shared/data/dicom: what is stored, what is quarantined
+// and why, nothing identifying left in the stored files (dcmdump) or the store (sqlite3 .dump),
+// idempotence, duplicates with other content; and the C-STORE SCP with DCMTK's storescu.
+#include "ingest/dicom/dicom_ingest.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "index/cohort_index.h"
+#include "ingest/dicom/store_scp.h"
+#include "support/process.h"
+#include "support/variant_files.h"
+
+namespace oncomesh::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Shell;
+using testing::ShellQuote;
+
+const std::string kDicom = std::string(ONCOMESH_SHARED_DIR) + "/data/dicom";
+
+// Values of identifying attributes in a file, as dcmdump prints them (nested ones too): every
+// person name, date and UID (but the standard's own UIDs), everything in the patient group
+// (0010) and in private groups, and the institution, station, accession, study id and device
+// serial number. Left out: values under 6 characters (they occur in any file: "M", "1"),
+// numbers, and values that a public attribute the profile keeps also holds (a private tag
+// repeating the Manufacturer "TOSHIBA" is not a leak when the Manufacturer stays).
+std::set<std::string> IdentifyingValues(const std::string& path) {
+  std::string out;
+  Shell("dcmdump -q " + ShellQuote(path) + " 2>/dev/null", &out);
+  static const std::regex line(R"(^\s*\(([0-9a-f]{4}),([0-9a-f]{4})\) ([A-Z]{2}) \[([^\]]*)\])",
+                               std::regex::icase);
+  static const std::set<std::string> kIdentifying = {"0008,0080", "0008,0081", "0008,1010",
+                                                     "0008,0050", "0020,0010", "0018,1000",
+                                                     "0008,1040"};
+  std::set<std::string> values, kept;
+  std::istringstream lines(out);
+  std::string l;
+  while (std::getline(lines, l)) {
+    std::smatch m;
+    if (!std::regex_search(l, m, line)) continue;
+    std::string group = m[1].str(), element = m[2].str();
+    for (char& c : group) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : element) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string tag = group + "," + element, vr = m[3].str(), value = m[4].str();
+    if (value.size() < 6) continue;
+    const bool private_group = (std::stoi(group, nullptr, 16) & 1) == 1;
+    const bool identifying = vr == "PN" || vr == "DA" || group == "0010" || private_group ||
+                             kIdentifying.count(tag) ||
+                             (vr == "UI" && value.rfind("1.2.840.10008.", 0) != 0);
+    if (group == "0002") continue;
+    (identifying ? values : kept).insert(value);
+  }
+  std::set<std::string> result;
+  for (const std::string& v : values) {
+    const bool number = v.find_first_not_of("0123456789.+-eE\\ ") == std::string::npos;
+    bool in_kept = false;
+    for (const std::string& k : kept) in_kept = in_kept || k.find(v) != std::string::npos;
+    if (!number && !in_kept) result.insert(v);
+  }
+  return result;
+}
+
+class DicomIngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<node::NodeDir> node = node::NodeDir::Init(dir_.path() + "/node", node::NodeConfig{});
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    node_ = std::make_unique<node::NodeDir>(std::move(*node));
+    Result<std::unique_ptr<store::Store>> store = node_->OpenStore();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+  }
+
+  IngestReport Ingest(const std::vector<std::string>& paths) {
+    Result<IngestReport> report = IngestDicom(*node_, *store_, paths, {});
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    return report.ok() ? *report : IngestReport{};
+  }
+
+  std::map<std::string, model::DicomInstance> Instances() {
+    std::map<std::string, model::DicomInstance> out;
+    EXPECT_TRUE(store_->ScanDicomInstances(0, [&](store::Seq, const model::DicomInstance& r) {
+                  out[r.id] = r;
+                }).ok());
+    return out;
+  }
+  std::map<std::string, std::string> Quarantined() {  // source -> reason
+    std::map<std::string, std::string> out;
+    EXPECT_TRUE(store_->ScanQuarantinedDicom([&](const model::QuarantinedDicom& q) {
+                  out[q.source] = q.reason;
+                }).ok());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<node::NodeDir> node_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(DicomIngestTest, SharedFilesAreStoredDeidentifiedOrQuarantinedWithAReason) {
+  const IngestReport report = Ingest({kDicom});
+  std::map<std::string, std::string> refused;  // file name -> message
+  int stored = 0;
+  for (const FileOutcome& f : report.files) {
+    if (f.status.ok()) {
+      stored += static_cast<int>(f.records_added);
+    } else {
+      refused[fs::relative(f.path, kDicom).string()] = f.status.message();
+    }
+  }
+  EXPECT_GT(stored, 20);
+  // Broken on purpose (shared/data/MANIFEST.md), each with its reason; not stored.
+  ASSERT_TRUE(refused.count("MR_truncated.dcm"));
+  EXPECT_NE(refused["MR_truncated.dcm"].find("quarantined"), std::string::npos);
+  ASSERT_TRUE(refused.count("rtplan_truncated.dcm"));
+  // rtdose.dcm has badVR.dcm's SOP Instance UID and other content: the first one stays.
+  ASSERT_TRUE(refused.count("rtdose.dcm"));
+  EXPECT_NE(refused["rtdose.dcm"].find("already stored with other content"), std::string::npos)
+      << refused["rtdose.dcm"];
+  // highdicom/ct_image.dcm has CT_small.dcm's SOP Instance UID; it differs only in Other
+  // Patient IDs, which de-identification removes: the same instance. MR_small in other
+  // transfer syntaxes is MR_small again.
+  EXPECT_FALSE(refused.count("highdicom/ct_image.dcm"));
+  for (const char* f : {"MR_small_RLE.dcm", "MR_small_bigendian.dcm", "MR_small_implicit.dcm"}) {
+    EXPECT_FALSE(refused.count(f)) << f << ": " << refused[f];
+  }
+  // Text files are not DICOM.
+  ASSERT_TRUE(refused.count("README.txt"));
+  EXPECT_NE(refused["README.txt"].find("not readable as DICOM"), std::string::npos);
+  const auto quarantined = Quarantined();
+  EXPECT_EQ(quarantined.size(), refused.size());
+  for (const auto& [source, reason] : quarantined) EXPECT_FALSE(reason.empty()) << source;
+
+  // Every stored instance: its file where the row says, its hash, de-identified.
+  std::set<std::string> identifying;
+  for (const FileOutcome& f : report.files) {
+    if (f.status.ok()) {
+      const auto v = IdentifyingValues(f.path);
+      identifying.insert(v.begin(), v.end());
+    }
+  }
+  ASSERT_GT(identifying.size(), 20u);
+  const auto instances = Instances();
+  EXPECT_EQ(static_cast<int>(instances.size()), stored);
+  for (const auto& [id, r] : instances) {
+    const std::string path = node_->dir() + "/" + r.path;
+    ASSERT_TRUE(fs::exists(path)) << r.path;
+    EXPECT_EQ(static_cast<int64_t>(fs::file_size(path)), r.bytes);
+    EXPECT_EQ(id.rfind("2.25.", 0), 0u) << id;
+    EXPECT_EQ(r.study_uid.rfind("2.25.", 0), 0u);
+    std::string dump;
+    ASSERT_EQ(Shell("dcmdump -q " + ShellQuote(path), &dump), 0) << r.path;
+    for (const std::string& v : identifying) {
+      EXPECT_EQ(dump.find(v), std::string::npos) << "'" << v << "' in " << r.path;
+    }
+    EXPECT_NE(dump.find("(0012,0062) CS [YES]"), std::string::npos) << r.path;
+  }
+  std::string sql;
+  ASSERT_EQ(Shell("sqlite3 " + ShellQuote(node_->store_path()) + " .dump", &sql), 0);
+  for (const std::string& v : identifying) {
+    EXPECT_EQ(sql.find(v), std::string::npos) << "'" << v << "' in the store";
+  }
+}
+
+TEST_F(DicomIngestTest, ReingestAddsNothingAndADicomdirReadsItsFiles) {
+  const IngestReport first = Ingest({kDicom + "/dicomdir/DICOMDIR"});
+  ASSERT_FALSE(first.files.empty());
+  int added = 0;
+  for (const FileOutcome& f : first.files) {
+    EXPECT_TRUE(f.status.ok()) << f.path << ": " << f.status.message();
+    added += static_cast<int>(f.records_added);
+  }
+  EXPECT_GT(added, 5);
+  const auto before = Instances();
+  std::set<std::string> files_before;
+  for (const auto& e : fs::recursive_directory_iterator(node_->dir() + "/dicom")) {
+    files_before.insert(e.path().string());
+  }
+  // Again, as the folder: the same instances, already stored (its README is not DICOM).
+  const IngestReport again = Ingest({kDicom + "/dicomdir"});
+  for (const FileOutcome& f : again.files) {
+    if (fs::path(f.path).extension() == ".txt") {
+      EXPECT_NE(f.status.message().find("not readable as DICOM"), std::string::npos);
+      continue;
+    }
+    EXPECT_TRUE(f.status.ok()) << f.path << ": " << f.status.message();
+    EXPECT_EQ(f.records_added, 0) << f.path;
+    EXPECT_TRUE(f.already_ingested) << f.path;
+  }
+  EXPECT_EQ(Instances().size(), before.size());
+  std::set<std::string> files_after;
+  for (const auto& e : fs::recursive_directory_iterator(node_->dir() + "/dicom")) {
+    files_after.insert(e.path().string());
+  }
+  EXPECT_EQ(files_after, files_before);
+}
+
+TEST_F(DicomIngestTest, ImagesLinkToTheClinicalRecordThroughThePatientPseudonym) {
+  // CT_small.dcm's PatientID is 1CT1: the individual a FHIR Patient "1CT1" became.
+  model::RecordBatch batch;
+  model::Individual ind;
+  ind.id = node_->pseudonymizer().IndividualPseudonym("1CT1");
+  batch.individuals.push_back(ind);
+  ASSERT_TRUE(store_->IngestBatch({"patients", "test-1CT1", "test"}, batch).ok());
+  Ingest({kDicom + "/CT_small.dcm", kDicom + "/MR_small.dcm"});
+  const auto instances = Instances();
+  ASSERT_EQ(instances.size(), 2u);
+  int linked = 0;
+  for (const auto& [id, r] : instances) linked += r.individual_id == ind.id;
+  EXPECT_EQ(linked, 1);
+  auto vocab = index::Vocabulary::LoadEmbedded();
+  ASSERT_TRUE(vocab.ok());
+  auto idx = index::CohortIndex::Build(*store_, *vocab);
+  ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+  const index::Posting* ct = (*idx)->Find("DCM:CT", false);
+  ASSERT_NE(ct, nullptr);
+  EXPECT_EQ(ct->cardinality(), 1u);
+  EXPECT_EQ((*idx)->Find("DCM:MR", false), nullptr);  // MR_small's patient is not in the store
+  EXPECT_EQ((*idx)->stats().dicom_series, 1u);
+}
+
+// A free TCP port on the loopback (bound and released).
+uint16_t FreePort() {
+  std::string out;
+  Shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); "
+        "print(s.getsockname()[1])'",
+        &out);
+  return static_cast<uint16_t>(std::stoi(out));
+}
+
+TEST_F(DicomIngestTest, StorescuSendsAndTheNodeStoresOnRelease) {
+  StoreScpOptions options;
+  options.port = FreePort();
+  options.ae_title = "ONCOMESH";
+  int commits = 0;
+  options.on_commit = [&] { ++commits; };
+  Result<std::unique_ptr<StoreScp>> scp = StoreScp::Start(*node_, options);
+  ASSERT_TRUE(scp.ok()) << scp.status().ToString();
+  const std::string send = "storescu -aet PACS -aec ONCOMESH 127.0.0.1 " +
+                           std::to_string(options.port) + " ";
+  std::string out;
+  ASSERT_EQ(Shell("echoscu -aet PACS -aec ONCOMESH 127.0.0.1 " + std::to_string(options.port), &out), 0);
+  // Five instances in one association: CT, RT structure set and plan, a DICOM SEG, an SR
+  // document; then an MR in RLE in another (-xr: the RLE transfer syntax proposed).
+  std::string files;
+  for (const char* f : {"CT_small.dcm", "rtstruct.dcm", "rtplan.dcm",
+                        "highdicom/seg_image_ct_binary.dcm", "test-SR.dcm"}) {
+    files += ShellQuote(kDicom + "/" + f) + " ";
+  }
+  ASSERT_EQ(Shell(send + "-R " + files + " 2>&1", &out), 0) << out;  // -R: SEG proposed too
+  EXPECT_EQ(Instances().size(), 5u) << out;
+  ASSERT_EQ(Shell(send + "-xr " + ShellQuote(kDicom + "/MR_small_RLE.dcm") + " 2>&1", &out), 0) << out;
+  const auto instances = Instances();
+  EXPECT_EQ(instances.size(), 6u) << out;
+  EXPECT_EQ(commits, 2);
+  std::set<std::string> syntaxes, modalities;
+  for (const auto& [id, r] : instances) {
+    syntaxes.insert(r.transfer_syntax);
+    modalities.insert(r.modality);
+  }
+  EXPECT_TRUE(syntaxes.count("1.2.840.10008.1.2.5")) << "RLE kept as it came";
+  EXPECT_TRUE(modalities.count("SEG"));
+  EXPECT_TRUE(modalities.count("RTSTRUCT"));
+
+  // The same again (and MR_small in another transfer syntax): nothing new. An aborted
+  // association stores nothing.
+  ASSERT_EQ(Shell(send + ShellQuote(kDicom + "/CT_small.dcm") + " " +
+                      ShellQuote(kDicom + "/MR_small_implicit.dcm") + " 2>&1",
+                  &out),
+            0)
+      << out;
+  Shell(send + "--abort " + ShellQuote(kDicom + "/MR_small.dcm") + " " +
+            ShellQuote(kDicom + "/CT_small.dcm") + " 2>&1",
+        &out);
+  EXPECT_EQ(Instances().size(), 6u);
+  Shell(send + "--abort " + ShellQuote(kDicom + "/badVR.dcm") + " 2>&1", &out);
+  EXPECT_EQ(Instances().size(), 6u) << "an aborted association stored something";
+
+  // badVR.dcm, then rtdose.dcm under the same SOP Instance UID with other content: refused
+  // with a reason (C000), quarantined.
+  ASSERT_EQ(Shell(send + ShellQuote(kDicom + "/badVR.dcm") + " 2>&1", &out), 0) << out;
+  EXPECT_EQ(Instances().size(), 7u);
+  Shell(send + "-v -R " + ShellQuote(kDicom + "/rtdose.dcm") + " 2>&1", &out);
+  EXPECT_NE(out.find("Error: CannotUnderstand"), std::string::npos) << "storescu said: " << out;
+  EXPECT_EQ(Instances().size(), 7u);
+  bool quarantined = false;
+  for (const auto& [source, reason] : Quarantined()) {
+    quarantined |= source.find("C-STORE from PACS@127.0.0.1") != std::string::npos &&
+                   reason.find("other content") != std::string::npos;
+  }
+  EXPECT_TRUE(quarantined);
+  (*scp)->Stop();
+}
+
+}  // namespace
+}  // namespace oncomesh::ingest
