@@ -7,7 +7,8 @@
 // surgery and radiotherapy Procedures; ATC-coded medications; Specimens and ImagingStudies.
 // The resource shapes are those of docs/fhir-profile.md, and every code written is listed in
 // data/vocab/ so the index can map it. It also writes the genomes of some of the patients as one
-// multi-sample GRCh38 VCF whose samples are their Patient.ids. Distributions and their
+// multi-sample GRCh38 VCF whose samples are their Patient.ids, and small DICOM studies (images
+// and a segmentation of a lesion) of some of their ImagingStudies. Distributions and their
 // sources: docs/synth.md.
 #pragma once
 
