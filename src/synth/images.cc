@@ -2,7 +2,6 @@
 
 // osconfig.h first: DCMTK's headers depend on it.
 #include <dcmtk/config/osconfig.h>
-
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcitem.h>
@@ -12,9 +11,9 @@
 #include <dcmtk/dcmfg/fgplanor.h>
 #include <dcmtk/dcmfg/fgplanpo.h>
 #include <dcmtk/dcmiod/iodreferences.h>
-#include <dcmtk/oflog/oflog.h>
 #include <dcmtk/dcmseg/segdoc.h>
 #include <dcmtk/dcmseg/segment.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include <algorithm>
 #include <array>
@@ -33,7 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Tags mixed into a study's UIDs and streams; distinct so no two derived values share a stream.
-constexpr uint64_t kChooseStream = 0x696d616765732d63ULL;       // "images-c"
+constexpr uint64_t kChooseStream = 0x696d616765732d63ULL;           // "images-c"
 constexpr uint64_t kSegmentationSeriesTag = 0x7365672d73657269ULL;  // "seg-seri"
 constexpr uint64_t kSegmentationInstanceTag = 0x7365672d696e7374ULL;
 constexpr uint64_t kFrameOfReferenceTag = 0x666f722d75696420ULL;
@@ -58,16 +57,16 @@ struct Geometry {
 Geometry GeometryFor(std::string_view modality) {
   if (modality == "MR") return {64, 64, 16, 3.75, 4.0};
   if (modality == "MG") return {128, 96, 4, 2.0, 0.0};  // R CC, R MLO, L CC, L MLO
-  return {64, 64, 16, 6.25, 5.0};                        // CT: a 400 mm field of view
+  return {64, 64, 16, 6.25, 5.0};                       // CT: a 400 mm field of view
 }
 
 // Fictitious staff, for the identifying attributes de-identification must remove.
 constexpr std::array<const char*, 12> kStaffFamily = {
-    "Hoffmann", "Leroy", "Conti", "Navarro", "Janssens", "Lindqvist",
-    "Kowalczyk", "Horak", "Ferrari", "Dumont", "Brandt", "Sousa"};
-constexpr std::array<const char*, 12> kStaffGiven = {
-    "Katrin", "Olivier", "Giulia", "Pablo", "Wim", "Astrid",
-    "Marek", "Jana", "Paolo", "Claire", "Tobias", "Rita"};
+    "Hoffmann",  "Leroy", "Conti",   "Navarro", "Janssens", "Lindqvist",
+    "Kowalczyk", "Horak", "Ferrari", "Dumont",  "Brandt",   "Sousa"};
+constexpr std::array<const char*, 12> kStaffGiven = {"Katrin", "Olivier", "Giulia", "Pablo",
+                                                     "Wim",    "Astrid",  "Marek",  "Jana",
+                                                     "Paolo",  "Claire",  "Tobias", "Rita"};
 
 std::string StaffName(Rng& rng, bool doctor) {
   std::string name = kStaffFamily[static_cast<size_t>(rng.Below(12))];
@@ -115,8 +114,7 @@ class Put {
     return *this;
   }
   // An item of a code sequence (PS3.3 Table 8.8-1): value, scheme, meaning.
-  Put& Code(const DcmTagKey& sequence, const char* value, const char* scheme,
-            const char* meaning) {
+  Put& Code(const DcmTagKey& sequence, const char* value, const char* scheme, const char* meaning) {
     DcmItem* item = nullptr;
     Keep(item_.findOrCreateSequenceItem(sequence, item, -2), sequence);
     if (item != nullptr) {
@@ -213,8 +211,8 @@ Volume MakeAxialVolume(Rng& rng, const Geometry& g, const Intensities& v, bool c
           if (x * x + (y - 80) * (y - 80) <= 20 * 20) value = v.bone;
         }
         const double dx = x - lesion.x, dy = y - lesion.y, dz = z - lesion.z;
-        const size_t i = static_cast<size_t>(r) * static_cast<size_t>(g.columns) +
-                         static_cast<size_t>(c);
+        const size_t i =
+            static_cast<size_t>(r) * static_cast<size_t>(g.columns) + static_cast<size_t>(c);
         if (dx * dx + dy * dy + dz * dz <= lesion.radius * lesion.radius) {
           value = v.lesion;
           mask[i] = 1;
@@ -252,8 +250,8 @@ Volume MakeMammograms(Rng& rng, const Geometry& g, const Lesion& lesion) {
         }
         const double lr = mlo ? lesion.mlo_row : lesion.y;
         const double dx = depth - lesion.x, dy = r - lr;
-        const size_t i = static_cast<size_t>(r) * static_cast<size_t>(g.columns) +
-                         static_cast<size_t>(c);
+        const size_t i =
+            static_cast<size_t>(r) * static_cast<size_t>(g.columns) + static_cast<size_t>(c);
         if (right == lesion.right && dx * dx + dy * dy <= lesion.radius * lesion.radius) {
           value = v.lesion;
           mask[i] = 1;
@@ -398,23 +396,22 @@ class StudyWriter {
     // General Series.
     put(DCM_Modality, plan_.modality)(DCM_SeriesInstanceUID, plan_.image_series_uid);
     put(DCM_SeriesNumber, "1")(DCM_SeriesDate, date)(DCM_SeriesTime, DicomTime(t + 60));
-    put(DCM_PerformingPhysicianName, c_.performing_physician)(DCM_OperatorsName,
-                                                             c_.operator_name);
+    put(DCM_PerformingPhysicianName, c_.performing_physician)(DCM_OperatorsName, c_.operator_name);
     put(DCM_BodyPartExamined, BodyPart());
     if (PairedOrgan()) put(DCM_Laterality, c_.right ? "R" : "L");
     // General Equipment (Manufacturer is type 2; the rest identifies the hospital).
     put(DCM_Manufacturer, "OncoMesh Synthetic")(DCM_InstitutionName,
-                                                 options_.site + " University Hospital");
+                                                options_.site + " University Hospital");
     put(DCM_InstitutionAddress, options_.institution_address)(DCM_StationName, c_.station);
     put(DCM_InstitutionalDepartmentName, "Radiology");
     put(DCM_ManufacturerModelName, "Synth " + plan_.modality)(DCM_DeviceSerialNumber,
-                                                             c_.serial_number);
+                                                              c_.serial_number);
     put(DCM_SoftwareVersions, "oncomesh synth 1");
     // General Image.
     put(DCM_InstanceNumber, std::to_string(instance))(DCM_ContentDate, date)(
         DCM_ContentTime, DicomTime(t + 120 + instance));
     put(DCM_AcquisitionNumber, "1")(DCM_AcquisitionDate, date)(DCM_AcquisitionTime,
-                                                              DicomTime(t + 90));
+                                                               DicomTime(t + 90));
     put(DCM_BurnedInAnnotation, "NO")(DCM_LossyImageCompression, "00");
     // A private block carrying identifying text, as vendors' blocks often do (PS3.15 E.3.10
     // "Retain Safe Private Option": a de-identifier must remove it).
@@ -436,8 +433,7 @@ class StudyWriter {
     if (plan_.modality == "MG") {
       const ViewInfo& view = kViews[static_cast<size_t>(k)];
       // DX Series, DX Anatomy Imaged, DX Image, DX Detector, Mammography Series/Image.
-      put(DCM_PresentationIntentType, "FOR PRESENTATION")(DCM_ImageType,
-                                                          "ORIGINAL\\PRIMARY");
+      put(DCM_PresentationIntentType, "FOR PRESENTATION")(DCM_ImageType, "ORIGINAL\\PRIMARY");
       put(DCM_ImageLaterality, view.laterality)(DCM_ViewPosition, view.view_position);
       put(DCM_PatientOrientation, view.orientation);
       put.Code(DCM_AnatomicRegionSequence, "76752008", "SCT", "Breast");
@@ -464,8 +460,8 @@ class StudyWriter {
       put.EmptySequence(DCM_AcquisitionContextSequence);
     } else {
       const double z = Z0(g) + k * g.slice_thickness;
-      put(DCM_FrameOfReferenceUID, plan_.frame_of_reference_uid)(
-          DCM_PositionReferenceIndicator, "");
+      put(DCM_FrameOfReferenceUID, plan_.frame_of_reference_uid)(DCM_PositionReferenceIndicator,
+                                                                 "");
       put(DCM_PatientPosition, "HFS");
       put(DCM_ImagePositionPatient, Ds(X0(g)) + "\\" + Ds(Y0(g)) + "\\" + Ds(z));
       put(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0")(DCM_PixelSpacing, spacing);
@@ -516,10 +512,10 @@ class StudyWriter {
         "OncoMesh Synthetic", "oncomesh synth", "SEG-" + c_.serial_number, "oncomesh synth 1");
     const ContentIdentificationMacro content("1", "LESION", "Synthetic lesion",
                                              c_.reading_physician.c_str());
-    RETURN_IF_ERROR(check(DcmSegmentation::createBinarySegmentation(
-                              raw, static_cast<Uint16>(g.rows), static_cast<Uint16>(g.columns),
-                              equipment, content),
-                          "create"));
+    RETURN_IF_ERROR(check(
+        DcmSegmentation::createBinarySegmentation(
+            raw, static_cast<Uint16>(g.rows), static_cast<Uint16>(g.columns), equipment, content),
+        "create"));
     std::unique_ptr<DcmSegmentation> seg(raw);
     // Projection images have no Frame of Reference; the SEG then has none either and locates
     // its frames through the Derivation Image functional group alone (PS3.3 A.51.3).
@@ -529,29 +525,28 @@ class StudyWriter {
     RETURN_IF_ERROR(check(seg->getSOPCommon().setSOPInstanceUID(plan_.segmentation_instance_uid),
                           "SOP Instance UID"));
     RETURN_IF_ERROR(check(seg->getSOPCommon().setInstanceCreationDate(date), "creation date"));
-    RETURN_IF_ERROR(check(seg->getSOPCommon().setInstanceCreationTime(
-                              DicomTime(c_.study_seconds + 3600)),
-                          "creation time"));
+    RETURN_IF_ERROR(
+        check(seg->getSOPCommon().setInstanceCreationTime(DicomTime(c_.study_seconds + 3600)),
+              "creation time"));
     RETURN_IF_ERROR(check(seg->getSeries().setSeriesInstanceUID(plan_.segmentation_series_uid),
                           "Series Instance UID"));
     RETURN_IF_ERROR(check(seg->getSeries().setSeriesNumber("2"), "Series Number"));
-    RETURN_IF_ERROR(check(seg->getSeries().setSeriesDescription("Lesion segmentation"),
-                          "Series Description"));
+    RETURN_IF_ERROR(
+        check(seg->getSeries().setSeriesDescription("Lesion segmentation"), "Series Description"));
     RETURN_IF_ERROR(check(seg->getSeries().setSeriesDate(date), "Series Date"));
-    RETURN_IF_ERROR(check(seg->getSeries().setSeriesTime(DicomTime(c_.study_seconds + 3600)),
-                          "Series Time"));
+    RETURN_IF_ERROR(
+        check(seg->getSeries().setSeriesTime(DicomTime(c_.study_seconds + 3600)), "Series Time"));
     RETURN_IF_ERROR(check(seg->getGeneralImage().setContentDate(date), "Content Date"));
-    RETURN_IF_ERROR(check(seg->getGeneralImage().setContentTime(
-                              DicomTime(c_.study_seconds + 3600)),
+    RETURN_IF_ERROR(check(seg->getGeneralImage().setContentTime(DicomTime(c_.study_seconds + 3600)),
                           "Content Time"));
 
     DcmSegment* segment = nullptr;
-    RETURN_IF_ERROR(check(
-        DcmSegment::create(segment, "Lesion",
-                           CodeSequenceMacro("49755003", "SCT", "Morphologically Altered Structure"),
-                           CodeSequenceMacro("108369006", "SCT", "Neoplasm"),
-                           DcmSegTypes::SAT_MANUAL),
-        "segment"));
+    RETURN_IF_ERROR(
+        check(DcmSegment::create(
+                  segment, "Lesion",
+                  CodeSequenceMacro("49755003", "SCT", "Morphologically Altered Structure"),
+                  CodeSequenceMacro("108369006", "SCT", "Neoplasm"), DcmSegTypes::SAT_MANUAL),
+              "segment"));
     Uint16 segment_number = 0;
     if (const OFCondition c = seg->addSegment(segment, segment_number); c.bad()) {
       delete segment;
@@ -559,23 +554,22 @@ class StudyWriter {
     }
 
     const bool axial = plan_.modality != "MG";
-    const std::string dimension_uid =
-        Uid(MixKey(static_cast<uint64_t>(s_.number), kDimensionTag));
+    const std::string dimension_uid = Uid(MixKey(static_cast<uint64_t>(s_.number), kDimensionTag));
     IODMultiframeDimensionModule& dimensions = seg->getDimensions();
-    RETURN_IF_ERROR(check(dimensions.addDimensionIndex(DCM_ReferencedSegmentNumber, dimension_uid,
-                                                       DCM_SegmentIdentificationSequence,
-                                                       "ReferencedSegmentNumber"),
-                          "dimension"));
+    RETURN_IF_ERROR(check(
+        dimensions.addDimensionIndex(DCM_ReferencedSegmentNumber, dimension_uid,
+                                     DCM_SegmentIdentificationSequence, "ReferencedSegmentNumber"),
+        "dimension"));
     if (axial) {
-      RETURN_IF_ERROR(check(dimensions.addDimensionIndex(DCM_ImagePositionPatient, dimension_uid,
-                                                         DCM_PlanePositionSequence,
-                                                         "ImagePositionPatient"),
-                            "dimension"));
+      RETURN_IF_ERROR(
+          check(dimensions.addDimensionIndex(DCM_ImagePositionPatient, dimension_uid,
+                                             DCM_PlanePositionSequence, "ImagePositionPatient"),
+                "dimension"));
       FGPixelMeasures measures;
       const std::string spacing = Ds(g.pixel_spacing) + "\\" + Ds(g.pixel_spacing);
       RETURN_IF_ERROR(check(measures.setPixelSpacing(spacing.c_str()), "pixel spacing"));
-      RETURN_IF_ERROR(check(measures.setSliceThickness(Ds(g.slice_thickness).c_str()),
-                            "slice thickness"));
+      RETURN_IF_ERROR(
+          check(measures.setSliceThickness(Ds(g.slice_thickness).c_str()), "slice thickness"));
       RETURN_IF_ERROR(check(seg->addForAllFrames(measures), "pixel measures"));
       std::unique_ptr<FGPlaneOrientationPatient> orientation(
           FGPlaneOrientationPatient::createMinimal("1", "0", "0", "0", "1", "0"));
@@ -596,8 +590,7 @@ class StudyWriter {
       OFVector<ImageSOPInstanceReferenceMacro> sources;
       sources.push_back(reference);
       std::unique_ptr<FGDerivationImage> derivation(FGDerivationImage::createMinimal(
-          sources, "Synthetic lesion mask",
-          CodeSequenceMacro("113076", "DCM", "Segmentation"),
+          sources, "Synthetic lesion mask", CodeSequenceMacro("113076", "DCM", "Segmentation"),
           CodeSequenceMacro("121322", "DCM", "Source image for image processing operation")));
       if (!derivation) return Internal(who + "derivation image");
       FGFrameContent frame_content;
@@ -681,9 +674,18 @@ ImagingPlan PlanImagingStudy(std::string_view modality, uint64_t study_uid, uint
 std::string BodyPartExamined(std::string_view topography) {
   // ICD-O-3 topography category -> PS3.16 Annex L Body Part Examined defined term.
   static constexpr std::array<std::pair<const char*, const char*>, 12> kMap = {{
-      {"C50", "BREAST"}, {"C34", "CHEST"}, {"C18", "COLON"}, {"C19", "SIGMOID"},
-      {"C20", "RECTUM"}, {"C61", "PROSTATE"}, {"C67", "BLADDER"}, {"C64", "KIDNEY"},
-      {"C25", "PANCREAS"}, {"C54", "UTERUS"}, {"C56", "OVARY"}, {"C16", "STOMACH"},
+      {"C50", "BREAST"},
+      {"C34", "CHEST"},
+      {"C18", "COLON"},
+      {"C19", "SIGMOID"},
+      {"C20", "RECTUM"},
+      {"C61", "PROSTATE"},
+      {"C67", "BLADDER"},
+      {"C64", "KIDNEY"},
+      {"C25", "PANCREAS"},
+      {"C54", "UTERUS"},
+      {"C56", "OVARY"},
+      {"C16", "STOMACH"},
   }};
   const std::string_view category = topography.substr(0, 3);
   for (const auto& [code, term] : kMap) {
@@ -701,7 +703,8 @@ Result<ImageSummary> WriteImagingStudies(const ImageOptions& options,
       std::clamp(options.threads, 1, std::max(1, static_cast<int>(subjects.size())));
   std::vector<Result<ImageSummary>> results(subjects.size(), Internal("synth: not written"));
   auto run = [&](int t) {
-    for (size_t i = static_cast<size_t>(t); i < subjects.size(); i += static_cast<size_t>(threads)) {
+    for (size_t i = static_cast<size_t>(t); i < subjects.size();
+         i += static_cast<size_t>(threads)) {
       StudyWriter writer(options, subjects[i]);
       results[i] = writer.Write();
     }

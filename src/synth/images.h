@@ -19,14 +19,14 @@ namespace oncomesh::synth::internal {
 // The ImagingStudy resource of an imaged individual is written from the same plan, so the two
 // agree on every UID and count.
 struct ImagingPlan {
-  std::string modality;                  // of series 1: "CT", "MR" or "MG"
-  std::string sop_class_uid;             // of series 1's instances
-  std::string study_instance_uid;        // "2.25.{n}": the ImagingStudy identifier's OID
-  std::string image_series_uid;          // series 1: the ImagingStudy's first series uid
-  std::string segmentation_series_uid;   // series 2
+  std::string modality;                          // of series 1: "CT", "MR" or "MG"
+  std::string sop_class_uid;                     // of series 1's instances
+  std::string study_instance_uid;                // "2.25.{n}": the ImagingStudy identifier's OID
+  std::string image_series_uid;                  // series 1: the ImagingStudy's first series uid
+  std::string segmentation_series_uid;           // series 2
   std::vector<std::string> image_instance_uids;  // series 1, by InstanceNumber 1..
   std::string segmentation_instance_uid;
-  std::string frame_of_reference_uid;    // CT and MR; "" for MG (projection images have none)
+  std::string frame_of_reference_uid;  // CT and MR; "" for MG (projection images have none)
   int series() const { return 2; }
   int instances() const { return static_cast<int>(image_instance_uids.size()) + 1; }
 };
@@ -49,27 +49,27 @@ std::string BodyPartExamined(std::string_view topography);
 // What the DICOM writer needs of one individual: taken from the same simulated case and the
 // same draws as its Patient and ImagingStudy resources.
 struct ImagingSubject {
-  int64_t number = 0;          // n of "{site}-pat-{n}"
-  std::string patient_id;      // the FHIR Patient.id
-  std::string mrn;             // Patient.identifier (MR) value
-  std::string mrn_system;      // and its system
+  int64_t number = 0;      // n of "{site}-pat-{n}"
+  std::string patient_id;  // the FHIR Patient.id
+  std::string mrn;         // Patient.identifier (MR) value
+  std::string mrn_system;  // and its system
   std::string family_name;
   std::string given_name;
   bool female = false;
   model::Date birth_date = 0;
-  std::string address;         // "12 Main Street, Lyon 69001, FR"
+  std::string address;  // "12 Main Street, Lyon 69001, FR"
   std::string phone;
-  std::string topography;      // ICD-O-3 topography of the ImagingStudy's bodySite
-  model::Date started = 0;     // ImagingStudy.started: the study date
+  std::string topography;   // ICD-O-3 topography of the ImagingStudy's bodySite
+  model::Date started = 0;  // ImagingStudy.started: the study date
   ImagingPlan plan;
 };
 
 struct ImageOptions {
   std::string site;
-  std::string dir;                    // the studies' parent: one folder per StudyInstanceUID
-  std::string institution_address;    // of the site's hospital
-  uint64_t key = 0;                   // image stream key (independent of every FHIR stream)
-  int threads = 1;                    // studies written at once; output does not depend on it
+  std::string dir;                  // the studies' parent: one folder per StudyInstanceUID
+  std::string institution_address;  // of the site's hospital
+  uint64_t key = 0;                 // image stream key (independent of every FHIR stream)
+  int threads = 1;                  // studies written at once; output does not depend on it
 };
 
 struct ImageSummary {

@@ -5,7 +5,6 @@
 
 // osconfig.h first: DCMTK's headers depend on it.
 #include <dcmtk/config/osconfig.h>
-
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcitem.h>
@@ -210,21 +209,23 @@ TEST_F(SynthImagesTest, HeadersAgreeWithTheFhirPatientAndImagingStudy) {
       written[series_uid].insert(i[DCM_SOPInstanceUID]);
       EXPECT_EQ(i[DCM_StudyDate], DicomDate(s.at("started"))) << f;
       EXPECT_EQ(i[DCM_PatientID], patient_id) << f;
-      EXPECT_EQ(i[DCM_PatientName], patient.at("name").at(0).at("family").get<std::string>() + "^" +
-                                        patient.at("name").at(0).at("given").at(0).get<std::string>());
+      EXPECT_EQ(i[DCM_PatientName],
+                patient.at("name").at(0).at("family").get<std::string>() + "^" +
+                    patient.at("name").at(0).at("given").at(0).get<std::string>());
       EXPECT_EQ(i[DCM_PatientBirthDate], DicomDate(patient.at("birthDate")));
       EXPECT_EQ(i[DCM_PatientSex], patient.at("gender") == "female" ? "F" : "M");
       if (i[DCM_Modality] == "SEG") continue;
       EXPECT_EQ(i[DCM_BodyPartExamined],
-                internal::BodyPartExamined(s.at("series").at(0).at("bodySite").at("code").get<std::string>()))
+                internal::BodyPartExamined(
+                    s.at("series").at(0).at("bodySite").at("code").get<std::string>()))
           << f;
       EXPECT_FALSE(i[DCM_BodyPartExamined].empty()) << f;
       // Identifying attributes a de-identifier must handle (PS3.15 Table E.1-1).
       for (const DcmTagKey& tag :
            {DCM_InstitutionName, DCM_InstitutionAddress, DCM_ReferringPhysicianName,
-            DCM_OperatorsName, DCM_PerformingPhysicianName, DCM_StationName,
-            DCM_DeviceSerialNumber, DCM_AccessionNumber, DCM_StudyID, DCM_RETIRED_OtherPatientIDs,
-            DCM_PatientAddress, DCM_StudyTime, DCM_ContentDate}) {
+            DCM_OperatorsName, DCM_PerformingPhysicianName, DCM_StationName, DCM_DeviceSerialNumber,
+            DCM_AccessionNumber, DCM_StudyID, DCM_RETIRED_OtherPatientIDs, DCM_PatientAddress,
+            DCM_StudyTime, DCM_ContentDate}) {
         EXPECT_FALSE(i[tag].empty()) << f << " " << tag.toString().c_str();
       }
       EXPECT_EQ(i[DcmTagKey(0x0011, 0x0010)], "ONCOMESH SYNTH HOSPITAL");
@@ -267,8 +268,10 @@ TEST_F(SynthImagesTest, SegmentationMarksExactlyTheLesionOfItsSourceImages) {
     ASSERT_GE(length * 8, rows * columns * frames);
     // The Referenced Series Sequence names the image series.
     DcmItem* referenced = nullptr;
-    ASSERT_TRUE(seg.data().findAndGetSequenceItem(DCM_ReferencedSeriesSequence, referenced, 0).good());
-    EXPECT_EQ(Get(*referenced, DCM_SeriesInstanceUID), images.begin()->second[DCM_SeriesInstanceUID]);
+    ASSERT_TRUE(
+        seg.data().findAndGetSequenceItem(DCM_ReferencedSeriesSequence, referenced, 0).good());
+    EXPECT_EQ(Get(*referenced, DCM_SeriesInstanceUID),
+              images.begin()->second[DCM_SeriesInstanceUID]);
 
     std::set<std::string> segmented;
     int lo = 1 << 16, hi = -1;
@@ -281,7 +284,8 @@ TEST_F(SynthImagesTest, SegmentationMarksExactlyTheLesionOfItsSourceImages) {
                       .findAndGetSequenceItem(DCM_PerFrameFunctionalGroupsSequence, per_frame,
                                               static_cast<int>(f))
                       .good());
-      ASSERT_TRUE(per_frame->findAndGetSequenceItem(DCM_DerivationImageSequence, derivation, 0).good());
+      ASSERT_TRUE(
+          per_frame->findAndGetSequenceItem(DCM_DerivationImageSequence, derivation, 0).good());
       ASSERT_TRUE(derivation->findAndGetSequenceItem(DCM_SourceImageSequence, source, 0).good());
       const std::string uid = Get(*source, DCM_ReferencedSOPInstanceUID);
       ASSERT_TRUE(images.count(uid)) << study_dir << ": frame " << f << " names a missing image";

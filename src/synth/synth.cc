@@ -386,7 +386,9 @@ class Generator {
  private:
   void Simulate(Rng& rng, Case& c) const;
   Details Draw(Rng& rng, const Case& c) const;
-  bool IsImaged(int64_t n) const { return std::binary_search(imaged_.begin(), imaged_.end(), n - 1); }
+  bool IsImaged(int64_t n) const {
+    return std::binary_search(imaged_.begin(), imaged_.end(), n - 1);
+  }
   void PlanTreatment(Rng& rng, Case& c) const;
   void Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const;
   void WriteImagedStudy(int64_t n, const Case& c, const Details& d, const std::string& patient_id,
