@@ -1,5 +1,5 @@
-// `oncomesh synth` as a user runs it: the genome options, what it prints, and a VCF that
-// bcftools and tabix read.
+// `oncomesh synth` as a user runs it: the genome and image options, what it prints, a VCF that
+// bcftools and tabix read, and the DICOM folders.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -70,11 +70,38 @@ TEST(SynthCliTest, NoGenomesWithZero) {
       << output;
 }
 
-TEST(SynthCliTest, HelpDocumentsTheGenomeOptions) {
+TEST(SynthCliTest, HelpDocumentsTheGenomeAndImageOptions) {
   std::string output;
   RunCommand({OncomeshBinary(), "synth", "--help"}, &output);
   EXPECT_NE(output.find("--genomes"), std::string::npos) << output;
   EXPECT_NE(output.find("--genome-sites"), std::string::npos) << output;
+  EXPECT_NE(output.find("--images"), std::string::npos) << output;
+  EXPECT_NE(output.find("SEG"), std::string::npos) << output;
+}
+
+TEST(SynthCliTest, WritesOneDicomFolderPerStudyAndNoneWithZero) {
+  TempDir dir;
+  std::string output;
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "cli", "--individuals", "200",
+                        "--seed", "3", "--out", dir.path(), "--genomes", "0", "--images", "4"},
+                       &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("wrote 4 DICOM studies"), std::string::npos) << output;
+  int studies = 0;
+  for (const auto& study : fs::directory_iterator(dir.path() + "/dicom")) {
+    ++studies;
+    EXPECT_EQ(study.path().filename().string().rfind("2.25.", 0), 0u) << study.path();
+    EXPECT_TRUE(fs::exists(study.path() / "SEG-0001.dcm")) << study.path();
+  }
+  EXPECT_EQ(studies, 4);
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "cli", "--individuals", "200",
+                        "--seed", "3", "--out", dir.path(), "--genomes", "0", "--images", "0"},
+                       &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("no DICOM studies"), std::string::npos) << output;
+  EXPECT_FALSE(fs::exists(dir.path() + "/dicom"));
 }
 
 }  // namespace

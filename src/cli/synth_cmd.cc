@@ -1,5 +1,5 @@
-// oncomesh synth: writes a synthetic site's FHIR Bulk Data export and its genomes
-// (src/synth/synth.h).
+// oncomesh synth: writes a synthetic site's FHIR Bulk Data export, its genomes and its DICOM
+// studies (src/synth/synth.h).
 #include <iostream>
 #include <memory>
 
@@ -13,7 +13,9 @@ void RegisterSynthCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "synth",
       "Write a synthetic site's cancer cohort as FHIR R4 Bulk Data NDJSON, and a multi-sample "
-      "GRCh38 VCF (genomes.vcf.gz + .tbi) of the individuals with a genome");
+      "GRCh38 VCF (genomes.vcf.gz + .tbi) of the individuals with a genome, and small DICOM "
+      "studies with a lesion segmentation (dicom/{StudyInstanceUID}/) for some of those with an "
+      "ImagingStudy");
   cmd->add_option("--site", options->site, "Site name (resource ids, MRN system)")->required();
   cmd->add_option("--individuals", options->individuals, "Number of patients")->required();
   cmd->add_option("--seed", options->seed, "Random seed; same arguments give identical files")
@@ -29,6 +31,10 @@ void RegisterSynthCommand(CLI::App& app) {
                   "Background germline sites in genomes.vcf.gz, besides the known cancer "
                   "variants")
       ->capture_default_str();
+  cmd->add_option("--images", options->images,
+                  "Individuals whose CT, MR or MG ImagingStudy is also written as DICOM images "
+                  "plus a SEG of the lesion, one folder per study under OUT/dicom/ (default: "
+                  "min(those with such a study, 20); 0 = none; at most 10000)");
   cmd->callback([options] {
     synth::SynthReport report;
     const Status status = synth::WriteSyntheticSite(*options, &report);
@@ -45,6 +51,13 @@ void RegisterSynthCommand(CLI::App& app) {
                 << report.known_variant_records << " known cancer variants), GRCh38\n";
     } else {
       std::cout << "synth: no genomes written (--genomes 0)\n";
+    }
+    if (report.image_studies > 0) {
+      std::cout << "synth: wrote " << report.image_studies << " DICOM studies ("
+                << report.image_files << " files, " << (report.image_bytes + 512) / 1024
+                << " kB: images and a SEG each) to " << report.image_dir << "\n";
+    } else {
+      std::cout << "synth: no DICOM studies written\n";
     }
   });
 }

@@ -13,6 +13,7 @@
 #include "model/date.h"
 #include "synth/case_mix.h"
 #include "synth/genomes.h"
+#include "synth/images.h"
 #include "synth/random.h"
 
 namespace oncomesh::synth {
@@ -28,6 +29,7 @@ constexpr int kChunk = 8192;  // individuals per work unit
 // Mixed with (seed, site) for the genome's streams. Larger than any individual index, so the
 // genome never shares a stream with an individual's FHIR resources.
 constexpr uint64_t kGenomeStreamTag = 0x67656e6f6d6573ULL;  // "genomes"
+constexpr uint64_t kImageStreamTag = 0x696d61676573ULL;     // "images", likewise
 
 // Bulk Data output files, in this order.
 enum FileIndex {
@@ -156,6 +158,26 @@ struct Case {
   Date last_contact = 0;
   Date progression = 0;  // 0 = none
   std::vector<Event> events;
+};
+
+// What Write draws for a case after Simulate, in the order it draws it. Records and the image
+// writer's subjects take the same draws, so every output of one individual agrees.
+struct Details {
+  const City* city = nullptr;
+  const char* given = nullptr;
+  const char* family = nullptr;
+  int phone = 0;  // after the city's prefix
+  int house = 0;
+  const char* street = nullptr;
+  int postal_code = 0;
+  bool specimen = false;
+  Date specimen_date = 0;
+  bool imaging = false;
+  int series = 0;
+  int instances = 0;
+  uint64_t study_uid = 0;  // 2.25.{study_uid}
+  Date imaging_started = 0;
+  uint64_t series_uid = 0;  // 2.25.{series_uid}
 };
 
 // ---------------------------------------------------------------- JSON text
@@ -304,6 +326,51 @@ class Generator {
   uint64_t GenomeKey() const {
     return internal::MixKey(internal::MixKey(options_.seed, site_key_), kGenomeStreamTag);
   }
+  uint64_t ImageKey() const {
+    return internal::MixKey(internal::MixKey(options_.seed, site_key_), kImageStreamTag);
+  }
+
+  // Whether individual index i has an ImagingStudy the image writer can write (CT, MR, MG).
+  bool HasWritableImagingStudy(int64_t i) const {
+    Rng rng(internal::MixKey(internal::MixKey(options_.seed, site_key_), static_cast<uint64_t>(i)));
+    Case c;
+    Simulate(rng, c);
+    return Draw(rng, c).imaging && internal::CanWriteImages(c.type->imaging_modality);
+  }
+
+  // The individuals (sorted indices) whose ImagingStudy is written as DICOM: Write and Records
+  // then declare the written study for them.
+  void SetImaged(std::vector<int64_t> imaged) { imaged_ = std::move(imaged); }
+
+  // What the image writer needs of imaged individual index i (the case and draws of Write).
+  internal::ImagingSubject ImageSubject(int64_t i) const {
+    Rng rng(internal::MixKey(internal::MixKey(options_.seed, site_key_), static_cast<uint64_t>(i)));
+    Case c;
+    Simulate(rng, c);
+    const Details d = Draw(rng, c);
+    internal::ImagingSubject s;
+    s.number = i + 1;
+    s.patient_id = options_.site + "-pat-" + std::to_string(i + 1);
+    s.mrn = "M" + std::to_string(10000000 + i + 1);
+    s.mrn_system = mrn_system_;
+    s.family_name = d.family;
+    s.given_name = d.given;
+    s.female = c.female;
+    s.birth_date = c.birth;
+    s.address = std::to_string(d.house) + " " + d.street + ", " + d.city->name + " " +
+                std::to_string(d.postal_code) + ", " + d.city->country;
+    s.phone = std::string(d.city->phone_prefix) + " " + std::to_string(d.phone);
+    s.topography = c.site->topography;
+    s.started = d.imaging_started;
+    s.plan = internal::PlanImagingStudy(c.type->imaging_modality, d.study_uid, d.series_uid);
+    return s;
+  }
+
+  // The site's hospital: in a city fixed by the site name.
+  std::string InstitutionAddress() const {
+    const City& city = kCities[site_key_ % kCities.size()];
+    return std::string("1 Hospital Road, ") + city.name + ", " + city.country;
+  }
 
   // As GenerateChunk, appending model records instead of FHIR text.
   void GenerateRecordsChunk(int64_t first, int64_t last, model::RecordBatch& out) const {
@@ -318,8 +385,14 @@ class Generator {
 
  private:
   void Simulate(Rng& rng, Case& c) const;
+  Details Draw(Rng& rng, const Case& c) const;
+  bool IsImaged(int64_t n) const {
+    return std::binary_search(imaged_.begin(), imaged_.end(), n - 1);
+  }
   void PlanTreatment(Rng& rng, Case& c) const;
   void Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const;
+  void WriteImagedStudy(int64_t n, const Case& c, const Details& d, const std::string& patient_id,
+                        Buffers& out) const;
   // The records `oncomesh ingest fhir` makes of what Write writes (FHIR ids, unshifted dates).
   // Draws from `rng` exactly as Write does, so that the optional resources match.
   void Records(Rng& rng, int64_t n, const Case& c, model::RecordBatch& out) const;
@@ -329,6 +402,7 @@ class Generator {
   std::vector<double> cumulative_;
   uint64_t site_key_ = 0;
   std::string mrn_system_;
+  std::vector<int64_t> imaged_;  // sorted individual indices
 };
 
 const Date kFirstDiagnosis = model::DateFromCivil(2000, 1, 1);
@@ -685,6 +759,29 @@ void Generator::PlanTreatment(Rng& rng, Case& c) const {
   for (Event& e : c.events) e.end = std::min(e.end, c.last_contact);
 }
 
+Details Generator::Draw(Rng& rng, const Case& c) const {
+  Details d;
+  d.city = &kCities[static_cast<size_t>(rng.Below(static_cast<int>(kCities.size())))];
+  d.given = c.female ? kFemaleNames[static_cast<size_t>(rng.Below(30))]
+                     : kMaleNames[static_cast<size_t>(rng.Below(30))];
+  d.family = kFamilyNames[static_cast<size_t>(rng.Below(40))];
+  d.phone = 100000 + rng.Below(900000);
+  d.house = 1 + rng.Below(120);
+  d.street = kStreets[static_cast<size_t>(rng.Below(16))];
+  d.postal_code = 10000 + rng.Below(89999);
+  d.specimen = rng.Bernoulli(profile_.specimen);
+  if (d.specimen) d.specimen_date = c.diagnosis - 7 + rng.Below(7);
+  d.imaging = c.type->imaging_modality != nullptr && rng.Bernoulli(profile_.imaging);
+  if (d.imaging) {
+    d.series = 1 + rng.Below(5);
+    d.instances = d.series * (40 + rng.Below(200));
+    d.study_uid = rng.Next();
+    d.imaging_started = c.diagnosis - rng.Below(14);
+    d.series_uid = rng.Next();
+  }
+  return d;
+}
+
 // ---------------------------------------------------------------- FHIR serialisation
 void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
   const std::string& site = options_.site;
@@ -696,13 +793,13 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
   condition_id += "-cond-";
   Writer(condition_id).Int(n);
 
+  const Details d = Draw(rng, c);
   // Patient, with the identifying data a hospital export carries.
   {
     Writer w(out.text[kPatient]);
-    const City& city = kCities[static_cast<size_t>(rng.Below(static_cast<int>(kCities.size())))];
-    const char* given = c.female ? kFemaleNames[static_cast<size_t>(rng.Below(30))]
-                                 : kMaleNames[static_cast<size_t>(rng.Below(30))];
-    const char* family = kFamilyNames[static_cast<size_t>(rng.Below(40))];
+    const City& city = *d.city;
+    const char* given = d.given;
+    const char* family = d.family;
     w << R"({"resourceType":"Patient","id":")" << patient_id
       << R"(","meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-cancer-patient"]},)"
       << R"("identifier":[{"use":"usual","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":)";
@@ -710,7 +807,7 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
     w.Int(10000000 + n) << R"("}],"name":[{"use":"official","family":)";
     w.Str(family) << R"(,"given":[)";
     w.Str(given) << R"(]}],"telecom":[{"system":"phone","value":")" << city.phone_prefix << ' ';
-    w.Int(100000 + rng.Below(900000)) << R"(","use":"home"}],"gender":")"
+    w.Int(d.phone) << R"(","use":"home"}],"gender":")"
                                       << (c.female ? "female" : "male") << R"(","birthDate":)";
     w.DateStr(c.birth);
     if (c.dead) {
@@ -718,9 +815,9 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
       w.DateStr(c.death);
     }
     w << R"(,"address":[{"use":"home","line":[")";
-    w.Int(1 + rng.Below(120)) << ' ' << kStreets[static_cast<size_t>(rng.Below(16))]
+    w.Int(d.house) << ' ' << d.street
                               << R"("],"city":")" << city.name << R"(","postalCode":")";
-    w.Int(10000 + rng.Below(89999)) << R"(","country":")" << city.country << "\"}]}\n";
+    w.Int(d.postal_code) << R"(","country":")" << city.country << "\"}]}\n";
   }
 
   auto subject_focus = [&](Writer& w) {
@@ -932,37 +1029,82 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
   }
 
   // Specimen: the diagnostic biopsy or resection (tissue), or marrow/blood for leukaemias.
-  if (rng.Bernoulli(profile_.specimen)) {
+  if (d.specimen) {
     Writer w(out.text[kSpecimen]);
     w << R"({"resourceType":"Specimen","id":")" << site << "-spec-";
     w.Int(n) << R"(","status":"available","type":)";
     w.Concept(kSnomed, "119376003", "Tissue specimen");
     w << R"(,"subject":{"reference":"Patient/)" << patient_id
       << R"("},"collection":{"collectedDateTime":)";
-    w.DateStr(c.diagnosis - 7 + rng.Below(7)) << R"(,"bodySite":)";
+    w.DateStr(d.specimen_date) << R"(,"bodySite":)";
     w.Concept(kIcdO3, c.site->topography, c.site->topography_display);
     w << "}}\n";
   }
 
   // ImagingStudy: the staging study for solid tumours and lymphoma.
-  if (c.type->imaging_modality != nullptr && rng.Bernoulli(profile_.imaging)) {
+  if (d.imaging && IsImaged(n)) {
+    WriteImagedStudy(n, c, d, patient_id, out);
+  } else if (d.imaging) {
     Writer w(out.text[kImagingStudy]);
-    const int series = 1 + rng.Below(5);
-    const int instances = series * (40 + rng.Below(200));
+    const int series = d.series;
+    const int instances = d.instances;
     w << R"({"resourceType":"ImagingStudy","id":")" << site << "-img-";
     w.Int(n) << R"(","identifier":[{"system":"urn:dicom:uid","value":"urn:oid:2.25.)";
-    w.Uint(rng.Next()) << R"("}],"status":"available","modality":[{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
+    w.Uint(d.study_uid) << R"("}],"status":"available","modality":[{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
                        << c.type->imaging_modality << R"("}])";
     w << R"(,"subject":{"reference":"Patient/)" << patient_id << R"("},"started":)";
-    w.DateStr(c.diagnosis - rng.Below(14)) << R"(,"numberOfSeries":)";
+    w.DateStr(d.imaging_started) << R"(,"numberOfSeries":)";
     w.Int(series) << R"(,"numberOfInstances":)";
     w.Int(instances) << R"(,"series":[{"uid":"2.25.)";
-    w.Uint(rng.Next()) << R"(","number":1,"modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
+    w.Uint(d.series_uid) << R"(","number":1,"modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
                        << c.type->imaging_modality << R"("},"numberOfInstances":)";
     w.Int(instances / series) << R"(,"bodySite":{"system":")" << kIcdO3 << R"(","code":")"
                               << c.site->topography << R"(","display":")" << c.site->topography_display
                               << "\"}}]}\n";
   }
+}
+
+// The ImagingStudy of an individual whose study is written as DICOM: exactly the written
+// series (images, then the SEG) and instances, with their UIDs (internal::PlanImagingStudy).
+void Generator::WriteImagedStudy(int64_t n, const Case& c, const Details& d,
+                                 const std::string& patient_id, Buffers& out) const {
+  constexpr const char* kDcm = "http://dicom.nema.org/resources/ontology/DCM";
+  const internal::ImagingPlan plan =
+      internal::PlanImagingStudy(c.type->imaging_modality, d.study_uid, d.series_uid);
+  Writer w(out.text[kImagingStudy]);
+  auto body_site = [&] {
+    w << R"(,"bodySite":{"system":")" << kIcdO3 << R"(","code":")" << c.site->topography
+      << R"(","display":")" << c.site->topography_display << "\"}";
+  };
+  auto instance = [&](const std::string& uid, const char* sop_class, int number) {
+    w << R"({"uid":")" << uid << R"(","sopClass":{"system":"urn:ietf:rfc:3986","code":"urn:oid:)"
+      << sop_class << R"("},"number":)";
+    w.Int(number) << '}';
+  };
+  w << R"({"resourceType":"ImagingStudy","id":")" << options_.site << "-img-";
+  w.Int(n) << R"(","identifier":[{"system":"urn:dicom:uid","value":"urn:oid:)"
+           << plan.study_instance_uid << R"("}],"status":"available","modality":[{"system":")"
+           << kDcm << R"(","code":")" << plan.modality << R"("},{"system":")" << kDcm
+           << R"(","code":"SEG"}])";
+  w << R"(,"subject":{"reference":"Patient/)" << patient_id << R"("},"started":)";
+  w.DateStr(d.imaging_started) << R"(,"numberOfSeries":)";
+  w.Int(plan.series()) << R"(,"numberOfInstances":)";
+  w.Int(plan.instances()) << R"(,"series":[{"uid":")" << plan.image_series_uid
+                          << R"(","number":1,"modality":{"system":")" << kDcm << R"(","code":")"
+                          << plan.modality << R"("},"numberOfInstances":)";
+  w.Int(static_cast<int64_t>(plan.image_instance_uids.size()));
+  body_site();
+  w << R"(,"instance":[)";
+  for (size_t k = 0; k < plan.image_instance_uids.size(); ++k) {
+    if (k > 0) w << ',';
+    instance(plan.image_instance_uids[k], plan.sop_class_uid.c_str(), static_cast<int>(k) + 1);
+  }
+  w << R"(]},{"uid":")" << plan.segmentation_series_uid << R"(","number":2,"modality":{"system":")"
+    << kDcm << R"(","code":"SEG"},"numberOfInstances":1)";
+  body_site();
+  w << R"(,"instance":[)";
+  instance(plan.segmentation_instance_uid, internal::kSegmentationStorage, 1);
+  w << "]}]}\n";
 }
 
 void Generator::Records(Rng& rng, int64_t n, const Case& c, model::RecordBatch& out) const {
@@ -972,14 +1114,8 @@ void Generator::Records(Rng& rng, int64_t n, const Case& c, model::RecordBatch& 
   const std::string patient_id = site + "-pat-" + number;
   const std::string condition_id = site + "-cond-" + number;
 
-  // Patient: the identifying fields are not records, but their draws decide what follows.
-  rng.Below(static_cast<int>(kCities.size()));
-  rng.Below(30);  // given name
-  rng.Below(40);  // family name
-  rng.Below(900000);  // phone
-  rng.Below(120);  // house number
-  rng.Below(16);  // street
-  rng.Below(89999);  // postal code
+  // The identifying fields are not records, but the draws decide the optional resources.
+  const Details d = Draw(rng, c);
   {
     model::Individual ind;
     ind.id = patient_id;
@@ -1105,26 +1241,30 @@ void Generator::Records(Rng& rng, int64_t n, const Case& c, model::RecordBatch& 
     out.treatments.push_back(std::move(t));
   }
 
-  if (rng.Bernoulli(profile_.specimen)) {
+  if (d.specimen) {
     model::Biosample b;
     b.id = site + "-spec-" + number;
     b.individual_id = patient_id;
     b.type = {kSnomed, "119376003", "Tissue specimen"};
     b.body_site = {kIcdO3, c.site->topography, c.site->topography_display};
-    b.collection_date = c.diagnosis - 7 + rng.Below(7);
+    b.collection_date = d.specimen_date;
     out.biosamples.push_back(std::move(b));
   }
-  if (c.type->imaging_modality != nullptr && rng.Bernoulli(profile_.imaging)) {
+  if (d.imaging) {
     model::ImagingStudy s;
     s.id = site + "-img-" + number;
     s.individual_id = patient_id;
     s.modality = c.type->imaging_modality;
     s.body_site = {kIcdO3, c.site->topography, c.site->topography_display};
-    s.number_of_series = 1 + rng.Below(5);
-    s.number_of_instances = s.number_of_series * (40 + rng.Below(200));
-    rng.Next();  // study instance UID
-    s.started = c.diagnosis - rng.Below(14);
-    rng.Next();  // series UID
+    s.number_of_series = d.series;
+    s.number_of_instances = d.instances;
+    if (IsImaged(n)) {
+      const internal::ImagingPlan plan =
+          internal::PlanImagingStudy(c.type->imaging_modality, d.study_uid, d.series_uid);
+      s.number_of_series = plan.series();
+      s.number_of_instances = plan.instances();
+    }
+    s.started = d.imaging_started;
     out.imaging_studies.push_back(std::move(s));
   }
 }
@@ -1135,6 +1275,21 @@ bool ValidSiteName(const std::string& site) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '-' || c == '.';
   });
+}
+
+// The individuals whose study is written as DICOM (sorted indices), for valid options.
+std::vector<int64_t> ChooseImaged(const Generator& generator, const SynthOptions& options) {
+  const int64_t wanted = options.images == -1 ? 20 : options.images;
+  return internal::ChooseImagedIndividuals(
+      options.individuals, wanted, generator.ImageKey(),
+      [&](int64_t i) { return generator.HasWritableImagingStudy(i); });
+}
+
+Status CheckImages(const SynthOptions& options) {
+  if (options.images < -1 || options.images > 10'000) {
+    return InvalidArgument("synth: --images must be between 0 and 10000");
+  }
+  return Status::Ok();
 }
 
 struct FileCloser {
@@ -1177,6 +1332,7 @@ Status WriteSyntheticSite(const SynthOptions& options, SynthReport* report) {
   if (options.genome_sites < 0 || options.genome_sites > 50'000'000) {
     return InvalidArgument("synth: --genome-sites must be between 0 and 50000000");
   }
+  RETURN_IF_ERROR(CheckImages(options));
   const std::string profile_name =
       options.profile.empty() ? DefaultProfileForSite(options.site) : options.profile;
   const Profile* profile = internal::FindProfile(profile_name);
@@ -1195,7 +1351,10 @@ Status WriteSyntheticSite(const SynthOptions& options, SynthReport* report) {
     if (!files[f]) return Internal("synth: cannot write " + path);
   }
 
-  const Generator generator(options, *profile);
+  Generator imaging_generator(options, *profile);
+  const std::vector<int64_t> imaged = ChooseImaged(imaging_generator, options);
+  imaging_generator.SetImaged(imaged);
+  const Generator& generator = imaging_generator;
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::clamp(threads, 1, 64);
@@ -1256,6 +1415,28 @@ Status WriteSyntheticSite(const SynthOptions& options, SynthReport* report) {
     written.known_variant_records = summary.known_records;
     written.genome_path = vcf;
   }
+
+  // Images: a stale dicom/ folder would contradict the new ImagingStudy resources.
+  const std::string dicom = (std::filesystem::path(options.out_dir) / "dicom").string();
+  std::filesystem::remove_all(dicom, ec);
+  if (ec) return Internal("synth: cannot remove " + dicom + ": " + ec.message());
+  if (!imaged.empty()) {
+    std::vector<internal::ImagingSubject> subjects;
+    subjects.reserve(imaged.size());
+    for (int64_t i : imaged) subjects.push_back(generator.ImageSubject(i));
+    internal::ImageOptions image_options;
+    image_options.site = options.site;
+    image_options.dir = dicom;
+    image_options.institution_address = generator.InstitutionAddress();
+    image_options.key = generator.ImageKey();
+    image_options.threads = threads;
+    ASSIGN_OR_RETURN(const internal::ImageSummary images,
+                     internal::WriteImagingStudies(image_options, subjects));
+    written.image_studies = images.studies;
+    written.image_files = images.files;
+    written.image_bytes = images.bytes;
+    written.image_dir = dicom;
+  }
   if (report != nullptr) *report = std::move(written);
   return Status::Ok();
 }
@@ -1276,7 +1457,10 @@ Status GenerateRecords(const SynthOptions& options,
     return InvalidArgument("synth: unknown profile '" + profile_name +
                            "' (general, comprehensive or regional)");
   }
-  const Generator generator(options, *profile);
+  RETURN_IF_ERROR(CheckImages(options));
+  Generator imaging_generator(options, *profile);
+  imaging_generator.SetImaged(ChooseImaged(imaging_generator, options));
+  const Generator& generator = imaging_generator;
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::clamp(threads, 1, 64);
