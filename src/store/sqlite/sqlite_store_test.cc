@@ -134,14 +134,15 @@ TEST(SqliteStoreTest, BlockBytesLiveInSegmentFilesCheckedOnRead) {
   EXPECT_EQ(st.code(), StatusCode::kDataLoss);
 }
 
-// Builds a store in the schema-4 layout (per-call rows): the current schema with the genomic
-// tables of version 4 put back.
+// Builds a store in the schema-4 layout (per-call rows): the current schema without what came
+// after version 4 and with the genomic tables of version 4 put back.
 void MakeSchema4(const std::string& path, bool with_rows) {
   ASSERT_TRUE(OpenSqliteStore(path).ok());
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   std::string sql =
       "DROP TABLE variant_samples; DROP TABLE variant_blocks;"
+      "DROP TABLE dicom_instances; DROP TABLE dicom_quarantine;"
       "CREATE TABLE variants(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, assembly TEXT NOT NULL,"
       " chrom TEXT NOT NULL, position INTEGER NOT NULL, ref TEXT NOT NULL, alt TEXT NOT NULL,"
       " end_position INTEGER NOT NULL, variant_type TEXT NOT NULL, gene TEXT NOT NULL);"
