@@ -8,6 +8,7 @@
 #include "cli/node_commands.h"
 #include "cli/signals.h"
 #include "http/http.h"
+#include "ingest/dicom/store_scp.h"
 
 namespace oncomesh::cli {
 
@@ -19,6 +20,7 @@ struct ServeOptions {
   int port = -1;
   int threads = 0;
   int refresh_ms = 1000;
+  int dicom_port = -1;
 };
 
 int Serve(const ServeOptions& o) {
@@ -45,10 +47,33 @@ int Serve(const ServeOptions& o) {
     return 1;
   }
   (*service)->StartRefresher(std::chrono::milliseconds(o.refresh_ms));
+  // The DICOM receiver: what it stores, the refresher puts in the index like any ingest.
+  std::unique_ptr<ingest::StoreScp> scp;
+  const int dicom_port = o.dicom_port >= 0 ? o.dicom_port : config.imaging.dicom_port;
+  if (dicom_port > 0) {
+    ingest::StoreScpOptions scp_options;
+    scp_options.port = static_cast<uint16_t>(dicom_port);
+    scp_options.ae_title = config.imaging.ae_title;
+    scp_options.ingest.deid = config.imaging.deid;
+    Result<std::unique_ptr<ingest::StoreScp>> started =
+        ingest::StoreScp::Start((*service)->node(), scp_options);
+    if (!started.ok()) {
+      std::cerr << "oncomesh node serve: " << started.status().message() << "\n";
+      server.Stop();
+      (*service)->Stop();
+      return 1;
+    }
+    scp = std::move(*started);
+  }
   std::cout << "node " << config.name << " http://" << options.address << ":" << server.port()
             << std::endl;
+  if (scp) {
+    std::cout << "node " << config.name << " dicom " << scp->ae_title() << "@" << options.address
+              << ":" << scp->port() << std::endl;
+  }
   const int signal = WaitForTerminationSignal();
   spdlog::info("node {}: signal {}, stopping", config.name, signal);
+  if (scp) scp->Stop();
   server.Stop();
   (*service)->Stop();
   return 0;
@@ -109,6 +134,9 @@ void RegisterNodeCommand(CLI::App& app) {
   serve->add_option("--address", o->address, "Listen address (default: node.yaml)");
   serve->add_option("--port", o->port, "Listen port; 0 for an ephemeral one (default: node.yaml)");
   serve->add_option("--threads", o->threads, "HTTP threads (default: node.yaml)");
+  serve->add_option("--dicom-port", o->dicom_port,
+                    "Port of the DICOM C-STORE receiver (default: node.yaml imaging.dicom_port; "
+                    "0: none)");
   serve->add_option("--refresh-ms", o->refresh_ms, "How often to look for new ingests")
       ->check(CLI::Range(50, 3600000));
   serve->callback([o] { SetExitCode(Serve(*o)); });

@@ -1,0 +1,86 @@
+// A serving node receives a synthetic site's DICOM studies from DCMTK's storescu (its C-STORE
+// SCP), de-identifies and stores them, and answers imaging filters about them without a
+// restart; the same studies ingested from a folder by `oncomesh ingest dicom` give the same
+// answers on another node.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/process.h"
+#include "support/variant_files.h"
+
+namespace oncomesh::testing {
+namespace {
+
+using nlohmann::json;
+
+int64_t Count(uint16_t port, const std::string& filters) {
+  const std::string body = R"({"query":{"filters":)" + filters + R"(,"requestedGranularity":"count"}})";
+  auto r = http::Fetch("127.0.0.1", port, "POST", "/api/individuals", body);
+  if (!r.ok() || r->status != 200) return -1;
+  return json::parse(r->body)["responseSummary"].value("numTotalResults", int64_t{0});
+}
+
+uint16_t FreePort() {
+  std::string out;
+  Shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); "
+        "print(s.getsockname()[1])'",
+        &out);
+  return static_cast<uint16_t>(std::stoi(out));
+}
+
+TEST(ImagingNodeTest, StorescuToTheServingNodeAndIngestFromAFolderAnswerAlike) {
+  TempDir dir;
+  std::string out;
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "img", "--individuals", "300", "--seed", "3",
+                        "--images", "10", "--genomes", "0", "--out", dir.path() + "/site"},
+                       &out),
+            0)
+      << out;
+  const std::string seg = R"([{"id":"DCM:SEG"}])";
+  for (const char* name : {"net", "files"}) {
+    const std::string node = dir.path() + "/" + name;
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", name}, &out), 0) << out;
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, dir.path() + "/site"}, &out), 0)
+        << out;
+  }
+
+  // Over the network.
+  const uint16_t dicom_port = FreePort();
+  ChildProcess server({OncomeshBinary(), "node", "serve", "--dir", dir.path() + "/net", "--port", "0",
+                       "--refresh-ms", "100", "--dicom-port", std::to_string(dicom_port)});
+  const uint16_t port = PortOf(server.WaitForLine("node "));
+  ASSERT_NE(port, 0);
+  EXPECT_NE(server.WaitForLine("node net dicom").find("ONCOMESH@127.0.0.1:"), std::string::npos);
+  EXPECT_EQ(Count(port, seg), 0);
+  ASSERT_EQ(Shell("storescu -R +sd +r -aet PACS -aec ONCOMESH 127.0.0.1 " + std::to_string(dicom_port) + " " +
+                      ShellQuote(dir.path() + "/site/dicom") + " 2>&1",
+                  &out),
+            0)
+      << out;
+  int64_t seen = 0;
+  for (int i = 0; i < 200 && seen != 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    seen = Count(port, seg);
+  }
+  EXPECT_EQ(seen, 10);  // the ten imaged individuals, each with a segmentation
+
+  // From the folder, on the other node: the same counts for every modality and body part.
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", dir.path() + "/files",
+                        dir.path() + "/site/dicom"},
+                       &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("0 refused"), std::string::npos) << out;
+  ChildProcess files({OncomeshBinary(), "node", "serve", "--dir", dir.path() + "/files", "--port", "0"});
+  const uint16_t files_port = PortOf(files.WaitForLine("node "));
+  ASSERT_NE(files_port, 0);
+  for (const char* f : {R"([{"id":"DCM:SEG"}])", R"([{"id":"DCM:CT"},{"id":"DCM:SEG"}])",
+                        R"([{"id":"DCM:MG"}])", R"([{"id":"DCM:MR"}])", R"([{"id":"SNOMED:76752008"}])"}) {
+    EXPECT_EQ(Count(files_port, f), Count(port, f)) << f;
+  }
+}
+
+}  // namespace
+}  // namespace oncomesh::testing
