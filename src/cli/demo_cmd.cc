@@ -17,6 +17,7 @@
 #include "cli/signals.h"
 #include "hub/hub_service.h"
 #include "ingest/fhir/fhir_ingest.h"
+#include "ingest/dicom/dicom_ingest.h"
 #include "ingest/vcf/vcf_ingest.h"
 #include "synth/synth.h"
 
@@ -75,6 +76,13 @@ const ExampleQuery kQueries[] = {
      {{"geneId", "KRAS"}, {"aminoacidChange", "G12D"}}},
     {"Variants in TP53 that patients with lung cancer carry", "g_variants", {"ICD10:C34"},
      {{"geneId", "TP53"}}},
+    {"Breast cancer patients with a mammogram and a lesion segmentation (DICOM SEG) at the node",
+     "individuals",
+     {"ICD10:C50", "DCM:MG", "DCM:SEG"}},
+    {"Patients with a CT of the chest (SNOMED CT 816094009, DICOM Body Part Examined CHEST) "
+     "and a segmentation",
+     "individuals",
+     {"DCM:CT", "SNOMED:816094009", "DCM:SEG"}},
 };
 
 double Seconds(std::chrono::steady_clock::time_point since) {
@@ -86,7 +94,7 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   const std::string node_dir = o.dir + "/nodes/" + site.name;
   const std::string fhir_dir = o.dir + "/fhir/" + site.name;
   const std::string marker = node_dir + "/demo-" + std::to_string(individuals) + "-" +
-                             std::to_string(o.seed) + "-genomes.done";
+                             std::to_string(o.seed) + "-genomes-images.done";
   if (fs::exists(marker)) {
     std::cout << "  " << site.name << ": ready from an earlier run (" << individuals
               << " individuals)\n";
@@ -104,11 +112,14 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   // Genomes stay small so the demo stays quick: 500 samples x 2,000 background sites.
   so.genomes = std::min<int64_t>(individuals, 500);
   so.genome_sites = 2000;
+  // And 60 small imaging studies (CT/MR/MG with a segmentation), sent through the ingest.
+  so.images = 60;
   synth::SynthReport synth_report;
   RETURN_IF_ERROR(synth::WriteSyntheticSite(so, &synth_report));
   std::cout << "  " << site.name << ": synthesised " << individuals << " individuals ("
             << site.profile << " case mix) and " << synth_report.genomes << " genomes ("
-            << synth_report.genome_records << " VCF records) in " << std::fixed
+            << synth_report.genome_records << " VCF records), " << synth_report.image_studies
+            << " imaging studies in " << std::fixed
             << std::setprecision(1) << Seconds(start) << " s\n";
   start = std::chrono::steady_clock::now();
   node::NodeConfig config;
@@ -137,7 +148,18 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
               << " variants and genotype calls in " << std::fixed << std::setprecision(1)
               << Seconds(start) << " s\n";
   }
-  // The node keeps only its de-identified store (and its copy of the VCF, for htsget).
+  if (synth_report.image_studies > 0) {
+    start = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(ingest::IngestReport dicom,
+                     ingest::IngestDicom(node, *store, {fhir_dir + "/dicom"}, {}));
+    for (const auto& f : dicom.files) {
+      if (!f.status.ok()) return f.status.WithContext("ingest " + f.path);
+    }
+    std::cout << "  " << site.name << ": ingested " << dicom.RecordsAdded()
+              << " DICOM instances (de-identified) in " << std::fixed << std::setprecision(1)
+              << Seconds(start) << " s\n";
+  }
+  // The node keeps only its de-identified store (and its copies of the VCF and the images).
   fs::remove_all(fhir_dir, ec);
   std::ofstream(marker) << "ok\n";
   return Status::Ok();
