@@ -22,13 +22,6 @@ int64_t Count(uint16_t port, const std::string& filters) {
   return json::parse(r->body)["responseSummary"].value("numTotalResults", int64_t{0});
 }
 
-uint16_t FreePort() {
-  std::string out;
-  Shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); "
-        "print(s.getsockname()[1])'",
-        &out);
-  return static_cast<uint16_t>(std::stoi(out));
-}
 
 TEST(ImagingNodeTest, StorescuToTheServingNodeAndIngestFromAFolderAnswerAlike) {
   TempDir dir;

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
 
-#include "util/embedded_data.h"
+#include "util/embedded_table.h"
 
 namespace oncomesh::genomics {
 namespace {
@@ -16,57 +15,19 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Rows of a tab-separated table, without '#' comments and the header row.
-std::vector<std::vector<std::string>> Rows(const char* name, size_t columns) {
-  const std::optional<std::string_view> text = EmbeddedFile(name);
-  if (!text) {
-    std::fprintf(stderr, "genome reference: %s is not compiled in\n", name);
-    std::abort();
-  }
-  std::vector<std::vector<std::string>> rows;
-  size_t pos = 0;
-  bool header = true;
-  while (pos < text->size()) {
-    size_t eol = text->find('\n', pos);
-    if (eol == std::string_view::npos) eol = text->size();
-    const std::string_view line = text->substr(pos, eol - pos);
-    pos = eol + 1;
-    if (line.empty() || line[0] == '#') continue;
-    if (header) {
-      header = false;
-      continue;
-    }
-    std::vector<std::string> fields;
-    size_t start = 0;
-    for (;;) {
-      const size_t tab = line.find('\t', start);
-      fields.emplace_back(line.substr(start, tab == std::string_view::npos ? tab : tab - start));
-      if (tab == std::string_view::npos) break;
-      start = tab + 1;
-    }
-    if (fields.size() != columns) {
-      std::fprintf(stderr, "genome reference: %s: a row has %zu fields, not %zu\n", name,
-                   fields.size(), columns);
-      std::abort();
-    }
-    rows.push_back(std::move(fields));
-  }
-  return rows;
-}
-
 }  // namespace
 
 const GenomeReference& GenomeReference::Get() {
   static const GenomeReference* reference = [] {
     auto* r = new GenomeReference;
-    for (auto& f : Rows("data/genes/chromosomes.tsv", 3)) {
+    for (auto& f : EmbeddedTableRows("data/genes/chromosomes.tsv", 3)) {
       r->by_accession_[f[2]] = {f[0], f[1]};
       r->accession_of_[{f[0], f[1]}] = f[2];
     }
-    for (auto& f : Rows("data/genes/grch38_genes.tsv", 6)) {
+    for (auto& f : EmbeddedTableRows("data/genes/grch38_genes.tsv", 6)) {
       r->genes_.push_back({f[0], "GRCh38", f[2], std::stoll(f[3]), std::stoll(f[4])});
     }
-    for (auto& f : Rows("data/genes/grch38_known_variants.tsv", 8)) {
+    for (auto& f : EmbeddedTableRows("data/genes/grch38_known_variants.tsv", 8)) {
       r->known_.push_back({f[0], f[1], f[2], f[3], "GRCh38", f[4], std::stoll(f[5]), f[6], f[7]});
     }
     return r;

@@ -1,12 +1,10 @@
 #include "index/imaging_terms.h"
 
 #include <cctype>
-#include <cstdio>
-#include <cstdlib>
 #include <unordered_map>
 #include <utility>
 
-#include "util/embedded_data.h"
+#include "util/embedded_table.h"
 
 namespace oncomesh::index {
 namespace {
@@ -17,35 +15,11 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
-// body_part<TAB>sctid<TAB>meaning rows, after '#' comments and a header row.
+// body_part<TAB>sctid<TAB>meaning.
 std::unordered_map<std::string, BodyPartTerm> LoadBodyParts() {
-  constexpr const char* kName = "data/dicom/body_parts.tsv";
-  const std::optional<std::string_view> text = EmbeddedFile(kName);
-  if (!text) {
-    std::fprintf(stderr, "imaging terms: %s is not compiled in\n", kName);
-    std::abort();
-  }
   std::unordered_map<std::string, BodyPartTerm> table;
-  bool header = true;
-  size_t pos = 0;
-  while (pos < text->size()) {
-    size_t eol = text->find('\n', pos);
-    if (eol == std::string_view::npos) eol = text->size();
-    const std::string_view line = text->substr(pos, eol - pos);
-    pos = eol + 1;
-    if (line.empty() || line[0] == '#') continue;
-    if (header) {
-      header = false;
-      continue;
-    }
-    const size_t a = line.find('\t');
-    const size_t b = a == std::string_view::npos ? a : line.find('\t', a + 1);
-    if (b == std::string_view::npos || line.find('\t', b + 1) != std::string_view::npos) {
-      std::fprintf(stderr, "imaging terms: %s: a row without three fields\n", kName);
-      std::abort();
-    }
-    table[Upper(line.substr(0, a))] = {"SNOMED:" + std::string(line.substr(a + 1, b - a - 1)),
-                                      std::string(line.substr(b + 1))};
+  for (std::vector<std::string>& row : EmbeddedTableRows("data/dicom/body_parts.tsv", 3)) {
+    table[Upper(row[0])] = {"SNOMED:" + row[1], std::move(row[2])};
   }
   return table;
 }

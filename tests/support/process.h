@@ -57,6 +57,10 @@ class TempDir {
   std::string path_;
 };
 
+// A TCP port free on the loopback now (bound and released: for servers that need a port
+// named in advance, such as DCMTK's SCP).
+uint16_t FreePort();
+
 // "http://127.0.0.1:PORT" -> port (0 when malformed).
 uint16_t PortOf(const std::string& url_line);
 

@@ -21,6 +21,7 @@ namespace oncomesh::ingest {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::FreePort;
 using testing::Shell;
 using testing::ShellQuote;
 
@@ -227,14 +228,6 @@ TEST_F(DicomIngestTest, ImagesLinkToTheClinicalRecordThroughThePatientPseudonym)
   EXPECT_EQ((*idx)->stats().dicom_series, 1u);
 }
 
-// A free TCP port on the loopback (bound and released).
-uint16_t FreePort() {
-  std::string out;
-  Shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); "
-        "print(s.getsockname()[1])'",
-        &out);
-  return static_cast<uint16_t>(std::stoi(out));
-}
 
 TEST_F(DicomIngestTest, StorescuSendsAndTheNodeStoresOnRelease) {
   StoreScpOptions options;
