@@ -11,6 +11,9 @@
 #   --no-pg / --no-sqlite / --no-http / --no-genomics    skip a part
 #   --only-genomics           only the genomic benchmarks
 #   --genome-sizes LIST       BENCH_GENOME_SIZES, default 200000x100,1000000x200: sites x samples
+#   --no-imaging / --only-imaging   the DICOM part (bench/imaging.sh: node vs Orthanc, counts);
+#                             BENCH_IMAGING_STUDIES (default 120), BENCH_IMAGING_INDIVIDUALS
+#                             (default 400000: some 118,000 imaging studies for the counts)
 #   --build-dir DIR           BENCH_BUILD_DIR, default build/ in the repository
 #   --keep                    keep the temporary directory (node, FHIR, databases)
 #
@@ -24,14 +27,17 @@ sizes=${BENCH_SIZES:-1M,10M}
 http_n=${BENCH_HTTP_INDIVIDUALS:-1000000}
 wrk_seconds=${BENCH_WRK_SECONDS:-10}
 build=${BENCH_BUILD_DIR:-$root/build}
-do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 keep=0 mode=full
+do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 do_imaging=1 keep=0 mode=full
+imaging_studies=${BENCH_IMAGING_STUDIES:-120}
 genome_sizes=${BENCH_GENOME_SIZES:-200000x100,1000000x200}
 while (($#)); do
   case "$1" in
-    --quick) sizes=200k http_n=200000 wrk_seconds=3 genome_sizes=20000x50 mode=quick ;;
+    --quick) sizes=200k http_n=200000 wrk_seconds=3 genome_sizes=20000x50 imaging_studies=20 mode=quick ;;
     --genome-sizes) genome_sizes=$2; shift ;;
     --no-genomics) do_genomics=0 ;;
-    --only-genomics) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 ;;
+    --only-genomics) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_imaging=0 ;;
+    --no-imaging) do_imaging=0 ;;
+    --only-imaging) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 ;;
     --sizes) sizes=$2; shift ;;
     --http-individuals) http_n=$2; shift ;;
     --wrk-seconds) wrk_seconds=$2; shift ;;
@@ -54,7 +60,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 log "dependencies (scripts/install-deps.sh) and Release build in $build"
 "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" --target oncomesh cohort_bench genomics_bench
+cmake --build "$build" --target oncomesh cohort_bench genomics_bench imaging_bench
 oncomesh=$build/oncomesh
 cohort_bench=$build/bench/cohort_bench
 genomics_bench=$build/bench/genomics_bench
@@ -256,6 +262,13 @@ if ((do_genomics)); then
   done
 fi
 
+# ---------------------------------------------------------------- imaging
+if ((do_imaging)); then
+  log "imaging: $imaging_studies synthetic studies, the node's DICOM ingest and C-STORE receiver vs Orthanc; filter counts"
+  [ "$mode" = quick ] && export BENCH_IMAGING_INDIVIDUALS=${BENCH_IMAGING_INDIVIDUALS:-100000}
+  bash "$root/bench/imaging.sh" "$results" "$tmp" "$build" "$imaging_studies"
+fi
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- summary
@@ -391,6 +404,25 @@ if ((do_genomics)); then
   done
   v=$(get combined p50_ms)
   target "$(verdict "$v" '<=' 0.3)" "combined genomic+clinical count p50 <= 0.3 ms ($(get combined individuals))" "$(fmt "$v") ms"
+fi
+if ((do_imaging)); then
+  echo
+  echo "Imaging ($imaging_studies synthetic studies; instances/s, the node de-identifying):"
+  for how in C-STORE_1_client C-STORE_4_clients; do
+    n=$(get imaging "node_${how}_per_s") o=$(get imaging "orthanc_${how}_per_s")
+    r=$(awk -v a="$n" -v b="$o" 'BEGIN{ if (b>0 && a!="nan") printf "%.2f", a/b; else print "nan"}')
+    target "$(verdict "$r" '>=' 2)" "node ${how//_/ } >= 2x Orthanc's" "$n vs $o (${r}x)"
+  done
+  n=$(get imaging "node_ingest_dicom_(folder)_per_s")
+  for how in REST_1_client REST_4_clients; do
+    o=$(get imaging "orthanc_${how}_per_s")
+    r=$(awk -v a="$n" -v b="$o" 'BEGIN{ if (b>0 && a!="nan") printf "%.2f", a/b; else print "nan"}')
+    target "$(verdict "$r" '>=' 2)" "node ingest dicom (folder) >= 2x Orthanc ${how//_/ }" "$n vs $o (${r}x)"
+  done
+  for q in ct_chest_seg mg_breast_cancer_seg_women mr_stage_iv; do
+    v=$(get imaging "${q}_p50_ms")
+    target "$(verdict "$v" '<=' 0.3)" "imaging count $q p50 <= 0.3 ms ($(get imaging studies) studies)" "$(fmt "$v") ms"
+  done
 fi
 [ "$mode" = quick ] && echo "  (quick mode: sizes are below the targets' 10M / 1M; run without --quick for the real figures)"
 exit "$bench_rc"

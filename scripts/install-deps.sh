@@ -17,6 +17,8 @@ packages=(
   # imaging: DCMTK (library; storescu, dcmdump as test client and oracle), dicom3tools'
   # dciodvfy (an independent validator of the DICOM the node writes)
   libdcmtk-dev dcmtk dicom3tools
+  # imaging benchmark baseline (bench/imaging.sh starts its own instance on loopback)
+  orthanc
 )
 
 missing=()
