@@ -62,12 +62,14 @@ model::Date DateOf(const std::string& da) {
   return model::DateFromCivil(y, m, d);
 }
 
-Status SyncFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+
+// Writes everything of the file system holding `path` to disk (Linux syncfs).
+Status SyncFileSystem(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Unavailable("cannot open " + path + " to sync it");
-  const int rc = ::fsync(fd);
+  const int rc = ::syncfs(fd);
   ::close(fd);
-  return rc == 0 ? Status::Ok() : Unavailable("cannot sync " + path);
+  return rc == 0 ? Status::Ok() : Unavailable("cannot sync the file system of " + path);
 }
 
 Result<std::string> FileSha256(const std::string& path, int64_t* bytes) {
@@ -321,12 +323,10 @@ Result<store::IngestCounts> DicomBatch::Commit() {
   if (committed_) return FailedPrecondition("DICOM batch: already committed or rolled back");
   committed_ = true;
   // The files first, then the rows that refer to them, in one short transaction (so that
-  // associations received in parallel do not wait for each other's write lock).
-  for (const std::string& path : written_) RETURN_IF_ERROR(SyncFile(path));
-  for (const char* dir : {"/dicom", "/quarantine"}) {
-    std::error_code ec;
-    if (fs::exists(node_.dir() + dir, ec)) (void)SyncFile(node_.dir() + dir);
-  }
+  // associations received in parallel do not wait for each other's write lock). One syncfs
+  // of the node's file system instead of an fsync a file (measured: an fsync each was a third
+  // of a C-STORE association's time).
+  if (!written_.empty()) RETURN_IF_ERROR(SyncFileSystem(node_.dir()));
   written_.clear();
   if (pending_.size() == 0) return store::IngestCounts{};
   ASSIGN_OR_RETURN(std::unique_ptr<store::IngestTransaction> txn,
