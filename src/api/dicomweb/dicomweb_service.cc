@@ -69,6 +69,14 @@ Result<std::vector<model::DicomInstance>> InstancesOf(const node::NodeDir& node,
   return out;
 }
 
+Result<std::vector<model::DicomInstance>> AllInstances(const node::NodeDir& node) {
+  ASSIGN_OR_RETURN(auto store, node.OpenStore());
+  std::vector<model::DicomInstance> out;
+  RETURN_IF_ERROR(store->ScanDicomInstances(
+      0, [&](store::Seq, const model::DicomInstance& i) { out.push_back(i); }));
+  return out;
+}
+
 // What the path names, for 404 messages: only ever sent to permitted callers.
 std::string Named(const http::Request& req) {
   std::string what = "study " + PathParam(req, "study");
@@ -151,7 +159,15 @@ http::Response DicomwebService::Search(const http::Request& req, const std::stri
   }
   Result<internal::QidoQuery> query = internal::ParseQidoQuery(l, req.query);
   if (!query.ok()) return FromStatus(query.status());
-  Result<std::vector<model::DicomInstance>> instances = InstancesOf(node_, req);
+  // The study and series of the path are conditions, not a narrower scan: the study-level
+  // counts of the results must still count the whole study.
+  if (const std::string study = PathParam(req, "study"); !study.empty()) {
+    query->conditions.push_back({internal::kStudyInstanceUidTag, {study}, std::nullopt});
+  }
+  if (const std::string series = PathParam(req, "series"); !series.empty()) {
+    query->conditions.push_back({internal::kSeriesInstanceUidTag, {series}, std::nullopt});
+  }
+  Result<std::vector<model::DicomInstance>> instances = AllInstances(node_);
   if (!instances.ok()) return FromStatus(instances.status());
   size_t total = 0;
   std::vector<json> results = internal::Search(*query, *instances, BaseUrl(req), &total);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -285,6 +286,22 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
   size_t expected = 0;
   for (const model::DicomInstance& i : *instances_) expected += i.series_uid == some.series_uid;
   EXPECT_EQ(of_series.size(), expected);
+  // Study attributes of an instance count the whole study, not the series searched in: a
+  // study with several series.
+  std::map<std::string, std::set<std::string>> series_of;
+  for (const model::DicomInstance& i : *instances_) series_of[i.study_uid].insert(i.series_uid);
+  auto multi = std::max_element(
+      series_of.begin(), series_of.end(),
+      [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+  ASSERT_GT(multi->second.size(), 1u);
+  json study = Results(service_->Search(Get({}, {{"StudyInstanceUID", multi->first}}), "studies"));
+  json of_one_series = Results(service_->Search(
+      Get({{"study", multi->first}, {"series", *multi->second.begin()}}), "instances"));
+  ASSERT_FALSE(of_one_series.empty());
+  for (const json& i : of_one_series) {
+    EXPECT_EQ(i["00201206"]["Value"][0].get<size_t>(), multi->second.size());
+    EXPECT_EQ(i["00201208"], study[0]["00201208"]);
+  }
   json one = Results(service_->Search(Get({}, {{"SOPInstanceUID", some.id}}), "instances"));
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(Value(one[0], "00080016"), some.sop_class_uid);

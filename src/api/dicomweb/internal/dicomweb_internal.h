@@ -26,6 +26,9 @@ struct Condition {
   std::optional<std::pair<model::Date, model::Date>> date_range;  // for DA; bounds inclusive
 };
 
+inline constexpr uint32_t kStudyInstanceUidTag = 0x0020000D;
+inline constexpr uint32_t kSeriesInstanceUidTag = 0x0020000E;
+
 struct QidoQuery {
   Level level = Level::kStudy;
   std::vector<Condition> conditions;  // all must match
