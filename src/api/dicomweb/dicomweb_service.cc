@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -102,18 +103,24 @@ Result<std::string> ReadStoredFile(const std::string& node_dir, const model::Dic
   return bytes;
 }
 
-std::string NewBoundary() {
-  unsigned char random[16];
-  if (RAND_bytes(random, sizeof random) != 1) {
-    for (unsigned char& c : random) c = static_cast<unsigned char>(std::rand());
-  }
+// A multipart boundary that occurs in none of the parts (RFC 2046 5.1.1); 128 random bits
+// make a clash all but impossible, and it is checked all the same.
+Result<std::string> NewBoundary(const std::vector<std::pair<std::string, std::string>>& parts) {
   static const char kHex[] = "0123456789abcdef";
-  std::string out = "oncomesh-";
-  for (unsigned char c : random) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    unsigned char random[16];
+    if (RAND_bytes(random, sizeof random) != 1) return Internal("no random bytes for a boundary");
+    std::string out = "oncomesh-";
+    for (unsigned char c : random) {
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+    if (std::none_of(parts.begin(), parts.end(),
+                     [&](const auto& p) { return p.second.find(out) != std::string::npos; })) {
+      return out;
+    }
   }
-  return out;
+  return Internal("no multipart boundary found that the instances do not contain");
 }
 
 }  // namespace
@@ -179,6 +186,13 @@ http::Response DicomwebService::Search(const http::Request& req, const std::stri
   }
   r.content_type = kDicomJson;
   r.body = json(results).dump(-1, ' ', false, json::error_handler_t::replace);
+  if (query->fuzzy_matching_requested) {
+    // PS3.18 8.3.4.4.1: the Warning when fuzzy matching is asked for and not supported.
+    r.headers.emplace_back(
+        "Warning",
+        "299 oncomesh: The fuzzymatching parameter is not supported. Only literal "
+        "matching has been performed.");
+  }
   if (query->offset + results.size() < total) {
     // PS3.18 8.3.4.4: more matches than returned.
     r.headers.emplace_back("Warning", "299 oncomesh: There are " +
@@ -207,10 +221,11 @@ http::Response DicomwebService::Retrieve(const http::Request& req) const {
     parts.emplace_back("application/dicom; transfer-syntax=" + i.transfer_syntax,
                        std::move(*bytes));
   }
-  const std::string boundary = NewBoundary();
+  Result<std::string> boundary = NewBoundary(parts);
+  if (!boundary.ok()) return FromStatus(boundary.status());
   http::Response r;
-  r.content_type = "multipart/related; type=\"application/dicom\"; boundary=" + boundary;
-  r.body = internal::MultipartRelated(parts, boundary);
+  r.content_type = "multipart/related; type=\"application/dicom\"; boundary=" + *boundary;
+  r.body = internal::MultipartRelated(parts, *boundary);
   return r;
 }
 

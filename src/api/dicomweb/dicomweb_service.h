@@ -13,8 +13,8 @@
 // QIDO parameters: attribute matching by keyword or tag (UIDs as single values or lists,
 // strings with '*' and '?' wildcards, StudyDate as a date or a "YYYYMMDD-YYYYMMDD" range with
 // either end open), limit, offset, includefield (checked, then ignored: every stored attribute
-// of the level is returned), fuzzymatching (accepted, false). No match: 204 No Content. An
-// unknown or malformed parameter: 400 naming it.
+// of the level is returned), fuzzymatching (accepted; true gets a Warning: matching is literal). No
+// match: 204 No Content. An unknown or malformed parameter: 400 naming it.
 //
 // Access: everything here is record-level data, so only callers whose access level is
 // gate::AccessLevel::kPermitted are served (today a bearer token of node.yaml

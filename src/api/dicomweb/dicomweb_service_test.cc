@@ -359,6 +359,13 @@ TEST_F(DicomwebTest, LimitOffsetPagesAndNoContent) {
   EXPECT_NE(json::parse(bad.body)["dicomweb"]["message"].get<std::string>().find("colour"),
             std::string::npos);
   EXPECT_EQ(service_->Search(Get({}, {{"limit", "-3"}}), "studies").status, 400);
+
+  http::Response fuzzy = service_->Search(Get({}, {{"fuzzymatching", "true"}}), "studies");
+  EXPECT_EQ(fuzzy.status, 200);
+  bool warned = false;
+  for (const auto& [name, value] : fuzzy.headers)
+    warned = warned || value.find("fuzzymatching") != std::string::npos;
+  EXPECT_TRUE(warned);
 }
 
 TEST_F(DicomwebTest, RetrieveGivesTheStoredFilesByteForByte) {

@@ -331,6 +331,7 @@ Result<QidoQuery> ParseQidoQuery(Level level,
       if (value != "true" && value != "false") {
         return InvalidArgument("fuzzymatching must be true or false, not '" + value + "'");
       }
+      query.fuzzy_matching_requested = value == "true";
       continue;
     }
     const Attribute* a = FindAttribute(key);

@@ -34,6 +34,7 @@ struct QidoQuery {
   std::vector<Condition> conditions;  // all must match
   size_t offset = 0;
   size_t limit = std::numeric_limits<size_t>::max();
+  bool fuzzy_matching_requested = false;  // fuzzymatching=true: not supported, literal matching
 };
 
 // Parses QIDO-RS query parameters (PS3.18 8.3.4) for `level`. InvalidArgument naming the
