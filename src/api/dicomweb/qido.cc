@@ -187,6 +187,13 @@ bool WildcardMatch(const std::string& pattern, const std::string& value) {
   return p == pattern.size();
 }
 
+// PS3.18 F.2.1.1.2: the key of an attribute is its tag as eight upper-case hex digits.
+std::string TagKey(uint32_t tag) {
+  char key[9];
+  std::snprintf(key, sizeof key, "%08X", tag);
+  return key;
+}
+
 struct StudySummary {
   std::string uid;
   std::string patient_id;
@@ -267,10 +274,9 @@ bool Matches(const Row& row, const Condition& c, Kind kind) {
 
 json ToJson(const Row& row, Level level, const std::string& base_url) {
   json out = json::object();
-  char key[9];
   for (const Attribute& a : kAttributes) {
     if (a.level > level) continue;
-    std::snprintf(key, sizeof key, "%08X", a.tag);
+    const std::string key = TagKey(a.tag);
     json element = {{"vr", a.vr}};
     const std::vector<std::string> values = ValuesOf(row, a.tag);
     if (!values.empty()) {
@@ -287,12 +293,12 @@ json ToJson(const Row& row, Level level, const std::string& base_url) {
     }
     out[key] = std::move(element);
   }
-  out["00080056"] = {{"vr", "CS"}, {"Value", {"ONLINE"}}};
+  out[TagKey(kInstanceAvailability)] = {{"vr", "CS"}, {"Value", {"ONLINE"}}};
   if (!base_url.empty()) {
     std::string url = base_url + "/dicomweb/studies/" + row.study->uid;
     if (level >= Level::kSeries) url += "/series/" + row.series->uid;
     if (level >= Level::kInstance) url += "/instances/" + row.instance->id;
-    out["00081190"] = {{"vr", "UR"}, {"Value", {url}}};
+    out[TagKey(kRetrieveUrl)] = {{"vr", "UR"}, {"Value", {url}}};
   }
   return out;
 }
@@ -314,7 +320,11 @@ Result<QidoQuery> ParseQidoQuery(Level level,
   for (const auto& [key, value] : params) {
     if (key == "limit" || key == "offset") {
       std::optional<size_t> n = ParseCount(value);
-      if (!n) return InvalidArgument(key + " must be a non-negative integer, not '" + value + "'");
+      if (!n) {
+        std::string message = key;
+        message += " must be a non-negative integer, not '" + value + "'";
+        return InvalidArgument(message);
+      }
       (key == "limit" ? query.limit : query.offset) = *n;
       continue;
     }

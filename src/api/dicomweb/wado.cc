@@ -113,11 +113,10 @@ std::string MultipartRelated(const std::vector<std::pair<std::string, std::strin
                              const std::string& boundary) {
   std::string out;
   for (const auto& [content_type, bytes] : parts) {
-    out += "--" + boundary + "\r\nContent-Type: " + content_type + "\r\n\r\n";
-    out += bytes;
-    out += "\r\n";
+    out.append("--").append(boundary).append("\r\nContent-Type: ").append(content_type);
+    out.append("\r\n\r\n").append(bytes).append("\r\n");
   }
-  out += "--" + boundary + "--\r\n";
+  out.append("--").append(boundary).append("--\r\n");
   return out;
 }
 
