@@ -33,3 +33,11 @@ if ((${#missing[@]})); then
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The npm package dicomweb-client (OHIF's DICOMweb client), a real client in tests/dicomweb_test.cc;
+# versions pinned by tests/dicomweb-client/package-lock.json.
+client_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/dicomweb-client"
+if [ ! -d "$client_dir/node_modules/dicomweb-client" ]; then
+  echo "install-deps: npm ci in tests/dicomweb-client"
+  (cd "$client_dir" && npm ci --no-audit --no-fund --silent)
+fi

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/dicomweb/dicomweb_service.h"
+
 namespace oncomesh::api {
 namespace {
 
@@ -98,6 +100,8 @@ void NodeService::Register(http::Router& router) {
   RegisterNodeCollectionRoutes(*this, router);
   RegisterNodeEntryRoutes(*this, router);
   htsget::AddHtsgetRoutes(router, htsget_);
+  dicomweb::AddDicomwebRoutes(router, std::make_shared<dicomweb::DicomwebService>(
+                                          node_, [this](const http::Request& r) { return AccessLevelFor(r); }));
 }
 
 Result<gate::AccessLevel> NodeService::AccessLevelFor(const http::Request& request) const {

@@ -1,0 +1,203 @@
+// DICOMweb end to end: `oncomesh ingest dicom` stores the shared DICOMDIR series and
+// CT_small.dcm in a node, `oncomesh node serve` answers over HTTP; QIDO-RS and WADO-RS with and
+// without the record token, WADO-RS parts equal to the stored files and read by dcmdump,
+// metadata equal to dcm2json's, and the npm package dicomweb-client (OHIF's DICOMweb client)
+// searching and retrieving through the node.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "node/node_dir.h"
+#include "support/multipart.h"
+#include "support/process.h"
+#include "support/variant_files.h"
+
+namespace oncomesh::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kToken = "dicomweb-integration-token-93c1";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class DicomwebNodeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const std::string node = dir_->path() + "/node";
+    std::string out;
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "dw"}, &out),
+              0)
+        << out;
+    std::ofstream(node + "/node.yaml", std::ios::app)
+        << "access:\n  record_tokens: [" << kToken << "]\n";
+    const std::string dicom = SharedDir() + "/data/dicom";
+    // The DICOMDIR's three patient folders (its README.txt would be refused) and CT_small.dcm.
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", node,
+                          dicom + "/dicomdir/77654033", dicom + "/dicomdir/98892001",
+                          dicom + "/dicomdir/98892003", dicom + "/CT_small.dcm"},
+                         &out),
+              0)
+        << out;
+    Result<node::NodeDir> dir = node::NodeDir::Open(node);
+    ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+    auto store = dir->OpenStore();
+    ASSERT_TRUE(store.ok());
+    instances_ = new std::vector<model::DicomInstance>();
+    ASSERT_TRUE(
+        (*store)
+            ->ScanDicomInstances(
+                0, [](store::Seq, const model::DicomInstance& i) { instances_->push_back(i); })
+            .ok());
+    ASSERT_FALSE(instances_->empty());
+    server_ = new ChildProcess({OncomeshBinary(), "node", "serve", "--dir", node, "--port", "0"});
+    port_ = PortOf(server_->WaitForLine("node "));
+    ASSERT_NE(port_, 0) << server_->output();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete instances_;
+    delete dir_;
+  }
+
+  static http::Response Get(const std::string& target, const std::string& token = kToken,
+                            const std::string& accept = "") {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    if (!accept.empty()) headers.emplace_back("Accept", accept);
+    Result<http::Response> r =
+        http::Fetch("127.0.0.1", port_, "GET", target, "", std::chrono::seconds(30), headers);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : http::Response{};
+  }
+  static std::string Header(const http::Response& r, const std::string& name) {
+    for (const auto& [n, v] : r.headers) {
+      if (n.size() == name.size() &&
+          std::equal(n.begin(), n.end(), name.begin(),
+                     [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+        return v;
+      }
+    }
+    return "";
+  }
+  static std::string StoredPath(const model::DicomInstance& i) {
+    return dir_->path() + "/node/" + i.path;
+  }
+
+  static TempDir* dir_;
+  static std::vector<model::DicomInstance>* instances_;
+  static ChildProcess* server_;
+  static uint16_t port_;
+};
+
+TempDir* DicomwebNodeTest::dir_ = nullptr;
+std::vector<model::DicomInstance>* DicomwebNodeTest::instances_ = nullptr;
+ChildProcess* DicomwebNodeTest::server_ = nullptr;
+uint16_t DicomwebNodeTest::port_ = 0;
+
+TEST_F(DicomwebNodeTest, QidoOverHttp) {
+  std::set<std::string> studies, series;
+  for (const model::DicomInstance& i : *instances_) {
+    studies.insert(i.study_uid);
+    series.insert(i.series_uid);
+  }
+  http::Response r = Get("/dicomweb/studies");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/dicom+json");
+  EXPECT_EQ(json::parse(r.body).size(), studies.size());
+  EXPECT_EQ(json::parse(Get("/dicomweb/series").body).size(), series.size());
+  EXPECT_EQ(json::parse(Get("/dicomweb/instances?limit=5&offset=1").body).size(), 5u);
+  const model::DicomInstance& i = instances_->front();
+  json found = json::parse(Get("/dicomweb/studies/" + i.study_uid + "/series/" + i.series_uid +
+                               "/instances?SOPInstanceUID=" + i.id + "&includefield=all")
+                               .body);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["00080018"]["Value"][0], i.id);
+  EXPECT_EQ(Get("/dicomweb/studies?StudyDate=18500101-18501231").status, 204);
+  http::Response bad = Get("/dicomweb/studies?StudyDate=yesterday");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("StudyDate"), std::string::npos);
+}
+
+TEST_F(DicomwebNodeTest, WadoPartsAreTheStoredFiles) {
+  const model::DicomInstance& i = instances_->back();
+  http::Response r = Get("/dicomweb/studies/" + i.study_uid + "/series/" + i.series_uid);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<MultipartPart> parts = ParseMultipart(r.body, BoundaryOf(r.content_type));
+  std::multiset<std::string> expected, got;
+  for (const model::DicomInstance& j : *instances_) {
+    if (j.series_uid == i.series_uid) expected.insert(ReadFile(StoredPath(j)));
+  }
+  for (const MultipartPart& p : parts) got.insert(p.body);
+  EXPECT_EQ(got, expected);
+  const std::string part = dir_->path() + "/part.dcm";
+  std::ofstream(part, std::ios::binary) << parts.at(0).body;
+  std::string out;
+  EXPECT_EQ(Shell("dcmdump -q " + ShellQuote(part) + " >/dev/null", &out), 0) << out;
+
+  http::Response metadata = Get("/dicomweb/studies/" + i.study_uid + "/series/" + i.series_uid +
+                                "/instances/" + i.id + "/metadata");
+  ASSERT_EQ(metadata.status, 200) << metadata.body;
+  ASSERT_EQ(Shell("dcm2json -fc " + ShellQuote(StoredPath(i)) + " 2>/dev/null", &out), 0);
+  json expected_json = json::parse(out);
+  expected_json.erase("7FE00010");
+  EXPECT_EQ(json::parse(metadata.body), json::array({expected_json}));
+
+  EXPECT_EQ(Get("/dicomweb/studies/1.2.3.4.5").status, 404);
+  EXPECT_EQ(Get("/dicomweb/studies/" + i.study_uid, kToken, "application/dicom+xml").status, 406);
+}
+
+TEST_F(DicomwebNodeTest, RefusedBelowRecordLevelAlikeForKnownAndUnknownUids) {
+  const model::DicomInstance& i = instances_->front();
+  for (const std::string& token : {std::string(), std::string("not-the-token-000000000000")}) {
+    for (const char* suffix : {"", "/metadata"}) {
+      http::Response known = Get("/dicomweb/studies/" + i.study_uid + suffix, token);
+      http::Response unknown = Get(std::string("/dicomweb/studies/1.2.3.4.5.6.7") + suffix, token);
+      EXPECT_EQ(known.status, 401);
+      EXPECT_EQ(Header(known, "WWW-Authenticate"), "Bearer");
+      EXPECT_EQ(known.body, unknown.body);
+      EXPECT_EQ(known.content_type, unknown.content_type);
+      EXPECT_EQ(known.body.find(i.study_uid), std::string::npos);
+    }
+    EXPECT_EQ(Get("/dicomweb/studies", token).status, 401);
+    EXPECT_EQ(Get("/dicomweb/instances?SOPInstanceUID=" + i.id, token).body,
+              Get("/dicomweb/instances?SOPInstanceUID=1.2.3", token).body);
+  }
+}
+
+TEST_F(DicomwebNodeTest, DicomwebClientFromNpm) {
+  const std::string client_dir = std::string(ONCOMESH_SOURCE_DIR) + "/tests/dicomweb-client";
+  ASSERT_TRUE(std::filesystem::exists(client_dir + "/node_modules/dicomweb-client"))
+      << "run scripts/install-deps.sh (npm ci in tests/dicomweb-client)";
+  std::string out;
+  ASSERT_EQ(
+      RunCommand({"node", client_dir + "/client.js",
+                  "http://127.0.0.1:" + std::to_string(port_) + "/dicomweb", kToken, dir_->path()},
+                 &out),
+      0)
+      << out;
+  json result = json::parse(out.substr(out.find('{')));
+  std::set<std::string> studies;
+  for (const model::DicomInstance& i : *instances_) studies.insert(i.study_uid);
+  EXPECT_EQ(result["studies"].get<std::set<std::string>>(), studies);
+  const std::string sop = result["instance"]["sopInstanceUID"];
+  bool compared = false;
+  for (const model::DicomInstance& i : *instances_) {
+    if (i.id != sop) continue;
+    EXPECT_EQ(ReadFile(result["file"]), ReadFile(StoredPath(i)));
+    compared = true;
+  }
+  EXPECT_TRUE(compared) << sop;
+  EXPECT_GT(result["metadataKeys"].get<int>(), 20);
+}
+
+}  // namespace
+}  // namespace oncomesh::testing
