@@ -1,6 +1,7 @@
 #include "index/cohort_index.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <unordered_set>
 
@@ -63,6 +64,8 @@ struct IndexBuilder::State {
   }
   std::vector<model::Date> birth;
   std::vector<model::Date> first_diagnosis;
+  // Per row, the thinnest slice of the individual's DICOM series, in micrometres (0: none).
+  std::vector<int32_t> thinnest_slice_um;
   std::vector<uint8_t> primaries;
   std::unordered_map<std::string, std::vector<uint32_t>> rows_by_term;
   uint64_t records = 0;
@@ -113,6 +116,7 @@ void IndexBuilder::AddIndividual(const model::Individual& r) {
   ++st.records;
   st.birth.push_back(r.birth_date);
   st.first_diagnosis.push_back(model::kNoDate);
+  st.thinnest_slice_um.push_back(0);
   st.primaries.push_back(0);
   if (r.sex == model::Sex::kFemale) st.Add("NCIT:C16576", row);
   if (r.sex == model::Sex::kMale) st.Add("NCIT:C20197", row);
@@ -212,6 +216,16 @@ void IndexBuilder::AddDicomSeries(const model::DicomSeries& r) {
   if (const BodyPartTerm* part = FindBodyPartTerm(r.body_part)) {
     st.Add(part->curie, row);
     st.ontology_labels.emplace(part->curie, part->label);
+  }
+  if (!r.manufacturer.empty()) {
+    const std::string term = std::string(kManufacturerTermPrefix) + r.manufacturer;
+    st.Add(term, row);
+    st.custom_labels.emplace(term, "Imaged on equipment of " + r.manufacturer + " (DICOM Manufacturer)");
+  }
+  if (std::isfinite(r.slice_thickness) && r.slice_thickness > 0 && r.slice_thickness < 1000) {
+    const auto um = static_cast<int32_t>(std::lround(r.slice_thickness * 1000));
+    int32_t& thinnest = st.thinnest_slice_um[row];
+    if (thinnest == 0 || um < thinnest) thinnest = um;
   }
   ++index_->stats_.dicom_series;
   index_->stats_.dicom_instances += static_cast<uint64_t>(r.instances);
@@ -338,6 +352,14 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   date->Build(dates, chunks);
   idx->attributes_["ageAtDiagnosis"] = std::move(age);
   idx->attributes_["dateOfDiagnosis"] = std::move(date);
+  std::vector<int32_t> slices(rows, RangeAttribute::kNoValue);
+  for (uint32_t row = 0; row < rows; ++row) {
+    if (st.thinnest_slice_um[row] > 0) slices[row] = st.thinnest_slice_um[row];
+  }
+  auto slice = std::make_unique<RangeAttribute>(kSliceThicknessAttribute,
+                                                [](int32_t um) { return um / 500; });  // 0.5-mm buckets
+  slice->Build(slices, chunks);
+  idx->attributes_[kSliceThicknessAttribute] = std::move(slice);
 
   idx->variants_.Finish(chunks);
 
@@ -460,8 +482,10 @@ std::vector<TermInfo> CohortIndex::Terms() const {
     TermInfo info;
     info.id = name;
     info.type = TermType::kAlphanumeric;
-    info.label = name == "ageAtDiagnosis" ? "Age at diagnosis (ISO 8601 duration, e.g. P70Y)"
-                                          : "Date of diagnosis (ISO 8601 date)";
+    info.label = name == "ageAtDiagnosis"   ? "Age at diagnosis (ISO 8601 duration, e.g. P70Y)"
+                 : name == "dateOfDiagnosis" ? "Date of diagnosis (ISO 8601 date)"
+                                             : "Thinnest slice of the individual's DICOM series "
+                                               "(mm, e.g. 1.5)";
     info.count = attribute->has_value().cardinality();
     out.push_back(std::move(info));
   }

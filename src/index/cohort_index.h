@@ -30,6 +30,11 @@ enum class TermType : uint8_t { kOntology, kAlphanumeric, kCustom };
 
 // Custom filters (Beacon v2 "custom" filtering terms) for facts no ontology term names.
 inline constexpr const char* kProgressedTerm = "progressed";
+// Imaging (ingest/dicom/): a custom term per DICOM Manufacturer ("manufacturer:SIEMENS"), and
+// a range attribute: the thinnest slice of any of an individual's series, in micrometres
+// (the Beacon filter "sliceThickness" takes millimetres).
+inline constexpr const char* kManufacturerTermPrefix = "manufacturer:";
+inline constexpr const char* kSliceThicknessAttribute = "sliceThickness";
 inline constexpr const char* kMultiplePrimariesTerm = "multiplePrimaryCancers";
 inline constexpr const char* kPdl1PositiveTerm = "PD-L1:positive";
 inline constexpr const char* kPdl1NegativeTerm = "PD-L1:negative";

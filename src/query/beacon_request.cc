@@ -1,6 +1,7 @@
 #include "query/beacon_request.h"
 
 #include <algorithm>
+#include <cmath>
 #include <charconv>
 
 #include "model/date.h"
@@ -332,12 +333,14 @@ struct PlanBuilder {
     }
     const std::string id = f["id"];
     if (f.contains("operator")) return Alphanumeric(id, f["operator"], f["value"]);
-    if (id == "age" || id == "ageAtDiagnosis" || id == "dateOfDiagnosis" || id == "stage") {
+    if (id == "age" || id == "ageAtDiagnosis" || id == "dateOfDiagnosis" || id == "stage" ||
+        id == index::kSliceThicknessAttribute) {
       return InvalidArgument("filter '" + id + "' is alphanumeric: it needs an operator and a value");
     }
     const bool descendants = f.value("includeDescendantTerms", true);
     if (const index::Posting* p = index.Find(id, descendants)) return index::Plan::Term(p);
-    if (index.vocabulary().Find(id) || index.IsKnownCustomTerm(id) || id.rfind("DCM:", 0) == 0) {
+    if (index.vocabulary().Find(id) || index.IsKnownCustomTerm(id) || id.rfind("DCM:", 0) == 0 ||
+        id.rfind(index::kManufacturerTermPrefix, 0) == 0) {
       return index::Plan::None();  // a term we know, that no individual here has
     }
     return InvalidArgument("unknown filtering term '" + id + "' (see /api/filtering_terms)");
@@ -391,8 +394,22 @@ struct PlanBuilder {
       return Negate(op, index::Plan::Range(a, lo, hi, false), a);
     }
     if (id == "stage") return Stage(op, text);
+    if (id == index::kSliceThicknessAttribute) {
+      // Millimetres, as DICOM Slice Thickness: individuals with a series at least that thin
+      // ("<=") or thick; the index keeps each individual's thinnest, in micrometres.
+      char* end = nullptr;
+      const double mm = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size() || !(mm > 0) || mm >= 1000) {
+        return InvalidArgument("filter 'sliceThickness': value '" + text +
+                               "' is not a thickness in millimetres (e.g. 1.5)");
+      }
+      const index::RangeAttribute* a = index.FindAttribute(index::kSliceThicknessAttribute);
+      int64_t lo, hi;
+      Bounds(op, std::llround(mm * 1000), &lo, &hi);
+      return Negate(op, index::Plan::Range(a, lo, hi, false), a);
+    }
     return InvalidArgument("unknown alphanumeric filter '" + id +
-                           "' (known: age, ageAtDiagnosis, dateOfDiagnosis, stage)");
+                           "' (known: age, ageAtDiagnosis, dateOfDiagnosis, stage, sliceThickness)");
   }
 
   index::Plan Negate(const std::string& op, index::Plan range, const index::RangeAttribute* a) {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "index/cohort_index.h"
+#include "query/beacon_request.h"
 #include "ingest/dicom/store_scp.h"
 #include "support/process.h"
 #include "support/variant_files.h"
@@ -226,6 +227,23 @@ TEST_F(DicomIngestTest, ImagesLinkToTheClinicalRecordThroughThePatientPseudonym)
   EXPECT_EQ(ct->cardinality(), 1u);
   EXPECT_EQ((*idx)->Find("DCM:MR", false), nullptr);  // MR_small's patient is not in the store
   EXPECT_EQ((*idx)->stats().dicom_series, 1u);
+  // Manufacturer and slice thickness (5 mm in CT_small) as Beacon filters.
+  auto count = [&](const std::string& filters) -> int64_t {
+    auto request = query::ParseBeaconPost(R"({"query":{"filters":)" + filters + "}}");
+    if (!request.ok()) return -1;
+    auto plan = query::BuildRequestPlan(*request, **idx);
+    return plan.ok() ? static_cast<int64_t>((*idx)->Count(*plan)) : -2;
+  };
+  EXPECT_EQ(count(R"([{"id":"manufacturer:GE MEDICAL SYSTEMS"}])"), 1);
+  EXPECT_EQ(count(R"([{"id":"manufacturer:SIEMENS"}])"), 0);
+  EXPECT_EQ(count(R"([{"id":"sliceThickness","operator":"<=","value":"5"}])"), 1);
+  EXPECT_EQ(count(R"([{"id":"sliceThickness","operator":"<","value":"5"}])"), 0);
+  EXPECT_EQ(count(R"([{"id":"sliceThickness","operator":">=","value":"2.5"},{"id":"DCM:CT"}])"), 1);
+  auto bad = query::ParseBeaconPost(R"({"query":{"filters":[{"id":"sliceThickness","operator":"<=","value":"thin"}]}})");
+  ASSERT_TRUE(bad.ok());
+  auto refused = query::BuildRequestPlan(*bad, **idx);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("not a thickness in millimetres"), std::string::npos);
 }
 
 
