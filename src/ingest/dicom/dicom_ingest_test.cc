@@ -3,6 +3,8 @@
 // idempotence, duplicates with other content; and the C-STORE SCP with DCMTK's storescu.
 #include "ingest/dicom/dicom_ingest.h"
 
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -203,6 +205,21 @@ TEST_F(DicomIngestTest, ReingestAddsNothingAndADicomdirReadsItsFiles) {
     files_after.insert(e.path().string());
   }
   EXPECT_EQ(files_after, files_before);
+}
+
+TEST_F(DicomIngestTest, ANetworkInstanceWithoutItsUidsIsRefusedAndNothingIsStored) {
+  // What the SCP hands over: a dataset as received (here CT_small without its SOP Instance UID).
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile((kDicom + "/CT_small.dcm").c_str()).good());
+  delete file.getDataset()->remove(DCM_SOPInstanceUID);
+  auto batch = DicomBatch::Begin(*node_, *store_, {}, "test");
+  ASSERT_TRUE(batch.ok());
+  const DicomOutcome out = (*batch)->AddDataset(file, "C-STORE from TEST@127.0.0.1");
+  EXPECT_EQ(out.kind, DicomOutcome::Kind::kFailed);  // the SCP answers A900
+  EXPECT_NE(out.reason.find("missing mandatory (0008,0018) SOPInstanceUID"), std::string::npos) << out.reason;
+  ASSERT_TRUE((*batch)->Commit().ok());
+  EXPECT_TRUE(Instances().empty());
+  EXPECT_FALSE(fs::exists(node_->dir() + "/dicom") && !fs::is_empty(node_->dir() + "/dicom"));
 }
 
 TEST_F(DicomIngestTest, ImagesLinkToTheClinicalRecordThroughThePatientPseudonym) {
