@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -39,8 +38,6 @@ const std::string kDicom = std::string(ONCOMESH_SHARED_DIR) + "/data/dicom";
 std::set<std::string> IdentifyingValues(const std::string& path) {
   std::string out;
   Shell("dcmdump -q " + ShellQuote(path) + " 2>/dev/null", &out);
-  static const std::regex line(R"(^\s*\(([0-9a-f]{4}),([0-9a-f]{4})\) ([A-Z]{2}) \[([^\]]*)\])",
-                               std::regex::icase);
   static const std::set<std::string> kIdentifying = {"0008,0080", "0008,0081", "0008,1010",
                                                      "0008,0050", "0020,0010", "0018,1000",
                                                      "0008,1040"};
@@ -48,12 +45,19 @@ std::set<std::string> IdentifyingValues(const std::string& path) {
   std::istringstream lines(out);
   std::string l;
   while (std::getline(lines, l)) {
-    std::smatch m;
-    if (!std::regex_search(l, m, line)) continue;
-    std::string group = m[1].str(), element = m[2].str();
+    // "  (gggg,eeee) VR [value]   # length, VM Keyword"
+    const size_t open = l.find_first_not_of(' ');
+    if (open == std::string::npos || l.compare(open, 1, "(") != 0 || l.size() < open + 17 ||
+        l[open + 5] != ',' || l[open + 10] != ')' || l[open + 14] != ' ' || l[open + 15] != '[') {
+      continue;
+    }
+    const size_t close = l.find(']', open + 16);
+    if (close == std::string::npos) continue;
+    std::string group = l.substr(open + 1, 4), element = l.substr(open + 6, 4);
     for (char& c : group) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     for (char& c : element) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const std::string tag = group + "," + element, vr = m[3].str(), value = m[4].str();
+    const std::string tag = group + "," + element, vr = l.substr(open + 12, 2),
+                      value = l.substr(open + 16, close - open - 16);
     if (value.size() < 6) continue;
     const bool private_group = (std::stoi(group, nullptr, 16) & 1) == 1;
     const bool identifying = vr == "PN" || vr == "DA" || group == "0010" || private_group ||
