@@ -545,12 +545,16 @@ class GenotypeReader {
   static void Sample(const bcf_fmt_t& gt, int s, int n_allele, T vector_end,
                      std::vector<std::vector<model::VariantCarrier>>& carriers,
                      const SomaticFn& somatic) {
-    const T* g = reinterpret_cast<const T*>(gt.p + static_cast<size_t>(s) * gt.size);
+    // BCF packs values without alignment: read each through memcpy, not a T pointer.
+    const uint8_t* g = gt.p + static_cast<size_t>(s) * gt.size;
     int alleles[64];
     int ploidy = 0;
     bool any = false;
-    for (int k = 0; k < gt.n && g[k] != vector_end; ++k) {
-      const int allele = bcf_gt_is_missing(g[k]) ? -1 : bcf_gt_allele(g[k]);
+    for (int k = 0; k < gt.n; ++k) {
+      T value;
+      std::memcpy(&value, g + static_cast<size_t>(k) * sizeof(T), sizeof(T));
+      if (value == vector_end) break;
+      const int allele = bcf_gt_is_missing(value) ? -1 : bcf_gt_allele(value);
       if (ploidy < 64) alleles[ploidy++] = allele;
       any |= allele > 0 && allele < n_allele;
     }
