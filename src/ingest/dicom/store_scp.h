@@ -34,7 +34,8 @@
 namespace oncomesh::ingest {
 
 struct StoreScpOptions {
-  std::string address = "127.0.0.1";  // not used by DCMTK 3.6.7 (it listens on all); checked
+  // DCMTK 3.6.7's SCP listens on every interface (it takes no address): restrict the port with
+  // the host's firewall when the node's HTTP address is loopback only.
   uint16_t port = 0;                  // must be set: DCMTK cannot report an ephemeral port
   std::string ae_title = "ONCOMESH";
   int max_associations = 8;           // handled at once
