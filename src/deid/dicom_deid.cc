@@ -11,6 +11,7 @@
 
 #include "model/date.h"
 #include "util/embedded_data.h"
+#include "util/split.h"
 
 namespace oncomesh::deid {
 namespace {
@@ -65,17 +66,6 @@ bool ParseTag(std::string_view text, ProfileRow& row) {
   };
   return nibbles(text.substr(1, 4), row.group, row.group_mask) &&
          nibbles(text.substr(6, 4), row.element, row.element_mask);
-}
-
-std::vector<std::string_view> Split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (;;) {
-    const size_t at = text.find(separator, start);
-    parts.push_back(text.substr(start, at == std::string_view::npos ? at : at - start));
-    if (at == std::string_view::npos) return parts;
-    start = at + 1;
-  }
 }
 
 std::string_view Trim(std::string_view s) {
