@@ -9,6 +9,8 @@ packages=(
   # libraries (see CMakeLists.txt)
   libboost-dev libssl-dev libsqlite3-dev libroaring-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev libsimdjson-dev libhts-dev
+  # JOSE (JWK, JWS) for passports, visas and signed audit checkpoints
+  libcjose-dev libjansson-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev nodejs sqlite3 curl wrk postgresql libpq-dev
   # genomics: htslib's own tools, as test client (htsget), oracle (bcftools view -r) and

@@ -1,9 +1,12 @@
 #include "node/node_dir.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -172,6 +175,41 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
   return std::string(out.c_str()) + "\n";
 }
 
+namespace {
+
+// The node's signing key: read, or made and written (mode 0600) when the file does not exist.
+// Two processes opening an old node at once may race to make it; the link() makes one win and
+// the other read the winner's key.
+Result<auth::Jwk> LoadOrCreateSigningKey(const std::string& path) {
+  Result<std::string> text = ReadFile(path);
+  if (text.ok()) {
+    Result<auth::Jwk> key = auth::Jwk::ParseText(*text);
+    if (!key.ok()) return DataLoss(path + ": " + key.status().message());
+    if (!key->has_private()) return DataLoss(path + ": the key has no private part");
+    return key;
+  }
+  if (fs::exists(path)) return Unavailable("cannot read " + path);
+  ASSIGN_OR_RETURN(auth::Jwk key, auth::Jwk::GenerateEs256());
+  const std::string tmp = path + ".tmp" + std::to_string(getpid());
+  {
+    const mode_t old = umask(077);
+    std::ofstream out(tmp, std::ios::binary);
+    umask(old);
+    out << key.PrivateJsonText();
+    out.close();
+    if (!out) return Unavailable("cannot write " + tmp);
+  }
+  chmod(tmp.c_str(), 0600);
+  const int linked = link(tmp.c_str(), path.c_str());
+  const int link_errno = errno;
+  unlink(tmp.c_str());
+  if (linked == 0) return key;
+  if (link_errno != EEXIST) return Unavailable("cannot write " + path + ": " + std::strerror(link_errno));
+  return LoadOrCreateSigningKey(path);  // another process made it first
+}
+
+}  // namespace
+
 Result<NodeDir> NodeDir::Init(const std::string& dir, const NodeConfig& config) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -217,6 +255,7 @@ Result<NodeDir> NodeDir::Open(const std::string& dir) {
                     " bytes, found " + std::to_string(secret->size()));
   }
   node.pseudonymizer_ = std::make_shared<deid::Pseudonymizer>(std::move(*secret));
+  ASSIGN_OR_RETURN(node.signing_key_, LoadOrCreateSigningKey(dir + "/node_key.jwk"));
   return node;
 }
 

@@ -3,6 +3,8 @@
 //   NODE_DIR/node.yaml     configuration (name, HTTP address, disclosure control, datasets,
 //                          access.record_tokens)
 //   NODE_DIR/secret.key    32 random bytes: the pseudonym and date-shift key (mode 0600)
+//   NODE_DIR/node_key.jwk  the node's signing key (EC P-256 JWK, mode 0600): visas it issues,
+//                          audit checkpoints; its public half is served at /.well-known/jwks.json
 //   NODE_DIR/store.sqlite  the store (store/store.h)
 //   NODE_DIR/variants/     copies of ingested VCF/BCF files with their indexes, for htsget
 //                          (<sha256>.vcf.gz + .tbi or .csi, <sha256>.bcf + .csi)
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/jose.h"
 #include "deid/dicom_deid.h"
 #include "deid/pseudonym.h"
 #include "store/store.h"
@@ -71,6 +74,8 @@ class NodeDir {
   const NodeConfig& config() const { return config_; }
   NodeConfig& mutable_config() { return config_; }
   const deid::Pseudonymizer& pseudonymizer() const { return *pseudonymizer_; }
+  // The node's signing key (NODE_DIR/node_key.jwk; made on first open for nodes older than it).
+  const auth::Jwk& signing_key() const { return signing_key_; }
   std::string store_path() const { return dir_ + "/store.sqlite"; }
   // Where copies of ingested variant files are kept (NODE_DIR/variants; may not exist yet).
   std::string variants_dir() const { return dir_ + "/variants"; }
@@ -84,6 +89,7 @@ class NodeDir {
   std::string dir_;
   NodeConfig config_;
   std::shared_ptr<deid::Pseudonymizer> pseudonymizer_;
+  auth::Jwk signing_key_;
 };
 
 }  // namespace oncomesh::node
