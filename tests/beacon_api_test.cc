@@ -8,6 +8,7 @@
 
 #include "fhir_oracle.h"
 #include "support/process.h"
+#include "support/test_access.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -28,6 +29,7 @@ class BeaconApiTest : public ::testing::Test {
         << out;
     ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "apitest"}, &out), 0)
         << out;
+    TrustBroker(node, SharedBroker(), kSharedGrant);
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0) << out;
     facts_ = new std::map<std::string, PatientFacts>(ReadFhirFacts(fhir));
     server_ = new ChildProcess({OncomeshBinary(), "node", "serve", "--dir", node, "--port", "0"});
@@ -42,12 +44,12 @@ class BeaconApiTest : public ::testing::Test {
   }
 
   static http::Response Get(const std::string& target) {
-    auto r = http::Fetch("127.0.0.1", port_, "GET", target);
+    auto r = http::Fetch("127.0.0.1", port_, "GET", target, "", std::chrono::seconds(30), AsRegistered());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
   static http::Response Post(const std::string& target, const json& body) {
-    auto r = http::Fetch("127.0.0.1", port_, "POST", target, body.dump());
+    auto r = http::Fetch("127.0.0.1", port_, "POST", target, body.dump(), std::chrono::seconds(30), AsRegistered());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
@@ -112,7 +114,7 @@ TEST_F(BeaconApiTest, EveryEndpointValidatesAgainstTheOfficialSchemas) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.method + " " + c.target);
-    auto r = http::Fetch("127.0.0.1", port_, c.method, c.target, c.body.is_null() ? "" : c.body.dump());
+    auto r = http::Fetch("127.0.0.1", port_, c.method, c.target, c.body.is_null() ? "" : c.body.dump(), std::chrono::seconds(30), AsRegistered());
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->status, c.status) << r->body;
     EXPECT_EQ(ValidateBeacon(std::string(kResponses) + c.schema, r->body), "");
@@ -272,7 +274,7 @@ TEST_F(BeaconApiTest, BadRequestsGetABeaconErrorThatSaysWhatWasWrong) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.body);
-    auto r = http::Fetch("127.0.0.1", port_, "POST", "/api/individuals", c.body);
+    auto r = http::Fetch("127.0.0.1", port_, "POST", "/api/individuals", c.body, std::chrono::seconds(30), AsRegistered());
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, c.status) << r->body;
     const json body = json::parse(r->body);

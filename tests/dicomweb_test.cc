@@ -14,6 +14,7 @@
 #include "node/node_dir.h"
 #include "support/multipart.h"
 #include "support/process.h"
+#include "support/test_access.h"
 #include "support/variant_files.h"
 
 namespace oncomesh::testing {
@@ -21,7 +22,16 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kToken = "dicomweb-integration-token-93c1";
+constexpr const char* kGrant = "https://ega.oncomesh.test/datasets/EGAD0093";
+
+const TestBroker& Broker() {
+  static const TestBroker broker;
+  return broker;
+}
+const std::string& Token() {
+  static const std::string passport = Broker().Permitted(kGrant);
+  return passport;
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -37,8 +47,7 @@ class DicomwebNodeTest : public ::testing::Test {
     ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "dw"}, &out),
               0)
         << out;
-    std::ofstream(node + "/node.yaml", std::ios::app)
-        << "access:\n  record_tokens: [" << kToken << "]\n";
+    TrustBroker(node, Broker(), kGrant);
     const std::string dicom = SharedDir() + "/data/dicom";
     // The DICOMDIR's three patient folders (its README.txt would be refused) and CT_small.dcm.
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", node,
@@ -68,7 +77,7 @@ class DicomwebNodeTest : public ::testing::Test {
     delete dir_;
   }
 
-  static http::Response Get(const std::string& target, const std::string& token = kToken,
+  static http::Response Get(const std::string& target, const std::string& token = Token(),
                             const std::string& accept = "") {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
@@ -152,7 +161,7 @@ TEST_F(DicomwebNodeTest, WadoPartsAreTheStoredFiles) {
   EXPECT_EQ(json::parse(metadata.body), json::array({expected_json}));
 
   EXPECT_EQ(Get("/dicomweb/studies/1.2.3.4.5").status, 404);
-  EXPECT_EQ(Get("/dicomweb/studies/" + i.study_uid, kToken, "application/dicom+xml").status, 406);
+  EXPECT_EQ(Get("/dicomweb/studies/" + i.study_uid, Token(), "application/dicom+xml").status, 406);
 }
 
 TEST_F(DicomwebNodeTest, RefusedBelowRecordLevelAlikeForKnownAndUnknownUids) {
@@ -180,7 +189,7 @@ TEST_F(DicomwebNodeTest, DicomwebClientFromNpm) {
   std::string out;
   ASSERT_EQ(
       RunCommand({"node", client_dir + "/client.js",
-                  "http://127.0.0.1:" + std::to_string(port_) + "/dicomweb", kToken, dir_->path()},
+                  "http://127.0.0.1:" + std::to_string(port_) + "/dicomweb", Token(), dir_->path()},
                  &out),
       0)
       << out;

@@ -12,6 +12,7 @@
 
 #include "fhir_oracle.h"
 #include "support/process.h"
+#include "support/test_access.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -45,7 +46,20 @@ std::map<std::string, std::set<std::string>> CarriersByBcftools(const std::strin
   return carriers;
 }
 
-constexpr const char* kToken = "genomic-test-token-52c1e07b9a";
+constexpr const char* kGrant = "https://ega.oncomesh.test/datasets/EGAD0052";
+
+const TestBroker& Broker() {
+  static const TestBroker broker;
+  return broker;
+}
+const std::string& Registered() {
+  static const std::string passport = Broker().Registered();
+  return passport;
+}
+const std::string& Token() {
+  static const std::string passport = Broker().Permitted(kGrant);
+  return passport;
+}
 
 int64_t RoundedUp(int64_t n) { return n == 0 ? 0 : (n + 9) / 10 * 10; }
 
@@ -63,9 +77,9 @@ class GenomicBeaconTest : public ::testing::Test {
         << out;
     vcf_ = new std::string(fhir + "/genomes.vcf.gz");
     ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "gentest"}, &out), 0) << out;
-    // Record-level access for the tests that need it (a stand-in for permits, auth/record_tokens.h).
-    std::ofstream(node + "/node.yaml", std::ios::app) << "access:\n  record_tokens: [" << kToken << "]\n";
-    std::ofstream(dir_->path() + "/token") << kToken << "\n";
+    // Record-level access for the tests that need it: a broker trusted for grants of the dataset.
+    TrustBroker(node, Broker(), kGrant);
+    std::ofstream(dir_->path() + "/token") << Token() << "\n";
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0) << out;
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, *vcf_}, &out), 0) << out;
     facts_ = new std::map<std::string, PatientFacts>(ReadFhirFacts(fhir));
@@ -91,10 +105,11 @@ class GenomicBeaconTest : public ::testing::Test {
     delete dir_;
   }
 
+  // As a registered researcher by default (counts); `token` "-" sends no passport at all.
   static http::Response Fetch(uint16_t port, const std::string& method, const std::string& target,
-                              const json& body = nullptr, const std::string& token = "") {
+                              const json& body = nullptr, const std::string& token = Registered()) {
     std::vector<std::pair<std::string, std::string>> headers;
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    if (token != "-") headers.emplace_back("Authorization", "Bearer " + token);
     auto r = http::Fetch("127.0.0.1", port, method, target, body.is_null() ? "" : body.dump(),
                          std::chrono::seconds(30), headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -204,7 +219,7 @@ TEST_F(GenomicBeaconTest, GenomicAndClinicalFiltersCombineAsTheFilesSay) {
 
 TEST_F(GenomicBeaconTest, RecordLevelVariantsForPermittedCallersValidateAndNameTheCarriers) {
   const std::string target = "/api/g_variants?geneId=KRAS&requestedGranularity=record&limit=100";
-  const http::Response r = Fetch(port_, "GET", target, nullptr, kToken);
+  const http::Response r = Fetch(port_, "GET", target, nullptr, Token());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ValidateBeacon(std::string(kResponses) + "beaconResultsetsResponse.json", r.body), "");
   const json body = json::parse(r.body);
@@ -224,7 +239,8 @@ TEST_F(GenomicBeaconTest, RecordLevelVariantsForPermittedCallersValidateAndNameT
   EXPECT_TRUE(saw_g12c);
   // Other credentials are refused, not downgraded; no credentials: records are not for anonymous callers.
   EXPECT_EQ(Fetch(port_, "GET", target, nullptr, "not-the-token-000000000000").status, 401);
-  EXPECT_EQ(Fetch(port_, "GET", target).status, 403);
+  EXPECT_EQ(Fetch(port_, "GET", target, nullptr, "-").status, 403);
+  EXPECT_EQ(Fetch(port_, "GET", target).status, 403);  // registered, without the grant
 }
 
 TEST_F(GenomicBeaconTest, HtsgetOfTheIngestedFileGivesWhatBcftoolsReadsFromTheSource) {

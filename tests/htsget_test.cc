@@ -14,6 +14,7 @@
 
 #include "api/htsget/htsget_service.h"
 #include "support/process.h"
+#include "support/test_access.h"
 #include "support/variant_files.h"
 
 namespace oncomesh::testing {
@@ -21,7 +22,17 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kToken = "htsget-test-token-7f3a9c21d4e8";
+constexpr const char* kGrant = "https://ega.oncomesh.test/datasets/EGAD0007";
+
+const TestBroker& Broker() {
+  static const TestBroker broker;
+  return broker;
+}
+// A passport with a ControlledAccessGrants visa for the files' dataset.
+const std::string& Token() {
+  static const std::string passport = Broker().Permitted(kGrant);
+  return passport;
+}
 
 class MapSource : public api::htsget::VariantFileSource {
  public:
@@ -85,7 +96,7 @@ class HtsgetTest : public ::testing::Test {
     api::htsget::HtsgetConfig config;
     config.node_dir = node;
     config.files = source;
-    config.tokens = auth::RecordTokens({kToken});
+    config.caller = BrokerCallerFn(Broker(), kGrant);
     // Small parts, so a ticket has several byte ranges and several inline parts.
     config.slice.max_range_bytes = 30000;
     service_ = new std::shared_ptr<const api::htsget::HtsgetService>(
@@ -97,7 +108,7 @@ class HtsgetTest : public ::testing::Test {
     server_ = new http::Server(std::move(router), options);
     ASSERT_TRUE(server_->Start().ok());
     port_ = server_->port();
-    std::ofstream(node + "/token") << kToken << "\n";
+    std::ofstream(node + "/token") << Token() << "\n";
     std::ofstream(node + "/wrong-token") << "not-the-token-0000000000\n";
   }
   static void TearDownTestSuite() {
@@ -125,14 +136,14 @@ class HtsgetTest : public ::testing::Test {
 
   static http::Response Get(const std::string& target, bool with_token = true) {
     std::vector<std::pair<std::string, std::string>> headers;
-    if (with_token) headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
+    if (with_token) headers.emplace_back("Authorization", "Bearer " + Token());
     auto r = http::Fetch("127.0.0.1", port_, "GET", target, "", std::chrono::seconds(30), headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
   static http::Response Post(const std::string& target, const std::string& body) {
     auto r = http::Fetch("127.0.0.1", port_, "POST", target, body, std::chrono::seconds(30),
-                         {{"Authorization", std::string("Bearer ") + kToken}});
+                         {{"Authorization", "Bearer " + Token()}});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
@@ -241,7 +252,7 @@ TEST_F(HtsgetTest, TicketsFollowTheSpec) {
     const std::string url = urls[i]["url"];
     if (url.rfind("http://", 0) == 0) {
       ++ranges;
-      EXPECT_EQ(urls[i]["headers"]["Authorization"], std::string("Bearer ") + kToken);
+      EXPECT_EQ(urls[i]["headers"]["Authorization"], "Bearer " + Token());
     }
   }
   EXPECT_GE(ranges, 2);  // split at max_range_bytes

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
+#include "support/test_access.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -46,6 +47,7 @@ class HubTest : public ::testing::Test {
                 0)
           << out;
       ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", name}, &out), 0) << out;
+      TrustBroker(node, SharedBroker(), kSharedGrant);
       ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0) << out;
       auto* process = new ChildProcess({OncomeshBinary(), "node", "serve", "--dir", node, "--port", "0"});
       const std::string line = process->WaitForLine("node ");
@@ -76,7 +78,7 @@ class HubTest : public ::testing::Test {
 
   static json Count(uint16_t port, const json& filters, int* status = nullptr) {
     const json body = {{"query", {{"filters", filters}, {"requestedGranularity", "count"}}}};
-    auto r = http::Fetch("127.0.0.1", port, "POST", "/api/individuals", body.dump());
+    auto r = http::Fetch("127.0.0.1", port, "POST", "/api/individuals", body.dump(), std::chrono::seconds(30), AsRegistered());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) return json();
     if (status) *status = r->status;
@@ -145,7 +147,7 @@ TEST_F(HubTest, AQueryEveryNodeRefusesIsRefusedWithTheirReason) {
 }
 
 TEST_F(HubTest, MalformedRequestsAreRefusedByTheHubItself) {
-  auto r = http::Fetch("127.0.0.1", hub_port_, "POST", "/api/individuals", "{not json");
+  auto r = http::Fetch("127.0.0.1", hub_port_, "POST", "/api/individuals", "{not json", std::chrono::seconds(30), AsRegistered());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconErrorResponse.json", r->body), "");
@@ -165,13 +167,13 @@ TEST_F(HubTest, InformationalEndpointsValidate) {
   };
   for (const auto& [target, schema] : cases) {
     SCOPED_TRACE(target);
-    auto r = http::Fetch("127.0.0.1", hub_port_, "GET", target);
+    auto r = http::Fetch("127.0.0.1", hub_port_, "GET", target, "", std::chrono::seconds(30), AsRegistered());
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, 200) << r->body;
     EXPECT_EQ(ValidateBeacon("framework/json/responses/" + schema, r->body), "");
   }
   // The datasets of both answering nodes, each named by its node.
-  auto r = http::Fetch("127.0.0.1", hub_port_, "GET", "/api/datasets");
+  auto r = http::Fetch("127.0.0.1", hub_port_, "GET", "/api/datasets", "", std::chrono::seconds(30), AsRegistered());
   const json body = json::parse(r->body);
   std::set<std::string> ids;
   for (const json& c : body["response"]["collections"]) ids.insert(c["id"]);

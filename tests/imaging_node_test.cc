@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/process.h"
+#include "support/test_access.h"
 #include "support/variant_files.h"
 
 namespace oncomesh::testing {
@@ -17,7 +18,7 @@ using nlohmann::json;
 
 int64_t Count(uint16_t port, const std::string& filters) {
   const std::string body = R"({"query":{"filters":)" + filters + R"(,"requestedGranularity":"count"}})";
-  auto r = http::Fetch("127.0.0.1", port, "POST", "/api/individuals", body);
+  auto r = http::Fetch("127.0.0.1", port, "POST", "/api/individuals", body, std::chrono::seconds(30), AsRegistered());
   if (!r.ok() || r->status != 200) return -1;
   return json::parse(r->body)["responseSummary"].value("numTotalResults", int64_t{0});
 }
@@ -35,6 +36,7 @@ TEST(ImagingNodeTest, StorescuToTheServingNodeAndIngestFromAFolderAnswerAlike) {
   for (const char* name : {"net", "files"}) {
     const std::string node = dir.path() + "/" + name;
     ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", name}, &out), 0) << out;
+    TrustBroker(node, SharedBroker(), kSharedGrant);
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, dir.path() + "/site"}, &out), 0)
         << out;
   }

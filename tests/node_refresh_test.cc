@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "support/process.h"
+#include "support/test_access.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -14,7 +15,7 @@ namespace {
 using nlohmann::json;
 
 int64_t Everyone(uint16_t port) {
-  auto r = http::Fetch("127.0.0.1", port, "GET", "/api/individuals?requestedGranularity=count");
+  auto r = http::Fetch("127.0.0.1", port, "GET", "/api/individuals?requestedGranularity=count", "", std::chrono::seconds(30), AsRegistered());
   if (!r.ok() || r->status != 200) return -1;
   return json::parse(r->body)["responseSummary"]["numTotalResults"];
 }
@@ -24,6 +25,7 @@ TEST(NodeRefreshTest, ANewIngestShowsUpWithoutARestartAndARefusedOneDoesNot) {
   const std::string node = dir.path() + "/node";
   std::string out;
   ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "refresh"}, &out), 0) << out;
+  TrustBroker(node, SharedBroker(), kSharedGrant);
   ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "first", "--individuals", "300", "--seed", "1",
                         "--out", dir.path() + "/a"},
                        &out),

@@ -1,6 +1,7 @@
 #include "api/node_service.h"
 
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
 #include "api/dicomweb/dicomweb_service.h"
 
@@ -27,8 +28,22 @@ NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab)
     : node_(std::move(node)),
       vocab_(std::move(vocab)),
       gate_(gate::GateConfig{node_.config().count_step}),
-      tokens_(node_.config().record_tokens) {
+      clock_(auth::SystemClock()) {
   const node::NodeConfig& c = node_.config();
+  // Access: the issuers node.yaml trusts, plus the node itself for the grants of its permits.
+  auth::AccessConfig access = c.access;
+  const std::string own_issuer = access.issuer.empty() ? "urn:oncomesh:node:" + c.name : access.issuer;
+  access.trusted_issuers.push_back({own_issuer, "", "", false, {"ControlledAccessGrants"}});
+  const std::string ca_file = access.ca_file;
+  issuer_keys_ = std::make_shared<auth::IssuerKeys>(
+      access.trusted_issuers, node_.dir(),
+      [ca_file](const std::string& url) { return http::FetchHttps(url, ca_file); }, clock_);
+  issuer_keys_->AddKeys(own_issuer, {node_.signing_key()});
+  passports_ = std::make_unique<auth::PassportVerifier>(access, issuer_keys_, clock_);
+  std::vector<auth::DatasetGrants> grants;
+  for (const node::DatasetConfig& d : c.datasets) grants.push_back({d.id, d.grant_values});
+  access_policy_ = std::make_unique<auth::AccessPolicy>(access, own_issuer, std::move(grants), nullptr);
+
   identity_.id = "org.oncomesh.node." + c.name;
   identity_.name = "OncoMesh node " + c.name;
   identity_.description =
@@ -38,7 +53,7 @@ NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab)
   htsget::HtsgetConfig h;
   h.node_dir = node_.dir();
   h.files = std::make_shared<StoreVariantFiles>(node_);
-  h.tokens = tokens_;
+  h.caller = [this](const http::Request& r) { return CallerFor(r); };
   h.organization_name = c.organization.empty() ? identity_.name : c.organization;
   htsget_ = std::make_shared<htsget::HtsgetService>(std::move(h));
 }
@@ -49,6 +64,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_d
   ASSIGN_OR_RETURN(node::NodeDir node, node::NodeDir::Open(node_dir));
   ASSIGN_OR_RETURN(index::Vocabulary vocab, index::Vocabulary::LoadEmbedded());
   std::unique_ptr<NodeService> service(new NodeService(std::move(node), std::move(vocab)));
+  RETURN_IF_ERROR(service->issuer_keys_->LoadFiles());
   ASSIGN_OR_RETURN(auto store, service->node_.OpenStore());
   ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx,
                    index::CohortIndex::Build(*store, service->vocab_));
@@ -101,11 +117,23 @@ void NodeService::Register(http::Router& router) {
   RegisterNodeEntryRoutes(*this, router);
   htsget::AddHtsgetRoutes(router, htsget_);
   dicomweb::AddDicomwebRoutes(router, std::make_shared<dicomweb::DicomwebService>(
-                                          node_, [this](const http::Request& r) { return AccessLevelFor(r); }));
+                                          node_, [this](const http::Request& r) { return CallerFor(r); }));
 }
 
-Result<gate::AccessLevel> NodeService::AccessLevelFor(const http::Request& request) const {
-  return tokens_.LevelFor(request.Header("authorization"));
+Result<auth::Caller> NodeService::CallerFor(const http::Request& request) const {
+  const std::string* authorization = request.Header("authorization");
+  if (authorization == nullptr) return access_policy_->Evaluate(nullptr, clock_());
+  // RFC 6750 section 2.1: "Bearer" (case-insensitive) and the token.
+  const std::string& h = *authorization;
+  if (h.size() < 8 || strncasecmp(h.c_str(), "Bearer ", 7) != 0) {
+    return Unauthenticated("the Authorization header must be 'Bearer <GA4GH Passport JWT>'");
+  }
+  std::string_view token(h);
+  token.remove_prefix(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  ASSIGN_OR_RETURN(std::shared_ptr<const auth::Passport> passport, passports_->Verify(token));
+  return access_policy_->Evaluate(std::move(passport), clock_());
 }
 
 http::Response NodeService::RouterError(int status, const std::string& message) const {

@@ -14,7 +14,10 @@
 
 #include "api/beacon/responses.h"
 #include "api/htsget/htsget_service.h"
-#include "auth/record_tokens.h"
+#include "api/caller.h"
+#include "auth/access.h"
+#include "auth/issuer_keys.h"
+#include "auth/passport.h"
 #include "gate/gate.h"
 #include "http/http.h"
 #include "index/cohort_index.h"
@@ -42,10 +45,11 @@ class NodeService {
   const BeaconIdentity& identity() const { return identity_; }
   const gate::Gate& gate() const { return gate_; }
 
-  // The caller's access level: anonymous without credentials, permitted with a bearer token of
-  // node.yaml access.record_tokens (a stand-in until passports and permits, auth/);
-  // Unauthenticated for any other credentials.
-  Result<gate::AccessLevel> AccessLevelFor(const http::Request& request) const;
+  // Who is asking (api/caller.h): anonymous without an Authorization header; from a verified
+  // GA4GH Passport sent as "Bearer <JWT>"; Unauthenticated naming what is wrong with any other
+  // credentials. Thread-safe.
+  Result<auth::Caller> CallerFor(const http::Request& request) const;
+  const auth::AccessPolicy& access_policy() const { return *access_policy_; }
 
   // Error document for requests the router refuses (404, 405, 413…).
   http::Response RouterError(int status, const std::string& message) const;
@@ -56,7 +60,10 @@ class NodeService {
   node::NodeDir node_;
   index::Vocabulary vocab_;
   gate::Gate gate_;
-  auth::RecordTokens tokens_;
+  std::shared_ptr<auth::IssuerKeys> issuer_keys_;
+  std::unique_ptr<auth::PassportVerifier> passports_;
+  std::unique_ptr<auth::AccessPolicy> access_policy_;
+  auth::Clock clock_;
   std::shared_ptr<const htsget::HtsgetService> htsget_;
   BeaconIdentity identity_;
   mutable std::mutex mu_;

@@ -11,12 +11,17 @@ const char* AccessLevelName(AccessLevel level) {
   return "anonymous";
 }
 
-Result<model::Granularity> Gate::Decide(AccessLevel level, model::Granularity requested) const {
-  // Record-level results need a data permit (GA4GH ControlledAccessGrants); until permits exist,
-  // a configured record token (auth/record_tokens.h) is what makes a caller permitted.
+Result<model::Granularity> Gate::Decide(AccessLevel level, model::Granularity requested,
+                                        const std::string& missing) const {
   if (requested == model::Granularity::kRecord && level < AccessLevel::kPermitted) {
-    return PermissionDenied(std::string("record-level results need a data permit; caller is ") +
-                            AccessLevelName(level) + " (ask for 'count' or 'boolean')");
+    std::string message = std::string("record-level results need a data permit; the caller is ") +
+                          AccessLevelName(level) + " (ask for '" +
+                          (level == AccessLevel::kAnonymous ? "boolean" : "count' or 'boolean") + "')";
+    if (!missing.empty()) message += ": " + missing;
+    return PermissionDenied(message);
+  }
+  if (requested == model::Granularity::kCount && level == AccessLevel::kAnonymous) {
+    return model::Granularity::kBoolean;
   }
   return requested;
 }

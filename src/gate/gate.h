@@ -1,10 +1,11 @@
 // The gate: disclosure control, the only path by which a result leaves a node.
 //
-// First version (issue 2): no count leaves exactly. Counts are rounded up to a multiple of the
-// configured step (default 10: 1-10 report 10, 11-20 report 20; 0 stays 0), booleans are
-// derived from the rounded count, and record-level answers are refused for every caller until
-// permits exist. Access levels are part of the interface now so that passports and permits
-// (auth/) plug in without changing callers.
+// What leaves depends on the caller's access level (auth/access.h): anonymous callers get
+// boolean answers only; registered callers (GA4GH Registered Access) get counts; records leave
+// only to permitted callers (a ControlledAccessGrants visa). No count leaves exactly: counts are
+// rounded up to a multiple of the configured step (default 10: 1-10 report 10, 11-20 report 20;
+// 0 stays 0), and booleans are derived from the rounded count, so `exists` says no more than
+// the count a registered caller would see.
 #pragma once
 
 #include <cstdint>
@@ -34,9 +35,13 @@ class Gate {
  public:
   explicit Gate(GateConfig config) : config_(config) {}
 
-  // The granularity the caller gets for what they asked: the request itself when allowed,
-  // PermissionDenied (with the reason) when the caller's level does not allow it.
-  Result<model::Granularity> Decide(AccessLevel level, model::Granularity requested) const;
+  // The granularity the caller gets for what they asked: the request itself when allowed; a
+  // count asked by an anonymous caller is answered as a boolean (Beacon v2 lets a beacon
+  // return a lower granularity than requested, and says so in meta.returnedGranularity);
+  // records asked below kPermitted are refused: PermissionDenied with `missing` (what the
+  // caller lacks, auth::Caller::Missing) in the message.
+  Result<model::Granularity> Decide(AccessLevel level, model::Granularity requested,
+                                    const std::string& missing = "") const;
 
   // Coarsens an exact count for release. Thread-safe.
   ReleasedCount ReleaseCount(uint64_t exact, AccessLevel level) const;

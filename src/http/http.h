@@ -134,6 +134,15 @@ Result<Response> Fetch(const std::string& host, uint16_t port, const std::string
                        std::chrono::milliseconds timeout = std::chrono::seconds(30),
                        std::vector<std::pair<std::string, std::string>> headers = {});
 
+// A blocking HTTPS GET of `url` ("https://host[:port]/path"), for fetching an issuer's
+// OpenID configuration and JWKS. The server's certificate must chain to the system's trusted
+// CAs or to those of `ca_file` (PEM; "" for none) and name the host (RFC 6125 checks by
+// OpenSSL); TLS 1.2 or later. Only a 200 answer with a body of at most `max_body_bytes` is a
+// result; Unavailable (naming the URL and what failed) or DeadlineExceeded otherwise.
+Result<std::string> FetchHttps(const std::string& url, const std::string& ca_file,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                               size_t max_body_bytes = 1 << 20);
+
 // Percent-decoding of URL components ('+' is a space in query strings).
 std::string UrlDecode(std::string_view text, bool plus_is_space);
 std::string UrlEncode(std::string_view text);

@@ -94,7 +94,7 @@ struct NodeAnswer {
 // the deadline, by answer, refusal or timeout).
 void FanOut(const NodeClients& clients, const std::string& method, const std::string& target,
             const std::string& body, std::chrono::milliseconds deadline,
-            std::function<void(std::vector<NodeAnswer>)> done) {
+            std::function<void(std::vector<NodeAnswer>)> done, const std::string* authorization = nullptr) {
   struct State {
     std::vector<NodeAnswer> answers;
     std::atomic<size_t> remaining;
@@ -109,9 +109,13 @@ void FanOut(const NodeClients& clients, const std::string& method, const std::st
     state->done({});
     return;
   }
+  // The caller's passport goes to every node unchanged: each node verifies it and decides
+  // what its own data may show (the hub grants nothing).
+  std::vector<std::pair<std::string, std::string>> headers = {{"accept", "application/json"}};
+  if (authorization) headers.emplace_back("authorization", *authorization);
   for (size_t i = 0; i < clients.size(); ++i) {
     state->answers[i].node = clients[i]->endpoint.name;
-    clients[i]->client->Send(method, target, body, {{"accept", "application/json"}}, deadline,
+    clients[i]->client->Send(method, target, body, headers, deadline,
                              [state, i](Result<http::Response> r) {
                                state->answers[i].response = std::move(r);
                                state->answers[i].milliseconds =
@@ -257,6 +261,9 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
            int64_t total = 0;
            bool exists = false;
            size_t answered = 0;
+           // What the hub may say is what every answering node said: a node that answered a
+           // count question with a boolean (an anonymous caller) leaves the total unknown.
+           model::Granularity granularity = request->requested_granularity;
            std::map<int, std::pair<size_t, std::string>> refusals;  // http status -> count, message
            for (const NodeAnswer& a : answers) {
              Outcome o = Examine(a);
@@ -269,16 +276,19 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
                const int64_t count = summary.value("numTotalResults", int64_t{0});
                exists = exists || node_exists;
                total += count;
+               const std::string returned =
+                   body.value("meta", json::object()).value("returnedGranularity", "boolean");
+               if (returned == "boolean" || !summary.contains("numTotalResults")) {
+                 granularity = model::Granularity::kBoolean;
+               }
                json set_info = body.value("info", json::object());
                set_info["node"] = a.node;
                info["exists"] = node_exists;
                if (summary.contains("numTotalResults")) info["count"] = count;
-               result_sets.push_back({{"id", a.node},
-                                      {"setType", "dataset"},
-                                      {"exists", node_exists},
-                                      {"resultsCount", count},
-                                      {"results", json::array()},
-                                      {"info", set_info}});
+               json set = {{"id", a.node}, {"setType", "dataset"}, {"exists", node_exists},
+                           {"results", json::array()}, {"info", set_info}};
+               if (summary.contains("numTotalResults")) set["resultsCount"] = count;
+               result_sets.push_back(std::move(set));
              } else if (o.status == "error") {
                auto& r = refusals[o.http_status];
                ++r.first;
@@ -303,7 +313,12 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
              respond(api::JsonResponse(body, status));
              return;
            }
-           const model::Granularity granularity = request->requested_granularity;
+           if (granularity == model::Granularity::kBoolean) {
+             // Counts some nodes sent must not be summed into a total the caller may not see
+             // from the others, nor shown per node beside booleans.
+             for (json& n : nodes) n.erase("count");
+           }
+           if (granularity == model::Granularity::kRecord) granularity = model::Granularity::kCount;
            json body = {{"meta", api::ResponseMeta(identity_, *request, granularity, entity)},
                         {"info",
                          {{"nodes", nodes},
@@ -318,7 +333,8 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
              body["responseSummary"] = {{"exists", exists}};
            }
            respond(api::JsonResponse(body));
-         });
+         },
+         req.Header("authorization"));
 }
 
 void HubService::FilteringTerms(http::Responder respond) {
@@ -400,7 +416,8 @@ void HubService::Collections(http::Request& req, http::Responder respond, const 
                         {"response", {{"collections", collections}}},
                         {"info", {{"nodes", nodes}}}};
            respond(api::JsonResponse(body));
-         });
+         },
+         req.Header("authorization"));
 }
 
 void HubService::Nodes(http::Responder respond) {

@@ -27,9 +27,90 @@ Result<std::string> ReadFile(const std::string& path) {
 
 Status CheckKeys(const YAML::Node& node, const std::set<std::string>& allowed,
                  const std::string& where) {
+  if (!node.IsMap()) return InvalidArgument(where + " must be a mapping");
+  std::set<std::string> seen;
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     if (!allowed.count(key)) return InvalidArgument(where + ": unknown key '" + key + "'");
+    // yaml-cpp keeps the first of two equal keys; a second one (e.g. appended) must not be
+    // silently ignored.
+    if (!seen.insert(key).second) return InvalidArgument(where + ": key '" + key + "' appears twice");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::string& where) {
+  if (!node.IsSequence()) return InvalidArgument(where + " must be a list");
+  std::vector<std::string> out;
+  for (const YAML::Node& n : node) {
+    if (!n.IsScalar() || n.as<std::string>().empty()) return InvalidArgument(where + ": every entry must be a non-empty string");
+    out.push_back(n.as<std::string>());
+  }
+  return out;
+}
+
+Status ParseAccess(const YAML::Node& access, const std::string& where, auth::AccessConfig* out) {
+  if (!access.IsMap()) return InvalidArgument(where + " must be a mapping");
+  RETURN_IF_ERROR(CheckKeys(access,
+                            {"issuer", "trusted_issuers", "audiences", "clock_skew_seconds", "ca_file",
+                             "registered_access"},
+                            where));
+  auth::AccessConfig& a = *out;
+  if (access["issuer"]) a.issuer = access["issuer"].as<std::string>();
+  if (access["audiences"]) {
+    ASSIGN_OR_RETURN(a.audiences, Strings(access["audiences"], where + ".audiences"));
+  }
+  if (access["clock_skew_seconds"]) a.clock_skew_seconds = access["clock_skew_seconds"].as<int>();
+  if (a.clock_skew_seconds < 0 || a.clock_skew_seconds > 600) {
+    return InvalidArgument(where + ".clock_skew_seconds must be between 0 and 600");
+  }
+  if (access["ca_file"]) a.ca_file = access["ca_file"].as<std::string>();
+  if (const YAML::Node r = access["registered_access"]) {
+    RETURN_IF_ERROR(CheckKeys(r, {"researcher_status", "accepted_terms"}, where + ".registered_access"));
+    if (r["researcher_status"]) {
+      ASSIGN_OR_RETURN(a.researcher_status,
+                       Strings(r["researcher_status"], where + ".registered_access.researcher_status"));
+    }
+    if (r["accepted_terms"]) {
+      ASSIGN_OR_RETURN(a.accepted_terms, Strings(r["accepted_terms"], where + ".registered_access.accepted_terms"));
+    }
+  }
+  if (const YAML::Node issuers = access["trusted_issuers"]) {
+    if (!issuers.IsSequence()) return InvalidArgument(where + ".trusted_issuers must be a list");
+    std::set<std::string> seen;
+    const std::set<std::string> known_types = {"ResearcherStatus", "AffiliationAndRole", "AcceptedTermsAndPolicies",
+                                               "ControlledAccessGrants", "LinkedIdentities"};
+    for (const YAML::Node& i : issuers) {
+      const std::string at = where + ".trusted_issuers";
+      RETURN_IF_ERROR(CheckKeys(i, {"issuer", "jwks_uri", "jwks_file", "passports", "visa_types"}, at));
+      auth::TrustedIssuerConfig t;
+      if (!i["issuer"]) return InvalidArgument(at + ": every entry needs an issuer");
+      t.issuer = i["issuer"].as<std::string>();
+      if (t.issuer.empty()) return InvalidArgument(at + ": issuer must not be empty");
+      if (!seen.insert(t.issuer).second) return InvalidArgument(at + ": '" + t.issuer + "' listed twice");
+      if (i["jwks_uri"]) t.jwks_uri = i["jwks_uri"].as<std::string>();
+      if (i["jwks_file"]) t.jwks_file = i["jwks_file"].as<std::string>();
+      if (!t.jwks_uri.empty() && !t.jwks_file.empty()) {
+        return InvalidArgument(at + ": '" + t.issuer + "': give jwks_uri or jwks_file, not both");
+      }
+      if (!t.jwks_uri.empty() && t.jwks_uri.rfind("https://", 0) != 0) {
+        return InvalidArgument(at + ": '" + t.issuer + "': jwks_uri must be an https:// URL");
+      }
+      if (t.jwks_uri.empty() && t.jwks_file.empty() && t.issuer.rfind("https://", 0) != 0) {
+        return InvalidArgument(at + ": '" + t.issuer +
+                               "': its keys are found from an https:// issuer URL; otherwise give jwks_file");
+      }
+      if (i["passports"]) t.passports = i["passports"].as<bool>();
+      if (i["visa_types"]) {
+        ASSIGN_OR_RETURN(t.visa_types, Strings(i["visa_types"], at + ": visa_types"));
+        for (const std::string& type : t.visa_types) {
+          if (!known_types.count(type)) {
+            return InvalidArgument(at + ": '" + t.issuer + "': unknown visa type '" + type + "'");
+          }
+        }
+      }
+      a.trusted_issuers.push_back(std::move(t));
+    }
   }
   return Status::Ok();
 }
@@ -98,33 +179,20 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
       }
       c.datasets.clear();
       for (const YAML::Node& d : ds) {
-        RETURN_IF_ERROR(CheckKeys(d, {"id", "name", "description"}, source + ": datasets"));
+        RETURN_IF_ERROR(CheckKeys(d, {"id", "name", "description", "grant_values"}, source + ": datasets"));
         DatasetConfig dc;
         if (!d["id"]) return InvalidArgument(source + ": every dataset needs an id");
         dc.id = d["id"].as<std::string>();
         if (d["name"]) dc.name = d["name"].as<std::string>();
         if (d["description"]) dc.description = d["description"].as<std::string>();
+        if (d["grant_values"]) {
+          ASSIGN_OR_RETURN(dc.grant_values, Strings(d["grant_values"], source + ": datasets: grant_values"));
+        }
         c.datasets.push_back(dc);
       }
     }
     if (const YAML::Node access = root["access"]) {
-      RETURN_IF_ERROR(CheckKeys(access, {"record_tokens"}, source + ": access"));
-      if (const YAML::Node tokens = access["record_tokens"]) {
-        if (!tokens.IsSequence()) {
-          return InvalidArgument(source + ": access.record_tokens must be a list");
-        }
-        for (const YAML::Node& t : tokens) {
-          const std::string token = t.as<std::string>();
-          bool blank = false;
-          for (char ch : token) blank = blank || std::isspace(static_cast<unsigned char>(ch));
-          if (token.size() < 16 || blank) {
-            return InvalidArgument(source +
-                                   ": access.record_tokens: every token needs at least 16 "
-                                   "characters and no whitespace");
-          }
-          c.record_tokens.push_back(token);
-        }
-      }
+      RETURN_IF_ERROR(ParseAccess(access, source + ": access", &c.access));
     }
   } catch (const YAML::Exception& e) {
     return InvalidArgument(source + ": " + e.what());
@@ -145,14 +213,31 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
   out << YAML::Key << "datasets" << YAML::Value << YAML::BeginSeq;
   for (const DatasetConfig& d : c.datasets) {
     out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << d.id << YAML::Key << "name"
-        << YAML::Value << d.name << YAML::Key << "description" << YAML::Value << d.description
-        << YAML::EndMap;
+        << YAML::Value << d.name << YAML::Key << "description" << YAML::Value << d.description;
+    if (!d.grant_values.empty()) out << YAML::Key << "grant_values" << YAML::Value << d.grant_values;
+    out << YAML::EndMap;
   }
   out << YAML::EndSeq;
-  if (!c.record_tokens.empty()) {
-    out << YAML::Key << "access" << YAML::Value << YAML::BeginMap << YAML::Key << "record_tokens"
-        << YAML::Value << YAML::BeginSeq;
-    for (const std::string& t : c.record_tokens) out << t;
+  {
+    const auth::AccessConfig& a = c.access;
+    out << YAML::Key << "access" << YAML::Value << YAML::BeginMap;
+    if (!a.issuer.empty()) out << YAML::Key << "issuer" << YAML::Value << a.issuer;
+    out << YAML::Key << "clock_skew_seconds" << YAML::Value << a.clock_skew_seconds;
+    if (!a.audiences.empty()) out << YAML::Key << "audiences" << YAML::Value << a.audiences;
+    if (!a.ca_file.empty()) out << YAML::Key << "ca_file" << YAML::Value << a.ca_file;
+    out << YAML::Key << "registered_access" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "researcher_status" << YAML::Value << a.researcher_status;
+    out << YAML::Key << "accepted_terms" << YAML::Value << YAML::Flow << a.accepted_terms;
+    out << YAML::EndMap;
+    out << YAML::Key << "trusted_issuers" << YAML::Value << YAML::BeginSeq;
+    for (const auth::TrustedIssuerConfig& t : a.trusted_issuers) {
+      out << YAML::BeginMap << YAML::Key << "issuer" << YAML::Value << t.issuer;
+      if (!t.jwks_uri.empty()) out << YAML::Key << "jwks_uri" << YAML::Value << t.jwks_uri;
+      if (!t.jwks_file.empty()) out << YAML::Key << "jwks_file" << YAML::Value << t.jwks_file;
+      out << YAML::Key << "passports" << YAML::Value << t.passports;
+      out << YAML::Key << "visa_types" << YAML::Value << YAML::Flow << t.visa_types;
+      out << YAML::EndMap;
+    }
     out << YAML::EndSeq << YAML::EndMap;
   }
   if (!c.reference_fasta.empty()) {

@@ -1,7 +1,7 @@
 // A node's directory: everything one institution's node keeps.
 //
 //   NODE_DIR/node.yaml     configuration (name, HTTP address, disclosure control, datasets,
-//                          access.record_tokens)
+//                          access: trusted issuers and access-level policy)
 //   NODE_DIR/secret.key    32 random bytes: the pseudonym and date-shift key (mode 0600)
 //   NODE_DIR/node_key.jwk  the node's signing key (EC P-256 JWK, mode 0600): visas it issues,
 //                          audit checkpoints; its public half is served at /.well-known/jwks.json
@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/access_config.h"
 #include "auth/jose.h"
 #include "deid/dicom_deid.h"
 #include "deid/pseudonym.h"
@@ -39,6 +40,9 @@ struct DatasetConfig {
   std::string id = "default";
   std::string name;
   std::string description;
+  // ControlledAccessGrants visa values (from issuers trusted for grants) that permit this
+  // dataset, besides the node's own "<access.issuer>/datasets/<id>" (e.g. an EGA dataset URL).
+  std::vector<std::string> grant_values;
 };
 
 struct NodeConfig {
@@ -49,9 +53,7 @@ struct NodeConfig {
   int threads = 2;                      // HTTP worker threads
   int count_step = 10;                  // gate: counts are rounded up to a multiple of this
   std::vector<DatasetConfig> datasets = {DatasetConfig{}};
-  // access.record_tokens: bearer tokens granting record-level access (htsget), a stand-in
-  // until permits exist (auth/record_tokens.h). Each at least 16 characters, no whitespace.
-  std::vector<std::string> record_tokens;
+  auth::AccessConfig access;
   // genomics.reference_fasta: a FASTA (plain or bgzipped, .fai built beside it when missing)
   // that every ingested VCF record's REF is checked against; empty: no check. A relative path
   // is relative to the node directory (see NodeDir::ReferenceFastaPath).

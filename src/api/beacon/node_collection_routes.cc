@@ -29,6 +29,10 @@ http::Response Collections(NodeService& service, http::Request& req, const std::
                                                              : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) return ErrorResponse(service.identity(), parsed.status(), nullptr, entity);
   request = std::move(*parsed);
+  // A cohort's size is a count: it leaves only to registered callers, disclosure-controlled.
+  const Result<auth::Caller> caller = service.CallerFor(req);
+  if (!caller.ok()) return ErrorResponse(service.identity(), caller.status(), &request, entity);
+  const gate::AccessLevel level = caller->NodeLevel();
   if (!request.filters.empty()) {
     return ErrorResponse(service.identity(), 400,
                          "filters are not supported on " + entity + " collections", &request, entity);
@@ -41,8 +45,9 @@ http::Response Collections(NodeService& service, http::Request& req, const std::
       collections.push_back(DatasetDocument(d));
     } else {
       // Until datasets partition individuals, every dataset holds the whole node.
-      collections.push_back(CohortDocument(
-          d, service.gate().ReleaseCount(idx->num_rows(), gate::AccessLevel::kAnonymous)));
+      json cohort = CohortDocument(d, service.gate().ReleaseCount(idx->num_rows(), level));
+      if (level < gate::AccessLevel::kRegistered) cohort.erase("cohortSize");
+      collections.push_back(std::move(cohort));
     }
   }
   if (only_id && collections.empty()) {

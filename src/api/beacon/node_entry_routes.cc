@@ -31,13 +31,16 @@ std::optional<http::Response> Admit(NodeService& service, http::Request& req, co
   Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
                                                              : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) return ErrorResponse(id, parsed.status(), nullptr, entity);
-  const Result<gate::AccessLevel> access = service.AccessLevelFor(req);
-  if (!access.ok()) return ErrorResponse(id, access.status(), &*parsed, entity);
-  const Result<model::Granularity> granularity =
-      service.gate().Decide(*access, parsed->requested_granularity);
+  const Result<auth::Caller> caller = service.CallerFor(req);
+  if (!caller.ok()) return ErrorResponse(id, caller.status(), &*parsed, entity);
+  const gate::AccessLevel level = caller->NodeLevel();
+  const Result<model::Granularity> granularity = service.gate().Decide(
+      level, parsed->requested_granularity,
+      caller->Missing(parsed->requested_granularity == model::Granularity::kRecord ? gate::AccessLevel::kPermitted
+                                                                                   : gate::AccessLevel::kRegistered));
   if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &*parsed, entity);
   out->request = std::move(*parsed);
-  out->level = *access;
+  out->level = level;
   out->granularity = *granularity;
   return std::nullopt;
 }

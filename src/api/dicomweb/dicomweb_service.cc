@@ -135,25 +135,25 @@ http::Response DicomwebError(const std::string& error, const std::string& messag
   return r;
 }
 
-std::optional<http::Response> RefusalFor(const Result<gate::AccessLevel>& level,
-                                         bool had_credentials) {
-  if (!level.ok()) {
-    return DicomwebError("InvalidAuthentication", "authorization provided is invalid");
+std::optional<http::Response> RefusalFor(const Result<auth::Caller>& caller) {
+  if (!caller.ok()) {
+    if (caller.status().code() == StatusCode::kUnavailable) return DicomwebError("Unavailable", caller.status().message());
+    return DicomwebError("InvalidAuthentication", caller.status().message());
   }
-  if (*level == gate::AccessLevel::kPermitted) return std::nullopt;
-  if (!had_credentials) {
-    return DicomwebError(
-        "Unauthorized",
-        "record-level data needs authorization: send 'Authorization: Bearer <token>'");
+  if (caller->NodeLevel() == gate::AccessLevel::kPermitted) return std::nullopt;
+  if (!caller->passport) {
+    return DicomwebError("Unauthorized",
+                         "record-level data needs a data permit: send 'Authorization: Bearer <GA4GH Passport>'");
   }
-  return DicomwebError("PermissionDenied", "these credentials do not grant record-level access");
+  return DicomwebError("PermissionDenied",
+                       "record-level data needs a data permit: " + caller->Missing(gate::AccessLevel::kPermitted));
 }
 
-DicomwebService::DicomwebService(node::NodeDir node, AccessLevelFn access_level)
-    : node_(std::move(node)), access_level_(std::move(access_level)) {}
+DicomwebService::DicomwebService(node::NodeDir node, CallerFn caller)
+    : node_(std::move(node)), caller_(std::move(caller)) {}
 
 std::optional<http::Response> DicomwebService::Refusal(const http::Request& request) const {
-  return RefusalFor(access_level_(request), request.Header("authorization") != nullptr);
+  return RefusalFor(caller_(request));
 }
 
 http::Response DicomwebService::Search(const http::Request& req, const std::string& level) const {

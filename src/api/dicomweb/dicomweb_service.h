@@ -17,9 +17,10 @@
 // match: 204 No Content. An unknown or malformed parameter: 400 naming it.
 //
 // Access: everything here is record-level data, so only callers whose access level is
-// gate::AccessLevel::kPermitted are served (today a bearer token of node.yaml
-// access.record_tokens). No Authorization header, or one that is not valid: 401 with
-// `WWW-Authenticate: Bearer`; valid credentials without record access: 403. The check comes
+// gate::AccessLevel::kPermitted are served: a GA4GH Passport holding a ControlledAccessGrants
+// visa for the node's datasets (auth/access.h). No Authorization header, or one that is not a
+// valid passport: 401 with `WWW-Authenticate: Bearer`; a valid passport without the grant: 403
+// naming what is missing. The check comes
 // before anything else is looked at, so a refusal is the same whether a UID exists or not.
 // Errors carry {"dicomweb":{"error":NAME,"message":TEXT}} (the shape of htsget's errors on
 // this node; PS3.18 8.6 leaves the payload of an error to the origin server).
@@ -35,6 +36,7 @@
 #include <optional>
 #include <string>
 
+#include "api/caller.h"
 #include "gate/gate.h"
 #include "http/http.h"
 #include "node/node_dir.h"
@@ -42,15 +44,11 @@
 
 namespace oncomesh::api::dicomweb {
 
-// The caller's access level (api::NodeService::AccessLevelFor); an error status for
-// credentials that are not valid.
-using AccessLevelFn = std::function<Result<gate::AccessLevel>(const http::Request&)>;
-
 class DicomwebService {
  public:
   // `node` gives the store (opened per request: a Store serves one thread at a time) and the
   // directory the instances' paths are relative to.
-  DicomwebService(node::NodeDir node, AccessLevelFn access_level);
+  DicomwebService(node::NodeDir node, CallerFn caller);
 
   // Handlers; thread-safe, no sockets (tests call them directly). The level ("studies",
   // "series", "instances") comes from the route; UIDs from the path parameters study, series
@@ -64,7 +62,7 @@ class DicomwebService {
   std::optional<http::Response> Refusal(const http::Request& request) const;
 
   node::NodeDir node_;
-  AccessLevelFn access_level_;
+  CallerFn caller_;
 };
 
 // Adds the routes above to `router`; `service` is kept alive by the routes.
@@ -75,9 +73,7 @@ void AddDicomwebRoutes(http::Router& router, std::shared_ptr<const DicomwebServi
 // otherwise 500.
 http::Response DicomwebError(const std::string& error, const std::string& message);
 
-// The response for a caller at `level` (or with invalid credentials), nullopt when it may
-// see records. `had_credentials`: the request carried an Authorization header.
-std::optional<http::Response> RefusalFor(const Result<gate::AccessLevel>& level,
-                                         bool had_credentials);
+// The response for a caller (or invalid credentials), nullopt when it may see records.
+std::optional<http::Response> RefusalFor(const Result<auth::Caller>& caller);
 
 }  // namespace oncomesh::api::dicomweb

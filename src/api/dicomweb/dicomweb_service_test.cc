@@ -14,10 +14,10 @@
 #include <set>
 
 #include "api/dicomweb/internal/dicomweb_internal.h"
-#include "auth/record_tokens.h"
 #include "ingest/dicom/dicom_ingest.h"
 #include "support/multipart.h"
 #include "support/process.h"
+#include "support/test_access.h"
 #include "support/variant_files.h"
 
 namespace oncomesh::api::dicomweb {
@@ -28,7 +28,16 @@ using testing::Shell;
 using testing::ShellQuote;
 
 const std::string kDicom = std::string(ONCOMESH_SHARED_DIR) + "/data/dicom";
-constexpr const char* kToken = "dicomweb-unit-test-token-5b1e";
+constexpr const char* kGrant = "https://ega.oncomesh.test/datasets/EGAD0042";
+
+const testing::TestBroker& Broker() {
+  static const testing::TestBroker broker;
+  return broker;
+}
+const std::string& Permitted() {
+  static const std::string passport = Broker().Permitted(kGrant);
+  return passport;
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -48,7 +57,6 @@ class DicomwebTest : public ::testing::Test {
     dir_ = new testing::TempDir();
     node::NodeConfig config;
     config.name = "dw";
-    config.record_tokens = {kToken};
     Result<node::NodeDir> node = node::NodeDir::Init(dir_->path() + "/node", config);
     ASSERT_TRUE(node.ok()) << node.status().ToString();
     node_ = new node::NodeDir(std::move(*node));
@@ -64,10 +72,7 @@ class DicomwebTest : public ::testing::Test {
                 0, [](store::Seq, const model::DicomInstance& i) { instances_->push_back(i); })
             .ok());
     ASSERT_GE(instances_->size(), 20u);
-    auth::RecordTokens tokens({kToken});
-    service_ = new DicomwebService(*node_, [tokens](const http::Request& r) {
-      return tokens.LevelFor(r.Header("authorization"));
-    });
+    service_ = new DicomwebService(*node_, testing::BrokerCallerFn(Broker(), kGrant));
   }
   static void TearDownTestSuite() {
     delete service_;
@@ -78,7 +83,7 @@ class DicomwebTest : public ::testing::Test {
 
   static http::Request Get(std::map<std::string, std::string> path_params,
                            std::multimap<std::string, std::string> query = {},
-                           const std::string& token = kToken) {
+                           const std::string& token = Permitted()) {
     http::Request r;
     r.method = "GET";
     r.path_params = std::move(path_params);
@@ -110,20 +115,28 @@ std::vector<model::DicomInstance>* DicomwebTest::instances_ = nullptr;
 DicomwebService* DicomwebTest::service_ = nullptr;
 
 TEST(DicomwebRefusal, AccessLevelsTable) {
+  const CallerFn caller_of = testing::BrokerCallerFn(Broker(), kGrant);
+  auto caller = [&](const std::string& passport) {
+    http::Request r;
+    if (!passport.empty()) r.headers["authorization"] = "Bearer " + passport;
+    return caller_of(r);
+  };
   struct Case {
-    Result<gate::AccessLevel> level;
-    bool credentials;
+    Result<auth::Caller> caller;
     int status;  // 0: served
     std::string error;
+    std::string message;  // part of the message
   };
   const std::vector<Case> cases = {
-      {gate::AccessLevel::kAnonymous, false, 401, "Unauthorized"},
-      {Unauthenticated("not a configured token"), true, 401, "InvalidAuthentication"},
-      {gate::AccessLevel::kRegistered, true, 403, "PermissionDenied"},
-      {gate::AccessLevel::kPermitted, true, 0, ""},
+      {caller(""), 401, "Unauthorized", "needs a data permit"},
+      {caller("not-a-passport"), 401, "InvalidAuthentication", "not a compact JWS"},
+      {caller(Broker().Registered()), 403, "PermissionDenied", "no valid ControlledAccessGrants visa for"},
+      {caller(Broker().Permitted("https://ega.oncomesh.test/datasets/OTHER")), 403, "PermissionDenied",
+       kGrant},
+      {caller(Permitted()), 0, "", ""},
   };
   for (const Case& c : cases) {
-    std::optional<http::Response> r = RefusalFor(c.level, c.credentials);
+    std::optional<http::Response> r = RefusalFor(c.caller);
     if (c.status == 0) {
       EXPECT_FALSE(r.has_value());
       continue;
@@ -131,6 +144,7 @@ TEST(DicomwebRefusal, AccessLevelsTable) {
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->status, c.status);
     EXPECT_EQ(json::parse(r->body)["dicomweb"]["error"], c.error);
+    EXPECT_NE(r->body.find(c.message), std::string::npos) << r->body;
     const bool challenge = !r->headers.empty() && r->headers[0].first == "WWW-Authenticate";
     EXPECT_EQ(challenge, c.status == 401);
   }
@@ -472,11 +486,8 @@ TEST_F(DicomwebTest, RefusalsLeakNothing) {
     }
   }
   // A valid credential below record level: 403, the same for both.
-  DicomwebService registered(*node_, [](const http::Request&) {
-    return Result<gate::AccessLevel>(gate::AccessLevel::kRegistered);
-  });
-  http::Response a = registered.Retrieve(Get(known[0]));
-  http::Response b = registered.Retrieve(Get(unknown[0]));
+  http::Response a = service_->Retrieve(Get(known[0], {}, Broker().Registered()));
+  http::Response b = service_->Retrieve(Get(unknown[0], {}, Broker().Registered()));
   EXPECT_EQ(a.status, 403);
   EXPECT_EQ(a.body, b.body);
 }

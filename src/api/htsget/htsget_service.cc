@@ -43,7 +43,9 @@ int StatusOf(const std::string& error) {
   static const std::map<std::string, int> kTable = {
       {"InvalidAuthentication", 401}, {"PermissionDenied", 403}, {"NotFound", 404},
       {"PayloadTooLarge", 413},       {"UnsupportedFormat", 400}, {"InvalidInput", 400},
-      {"InvalidRange", 400}};
+      {"InvalidRange", 400},
+      // Beyond the table: an identity provider's keys could not be fetched to check a passport.
+      {"Unavailable", 503}};
   auto it = kTable.find(error);
   return it == kTable.end() ? 500 : it->second;
 }
@@ -314,15 +316,19 @@ std::string HtsgetService::Sign(const std::string& payload) const {
 namespace {
 
 // Resolves the caller's access to records; a response when it is refused.
-std::optional<http::Response> RefuseUnlessPermitted(const auth::RecordTokens& tokens,
-                                                    const http::Request& req) {
-  Result<gate::AccessLevel> level = tokens.LevelFor(req.Header("authorization"));
-  if (!level.ok()) return HtsgetError("InvalidAuthentication", level.status().message());
-  // Record-level data only at kPermitted (the gate's record granularity); the gate itself
-  // refuses records to everyone until permits exist, so the level is checked here.
-  if (*level != gate::AccessLevel::kPermitted) {
+std::optional<http::Response> RefuseUnlessPermitted(const CallerFn& caller_of, const http::Request& req) {
+  Result<auth::Caller> caller = caller_of(req);
+  if (!caller.ok()) {
+    if (caller.status().code() == StatusCode::kUnavailable) return HtsgetError("Unavailable", caller.status().message());
+    return HtsgetError("InvalidAuthentication", caller.status().message());
+  }
+  // Record-level data only at kPermitted (the gate's record granularity).
+  if (caller->NodeLevel() != gate::AccessLevel::kPermitted) {
     return HtsgetError("PermissionDenied",
-                       "record-level data needs authorization: send 'Authorization: Bearer <token>'");
+                       caller->passport ? "record-level data needs a data permit: " +
+                                              caller->Missing(gate::AccessLevel::kPermitted)
+                                        : "record-level data needs a data permit: send 'Authorization: Bearer "
+                                          "<GA4GH Passport>' holding a ControlledAccessGrants visa");
   }
   return std::nullopt;
 }
@@ -340,7 +346,7 @@ Result<std::string> PathOf(const std::string& node_dir, const model::VariantFile
 http::Response HtsgetService::Ticket(const http::Request& req) const {
   auto it = req.path_params.find("id");
   const std::string id = it == req.path_params.end() ? "" : it->second;
-  if (auto refused = RefuseUnlessPermitted(config_.tokens, req)) return *refused;
+  if (auto refused = RefuseUnlessPermitted(config_.caller, req)) return *refused;
 
   auto parsed = req.method == "POST" ? ParsePost(req) : ParseGet(req);
   if (auto* bad = std::get_if<HtsgetFailure>(&parsed)) return HtsgetError(bad->error, bad->message);
@@ -408,7 +414,7 @@ http::Response HtsgetService::Ticket(const http::Request& req) const {
 http::Response HtsgetService::Block(const http::Request& req) const {
   auto it = req.path_params.find("id");
   const std::string id = it == req.path_params.end() ? "" : it->second;
-  if (auto refused = RefuseUnlessPermitted(config_.tokens, req)) return *refused;
+  if (auto refused = RefuseUnlessPermitted(config_.caller, req)) return *refused;
   const std::string* offset = req.Query("offset");
   const std::string* length = req.Query("length");
   const std::string* version = req.Query("version");

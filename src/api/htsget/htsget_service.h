@@ -12,10 +12,11 @@
 // nothing after the file changed. Block URLs carry the caller's Authorization header in the
 // ticket's `headers`, and it is checked again there.
 //
-// Access: the records of a file leave only to callers at gate::AccessLevel::kPermitted; until
-// permits exist that is a bearer token listed in node.yaml `access.record_tokens`. No
-// Authorization header -> 403 PermissionDenied ("authorization is required"); an invalid one ->
-// 401 InvalidAuthentication ("authorization provided is invalid"): the htsget 1.3 error table.
+// Access: the records of a file leave only to callers at gate::AccessLevel::kPermitted (a GA4GH
+// Passport with a ControlledAccessGrants visa for the node's datasets, auth/access.h). No
+// Authorization header, or a passport without the grant -> 403 PermissionDenied naming what is
+// missing; a token that is not a valid passport -> 401 InvalidAuthentication with the reason:
+// the htsget 1.3 error table.
 //
 // Deviations: without `format`, a file is served in its own format (the spec's default is VCF;
 // BCF files are not converted); `fields`, `tags` and `notags` are accepted and ignored
@@ -26,7 +27,7 @@
 #include <memory>
 #include <string>
 
-#include "auth/record_tokens.h"
+#include "api/caller.h"
 #include "genomics/variant_slice.h"
 #include "http/http.h"
 #include "model/model.h"
@@ -46,7 +47,7 @@ class VariantFileSource {
 struct HtsgetConfig {
   std::string node_dir;                             // VariantFile::path is relative to it
   std::shared_ptr<const VariantFileSource> files;
-  auth::RecordTokens tokens;                        // node.yaml access.record_tokens
+  CallerFn caller;                                  // who is asking (api/caller.h)
   // Scheme, host and port of block URLs, e.g. "https://node.example.org". Empty: "http://" and
   // the request's Host header.
   std::string public_base_url;

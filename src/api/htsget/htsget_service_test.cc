@@ -1,4 +1,4 @@
-// The htsget handlers called directly (no sockets), the record tokens and their node.yaml key.
+// The htsget handlers called directly (no sockets), behind the node's real passport checks.
 #include "api/htsget/htsget_service.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 
 #include "node/node_dir.h"
 #include "support/process.h"
+#include "support/test_access.h"
 #include "support/variant_files.h"
 
 namespace oncomesh::api::htsget {
@@ -14,7 +15,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kToken = "unit-test-token-0123456789";
+constexpr const char* kGrant = "https://ega.oncomesh.test/datasets/EGAD0001";
+
+const testing::TestBroker& Broker() {
+  static const testing::TestBroker broker;
+  return broker;
+}
 
 class OneFile : public VariantFileSource {
  public:
@@ -25,14 +31,14 @@ class OneFile : public VariantFileSource {
 };
 
 http::Request Get(const std::string& id, std::multimap<std::string, std::string> query,
-                  const char* token = kToken) {
+                  const std::string& passport = Broker().Permitted(kGrant), bool send = true) {
   http::Request r;
   r.method = "GET";
   r.path = "/variants/" + id;
   r.path_params["id"] = id;
   r.query = std::move(query);
   r.headers["host"] = "node.test:8080";
-  if (token) r.headers["authorization"] = std::string("Bearer ") + token;
+  if (send) r.headers["authorization"] = "Bearer " + passport;
   return r;
 }
 
@@ -45,7 +51,7 @@ TEST(HtsgetServiceTest, HandlersAnswerWithoutASocket) {
   HtsgetConfig config;
   config.node_dir = testing::SharedDir() + "/data/vcf";
   config.files = std::make_shared<OneFile>();
-  config.tokens = auth::RecordTokens({kToken});
+  config.caller = testing::BrokerCallerFn(Broker(), kGrant);
   HtsgetService service(std::move(config));
 
   http::Response ok = service.Ticket(Get("spec", {{"referenceName", "20"}, {"start", "14369"}, {"end", "17330"}}));
@@ -54,56 +60,39 @@ TEST(HtsgetServiceTest, HandlersAnswerWithoutASocket) {
   EXPECT_EQ(ticket["htsget"]["format"], "VCF");
   EXPECT_EQ(ticket["htsget"]["urls"][0]["class"], "header");
 
+  const std::string permitted = Broker().Permitted(kGrant);
+  const testing::TestBroker stranger("https://broker.oncomesh.test");  // same name, other key
   struct Case {
     std::multimap<std::string, std::string> query;
-    const char* token;
+    std::string passport;
+    bool send;
     int status;
     const char* error;
+    const char* message;  // part of the error message
   };
   const std::vector<Case> cases = {
-      {{}, nullptr, 403, "PermissionDenied"},
-      {{}, "wrong-token-000000000000", 401, "InvalidAuthentication"},
-      {{{"start", "1"}}, kToken, 400, "InvalidInput"},
-      {{{"referenceName", "20"}, {"start", "x"}}, kToken, 400, "InvalidInput"},
-      {{{"referenceName", "20"}, {"start", "9"}, {"end", "8"}}, kToken, 400, "InvalidRange"},
-      {{{"format", "CRAM"}}, kToken, 400, "UnsupportedFormat"},
-      {{{"format", "BCF"}}, kToken, 400, "UnsupportedFormat"},
-      {{{"class", "header"}, {"start", "1"}}, kToken, 400, "InvalidInput"},
-      {{{"referenceName", "chrUn"}}, kToken, 404, "NotFound"},
+      {{}, "", false, 403, "PermissionDenied", "Authorization: Bearer <GA4GH Passport>"},
+      {{}, Broker().Registered(), true, 403, "PermissionDenied", "no valid ControlledAccessGrants visa"},
+      {{}, Broker().Permitted("https://ega.oncomesh.test/datasets/OTHER"), true, 403, "PermissionDenied",
+       "no valid ControlledAccessGrants visa"},
+      {{}, "not-a-passport", true, 401, "InvalidAuthentication", "not a compact JWS"},
+      {{}, stranger.Permitted(kGrant), true, 401, "InvalidAuthentication", "does not verify"},
+      {{{"start", "1"}}, permitted, true, 400, "InvalidInput", ""},
+      {{{"referenceName", "20"}, {"start", "x"}}, permitted, true, 400, "InvalidInput", ""},
+      {{{"referenceName", "20"}, {"start", "9"}, {"end", "8"}}, permitted, true, 400, "InvalidRange", ""},
+      {{{"format", "CRAM"}}, permitted, true, 400, "UnsupportedFormat", ""},
+      {{{"format", "BCF"}}, permitted, true, 400, "UnsupportedFormat", ""},
+      {{{"class", "header"}, {"start", "1"}}, permitted, true, 400, "InvalidInput", ""},
+      {{{"referenceName", "chrUn"}}, permitted, true, 404, "NotFound", ""},
   };
   for (const Case& c : cases) {
-    http::Response r = service.Ticket(Get("spec", c.query, c.token));
+    http::Response r = service.Ticket(Get("spec", c.query, c.passport, c.send));
     EXPECT_EQ(r.status, c.status) << r.body;
     EXPECT_EQ(ErrorOf(r), c.error) << r.body;
+    EXPECT_NE(r.body.find(c.message), std::string::npos) << r.body;
   }
   EXPECT_EQ(ErrorOf(service.Ticket(Get("other", {}))), "NotFound");
   EXPECT_EQ(ErrorOf(service.Ticket(Get("spec.tbi", {}))), "NotFound");
-}
-
-TEST(RecordTokensTest, OnlyAConfiguredBearerTokenGrantsRecords) {
-  auth::RecordTokens tokens({"first-token-abcdefgh", "second-token-abcdefgh"});
-  EXPECT_EQ(*tokens.LevelFor(nullptr), gate::AccessLevel::kAnonymous);
-  const std::string ok = "Bearer second-token-abcdefgh", lower = "bearer first-token-abcdefgh";
-  EXPECT_EQ(*tokens.LevelFor(&ok), gate::AccessLevel::kPermitted);
-  EXPECT_EQ(*tokens.LevelFor(&lower), gate::AccessLevel::kPermitted);
-  for (const std::string bad : {"Bearer second-token-abcdefg", "Bearer second-token-abcdefghi",
-                                "Basic c2Vjb25kLXRva2Vu", "Bearer ", "second-token-abcdefgh"}) {
-    EXPECT_EQ(tokens.LevelFor(&bad).status().code(), StatusCode::kUnauthenticated) << bad;
-  }
-}
-
-TEST(RecordTokensTest, NodeYamlTakesThemUnderAccess) {
-  auto c = node::ParseNodeConfig("name: n\naccess:\n  record_tokens: [abcdefghijklmnop1, abcdefghijklmnop2]\n",
-                                 "node.yaml");
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->record_tokens, (std::vector<std::string>{"abcdefghijklmnop1", "abcdefghijklmnop2"}));
-  auto again = node::ParseNodeConfig(node::NodeConfigToYaml(*c), "again");
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(again->record_tokens, c->record_tokens);
-  EXPECT_FALSE(node::ParseNodeConfig("access:\n  record_tokens: [short]\n", "y").ok());
-  EXPECT_FALSE(node::ParseNodeConfig("access:\n  tokens: [abcdefghijklmnop1]\n", "y").ok());
-  EXPECT_FALSE(node::ParseNodeConfig("access:\n  record_tokens: abcdefghijklmnop1\n", "y").ok());
-  EXPECT_TRUE(node::ParseNodeConfig("name: n\n", "y")->record_tokens.empty());
 }
 
 }  // namespace
