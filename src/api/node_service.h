@@ -14,6 +14,7 @@
 
 #include "api/beacon/responses.h"
 #include "api/htsget/htsget_service.h"
+#include "auth/duo.h"
 #include "auth/record_tokens.h"
 #include "gate/gate.h"
 #include "http/http.h"
@@ -24,7 +25,9 @@ namespace oncomesh::api {
 
 class NodeService {
  public:
-  // Opens the node directory, loads the vocabularies and builds the first index.
+  // Opens the node directory, loads the vocabularies and builds the first index. Every
+  // dataset's data_use is checked against DUO and kept with its codes as DUO ids; a bad one
+  // fails here, naming node.yaml and the field.
   static Result<std::unique_ptr<NodeService>> Open(const std::string& node_dir);
   ~NodeService();
 
@@ -41,6 +44,8 @@ class NodeService {
   const node::NodeDir& node() const { return node_; }
   const BeaconIdentity& identity() const { return identity_; }
   const gate::Gate& gate() const { return gate_; }
+  const index::Vocabulary& vocabulary() const { return vocab_; }
+  const auth::DuoOntology& duo() const { return duo_; }
 
   // The caller's access level: anonymous without credentials, permitted with a bearer token of
   // node.yaml access.record_tokens (a stand-in until passports and permits, auth/);
@@ -51,10 +56,11 @@ class NodeService {
   http::Response RouterError(int status, const std::string& message) const;
 
  private:
-  NodeService(node::NodeDir node, index::Vocabulary vocab);
+  NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoOntology duo);
 
   node::NodeDir node_;
   index::Vocabulary vocab_;
+  auth::DuoOntology duo_;
   gate::Gate gate_;
   auth::RecordTokens tokens_;
   std::shared_ptr<const htsget::HtsgetService> htsget_;

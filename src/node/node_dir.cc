@@ -94,13 +94,21 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
         return InvalidArgument(source + ": datasets must be a non-empty list");
       }
       c.datasets.clear();
-      for (const YAML::Node& d : ds) {
-        RETURN_IF_ERROR(CheckKeys(d, {"id", "name", "description"}, source + ": datasets"));
+      for (size_t i = 0; i < ds.size(); ++i) {
+        const YAML::Node d = ds[i];
+        RETURN_IF_ERROR(
+            CheckKeys(d, {"id", "name", "description", "data_use"}, source + ": datasets"));
         DatasetConfig dc;
         if (!d["id"]) return InvalidArgument(source + ": every dataset needs an id");
         dc.id = d["id"].as<std::string>();
         if (d["name"]) dc.name = d["name"].as<std::string>();
         if (d["description"]) dc.description = d["description"].as<std::string>();
+        if (d["data_use"]) {
+          ASSIGN_OR_RETURN(dc.data_use,
+                           model::ReadDataUseCondition(d["data_use"], source + ": datasets[" +
+                                                                          std::to_string(i) +
+                                                                          "].data_use"));
+        }
         c.datasets.push_back(dc);
       }
     }
@@ -142,8 +150,12 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
   out << YAML::Key << "datasets" << YAML::Value << YAML::BeginSeq;
   for (const DatasetConfig& d : c.datasets) {
     out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << d.id << YAML::Key << "name"
-        << YAML::Value << d.name << YAML::Key << "description" << YAML::Value << d.description
-        << YAML::EndMap;
+        << YAML::Value << d.name << YAML::Key << "description" << YAML::Value << d.description;
+    if (d.data_use) {
+      out << YAML::Key << "data_use" << YAML::Value;
+      model::EmitDataUseCondition(out, *d.data_use);
+    }
+    out << YAML::EndMap;
   }
   out << YAML::EndSeq;
   if (!c.record_tokens.empty()) {

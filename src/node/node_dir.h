@@ -15,11 +15,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "deid/dicom_deid.h"
 #include "deid/pseudonym.h"
+#include "model/data_use.h"
 #include "store/store.h"
 #include "util/status.h"
 
@@ -36,6 +38,12 @@ struct DatasetConfig {
   std::string id = "default";
   std::string name;
   std::string description;
+  // data_use: the dataset's consent as GA4GH DUO terms (model/data_use.h gives the form), as
+  // written; `node serve` checks it against DUO (auth::ResolveDataUseCondition) and refuses to
+  // start on an unknown or misused code. None by default: a node declares nothing it was not
+  // told, /api/datasets then shows no dataUseConditions, and permits have nothing to match a
+  // purpose against.
+  std::optional<model::DataUseCondition> data_use;
 };
 
 struct NodeConfig {
