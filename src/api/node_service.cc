@@ -24,9 +24,10 @@ class StoreVariantFiles final : public htsget::VariantFileSource {
 
 }  // namespace
 
-NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab)
+NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoOntology duo)
     : node_(std::move(node)),
       vocab_(std::move(vocab)),
+      duo_(std::move(duo)),
       gate_(gate::GateConfig{node_.config().count_step}),
       clock_(auth::SystemClock()) {
   const node::NodeConfig& c = node_.config();
@@ -63,7 +64,17 @@ NodeService::~NodeService() { Stop(); }
 Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_dir) {
   ASSIGN_OR_RETURN(node::NodeDir node, node::NodeDir::Open(node_dir));
   ASSIGN_OR_RETURN(index::Vocabulary vocab, index::Vocabulary::LoadEmbedded());
-  std::unique_ptr<NodeService> service(new NodeService(std::move(node), std::move(vocab)));
+  ASSIGN_OR_RETURN(auth::DuoOntology duo, auth::DuoOntology::LoadEmbedded());
+  std::vector<node::DatasetConfig>& datasets = node.mutable_config().datasets;
+  for (size_t i = 0; i < datasets.size(); ++i) {
+    if (!datasets[i].data_use) continue;
+    ASSIGN_OR_RETURN(datasets[i].data_use,
+                     auth::ResolveDataUseCondition(*datasets[i].data_use, duo,
+                                                   node_dir + "/node.yaml: datasets[" +
+                                                       std::to_string(i) + "].data_use"));
+  }
+  std::unique_ptr<NodeService> service(
+      new NodeService(std::move(node), std::move(vocab), std::move(duo)));
   RETURN_IF_ERROR(service->issuer_keys_->LoadFiles());
   ASSIGN_OR_RETURN(auto store, service->node_.OpenStore());
   ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx,

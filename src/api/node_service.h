@@ -18,6 +18,7 @@
 #include "auth/access.h"
 #include "auth/issuer_keys.h"
 #include "auth/passport.h"
+#include "auth/duo.h"
 #include "gate/gate.h"
 #include "http/http.h"
 #include "index/cohort_index.h"
@@ -27,7 +28,9 @@ namespace oncomesh::api {
 
 class NodeService {
  public:
-  // Opens the node directory, loads the vocabularies and builds the first index.
+  // Opens the node directory, loads the vocabularies and builds the first index. Every
+  // dataset's data_use is checked against DUO and kept with its codes as DUO ids; a bad one
+  // fails here, naming node.yaml and the field.
   static Result<std::unique_ptr<NodeService>> Open(const std::string& node_dir);
   ~NodeService();
 
@@ -44,6 +47,8 @@ class NodeService {
   const node::NodeDir& node() const { return node_; }
   const BeaconIdentity& identity() const { return identity_; }
   const gate::Gate& gate() const { return gate_; }
+  const index::Vocabulary& vocabulary() const { return vocab_; }
+  const auth::DuoOntology& duo() const { return duo_; }
 
   // Who is asking (api/caller.h): anonymous without an Authorization header; from a verified
   // GA4GH Passport sent as "Bearer <JWT>"; Unauthenticated naming what is wrong with any other
@@ -55,10 +60,11 @@ class NodeService {
   http::Response RouterError(int status, const std::string& message) const;
 
  private:
-  NodeService(node::NodeDir node, index::Vocabulary vocab);
+  NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoOntology duo);
 
   node::NodeDir node_;
   index::Vocabulary vocab_;
+  auth::DuoOntology duo_;
   gate::Gate gate_;
   std::shared_ptr<auth::IssuerKeys> issuer_keys_;
   std::unique_ptr<auth::PassportVerifier> passports_;

@@ -178,8 +178,10 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
         return InvalidArgument(source + ": datasets must be a non-empty list");
       }
       c.datasets.clear();
-      for (const YAML::Node& d : ds) {
-        RETURN_IF_ERROR(CheckKeys(d, {"id", "name", "description", "grant_values"}, source + ": datasets"));
+      for (size_t i = 0; i < ds.size(); ++i) {
+        const YAML::Node d = ds[i];
+        RETURN_IF_ERROR(
+            CheckKeys(d, {"id", "name", "description", "data_use", "grant_values"}, source + ": datasets"));
         DatasetConfig dc;
         if (!d["id"]) return InvalidArgument(source + ": every dataset needs an id");
         dc.id = d["id"].as<std::string>();
@@ -187,6 +189,12 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
         if (d["description"]) dc.description = d["description"].as<std::string>();
         if (d["grant_values"]) {
           ASSIGN_OR_RETURN(dc.grant_values, Strings(d["grant_values"], source + ": datasets: grant_values"));
+        }
+        if (d["data_use"]) {
+          ASSIGN_OR_RETURN(dc.data_use,
+                           model::ReadDataUseCondition(d["data_use"], source + ": datasets[" +
+                                                                          std::to_string(i) +
+                                                                          "].data_use"));
         }
         c.datasets.push_back(dc);
       }
@@ -215,6 +223,10 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
     out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << d.id << YAML::Key << "name"
         << YAML::Value << d.name << YAML::Key << "description" << YAML::Value << d.description;
     if (!d.grant_values.empty()) out << YAML::Key << "grant_values" << YAML::Value << d.grant_values;
+    if (d.data_use) {
+      out << YAML::Key << "data_use" << YAML::Value;
+      model::EmitDataUseCondition(out, *d.data_use);
+    }
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;

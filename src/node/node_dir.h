@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "auth/jose.h"
 #include "deid/dicom_deid.h"
 #include "deid/pseudonym.h"
+#include "model/data_use.h"
 #include "store/store.h"
 #include "util/status.h"
 
@@ -43,6 +45,12 @@ struct DatasetConfig {
   // ControlledAccessGrants visa values (from issuers trusted for grants) that permit this
   // dataset, besides the node's own "<access.issuer>/datasets/<id>" (e.g. an EGA dataset URL).
   std::vector<std::string> grant_values;
+  // data_use: the dataset's consent as GA4GH DUO terms (model/data_use.h gives the form), as
+  // written; `node serve` checks it against DUO (auth::ResolveDataUseCondition) and refuses to
+  // start on an unknown or misused code. None by default: a node declares nothing it was not
+  // told, /api/datasets then shows no dataUseConditions, and permits have nothing to match a
+  // purpose against.
+  std::optional<model::DataUseCondition> data_use;
 };
 
 struct NodeConfig {

@@ -21,5 +21,63 @@ TEST(NodeConfigTest, GenomicsReferenceFasta) {
   EXPECT_EQ(typo.status().message(), "node.yaml: genomics: unknown key 'reference'");
 }
 
+TEST(NodeConfigTest, DatasetDataUseIsReadAsWrittenAndWrittenBack) {
+  const std::string yaml =
+      "datasets:\n"
+      "  - id: registry\n"
+      "    data_use:\n"
+      "      id: DS\n"
+      "      diseases: [NCIT:C2916]\n"
+      "      modifiers: [NPU, {id: GS, countries: [DE, FR]}, {id: TS, months: 24},\n"
+      "                  {id: MOR, date: 2026-01-01}]\n"
+      "  - id: images\n";
+  Result<NodeConfig> c = ParseNodeConfig(yaml, "node.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->datasets.size(), 2u);
+  ASSERT_TRUE(c->datasets[0].data_use.has_value());
+  const model::DataUseCondition& use = *c->datasets[0].data_use;
+  // Codes stay as written: node/ does not know DUO (auth::ResolveDataUseCondition does).
+  EXPECT_EQ(use.permission, "DS");
+  EXPECT_EQ(use.diseases, std::vector<std::string>{"NCIT:C2916"});
+  ASSERT_EQ(use.modifiers.size(), 4u);
+  EXPECT_EQ(use.modifiers[0].id, "NPU");
+  EXPECT_EQ(use.modifiers[1].countries, (std::vector<std::string>{"DE", "FR"}));
+  EXPECT_EQ(use.modifiers[2].months, 24);
+  EXPECT_EQ(use.modifiers[3].date, "2026-01-01");
+  EXPECT_FALSE(c->datasets[1].data_use.has_value());
+
+  Result<NodeConfig> again = ParseNodeConfig(NodeConfigToYaml(*c), "node.yaml");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << NodeConfigToYaml(*c);
+  EXPECT_EQ(again->datasets[0].data_use, c->datasets[0].data_use);
+  EXPECT_FALSE(again->datasets[1].data_use.has_value());
+  // None declared by default, and none written.
+  EXPECT_FALSE(NodeConfig{}.datasets[0].data_use.has_value());
+  EXPECT_EQ(NodeConfigToYaml(NodeConfig{}).find("data_use"), std::string::npos);
+}
+
+TEST(NodeConfigTest, MalformedDataUseNamesTheDatasetAndField) {
+  struct Case {
+    const char* yaml;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"datasets:\n  - {id: a, consent: GRU}\n", "node.yaml: datasets: unknown key 'consent'"},
+      {"datasets:\n  - {id: a, data_use: GRU}\n",
+       "node.yaml: datasets[0].data_use: expected a mapping with 'id'"},
+      {"datasets:\n  - {id: a}\n"
+       "  - {id: b, data_use: {id: GRU, modifiers: [{id: GS, country: DE}]}}\n",
+       "node.yaml: datasets[1].data_use.modifiers[0]: unknown key 'country'"},
+      {"datasets:\n  - {id: a, data_use: {id: GRU, modifiers: [{id: TS, months: soon}]}}\n",
+       "node.yaml: datasets[0].data_use.modifiers[0].months: expected a whole number, not 'soon'"},
+      {"datasets:\n  - {id: a, data_use: {modifiers: [NPU]}}\n",
+       "node.yaml: datasets[0].data_use: 'id' (the DUO data use permission) is missing"},
+  };
+  for (const Case& c : cases) {
+    Result<NodeConfig> r = ParseNodeConfig(c.yaml, "node.yaml");
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    EXPECT_EQ(r.status().message(), c.error);
+  }
+}
+
 }  // namespace
 }  // namespace oncomesh::node

@@ -7,10 +7,17 @@ using nlohmann::json;
 
 namespace {
 
-json DatasetDocument(const node::DatasetConfig& d) {
-  return {{"id", d.id},
-          {"name", d.name.empty() ? d.id : d.name},
-          {"description", d.description}};
+// A dataset in the Beacon v2 default model (datasets/defaultSchema.json), with its consent as
+// `dataUseConditions` when node.yaml declares one.
+json DatasetDocument(const NodeService& service, const node::DatasetConfig& d) {
+  json doc = {{"id", d.id},
+              {"name", d.name.empty() ? d.id : d.name},
+              {"description", d.description}};
+  if (d.data_use) {
+    doc["dataUseConditions"] = auth::BeaconDataUseConditions(
+        *d.data_use, service.duo(), auth::DiseaseHierarchyOf(service.vocabulary()));
+  }
+  return doc;
 }
 
 // A cohort per dataset: everyone in it. Its size leaves the node, so it passes the gate.
@@ -42,7 +49,7 @@ http::Response Collections(NodeService& service, http::Request& req, const std::
   for (const node::DatasetConfig& d : service.node().config().datasets) {
     if (only_id && d.id != *only_id && "cohort-" + d.id != *only_id) continue;
     if (entity == "dataset") {
-      collections.push_back(DatasetDocument(d));
+      collections.push_back(DatasetDocument(service, d));
     } else {
       // Until datasets partition individuals, every dataset holds the whole node.
       json cohort = CohortDocument(d, service.gate().ReleaseCount(idx->num_rows(), level));
