@@ -185,7 +185,7 @@ AuditLog::~AuditLog() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-void AuditLog::Append(Entry entry, Callback done) {
+void AuditLog::Append(const Entry& entry, Callback done) {
   if (Status st = ValidateEntry(entry); !st.ok()) {
     done(std::move(st));
     return;
@@ -199,6 +199,7 @@ void AuditLog::Append(Entry entry, Callback done) {
 
 void AuditLog::Enqueue(Pending pending) {
   Status refused;
+  Callback refused_done;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) {
@@ -208,21 +209,24 @@ void AuditLog::Enqueue(Pending pending) {
     } else if (queue_.size() >= options_.max_queue) {
       refused = Unavailable("audit: " + std::to_string(queue_.size()) +
                             " entries are waiting to be written; try again");
-    } else {
+    }
+    if (refused.ok()) {
       queue_.push_back(std::move(pending));
+    } else {
+      refused_done = std::move(pending.done);
     }
   }
-  if (!refused.ok()) {
-    pending.done(std::move(refused));
+  if (refused_done) {
+    refused_done(std::move(refused));  // outside the lock: it may append again
     return;
   }
   cv_.notify_one();
 }
 
-Result<Receipt> AuditLog::AppendSync(Entry entry) {
+Result<Receipt> AuditLog::AppendSync(const Entry& entry) {
   std::promise<Result<Receipt>> promise;
   std::future<Result<Receipt>> future = promise.get_future();
-  Append(std::move(entry), [&promise](Result<Receipt> r) { promise.set_value(std::move(r)); });
+  Append(entry, [&promise](Result<Receipt> r) { promise.set_value(std::move(r)); });
   return future.get();
 }
 
@@ -352,7 +356,9 @@ void AuditLog::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     const auto ready = [this] { return !queue_.empty() || closing_; };
-    if (unsigned_entries_ > 0) {
+    // A failed log writes nothing more, so it has no checkpoint to wait for (and waiting for
+    // one that is overdue would spin).
+    if (unsigned_entries_ > 0 && failure_.ok()) {
       cv_.wait_until(lock, first_unsigned_ + options_.checkpoint_interval, ready);
     } else {
       cv_.wait(lock, ready);

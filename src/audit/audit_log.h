@@ -148,10 +148,10 @@ class AuditLog {
   // ValidateEntry refuses, an append after a write failure or after Close(), or one beyond
   // `max_queue`, is refused by calling `done` with the error before Append returns.
   // Thread-safe; entries get their seq in the order Append is called.
-  void Append(Entry entry, Callback done);
+  void Append(const Entry& entry, Callback done);
 
   // Append and wait until durable or failed. Thread-safe; not from a Callback.
-  [[nodiscard]] Result<Receipt> AppendSync(Entry entry);
+  [[nodiscard]] Result<Receipt> AppendSync(const Entry& entry);
 
   // Writes a checkpoint now (if any entry is not yet covered by one) and waits until it is
   // durable. Returns its receipt, or the last checkpoint's when nothing new needed signing.

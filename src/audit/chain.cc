@@ -17,7 +17,7 @@ std::string Sha256Hex(std::string_view bytes) {
   EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
   static const char* kHex = "0123456789abcdef";
   std::string out(static_cast<size_t>(len) * 2, '0');
-  for (unsigned int i = 0; i < len; ++i) {
+  for (size_t i = 0; i < len; ++i) {
     out[2 * i] = kHex[md[i] >> 4];
     out[2 * i + 1] = kHex[md[i] & 15];
   }
@@ -262,7 +262,7 @@ bool ChainChecker::FeedLine(const std::string& name, int64_t line_no, uint64_t o
 bool ChainChecker::CheckCheckpoint(const ParsedLine& e, std::string* why) const {
   const json& cp = e.body["checkpoint"];
   if (!cp.is_object() || !cp["jws"].is_string()) {
-    *why = "no \"checkpoint\".\"jws\"";
+    *why = R"(no "checkpoint"."jws")";
     return false;
   }
   if (keys_ == nullptr) return true;

@@ -139,7 +139,7 @@ json EntryFieldsToJson(const Entry& e) {
 
 std::string FormatTime(std::chrono::system_clock::time_point t) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  auto secs = static_cast<std::time_t>(ms / 1000);
   long frac = static_cast<long>(ms % 1000);
   if (frac < 0) {  // before 1970: floor, not truncate
     frac += 1000;

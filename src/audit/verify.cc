@@ -1,6 +1,7 @@
 #include "audit/verify.h"
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 namespace oncomesh::audit {
 
 using nlohmann::json;
+namespace fs = std::filesystem;
 
 const char* ProblemKindName(ProblemKind kind) {
   switch (kind) {
@@ -55,12 +57,12 @@ json PublicJwks(const std::vector<auth::Jwk>& keys) {
 
 namespace {
 
-Result<std::string> ReadText(const std::string& path) {
+Result<std::string> ReadText(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read " + path);
+  if (!in) return NotFound("cannot read " + path.string());
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (in.bad()) return Unavailable("cannot read " + path);
+  if (in.bad()) return Unavailable("cannot read " + path.string());
   return ss.str();
 }
 
@@ -69,7 +71,7 @@ Result<std::string> ReadText(const std::string& path) {
 template <typename Fn>
 Status ForEachLine(const std::string& dir, const std::vector<std::string>& names, Fn&& line_fn) {
   for (const std::string& name : names) {
-    ASSIGN_OR_RETURN(std::string text, ReadText(dir + "/" + name));
+    ASSIGN_OR_RETURN(std::string text, ReadText(fs::path(dir) / name));
     size_t pos = 0;
     for (size_t nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1) {
       if (!line_fn(std::string_view(text).substr(pos, nl - pos))) return Status::Ok();
@@ -86,7 +88,7 @@ Result<VerifyReport> VerifyLogDirectory(const std::string& audit_dir,
   if (names.empty()) return NotFound("no audit log in " + audit_dir);
   internal::ChainChecker checker(&keys, 1, std::string(internal::kGenesisHash));
   for (const std::string& name : names) {
-    ASSIGN_OR_RETURN(std::string text, ReadText(audit_dir + "/" + name));
+    ASSIGN_OR_RETURN(std::string text, ReadText(fs::path(audit_dir) / name));
     if (!checker.FeedFile(name, text)) break;
   }
   return std::move(checker.report());
@@ -141,6 +143,8 @@ Result<ExportSummary> ExportPeriod(const std::string& audit_dir,
   if (!first.ok() || !last.ok()) return Internal("audit export: a verified line does not parse");
   summary.first_seq = first->seq;
   summary.last_seq = last->seq;
+  // A checkpoint last, in the period or after it, signs every line before it.
+  summary.signed_to_end = last->type == "checkpoint";
   const json header = {
       {"oncomesh_audit_export", 1},
       {"node", node_name},
@@ -193,12 +197,13 @@ Result<VerifyReport> VerifyExportFile(const std::string& path, const std::vector
     const bool in_period = period_first != 0 && e.seq >= period_first && e.seq <= period_last;
     const bool before = period_first != 0 ? e.seq < period_first : e.time < from;
     std::optional<std::string> wrong;
-    if (in_period && (e.time < from || !(e.time < to))) {
+    const bool time_in_period = !(e.time < from) && e.time < to;
+    if (in_period && !time_in_period) {
       wrong = "its time " + e.time + " is outside the period [" + from + ", " + to + ")";
-    } else if (!in_period && before && !(e.time < from)) {
+    } else if (!in_period && time_in_period) {
       wrong = "its time " + e.time + " is in the period, but the export leaves it out of it";
-    } else if (!in_period && !before && e.time < to) {
-      wrong = "its time " + e.time + " is in the period, but the export leaves it out of it";
+    } else if (!in_period && !before && e.time < from) {
+      wrong = "its time " + e.time + " is before the period, but it follows the period's entries";
     }
     return wrong;
   });
@@ -218,13 +223,13 @@ Result<VerifyReport> VerifyExportFile(const std::string& path, const std::vector
     return report;
   }
   if (report.unsigned_tail > 0) {
-    report.notes.push_back(
+    report.notes.emplace_back(
         "the export ends " + std::to_string(report.unsigned_tail) +
         " entries after its last checkpoint: the log had not been checkpointed past the period "
         "yet, so those entries are proved by the chain only, and the period may have had entries "
         "after seq " + std::to_string(report.last_seq));
   } else if (period_first != 0 && report.last_seq == period_last) {
-    report.notes.push_back("the export ends with the period: the log had no entry after it yet");
+    report.notes.emplace_back("the export ends with the period: the log had no entry after it yet");
   }
   return report;
 }
