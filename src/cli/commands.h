@@ -13,6 +13,7 @@ void RegisterIngestCommand(CLI::App& app);  // oncomesh ingest fhir|vcf
 void RegisterHubCommand(CLI::App& app);     // oncomesh hub serve
 void RegisterQueryCommand(CLI::App& app);   // oncomesh query (a Beacon client)
 void RegisterDemoCommand(CLI::App& app);    // oncomesh demo
+void RegisterAuditCommand(CLI::App& app);   // oncomesh audit verify|export|jwks
 
 // Sets the process exit code that main returns once the command's callback ends.
 void SetExitCode(int code);

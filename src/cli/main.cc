@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   oncomesh::cli::RegisterHubCommand(app);
   oncomesh::cli::RegisterQueryCommand(app);
   oncomesh::cli::RegisterDemoCommand(app);
+  oncomesh::cli::RegisterAuditCommand(app);
   CLI11_PARSE(app, argc, argv);
   return oncomesh::cli::ExitCode();
 }

@@ -11,6 +11,8 @@
 //   NODE_DIR/segments/     the store's variant blocks (store/segment_file.h)
 //   NODE_DIR/dicom/        de-identified DICOM instances, content-addressed (<2 hex>/<sha256>.dcm)
 //   NODE_DIR/quarantine/   DICOM files not stored, as received, for the node's operators
+//   NODE_DIR/audit/        the audit log: hash-chained JSON-lines segments, checkpoints signed
+//                          with node_key.jwk (audit/audit_log.h); `oncomesh audit verify|export`
 //
 // `oncomesh node init` creates it; every other command opens it.
 #pragma once
@@ -89,6 +91,8 @@ class NodeDir {
   std::string store_path() const { return dir_ + "/store.sqlite"; }
   // Where copies of ingested variant files are kept (NODE_DIR/variants; may not exist yet).
   std::string variants_dir() const { return dir_ + "/variants"; }
+  // Where the audit log is kept (NODE_DIR/audit; may not exist yet).
+  std::string audit_dir() const { return dir_ + "/audit"; }
   // config().reference_fasta resolved against the node directory; empty when not configured.
   std::string ReferenceFastaPath() const;
 

@@ -1,0 +1,433 @@
+#include "audit/audit_log.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "audit/internal/chain.h"
+
+namespace oncomesh::audit {
+
+using nlohmann::json;
+
+FileOps PosixFileOps() {
+  return FileOps{[](int fd, const void* data, size_t size) { return ::write(fd, data, size); },
+                 [](int fd) { return ::fdatasync(fd); }};
+}
+
+namespace {
+
+std::string Errno(const std::string& what, int err) { return what + ": " + std::strerror(err); }
+
+Status SyncPath(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unavailable(Errno("audit: cannot open " + path, errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Unavailable(Errno("audit: cannot sync " + path, err));
+  return Status::Ok();
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Unavailable("audit: cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Unavailable("audit: cannot read " + path);
+  return ss.str();
+}
+
+}  // namespace
+
+AuditLog::AuditLog(std::string dir, AuditOptions options)
+    : dir_(std::move(dir)), options_(std::move(options)) {}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOptions options) {
+  if (options.node_name.empty()) return InvalidArgument("audit: no node name");
+  if (!options.signing_key.has_private()) {
+    return InvalidArgument("audit: the signing key has no private part");
+  }
+  if (options.checkpoint_entries == 0 || options.checkpoint_interval.count() <= 0 ||
+      options.segment_bytes == 0 || options.max_queue == 0 || !options.file_ops.write ||
+      !options.file_ops.sync || !options.clock) {
+    return InvalidArgument("audit: checkpoint_entries, checkpoint_interval, segment_bytes, "
+                           "max_queue, file_ops and clock must be set");
+  }
+  std::unique_ptr<AuditLog> log(new AuditLog(dir, std::move(options)));
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+      return Unavailable(Errno("audit: cannot create " + dir, errno));
+    }
+    const size_t slash = dir.find_last_of('/');
+    RETURN_IF_ERROR(SyncPath(slash == std::string::npos ? "." : dir.substr(0, slash + 1)));
+  }
+  const std::string lock = dir + "/LOCK";
+  log->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (log->lock_fd_ < 0) return Unavailable(Errno("audit: cannot open " + lock, errno));
+  if (::flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return FailedPrecondition("audit: " + dir + " is held by another process (is the node running?)");
+  }
+  RETURN_IF_ERROR(log->Recover());
+  log->writer_ = std::thread([raw = log.get()] { raw->Run(); });
+
+  // The open entry: the log starts by saying who opened it, and what recovery did.
+  json body = {{"type", EntryTypeName(EntryType::kOpen)},
+               {"node", log->options_.node_name},
+               {"software", std::string("oncomesh ") + ONCOMESH_VERSION},
+               {"key", log->options_.signing_key.kid()}};
+  if (!log->dropped_tail_.is_null()) body["dropped_tail"] = log->dropped_tail_;
+  std::promise<Result<Receipt>> opened;
+  log->Enqueue(Pending{std::move(body), false,
+                       [&opened](Result<Receipt> r) { opened.set_value(std::move(r)); }});
+  Result<Receipt> receipt = opened.get_future().get();
+  if (!receipt.ok()) return receipt.status();
+  return log;
+}
+
+Status AuditLog::Recover() {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, internal::ListSegments(dir_));
+  last_hash_ = std::string(internal::kGenesisHash);
+  if (names.empty()) return Status::Ok();
+  // The newest two files: the chain is resumed from the last entry, and the link into the last
+  // file is checked. The whole log is `oncomesh audit verify`'s to check, not every start's.
+  const size_t from = names.size() >= 2 ? names.size() - 2 : 0;
+  for (int attempt = 0;; ++attempt) {
+    internal::ChainChecker checker(nullptr, from == 0 ? 1 : 0,
+                                   from == 0 ? std::string(internal::kGenesisHash) : "");
+    std::string last_text;
+    bool ok = true;
+    for (size_t i = from; i < names.size() && ok; ++i) {
+      ASSIGN_OR_RETURN(std::string text, ReadWholeFile(dir_ + "/" + names[i]));
+      ok = checker.FeedFile(names[i], text);
+      if (i + 1 == names.size()) last_text = std::move(text);
+    }
+    const VerifyReport& report = checker.report();
+    if (!ok) {
+      const Problem& p = *report.problem;
+      if (attempt > 0 || p.kind != ProblemKind::kTruncated || p.file != names.back()) {
+        return DataLoss("audit: " + dir_ + "/" + p.ToString() +
+                        "; the node will not append to a log it cannot continue: run 'oncomesh "
+                        "audit verify' and have an operator look");
+      }
+      // A last line without its newline: a write cut off by a crash. Its batch was never
+      // synced, so no answer waited on it; it is kept aside and the log continues before it.
+      const std::string torn = last_text.substr(p.offset);
+      const std::string saved = "torn-" + names.back() + "-" + std::to_string(p.offset) + ".bin";
+      {
+        std::ofstream out(dir_ + "/" + saved, std::ios::binary | std::ios::trunc);
+        out.write(torn.data(), static_cast<std::streamsize>(torn.size()));
+        out.close();
+        if (!out) return Unavailable("audit: cannot write " + dir_ + "/" + saved);
+      }
+      RETURN_IF_ERROR(SyncPath(dir_ + "/" + saved));
+      const std::string path = dir_ + "/" + names.back();
+      if (::truncate(path.c_str(), static_cast<off_t>(p.offset)) != 0) {
+        return Unavailable(Errno("audit: cannot cut the torn line of " + path, errno));
+      }
+      RETURN_IF_ERROR(SyncPath(path));
+      RETURN_IF_ERROR(SyncPath(dir_));
+      spdlog::warn("audit: {}: dropped an incomplete last line ({} bytes at offset {}), never "
+                   "acknowledged; kept as {}",
+                   path, torn.size(), p.offset, saved);
+      dropped_tail_ = {{"file", names.back()},
+                       {"offset", p.offset},
+                       {"bytes", torn.size()},
+                       {"sha256", internal::Sha256Hex(torn)},
+                       {"saved_as", saved}};
+      continue;
+    }
+    last_seq_ = checker.last_seq();
+    last_hash_ = checker.last_hash();
+    last_time_ = checker.last_time();
+    if (last_seq_ == 0) last_hash_ = std::string(internal::kGenesisHash);
+    unsigned_entries_ = report.unsigned_tail;
+    first_unsigned_ = std::chrono::steady_clock::now();
+    if (report.last_checkpoint_seq != 0 && report.unsigned_tail == 0) {
+      last_checkpoint_ = {last_seq_, last_hash_};
+    }
+    // A file left empty by a crash right after it was made must be the next seq's.
+    if (last_text.empty() && internal::SegmentFirstSeq(names.back()) != last_seq_ + 1) {
+      return DataLoss("audit: " + dir_ + "/" + names.back() + " is empty and named for seq " +
+                      std::to_string(*internal::SegmentFirstSeq(names.back())) +
+                      ", but the chain ends at seq " + std::to_string(last_seq_));
+    }
+    break;
+  }
+  const std::string path = dir_ + "/" + names.back();
+  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd_ < 0) return Unavailable(Errno("audit: cannot open " + path, errno));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return Unavailable(Errno("audit: cannot stat " + path, errno));
+  segment_size_ = static_cast<uint64_t>(st.st_size);
+  segment_day_ = last_time_.substr(0, 10);
+  durable_ = {last_seq_, last_hash_};
+  return Status::Ok();
+}
+
+AuditLog::~AuditLog() {
+  if (writer_.joinable()) {
+    Status st = Close();
+    if (!st.ok()) spdlog::error("audit: {}: closing: {}", dir_, st.message());
+  }
+  if (fd_ >= 0) ::close(fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+void AuditLog::Append(const Entry& entry, Callback done) {
+  if (Status st = ValidateEntry(entry); !st.ok()) {
+    done(std::move(st));
+    return;
+  }
+  // The entry becomes JSON here, on the appender's thread, so the one writer thread only
+  // numbers, hashes and writes.
+  json body = EntryFieldsToJson(entry);
+  body["type"] = EntryTypeName(entry.type);
+  Enqueue(Pending{std::move(body), false, std::move(done)});
+}
+
+void AuditLog::Enqueue(Pending pending) {
+  Status refused;
+  Callback refused_done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) {
+      refused = FailedPrecondition("audit: the log is closed");
+    } else if (!failure_.ok()) {
+      refused = failure_;
+    } else if (queue_.size() >= options_.max_queue) {
+      refused = Unavailable("audit: " + std::to_string(queue_.size()) +
+                            " entries are waiting to be written; try again");
+    }
+    if (refused.ok()) {
+      queue_.push_back(std::move(pending));
+    } else {
+      refused_done = std::move(pending.done);
+    }
+  }
+  if (refused_done) {
+    refused_done(std::move(refused));  // outside the lock: it may append again
+    return;
+  }
+  cv_.notify_one();
+}
+
+Result<Receipt> AuditLog::AppendSync(const Entry& entry) {
+  std::promise<Result<Receipt>> promise;
+  std::future<Result<Receipt>> future = promise.get_future();
+  Append(entry, [&promise](Result<Receipt> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+Result<Receipt> AuditLog::Checkpoint() {
+  std::promise<Result<Receipt>> promise;
+  std::future<Result<Receipt>> future = promise.get_future();
+  Enqueue(Pending{json(), true, [&promise](Result<Receipt> r) { promise.set_value(std::move(r)); }});
+  return future.get();
+}
+
+Status AuditLog::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return close_status_;
+    closing_ = true;
+  }
+  cv_.notify_one();
+  {
+    std::lock_guard<std::mutex> join(join_mu_);
+    if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return close_status_;
+}
+
+Status AuditLog::health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failure_;
+}
+
+Receipt AuditLog::last_durable() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return durable_;
+}
+
+Receipt AuditLog::SealNext(json body, const std::string& time, std::string* out) {
+  body["seq"] = last_seq_ + 1;
+  body["time"] = time;
+  body["prev"] = last_hash_;
+  internal::SealedLine sealed = internal::Seal(body);
+  ++last_seq_;
+  last_hash_ = sealed.hash;
+  last_time_ = time;
+  out->append(sealed.text);
+  return {last_seq_, std::move(sealed.hash)};
+}
+
+std::string AuditLog::NextTime() const {
+  // Never earlier than the entry before: a clock stepped back must not make a period of time a
+  // broken run of seqs (export relies on it, and verify checks it).
+  std::string now = FormatTime(options_.clock());
+  return now < last_time_ ? last_time_ : now;
+}
+
+Status AuditLog::SealCheckpoint(const char* reason, std::string* out, Receipt* receipt) {
+  const std::string time = NextTime();
+  const json claims = {
+      {"node", options_.node_name}, {"seq", last_seq_}, {"hash", last_hash_}, {"time", time}};
+  Result<std::string> jws =
+      auth::SignJws(options_.signing_key, claims.dump(), internal::kCheckpointTyp);
+  if (!jws.ok()) return jws.status().WithContext("audit: signing a checkpoint");
+  json body = {{"type", EntryTypeName(EntryType::kCheckpoint)},
+               {"node", options_.node_name},
+               {"checkpoint", {{"jws", *jws}, {"reason", reason}}}};
+  *receipt = SealNext(std::move(body), time, out);
+  last_checkpoint_ = *receipt;
+  unsigned_entries_ = 0;
+  return Status::Ok();
+}
+
+Status AuditLog::OpenSegment(uint64_t first_seq) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  const std::string path = dir_ + "/" + internal::SegmentName(first_seq);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0 && errno == EEXIST) {
+    // Made by a run that crashed before its first entry was durable: empty, and ours to use.
+    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    struct stat st {};
+    if (fd >= 0 && (::fstat(fd, &st) != 0 || st.st_size != 0)) {
+      ::close(fd);
+      return DataLoss("audit: " + path + " exists and is not empty");
+    }
+  }
+  if (fd < 0) return Unavailable(Errno("audit: cannot create " + path, errno));
+  fd_ = fd;
+  segment_size_ = 0;
+  segment_day_.clear();
+  // The new file's name must be durable before an entry in it is acknowledged.
+  return SyncPath(dir_);
+}
+
+Status AuditLog::WriteBatch(const std::string& bytes, uint64_t first_seq,
+                            const std::string& first_time) {
+  const std::string day = first_time.substr(0, 10);
+  if (fd_ < 0 || segment_size_ >= options_.segment_bytes ||
+      (!segment_day_.empty() && day != segment_day_)) {
+    RETURN_IF_ERROR(OpenSegment(first_seq));
+  }
+  const std::string file = dir_ + "/" + internal::SegmentName(first_seq);
+  size_t done = 0;
+  Status failed;
+  while (done < bytes.size()) {
+    const ssize_t n = options_.file_ops.write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      failed = Unavailable(Errno("audit: cannot write to " + dir_, n < 0 ? errno : EIO));
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (failed.ok() && options_.file_ops.sync(fd_) != 0) {
+    failed = Unavailable(Errno("audit: cannot sync the log in " + dir_, errno));
+  }
+  if (!failed.ok()) {
+    // Best effort: leave only what was durable (see the header on what may remain).
+    if (::ftruncate(fd_, static_cast<off_t>(segment_size_)) == 0) (void)::fdatasync(fd_);
+    return failed;
+  }
+  segment_size_ += bytes.size();
+  if (segment_day_.empty()) segment_day_ = day;
+  return Status::Ok();
+}
+
+void AuditLog::Run() {
+  using Clock = std::chrono::steady_clock;
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    const auto ready = [this] { return !queue_.empty() || closing_; };
+    // A failed log writes nothing more, so it has no checkpoint to wait for (and waiting for
+    // one that is overdue would spin).
+    if (unsigned_entries_ > 0 && failure_.ok()) {
+      cv_.wait_until(lock, first_unsigned_ + options_.checkpoint_interval, ready);
+    } else {
+      cv_.wait(lock, ready);
+    }
+    std::deque<Pending> batch;
+    batch.swap(queue_);
+    const bool closing = closing_;
+    Status failure = failure_;
+    lock.unlock();
+
+    std::vector<std::pair<Callback, Result<Receipt>>> answers;
+    answers.reserve(batch.size());
+    if (failure.ok()) {
+      std::string bytes;
+      const uint64_t first_seq = last_seq_ + 1;
+      std::string first_time;
+      Receipt receipt;
+      for (Pending& p : batch) {
+        if (!failure.ok()) break;
+        if (p.checkpoint) {
+          if (unsigned_entries_ > 0 || last_checkpoint_.hash.empty()) {
+            failure = SealCheckpoint("request", &bytes, &receipt);
+          } else {
+            receipt = last_checkpoint_;
+          }
+        } else {
+          receipt = SealNext(std::move(p.body), NextTime(), &bytes);
+          if (unsigned_entries_++ == 0) first_unsigned_ = Clock::now();
+          if (unsigned_entries_ >= options_.checkpoint_entries) {
+            Receipt cp;
+            failure = SealCheckpoint("entries", &bytes, &cp);
+          }
+        }
+        if (first_time.empty()) first_time = last_time_;
+        answers.emplace_back(std::move(p.done), receipt);
+      }
+      if (failure.ok() && unsigned_entries_ > 0 &&
+          (closing || Clock::now() >= first_unsigned_ + options_.checkpoint_interval)) {
+        Receipt cp;
+        failure = SealCheckpoint(closing ? "close" : "interval", &bytes, &cp);
+        if (first_time.empty()) first_time = last_time_;
+      }
+      if (failure.ok() && !bytes.empty()) failure = WriteBatch(bytes, first_seq, first_time);
+      if (!failure.ok()) {
+        spdlog::error("{}; the audit log refuses appends until it is reopened", failure.message());
+      }
+    }
+    lock.lock();
+    if (!failure.ok()) {
+      if (failure_.ok()) failure_ = failure;
+    } else {
+      durable_ = {last_seq_, last_hash_};
+    }
+    lock.unlock();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Callback& done = i < answers.size() ? answers[i].first : batch[i].done;
+      if (!failure.ok()) {
+        done(failure);
+      } else {
+        done(std::move(answers[i].second));
+      }
+    }
+    lock.lock();
+    if (closing && queue_.empty()) {
+      closed_ = true;
+      close_status_ = failure_;
+      return;
+    }
+  }
+}
+
+}  // namespace oncomesh::audit

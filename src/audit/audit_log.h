@@ -1,0 +1,219 @@
+// The node's audit log: an append-only, hash-chained record of every request that reached the
+// gate, what was granted, what left the node, and every permit decision (issue 5).
+//
+// Writing the entry is part of answering: a handler appends its entry and sends its answer
+// only from the callback that says the entry is durable. If the entry cannot be written, the
+// callback gets an error and the answer must not be sent (answer 503 instead).
+//
+//   audit::Entry entry = ...;  // caller, request, access, outcome, what left (audit/entry.h)
+//   log.Append(std::move(entry), [respond, response](Result<audit::Receipt> r) mutable {
+//     if (!r.ok()) return respond(ServiceUnavailable(r.status()));
+//     respond(std::move(response));  // the entry is on disk: the answer may leave
+//   });
+//
+// ON DISK (NODE_DIR/audit/)
+//   audit-<seq>.jsonl   segments, named by the seq of their first entry (12 digits, so names
+//                       sort in seq order); a new one starts when the current one passes
+//                       `segment_bytes` or the UTC day of its first entry has passed (so a day
+//                       is a few whole files). The chain continues across files.
+//   LOCK                held (flock) by the one process appending.
+//   torn-<seq>.bin      the bytes of an incomplete last line dropped at open (see Recovery).
+// Each segment is JSON lines (UTF-8, '\n'-terminated), one entry a line:
+//   {"access":{...},"caller":{...},...,"prev":"<64 hex>","seq":17,"time":"2025-03-01T12:00:00.123Z",
+//    "type":"request","hash":"<64 hex>"}
+//   seq    1, 2, 3… with no gap; the order of the lines is the seq order.
+//   time   when the writer sealed the entry: RFC 3339 UTC, milliseconds; never earlier than the
+//          entry before (a clock stepping back is held at the last time), so a period of time is
+//          a contiguous run of seqs.
+//   type   request | refusal | permit (appended by handlers, fields in audit/entry.h),
+//          open (the log was opened: node, software, key id, any torn tail dropped),
+//          checkpoint (see below).
+//   prev   the hash of entry seq-1; for seq 1, 64 zeros.
+//   hash   SHA-256 (lowercase hex) of the canonical form of the entry without "hash".
+// The canonical form is the exact bytes of the line without its `,"hash":"<64 hex>"` member:
+// i.e. the line up to the last 75 bytes before '\n', followed by '}'. The writer produces it
+// with nlohmann::json::dump() (members sorted by key bytes, no whitespace, non-ASCII as UTF-8,
+// invalid UTF-8 replaced by U+FFFD) and appends the hash member last. A verifier never
+// re-serialises: it hashes bytes, so it needs no JSON canonicalisation and can be written in
+// any language (docs/audit.md has a ten-line Python one). The sorting is relied on for nothing
+// but a stable, readable layout.
+//
+// CHECKPOINTS: an entry of type checkpoint carries "node" and "checkpoint": {"jws", "reason"},
+// where jws is a compact JWS (ES256 with the node's key; header typ "oncomesh-audit-checkpoint",
+// kid) over {"node", "seq": seq-1, "hash": prev, "time": the entry's time}: the node's signature
+// over the whole chain before it. One is written after every `checkpoint_entries` entries, at
+// most `checkpoint_interval` after an entry that no checkpoint covers yet, on Checkpoint(), and
+// at Close() (reason "close").
+//
+// WHAT THE CHAIN PROVES AND WHAT IT DOES NOT
+//   Detected (by audit/verify.h): an edited entry (hash), a removed entry or file (seq gap), a
+//   moved entry (seq order), an entry edited with its hash recomputed (the next prev), a chain
+//   rewritten from some point with all hashes recomputed (the next checkpoint's signature no
+//   longer matches), a forged or re-signed checkpoint (signature, key id), a cut mid-line.
+//   Not detected from the files alone: removing whole lines at the END (back to any earlier
+//   entry), or replacing the entries after the last checkpoint with others whose hashes are
+//   recomputed: until a checkpoint signs them, the tail is proved by the chain only, and anyone
+//   who can write the files can rewrite it. Checkpoints bound this to `checkpoint_entries`
+//   entries or `checkpoint_interval`; verify reports the unsigned tail and whether the log ends
+//   with a clean close. Only an anchor kept outside the node (a supervisor recording the last
+//   checkpoint's seq and hash, which `audit verify` prints) detects a removed tail. And anyone
+//   holding the node's private key (NODE_DIR/node_key.jwk) can rewrite everything and re-sign
+//   it: the key file's protection is the log's protection, again short of an outside anchor.
+//
+// DURABILITY: an entry is durable once its line is written and fdatasync'ed (and, for the first
+// entry of a new segment file, the directory fsync'ed). One writer thread takes every entry
+// queued, writes them with one write() and one fdatasync() (group commit), then calls back each
+// appender in seq order. A callback that got a Receipt may send its answer: its entry survives
+// a crash.
+//
+// FAILURE: a failed write or sync fails that batch (every callback gets the error) and every
+// append after it: the log refuses further appends until it is reopened, because after a failed
+// fdatasync the file's content is unknown (the kernel may have dropped the dirty pages) and a
+// gap would break the chain. The writer truncates the file back to the last durable size, best
+// effort; an entry of a failed batch may therefore remain on disk, saying an answer left that
+// never did — an audit log may over-report, never under-report.
+//
+// RECOVERY at Open: the newest two segments are read and their chain checked. A last line
+// without its '\n' (a crash in the middle of a write: never acknowledged, so never answered) is
+// cut off, saved as torn-<seq>.bin, logged, and recorded in the open entry ("dropped_tail").
+// Anything else inconsistent (a bad hash, a gap, a malformed line) makes Open fail with
+// DataLoss naming the file and line: an operator must look (oncomesh audit verify) before the
+// node serves again.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "audit/entry.h"
+#include "auth/jose.h"
+#include "util/status.h"
+
+namespace oncomesh::audit {
+
+// Where an appended entry landed.
+struct Receipt {
+  uint64_t seq = 0;
+  std::string hash;
+};
+
+// The file operations the writer uses, with the POSIX calls' contracts (return -1 and set errno
+// on failure). A seam for fault injection (as LevelDB's Env): tests swap in a write that stops
+// after N bytes with ENOSPC or a sync that fails with EIO. Default: ::write and ::fdatasync.
+struct FileOps {
+  std::function<ssize_t(int fd, const void* data, size_t size)> write;
+  std::function<int(int fd)> sync;
+};
+FileOps PosixFileOps();
+
+struct AuditOptions {
+  std::string node_name;  // in open and checkpoint entries (required)
+  auth::Jwk signing_key;  // signs checkpoints; must hold its private part
+  uint64_t checkpoint_entries = 1000;                    // a checkpoint after this many entries
+  std::chrono::milliseconds checkpoint_interval{60'000};  // or this long after an unsigned one
+  uint64_t segment_bytes = 64ull << 20;                  // a new file past this size (or day)
+  size_t max_queue = 100'000;  // appends waiting beyond this are refused (Unavailable)
+  FileOps file_ops = PosixFileOps();
+  // The clock that stamps entries (tests set it; default the system clock).
+  std::function<std::chrono::system_clock::time_point()> clock = std::chrono::system_clock::now;
+};
+
+class AuditLog {
+ public:
+  // Called once, on the log's writer thread, when the entry is durable (a Receipt) or failed
+  // (an error: the answer must not be sent). It must not block: no AppendSync, Checkpoint or
+  // Close from it (they wait for this thread); Append is fine.
+  using Callback = std::function<void(Result<Receipt>)>;
+
+  // Opens (creating when needed) the log in `dir` (NODE_DIR/audit), recovers a torn tail (see
+  // above), takes the directory's lock, starts the writer and appends a durable open entry.
+  // FailedPrecondition when another process holds the log; DataLoss when the newest files are
+  // inconsistent; InvalidArgument for bad options; Unavailable when it cannot be written.
+  [[nodiscard]] static Result<std::unique_ptr<AuditLog>> Open(const std::string& dir,
+                                                              AuditOptions options);
+  // Close()s the log.
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Queues `entry` and returns at once; `done` is called as described above. An entry that
+  // ValidateEntry refuses, an append after a write failure or after Close(), or one beyond
+  // `max_queue`, is refused by calling `done` with the error before Append returns.
+  // Thread-safe; entries get their seq in the order Append is called.
+  void Append(const Entry& entry, Callback done);
+
+  // Append and wait until durable or failed. Thread-safe; not from a Callback.
+  [[nodiscard]] Result<Receipt> AppendSync(const Entry& entry);
+
+  // Writes a checkpoint now (if any entry is not yet covered by one) and waits until it is
+  // durable. Returns its receipt, or the last checkpoint's when nothing new needed signing.
+  [[nodiscard]] Result<Receipt> Checkpoint();
+
+  // Writes what is queued, a closing checkpoint, and stops the writer. Later appends fail with
+  // FailedPrecondition. Returns the first write failure, if any. Idempotent.
+  [[nodiscard]] Status Close();
+
+  // OK, or the failure that made the log refuse appends (sticky until reopened).
+  [[nodiscard]] Status health() const;
+
+  // The seq and hash of the last durable entry.
+  [[nodiscard]] Receipt last_durable() const;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Pending {
+    nlohmann::json body;      // the entry without seq, time, prev, hash
+    bool checkpoint = false;  // an explicit Checkpoint() request (body unused)
+    Callback done;
+  };
+
+  AuditLog(std::string dir, AuditOptions options);
+  Status Recover();
+  void Enqueue(Pending pending);
+  // The writer thread's steps.
+  void Run();
+  std::string NextTime() const;
+  // Seals `body` as the next entry, appends its line to `out` and returns its receipt.
+  Receipt SealNext(nlohmann::json body, const std::string& time, std::string* out);
+  Status SealCheckpoint(const char* reason, std::string* out, Receipt* receipt);
+  Status OpenSegment(uint64_t first_seq);
+  Status WriteBatch(const std::string& bytes, uint64_t first_seq, const std::string& first_time);
+
+  const std::string dir_;
+  const AuditOptions options_;
+  int lock_fd_ = -1;
+
+  // The chain and the current file: the writer thread's alone once it runs.
+  int fd_ = -1;
+  std::string segment_day_;       // UTC day (YYYY-MM-DD) of the segment's first entry
+  uint64_t segment_size_ = 0;     // durable bytes in the current segment
+  uint64_t last_seq_ = 0;
+  std::string last_hash_;
+  std::string last_time_;
+  uint64_t unsigned_entries_ = 0;  // entries since the last checkpoint
+  std::chrono::steady_clock::time_point first_unsigned_;
+  Receipt last_checkpoint_;
+  nlohmann::json dropped_tail_;  // for the open entry, when Recover cut a torn line
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;      // guarded by mu_
+  bool closing_ = false;           // guarded by mu_
+  bool closed_ = false;            // guarded by mu_
+  Status failure_;                 // guarded by mu_: sticky write failure
+  Receipt durable_;                // guarded by mu_
+  Status close_status_;            // guarded by mu_
+  std::mutex join_mu_;             // one Close() joins the writer
+  std::thread writer_;
+};
+
+}  // namespace oncomesh::audit

@@ -1,0 +1,434 @@
+// The audit log on real files: concurrent appends in seq order, reopening, rotation, recovery
+// of a torn tail, refusal of an inconsistent one, and what happens when a write or sync fails
+// (injected through FileOps, and for real through RLIMIT_FSIZE, which needs no root).
+#include "audit/audit_log.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "audit/internal/chain.h"
+#include "audit/verify.h"
+#include "support/process.h"
+
+namespace oncomesh::audit {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const auth::Jwk& NodeKey() {
+  static const auth::Jwk key = *auth::Jwk::GenerateEs256();
+  return key;
+}
+
+std::vector<auth::Jwk> PublicKeys() { return *ParseJwks(PublicJwks({NodeKey()})); }
+
+AuditOptions Options() {
+  AuditOptions o;
+  o.node_name = "test-node";
+  o.signing_key = NodeKey();
+  o.checkpoint_entries = 50;
+  return o;
+}
+
+// A count query's entry, as a Beacon handler would fill it.
+Entry CountEntry(int i) {
+  Entry e;
+  e.type = EntryType::kRequest;
+  e.caller = {"researcher-" + std::to_string(i % 7), "https://aai.example.org", "127.0.0.1:5000"};
+  e.request = {"GET", "/api/individuals", "filters=NCIT:C4872&i=" + std::to_string(i)};
+  e.access = {{"default", "count"}};
+  e.outcome = {200, ""};
+  e.disclosed.figures.push_back({"default", "individuals", 130});
+  return e;
+}
+
+std::vector<std::string> Lines(const std::string& dir) {
+  std::vector<std::string> lines;
+  const std::vector<std::string> names = *internal::ListSegments(dir);
+  for (const std::string& name : names) {
+    std::ifstream in(dir + "/" + name);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  return lines;
+}
+
+json Body(const std::string& line) { return internal::ParseLine(line)->body; }
+
+VerifyReport Verify(const std::string& dir) {
+  Result<VerifyReport> r = VerifyLogDirectory(dir, PublicKeys());
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : VerifyReport{};
+}
+
+TEST(AuditLogTest, ConcurrentAppendsAreWrittenInSeqOrderAndVerify) {
+  oncomesh::testing::TempDir tmp;
+  const std::string dir = tmp.path() + "/audit";
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(dir, Options());
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+
+  constexpr int kThreads = 8, kPerThread = 150;
+  std::mutex mu;
+  std::set<uint64_t> seqs;
+  std::atomic<int> callbacks{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      uint64_t last = 0;
+      for (int i = 0; i < kPerThread; ++i) {
+        if (i % 2 == 0) {  // synchronous: one thread's entries must get rising seqs
+          Result<Receipt> r = (*log)->AppendSync(CountEntry(t * 1000 + i));
+          if (!r.ok() || r->seq <= last) ++failures;
+          if (r.ok()) {
+            last = r->seq;
+            std::lock_guard<std::mutex> lock(mu);
+            seqs.insert(r->seq);
+          }
+          ++callbacks;
+        } else {
+          (*log)->Append(CountEntry(t * 1000 + i), [&](Result<Receipt> r) {
+            if (!r.ok()) ++failures;
+            std::lock_guard<std::mutex> lock(mu);
+            if (r.ok()) seqs.insert(r->seq);
+            ++callbacks;
+          });
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE((*log)->Close().ok());
+  EXPECT_EQ(callbacks, kThreads * kPerThread);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kThreads * kPerThread));  // every seq once
+
+  const VerifyReport report = Verify(dir);
+  ASSERT_TRUE(report.ok()) << report.problem->ToString();
+  // The open entry, the appends, a checkpoint every 50 entries and the closing one.
+  EXPECT_EQ(report.entries, 1 + kThreads * kPerThread + report.checkpoints);
+  EXPECT_GE(report.checkpoints, static_cast<uint64_t>((1 + kThreads * kPerThread) / 50));
+  EXPECT_TRUE(report.ends_with_close);
+  EXPECT_EQ(report.unsigned_tail, 0u);
+
+  const std::vector<std::string> lines = Lines(dir);
+  ASSERT_EQ(lines.size(), report.entries);
+  EXPECT_EQ(Body(lines[0])["type"], "open");
+  EXPECT_EQ(Body(lines[0])["key"], NodeKey().kid());
+  const json request = Body(lines[1]);
+  EXPECT_EQ(request["type"], "request");
+  EXPECT_EQ(request["request"]["path"], "/api/individuals");
+  EXPECT_EQ(request["access"]["default"], "count");
+  EXPECT_EQ(request["disclosed"]["figures"][0]["value"], 130);
+  EXPECT_EQ(request["caller"]["issuer"], "https://aai.example.org");
+  // Canonical form: the line is the sorted dump with the hash member last.
+  EXPECT_EQ(lines[1].rfind(",\"hash\":\"", std::string::npos), lines[1].size() - 75);
+}
+
+TEST(AuditLogTest, ReopeningContinuesTheChain) {
+  oncomesh::testing::TempDir tmp;
+  const std::string dir = tmp.path() + "/audit";
+  uint64_t last = 0;
+  for (int run = 0; run < 3; ++run) {
+    Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(dir, Options());
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    EXPECT_GT((*log)->last_durable().seq, last);  // its open entry follows the last run's close
+    for (int i = 0; i < 10; ++i) {
+      Result<Receipt> r = (*log)->AppendSync(CountEntry(i));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+    last = (*log)->last_durable().seq;
+  }  // closed by the destructor
+  const VerifyReport report = Verify(dir);
+  ASSERT_TRUE(report.ok()) << report.problem->ToString();
+  EXPECT_EQ(report.entries, 3u * (1 + 10 + 1));  // open, 10 requests, close checkpoint
+  EXPECT_TRUE(report.ends_with_close);
+}
+
+TEST(AuditLogTest, SecondOpenOfTheSameLogIsRefused) {
+  oncomesh::testing::TempDir tmp;
+  Result<std::unique_ptr<AuditLog>> first = AuditLog::Open(tmp.path(), Options());
+  ASSERT_TRUE(first.ok());
+  Result<std::unique_ptr<AuditLog>> second = AuditLog::Open(tmp.path(), Options());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(AuditLogTest, RotatesBySizeAndByDayAndTheChainCrossesFiles) {
+  oncomesh::testing::TempDir tmp;
+  std::atomic<int64_t> now_ms{1'740'787'200'000};  // 2025-03-01T00:00:00Z
+  AuditOptions o = Options();
+  o.segment_bytes = 4000;
+  o.clock = [&] { return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms)); };
+  {
+    Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 40; ++i) {
+      if (i == 30) now_ms += 24 * 3600 * 1000;  // the next day: a new file at once
+      ASSERT_TRUE((*log)->AppendSync(CountEntry(i)).ok());
+    }
+  }
+  const std::vector<std::string> names = *internal::ListSegments(tmp.path());
+  ASSERT_GE(names.size(), 3u);
+  for (const std::string& name : names) {
+    std::ifstream in(tmp.path() + "/" + name);
+    std::string first;
+    std::getline(in, first);
+    EXPECT_EQ(internal::SegmentFirstSeq(name), internal::ParseLine(first)->seq) << name;
+  }
+  // The first entry of 2 March starts its own file.
+  bool day_starts_file = false;
+  for (const std::string& name : names) {
+    std::ifstream in(tmp.path() + "/" + name);
+    std::string first;
+    std::getline(in, first);
+    day_starts_file |= internal::ParseLine(first)->time.rfind("2025-03-02", 0) == 0;
+  }
+  EXPECT_TRUE(day_starts_file);
+  const VerifyReport report = Verify(tmp.path());
+  EXPECT_TRUE(report.ok()) << report.problem->ToString();
+  EXPECT_EQ(report.files.size(), names.size());
+}
+
+TEST(AuditLogTest, AClockSteppingBackIsHeldAtTheLastTime) {
+  oncomesh::testing::TempDir tmp;
+  std::atomic<int64_t> now_ms{1'740'787'200'000};
+  AuditOptions o = Options();
+  o.clock = [&] { return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms)); };
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->AppendSync(CountEntry(1)).ok());
+  now_ms -= 3600 * 1000;
+  ASSERT_TRUE((*log)->AppendSync(CountEntry(2)).ok());
+  ASSERT_TRUE((*log)->Close().ok());
+  const std::vector<std::string> lines = Lines(tmp.path());
+  EXPECT_EQ(Body(lines[2])["time"], "2025-03-01T00:00:00.000Z");
+  EXPECT_TRUE(Verify(tmp.path()).ok());
+}
+
+TEST(AuditLogTest, ATornLastLineIsCutAtOpenKeptAsideAndRecorded) {
+  oncomesh::testing::TempDir tmp;
+  {
+    Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->AppendSync(CountEntry(i)).ok());
+  }
+  const std::vector<std::string> before = Lines(tmp.path());
+  const std::string segment = tmp.path() + "/" + internal::ListSegments(tmp.path())->back();
+  // A crash in the middle of a write: half of a line, no newline.
+  const std::string half = before[3].substr(0, before[3].size() / 2);
+  { std::ofstream(segment, std::ios::app) << half; }
+  VerifyReport torn = Verify(tmp.path());
+  ASSERT_FALSE(torn.ok());
+  EXPECT_EQ(torn.problem->kind, ProblemKind::kTruncated);
+  EXPECT_EQ(torn.problem->line, static_cast<int64_t>(before.size()) + 1);
+
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_TRUE((*log)->Close().ok());
+  const std::vector<std::string> after = Lines(tmp.path());
+  const json open = Body(after[before.size()]);
+  ASSERT_EQ(open["type"], "open");
+  EXPECT_EQ(open["dropped_tail"]["bytes"], half.size());
+  EXPECT_EQ(open["dropped_tail"]["sha256"], internal::Sha256Hex(half));
+  const std::string saved = tmp.path() + "/" + open["dropped_tail"]["saved_as"].get<std::string>();
+  std::ifstream in(saved, std::ios::binary);
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, half);
+  EXPECT_TRUE(Verify(tmp.path()).ok());
+}
+
+TEST(AuditLogTest, AnInconsistentLogIsNotContinued) {
+  oncomesh::testing::TempDir tmp;
+  {
+    Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->AppendSync(CountEntry(i)).ok());
+  }
+  const std::string segment = tmp.path() + "/" + internal::ListSegments(tmp.path())->back();
+  std::vector<std::string> lines = Lines(tmp.path());
+  lines[2].replace(lines[2].find("\"GET\""), 5, "\"PUT\"");
+  {
+    std::ofstream out(segment, std::ios::trunc);
+    for (const std::string& l : lines) out << l << "\n";
+  }
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(log.status().message().find("audit-000000000001.jsonl:3 (seq 3): edited"),
+            std::string::npos)
+      << log.status().message();
+}
+
+TEST(AuditLogTest, InvalidEntriesAreRefusedAndNotWritten) {
+  oncomesh::testing::TempDir tmp;
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+  ASSERT_TRUE(log.ok());
+  Entry no_status = CountEntry(1);
+  no_status.outcome.status = 0;
+  Entry refusal_with_data = CountEntry(2);
+  refusal_with_data.type = EntryType::kRefusal;
+  refusal_with_data.outcome = {403, "record-level access needs a permit"};
+  Entry refusal_without_reason = CountEntry(3);
+  refusal_without_reason.type = EntryType::kRefusal;
+  refusal_without_reason.disclosed = {};
+  refusal_without_reason.outcome = {403, ""};
+  Entry permit_without_decision;
+  permit_without_decision.type = EntryType::kPermit;
+  Entry revoke_without_reason;
+  revoke_without_reason.type = EntryType::kPermit;
+  revoke_without_reason.permit = PermitDecision{PermitAction::kRevoke, "permit-1", "r1", {"default"}, ""};
+  Entry forged_checkpoint = CountEntry(4);
+  forged_checkpoint.type = EntryType::kCheckpoint;
+  for (Entry* e : {&no_status, &refusal_with_data, &refusal_without_reason,
+                   &permit_without_decision, &revoke_without_reason, &forged_checkpoint}) {
+    Result<Receipt> r = (*log)->AppendSync(*e);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << EntryTypeName(e->type);
+  }
+  EXPECT_TRUE((*log)->health().ok());
+  EXPECT_EQ((*log)->last_durable().seq, 1u);  // the open entry only
+
+  // And the valid forms of each.
+  Entry refusal = refusal_without_reason;
+  refusal.outcome.reason = "record-level access needs a permit";
+  Entry permit;
+  permit.type = EntryType::kPermit;
+  permit.caller = {"dac-chair", "https://aai.example.org", "10.0.0.5:4431"};
+  permit.permit = PermitDecision{PermitAction::kApprove, "permit-1", "researcher-1", {"default"}, ""};
+  Entry files = CountEntry(5);
+  files.disclosed.files.push_back({"3f2a", {{0, 65536}, {131072, 140000}}, 74464});
+  files.disclosed.records.push_back({"default", RecordKind::kSopInstance, {"1.2.3.4"}});
+  for (const Entry& e : {refusal, permit, files}) {
+    Result<Receipt> r = (*log)->AppendSync(e);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+  }
+  ASSERT_TRUE((*log)->Close().ok());
+  const std::vector<std::string> lines = Lines(tmp.path());
+  EXPECT_EQ(Body(lines[1])["outcome"]["reason"], "record-level access needs a permit");
+  EXPECT_EQ(Body(lines[2])["permit"]["action"], "approve");
+  EXPECT_EQ(Body(lines[3])["disclosed"]["files"][0]["ranges"][1], json::array({131072, 140000}));
+  EXPECT_EQ(Body(lines[3])["disclosed"]["records"][0]["kind"], "sopInstance");
+}
+
+// FileOps that fail once told to: a write makes a short write of 10 bytes and then fails with
+// ENOSPC (a disk filling up in the middle of a batch); a sync fails with EIO.
+struct Faults {
+  std::atomic<bool> write_broken{false}, sync_broken{false};
+  std::atomic<int> broken_writes{0};
+  FileOps ops() {
+    return {[this](int fd, const void* data, size_t size) -> ssize_t {
+              if (!write_broken) return ::write(fd, data, size);
+              if (broken_writes++ == 0) return ::write(fd, data, std::min<size_t>(size, 10));
+              errno = ENOSPC;
+              return -1;
+            },
+            [this](int fd) {
+              if (!sync_broken) return ::fdatasync(fd);
+              errno = EIO;
+              return -1;
+            }};
+  }
+};
+
+TEST(AuditLogTest, AFailedWriteFailsTheAppendAndEveryOneAfterUntilReopened) {
+  for (const bool sync_fails : {false, true}) {
+    SCOPED_TRACE(sync_fails ? "fdatasync fails (EIO)" : "write fails (short write, ENOSPC)");
+    oncomesh::testing::TempDir tmp;
+    Faults faults;
+    AuditOptions o = Options();
+    o.file_ops = faults.ops();
+    Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->AppendSync(CountEntry(1)).ok());
+    const Receipt durable = (*log)->last_durable();
+    (sync_fails ? faults.sync_broken : faults.write_broken) = true;
+
+    Result<Receipt> failed = (*log)->AppendSync(CountEntry(2));
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+    EXPECT_NE(failed.status().message().find(sync_fails ? "Input/output error" : "No space left"),
+              std::string::npos)
+        << failed.status().message();
+    EXPECT_FALSE((*log)->health().ok());
+    EXPECT_EQ((*log)->last_durable().seq, durable.seq);  // nothing reported durable
+    // Every later append is refused at once, with the same reason: a gap would break the chain.
+    std::atomic<bool> called{false};
+    (*log)->Append(CountEntry(3), [&](Result<Receipt> r) {
+      EXPECT_FALSE(r.ok());
+      called = true;
+    });
+    EXPECT_TRUE(called);
+    EXPECT_FALSE((*log)->Close().ok());
+    log->reset();
+
+    // Reopened with a working disk: the log holds the durable entries and goes on.
+    Result<std::unique_ptr<AuditLog>> reopened = AuditLog::Open(tmp.path(), Options());
+    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    ASSERT_TRUE((*reopened)->Close().ok());
+    const VerifyReport report = Verify(tmp.path());
+    EXPECT_TRUE(report.ok()) << report.problem->ToString();
+    const std::vector<std::string> lines = Lines(tmp.path());
+    EXPECT_EQ(Body(lines[durable.seq])["type"], "open");  // the failed entry was cut back
+  }
+}
+
+TEST(AuditLogTest, AFileSizeLimitMakesTheAppendFailForReal) {
+  // RLIMIT_FSIZE: writes past the limit fail with EFBIG (SIGXFSZ ignored), no root needed.
+  oncomesh::testing::TempDir tmp;
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->AppendSync(CountEntry(1)).ok());
+  const std::string segment = tmp.path() + "/" + internal::ListSegments(tmp.path())->back();
+  const auto size = fs::file_size(segment);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit limited = old;
+  limited.rlim_cur = size + 100;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+  Result<Receipt> failed = (*log)->AppendSync(CountEntry(2));
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("too large"), std::string::npos) << failed.status().message();
+  EXPECT_FALSE((*log)->AppendSync(CountEntry(3)).ok());
+  log->reset();
+  EXPECT_EQ(fs::file_size(segment), size);  // cut back to what was durable
+  EXPECT_TRUE(Verify(tmp.path()).ok());
+}
+
+TEST(AuditLogTest, ACheckpointIsWrittenAfterTheIntervalWithoutTraffic) {
+  oncomesh::testing::TempDir tmp;
+  AuditOptions o = Options();
+  o.checkpoint_interval = std::chrono::milliseconds(20);
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+  ASSERT_TRUE(log.ok());
+  const uint64_t seq = (*log)->AppendSync(CountEntry(1))->seq;
+  // Waits for the writer's timer (no timing asserted: only that it happens).
+  for (int i = 0; i < 1000 && (*log)->last_durable().seq == seq; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ((*log)->last_durable().seq, seq + 1);
+  const std::vector<std::string> lines = Lines(tmp.path());
+  EXPECT_EQ(Body(lines.back())["checkpoint"]["reason"], "interval");
+  // An explicit checkpoint with nothing new to sign is the last one.
+  Result<Receipt> cp = (*log)->Checkpoint();
+  ASSERT_TRUE(cp.ok());
+  EXPECT_EQ(cp->seq, seq + 1);
+  const VerifyReport report = Verify(tmp.path());
+  EXPECT_TRUE(report.ok());
+  EXPECT_EQ(report.unsigned_tail, 0u);
+}
+
+}  // namespace
+}  // namespace oncomesh::audit

@@ -1,0 +1,307 @@
+#include <dirent.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "audit/internal/chain.h"
+
+namespace oncomesh::audit::internal {
+
+using nlohmann::json;
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out(static_cast<size_t>(len) * 2, '0');
+  for (size_t i = 0; i < len; ++i) {
+    out[2 * i] = kHex[md[i] >> 4];
+    out[2 * i + 1] = kHex[md[i] & 15];
+  }
+  return out;
+}
+
+SealedLine Seal(const json& body) {
+  // Invalid UTF-8 (a decoded path can hold any bytes) is replaced rather than thrown on: the
+  // entry must be written whatever the request held.
+  std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  SealedLine sealed;
+  sealed.hash = Sha256Hex(text);
+  text.pop_back();  // the closing brace
+  text.append(kHashMember).append(sealed.hash).append("\"}\n");
+  sealed.text = std::move(text);
+  return sealed;
+}
+
+namespace {
+
+bool IsLowerHex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+Result<ParsedLine> ParseLine(std::string_view line) {
+  if (line.size() < kHashSuffixBytes + 2 || line.back() != '}' ||
+      line.substr(line.size() - kHashSuffixBytes, kHashMember.size()) != kHashMember ||
+      line.substr(line.size() - 2) != "\"}") {
+    return InvalidArgument("the line does not end with its \"hash\" member");
+  }
+  ParsedLine p;
+  p.hash = std::string(line.substr(line.size() - kHashSuffixBytes + kHashMember.size(), 64));
+  if (!IsLowerHex64(p.hash)) return InvalidArgument("\"hash\" is not 64 lowercase hex digits");
+  std::string covered(line.substr(0, line.size() - kHashSuffixBytes));
+  covered.push_back('}');
+  p.computed = Sha256Hex(covered);
+  p.body = json::parse(covered, nullptr, /*allow_exceptions=*/false);
+  if (p.body.is_discarded() || !p.body.is_object()) return InvalidArgument("not a JSON object");
+  if (p.body.contains("hash")) return InvalidArgument("a second \"hash\" member");
+  const json& seq = p.body["seq"];
+  if (!seq.is_number_unsigned() || seq.get<uint64_t>() == 0) {
+    return InvalidArgument("no \"seq\" (a positive integer)");
+  }
+  p.seq = seq.get<uint64_t>();
+  const json& prev = p.body["prev"];
+  if (!prev.is_string() || !IsLowerHex64(prev.get<std::string>())) {
+    return InvalidArgument("no \"prev\" (64 lowercase hex digits)");
+  }
+  p.prev = prev.get<std::string>();
+  const json& time = p.body["time"];
+  if (!time.is_string() || time.get<std::string>().size() != 24) {
+    return InvalidArgument("no \"time\" (RFC 3339 UTC with milliseconds)");
+  }
+  p.time = time.get<std::string>();
+  const json& type = p.body["type"];
+  if (!type.is_string() || type.get<std::string>().empty()) return InvalidArgument("no \"type\"");
+  p.type = type.get<std::string>();
+  return p;
+}
+
+std::string SegmentName(uint64_t first_seq) {
+  std::string digits = std::to_string(first_seq);
+  if (digits.size() < 12) digits.insert(0, 12 - digits.size(), '0');
+  return "audit-" + digits + ".jsonl";
+}
+
+std::optional<uint64_t> SegmentFirstSeq(std::string_view name) {
+  constexpr std::string_view kPrefix = "audit-", kSuffix = ".jsonl";
+  if (name.size() < kPrefix.size() + 12 + kSuffix.size() || name.substr(0, kPrefix.size()) != kPrefix ||
+      name.substr(name.size() - kSuffix.size()) != kSuffix) {
+    return std::nullopt;
+  }
+  const std::string_view digits = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  if (digits.size() > 19) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v == 0) return std::nullopt;
+  return v;
+}
+
+Result<std::vector<std::string>> ListSegments(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return NotFound("cannot read " + dir + ": " + std::strerror(errno));
+  std::vector<std::pair<uint64_t, std::string>> found;
+  while (dirent* e = readdir(d)) {
+    if (std::optional<uint64_t> seq = SegmentFirstSeq(e->d_name)) found.emplace_back(*seq, e->d_name);
+  }
+  closedir(d);
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> names;
+  names.reserve(found.size());
+  for (auto& [seq, name] : found) names.push_back(std::move(name));
+  return names;
+}
+
+ChainChecker::ChainChecker(const std::vector<auth::Jwk>* keys, uint64_t expect_seq,
+                           std::string expect_prev)
+    : keys_(keys),
+      last_seq_(expect_seq == 0 ? 0 : expect_seq - 1),
+      last_hash_(std::move(expect_prev)),
+      started_(expect_seq != 0) {}
+
+bool ChainChecker::Fail(ProblemKind kind, const std::string& file, int64_t line, uint64_t offset,
+                        uint64_t seq, std::string message) {
+  report_.problem = Problem{kind, file, line, offset, seq, std::move(message)};
+  return false;
+}
+
+bool ChainChecker::FeedFile(const std::string& name, std::string_view text) {
+  report_.files.push_back(name);
+  // Lines first, so that a seq out of place can be looked for further on (reordered vs removed).
+  struct Line {
+    uint64_t offset;
+    std::string_view text;
+  };
+  std::vector<Line> lines;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) {
+      return Fail(ProblemKind::kTruncated, name, static_cast<int64_t>(lines.size()) + 1, pos, 0,
+                  "the last line is incomplete (" + std::to_string(text.size() - pos) +
+                      " bytes without a newline): a write cut off, or the file cut mid-line");
+    }
+    lines.push_back({pos, text.substr(pos, nl - pos)});
+    pos = nl + 1;
+  }
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ParsedLine entry;
+    const int64_t line_no = static_cast<int64_t>(i) + 1;
+    if (FeedLine(name, line_no, lines[i].offset, lines[i].text, &entry)) {
+      // A segment's name says its first seq; a file renamed or put in another's place shows.
+      const std::optional<uint64_t> named = SegmentFirstSeq(name);
+      if (i == 0 && check_segment_names_ && named && *named != entry.seq) {
+        return Fail(ProblemKind::kMalformed, name, 1, 0, entry.seq,
+                    "the file is named for seq " + std::to_string(*named) +
+                        " but starts with seq " + std::to_string(entry.seq));
+      }
+      continue;
+    }
+    // A seq ahead of the expected one is a removal, unless the expected seq comes later in this
+    // file: then the entries were reordered.
+    Problem& p = *report_.problem;
+    if (p.kind == ProblemKind::kRemoved) {
+      for (size_t j = i + 1; j < lines.size(); ++j) {
+        Result<ParsedLine> later = ParseLine(lines[j].text);
+        if (later.ok() && later->seq == last_seq_ + 1) {
+          p.kind = ProblemKind::kReordered;
+          p.message = "seq " + std::to_string(entry.seq) + " comes before seq " +
+                      std::to_string(last_seq_ + 1) + " (line " + std::to_string(j + 1) +
+                      "): entries were reordered";
+          break;
+        }
+      }
+    }
+    return false;
+  }
+  return true;
+}
+
+bool ChainChecker::FeedLine(const std::string& name, int64_t line_no, uint64_t offset,
+                            std::string_view line, ParsedLine* entry) {
+  Result<ParsedLine> parsed = ParseLine(line);
+  if (!parsed.ok()) {
+    return Fail(ProblemKind::kMalformed, name, line_no, offset, 0,
+                "not an audit entry: " + parsed.status().message());
+  }
+  *entry = std::move(*parsed);
+  const ParsedLine& e = *entry;
+  if (e.computed != e.hash) {
+    return Fail(ProblemKind::kEdited, name, line_no, offset, e.seq,
+                "the entry was edited: its content hashes to " + e.computed.substr(0, 16) +
+                    "…, not to its \"hash\" " + e.hash.substr(0, 16) + "…");
+  }
+  if (!started_) {
+    started_ = true;
+    last_seq_ = e.seq - 1;
+    last_hash_ = e.prev;
+    report_.first_seq = e.seq;
+  } else if (report_.first_seq == 0) {
+    report_.first_seq = last_seq_ + 1;
+  }
+  const uint64_t expected = last_seq_ + 1;
+  if (e.seq > expected) {
+    return Fail(ProblemKind::kRemoved, name, line_no, offset, e.seq,
+                "seq " + std::to_string(e.seq) + " follows seq " + std::to_string(last_seq_) +
+                    ": " + (e.seq - expected == 1 ? "entry " + std::to_string(expected) + " was"
+                                                  : "entries " + std::to_string(expected) + " to " +
+                                                        std::to_string(e.seq - 1) + " were") +
+                    " removed");
+  }
+  if (e.seq < expected) {
+    return Fail(ProblemKind::kReordered, name, line_no, offset, e.seq,
+                "seq " + std::to_string(e.seq) + " follows seq " + std::to_string(last_seq_) +
+                    ": entries were reordered or repeated");
+  }
+  if (e.prev != last_hash_) {
+    return Fail(ProblemKind::kPrevMismatch, name, line_no, offset, e.seq,
+                "\"prev\" is not the hash of seq " + std::to_string(last_seq_) +
+                    (last_seq_ == 0 ? " (the chain's start)" : "") +
+                    ": the entry before it was edited and re-hashed, or replaced");
+  }
+  if (!last_time_.empty() && e.time < last_time_) {
+    return Fail(ProblemKind::kReordered, name, line_no, offset, e.seq,
+                "time " + e.time + " is before the previous entry's " + last_time_);
+  }
+  if (e.type == "checkpoint") {
+    std::string why;
+    if (!CheckCheckpoint(e, &why)) {
+      return Fail(ProblemKind::kBadCheckpoint, name, line_no, offset, e.seq, "checkpoint: " + why);
+    }
+    ++report_.checkpoints;
+    report_.last_checkpoint_seq = e.seq;
+  }
+  if (entry_check_) {
+    if (std::optional<std::string> why = entry_check_(e)) {
+      return Fail(entry_check_kind_, name, line_no, offset, e.seq, *why);
+    }
+  }
+  last_seq_ = e.seq;
+  last_hash_ = e.hash;
+  last_time_ = e.time;
+  ++report_.entries;
+  report_.last_seq = e.seq;
+  report_.last_hash = e.hash;
+  if (report_.first_time.empty()) report_.first_time = e.time;
+  report_.last_time = e.time;
+  report_.unsigned_tail = report_.last_checkpoint_seq == 0 ? report_.entries
+                                                           : e.seq - report_.last_checkpoint_seq;
+  const json& reason = e.body.contains("checkpoint") ? e.body["checkpoint"]["reason"] : json();
+  report_.ends_with_close = e.type == "checkpoint" && reason == "close";
+  return true;
+}
+
+bool ChainChecker::CheckCheckpoint(const ParsedLine& e, std::string* why) const {
+  const json& cp = e.body["checkpoint"];
+  if (!cp.is_object() || !cp["jws"].is_string()) {
+    *why = R"(no "checkpoint"."jws")";
+    return false;
+  }
+  if (keys_ == nullptr) return true;
+  const std::string token = cp["jws"].get<std::string>();
+  Result<auth::JwsParts> parts = auth::DecodeJws(token);
+  if (!parts.ok()) {
+    *why = parts.status().message();
+    return false;
+  }
+  const auth::Jwk* key = nullptr;
+  for (const auth::Jwk& k : *keys_) {
+    if (k.kid() == parts->kid) key = &k;
+  }
+  if (key == nullptr) {
+    *why = "signed with key \"" + parts->kid + "\", which is not among the node's keys given";
+    return false;
+  }
+  if (Status st = auth::VerifyJws(token, *key); !st.ok()) {
+    *why = "the signature does not verify with the node's key \"" + key->kid() + "\" (" +
+           st.message() + ")";
+    return false;
+  }
+  if (parts->header.value("typ", "") != kCheckpointTyp) {
+    *why = "the JWS is not of typ \"" + std::string(kCheckpointTyp) + "\"";
+    return false;
+  }
+  const json& claims = parts->payload;
+  const uint64_t seq = claims.value("seq", uint64_t{0});
+  if (seq + 1 != e.seq || claims.value("hash", "") != e.prev) {
+    *why = "it signs seq " + std::to_string(seq) + " with hash " +
+           claims.value("hash", "").substr(0, 16) +
+           "…, which is not the chain before it: entries before it were changed";
+    return false;
+  }
+  if (claims.value("time", "") != e.time || claims.value("node", "") != e.body.value("node", "")) {
+    *why = "the signed time or node is not the entry's";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace oncomesh::audit::internal

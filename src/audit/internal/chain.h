@@ -1,0 +1,106 @@
+// The audit log's line format and chain checking, shared by the writer (audit_log.cc: sealing
+// lines, checking the tail at open) and the readers (verify.cc). Not a public contract: the
+// format is specified in audit/audit_log.h.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/verify.h"
+#include "auth/jose.h"
+#include "util/status.h"
+
+namespace oncomesh::audit::internal {
+
+// The prev of seq 1.
+inline constexpr std::string_view kGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+// The JWS "typ" of checkpoints: a checkpoint must never pass for a visa signed by the same key.
+inline constexpr std::string_view kCheckpointTyp = "oncomesh-audit-checkpoint";
+// What every line ends with before the hash's 64 hex digits and `"}`.
+inline constexpr std::string_view kHashMember = ",\"hash\":\"";
+inline constexpr size_t kHashSuffixBytes = 9 + 64 + 2;
+
+// Lowercase hex SHA-256.
+std::string Sha256Hex(std::string_view bytes);
+
+struct SealedLine {
+  std::string text;  // the line, '\n' included
+  std::string hash;
+};
+// body: the entry without "hash" (an object). Its compact dump() (keys sorted, no spaces,
+// invalid UTF-8 replaced by U+FFFD) is hashed, and the line is that text with the hash member
+// put before the closing brace.
+SealedLine Seal(const nlohmann::json& body);
+
+struct ParsedLine {
+  nlohmann::json body;   // the entry without "hash"
+  std::string hash;      // as written
+  std::string computed;  // SHA-256 of the bytes it covers
+  uint64_t seq = 0;
+  std::string prev, time, type;
+};
+// Parses one line (without its '\n'). An error message says what is malformed.
+Result<ParsedLine> ParseLine(std::string_view line);
+
+// Segment files: "audit-<first seq, 12 digits>.jsonl".
+std::string SegmentName(uint64_t first_seq);
+// The first seq a segment name claims; nullopt for other names.
+std::optional<uint64_t> SegmentFirstSeq(std::string_view name);
+// The segment files of a directory, in seq order (names only). Error when it cannot be read.
+Result<std::vector<std::string>> ListSegments(const std::string& dir);
+
+// Walks entries in order, checking the chain (see verify.h for the checks), and keeps the
+// figures of a VerifyReport.
+class ChainChecker {
+ public:
+  // `keys`: checkpoint keys; nullptr: checkpoints are not signature-checked (the writer's own
+  // tail check at open). `expect_seq`/`expect_prev`: what the first entry must carry; with
+  // `expect_seq` 0 the first entry is taken as it is (the writer reading only the newest
+  // segments).
+  ChainChecker(const std::vector<auth::Jwk>* keys, uint64_t expect_seq, std::string expect_prev);
+
+  // Called with each entry that passed the checks; a message makes it a problem of `kind`.
+  using EntryCheck = std::function<std::optional<std::string>(const ParsedLine&)>;
+  void set_entry_check(ProblemKind kind, EntryCheck check) {
+    entry_check_kind_ = kind;
+    entry_check_ = std::move(check);
+  }
+  // Whether a file named like a segment must start with the seq its name says (default yes).
+  void set_check_segment_names(bool check) { check_segment_names_ = check; }
+
+  // Checks the lines of one file (its whole text). Returns false at the first problem, which
+  // report().problem then holds; a last line without '\n' is kTruncated.
+  bool FeedFile(const std::string& name, std::string_view text);
+  // Checks one line (no '\n'); `entry` receives the parsed line. False on a problem.
+  bool FeedLine(const std::string& name, int64_t line_no, uint64_t offset, std::string_view line,
+                ParsedLine* entry);
+
+  VerifyReport& report() { return report_; }
+  uint64_t last_seq() const { return last_seq_; }
+  const std::string& last_hash() const { return last_hash_; }
+  const std::string& last_time() const { return last_time_; }
+
+ private:
+  bool Fail(ProblemKind kind, const std::string& file, int64_t line, uint64_t offset, uint64_t seq,
+            std::string message);
+  bool CheckCheckpoint(const ParsedLine& e, std::string* why) const;
+
+  const std::vector<auth::Jwk>* keys_;
+  uint64_t last_seq_;
+  std::string last_hash_;
+  std::string last_time_;
+  bool started_;
+  bool check_segment_names_ = true;
+  ProblemKind entry_check_kind_ = ProblemKind::kMalformed;
+  EntryCheck entry_check_;
+  VerifyReport report_;
+};
+
+}  // namespace oncomesh::audit::internal
