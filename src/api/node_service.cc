@@ -3,7 +3,11 @@
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
+#include "api/admin/admin_service.h"
 #include "api/dicomweb/dicomweb_service.h"
+
+#include <fstream>
+#include <iterator>
 
 namespace oncomesh::api {
 namespace {
@@ -43,7 +47,9 @@ NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoO
   passports_ = std::make_unique<auth::PassportVerifier>(access, issuer_keys_, clock_);
   std::vector<auth::DatasetGrants> grants;
   for (const node::DatasetConfig& d : c.datasets) grants.push_back({d.id, d.grant_values});
-  access_policy_ = std::make_unique<auth::AccessPolicy>(access, own_issuer, std::move(grants), nullptr);
+  // The node's own grants count only while their permit stands (permits_ is set in Open).
+  access_policy_ = std::make_unique<auth::AccessPolicy>(
+      access, own_issuer, std::move(grants), [this](const auth::Visa& visa) { return permits_->CheckGrant(visa); });
 
   identity_.id = "org.oncomesh.node." + c.name;
   identity_.name = "OncoMesh node " + c.name;
@@ -76,6 +82,16 @@ Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_d
   std::unique_ptr<NodeService> service(
       new NodeService(std::move(node), std::move(vocab), std::move(duo)));
   RETURN_IF_ERROR(service->issuer_keys_->LoadFiles());
+  audit::AuditOptions audit_options;
+  audit_options.node_name = service->node_.config().name;
+  audit_options.signing_key = service->node_.signing_key();
+  ASSIGN_OR_RETURN(service->audit_, audit::AuditLog::Open(service->node_.audit_dir(), audit_options));
+  service->matcher_ =
+      std::make_unique<auth::DuoMatcher>(service->duo_, auth::DiseaseHierarchyOf(service->vocab_));
+  audit::AuditLog* log = service->audit_.get();
+  service->permits_ = admin::MakePermitService(service->node_, service->duo_, *service->matcher_,
+                                               [log](const audit::Entry& e) { return log->AppendSync(e).status(); });
+  RETURN_IF_ERROR(service->permits_->Reload());
   ASSIGN_OR_RETURN(auto store, service->node_.OpenStore());
   ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx,
                    index::CohortIndex::Build(*store, service->vocab_));
@@ -120,9 +136,15 @@ void NodeService::StartRefresher(std::chrono::milliseconds interval) {
 void NodeService::Stop() {
   stop_ = true;
   if (refresher_.joinable()) refresher_.join();
+  if (audit_) {
+    if (Status st = audit_->Close(); !st.ok()) spdlog::error("node {}: audit log: {}", node_.config().name, st.ToString());
+  }
 }
 
 void NodeService::Register(http::Router& router) {
+  std::ifstream token_file(node_.admin_token_path());
+  std::string admin_token((std::istreambuf_iterator<char>(token_file)), std::istreambuf_iterator<char>());
+  admin::AddAdminRoutes(router, *permits_, node_, admin_token);
   RegisterNodeInfoRoutes(*this, router);
   RegisterNodeCollectionRoutes(*this, router);
   RegisterNodeEntryRoutes(*this, router);

@@ -18,7 +18,9 @@
 #include "auth/access.h"
 #include "auth/issuer_keys.h"
 #include "auth/passport.h"
+#include "audit/audit_log.h"
 #include "auth/duo.h"
+#include "auth/permits.h"
 #include "gate/gate.h"
 #include "http/http.h"
 #include "index/cohort_index.h"
@@ -55,6 +57,9 @@ class NodeService {
   // credentials. Thread-safe.
   Result<auth::Caller> CallerFor(const http::Request& request) const;
   const auth::AccessPolicy& access_policy() const { return *access_policy_; }
+  // The node's data permits (auth/permits.h) and audit trail (audit/audit_log.h).
+  auth::PermitService& permits() { return *permits_; }
+  audit::AuditLog& audit() { return *audit_; }
 
   // Error document for requests the router refuses (404, 405, 413…).
   http::Response RouterError(int status, const std::string& message) const;
@@ -70,6 +75,9 @@ class NodeService {
   std::unique_ptr<auth::PassportVerifier> passports_;
   std::unique_ptr<auth::AccessPolicy> access_policy_;
   auth::Clock clock_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<auth::DuoMatcher> matcher_;
+  std::unique_ptr<auth::PermitService> permits_;
   std::shared_ptr<const htsget::HtsgetService> htsget_;
   BeaconIdentity identity_;
   mutable std::mutex mu_;

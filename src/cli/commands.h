@@ -14,6 +14,7 @@ void RegisterHubCommand(CLI::App& app);     // oncomesh hub serve
 void RegisterQueryCommand(CLI::App& app);   // oncomesh query (a Beacon client)
 void RegisterDemoCommand(CLI::App& app);    // oncomesh demo
 void RegisterAuditCommand(CLI::App& app);   // oncomesh audit verify|export|jwks
+void RegisterPermitCommand(CLI::App& app);  // oncomesh permit request|list|show|approve|…
 
 // Sets the process exit code that main returns once the command's callback ends.
 void SetExitCode(int code);

@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "api/node_service.h"
+#include "auth/jose.h"
+#include "auth/permits.h"
 #include "cli/commands.h"
 #include "cli/query_client.h"
 #include "cli/signals.h"
@@ -85,6 +87,52 @@ const ExampleQuery kQueries[] = {
      {"DCM:CT", "SNOMED:816094009", "DCM:SEG"}},
 };
 
+// The demo's stand-in for a researcher's identity provider (a GA4GH Passport Broker such as
+// LS Login or ELIXIR AAI): its own signing key in DEMO_DIR/broker.jwk, whose public half every
+// demo node trusts from DEMO_DIR/broker.jwks.json. Real nodes trust real brokers by their https
+// issuer URL (node.yaml access.trusted_issuers).
+constexpr const char* kDemoBroker = "https://broker.demo.oncomesh.invalid";
+constexpr const char* kDemoResearcher = "demo-researcher";
+constexpr const char* kBonaFide = "https://doi.org/10.1038/s41431-018-0219-y";
+
+Result<auth::Jwk> DemoBrokerKey(const std::string& dir) {
+  const std::string path = dir + "/broker.jwk";
+  std::ifstream in(path);
+  if (in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    return auth::Jwk::ParseText(text.str());
+  }
+  fs::create_directories(dir);
+  ASSIGN_OR_RETURN(auth::Jwk key, auth::Jwk::GenerateEs256());
+  std::ofstream(path) << key.PrivateJsonText();
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  std::ofstream(dir + "/broker.jwks.json") << nlohmann::json{{"keys", {key.PublicJson()}}}.dump(2) << "\n";
+  return key;
+}
+
+// A passport from the demo broker for the demo researcher: a bona fide ResearcherStatus visa
+// (registered access), plus `extra_visas` (e.g. the ControlledAccessGrants a node signed).
+Result<std::string> DemoPassport(const auth::Jwk& key, const std::vector<std::string>& extra_visas) {
+  const int64_t now = auth::SystemClock()();
+  const nlohmann::json status = {{"iss", kDemoBroker},
+                                 {"sub", kDemoResearcher},
+                                 {"iat", now},
+                                 {"exp", now + 12 * 3600},
+                                 {"ga4gh_visa_v1",
+                                  {{"type", "ResearcherStatus"},
+                                   {"asserted", now},
+                                   {"value", kBonaFide},
+                                   {"source", kDemoBroker},
+                                   {"by", "system"}}}};
+  ASSIGN_OR_RETURN(std::string status_visa, auth::SignJws(key, status.dump()));
+  std::vector<std::string> visas = {status_visa};
+  visas.insert(visas.end(), extra_visas.begin(), extra_visas.end());
+  const nlohmann::json passport = {{"iss", kDemoBroker}, {"sub", kDemoResearcher},    {"iat", now},
+                                   {"exp", now + 12 * 3600}, {"ga4gh_passport_v1", visas}};
+  return auth::SignJws(key, passport.dump(), "vnd.ga4gh.passport+jwt");
+}
+
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -94,7 +142,7 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   const std::string node_dir = o.dir + "/nodes/" + site.name;
   const std::string fhir_dir = o.dir + "/fhir/" + site.name;
   const std::string marker = node_dir + "/demo-" + std::to_string(individuals) + "-" +
-                             std::to_string(o.seed) + "-genomes-images.done";
+                             std::to_string(o.seed) + "-genomes-images-passports.done";
   if (fs::exists(marker)) {
     std::cout << "  " << site.name << ": ready from an earlier run (" << individuals
               << " individuals)\n";
@@ -127,6 +175,11 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   config.organization = "Synthetic " + site.name;
   config.datasets = {{site.name + "-cancer-registry", "Cancer registry of " + site.name,
                       "Synthetic cancer patients of " + site.name + " (FHIR R4 / mCODE export)"}};
+  // Consent: health/medical/biomedical research, not for profit (DUO HMB + NPU).
+  config.datasets[0].data_use = model::DataUseCondition{"HMB", {}, {model::DataUseModifier{"NPU"}}};
+  config.access.trusted_issuers.push_back(
+      {kDemoBroker, "", fs::absolute(o.dir + "/broker.jwks.json").string(), true,
+       {"ResearcherStatus", "AffiliationAndRole", "AcceptedTermsAndPolicies", "LinkedIdentities"}});
   ASSIGN_OR_RETURN(node::NodeDir node, node::NodeDir::Init(node_dir, config));
   ASSIGN_OR_RETURN(auto store, node.OpenStore());
   ASSIGN_OR_RETURN(ingest::IngestReport report, ingest::IngestFhir(node, *store, {fhir_dir}));
@@ -165,6 +218,52 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   return Status::Ok();
 }
 
+// The permit workflow on the first node: the demo researcher asks for its dataset for lung
+// cancer research, the node's DUO matcher finds the purpose compatible with the consent
+// (HMB + NPU), the committee approves, the node signs a ControlledAccessGrants visa, and a
+// passport carrying it gets record-level variant results from that node.
+void DemoPermit(const DemoOptions& o, api::NodeService& node, const auth::Jwk& broker, uint16_t port) {
+  const std::string dataset = node.node().config().datasets[0].id;
+  std::cout << "\nA data permit on " << node.node().config().name << " (oncomesh permit; README: data access "
+               "committees):\n";
+  auth::PermitRequest request{kDemoResearcher, kDemoBroker, {dataset},
+                              R"({"id": "DS", "diseases": ["NCIT:C4878"], "not_for_profit_organisation": true})",
+                              "Lung cancer drivers", "TP53 and KRAS carriers among lung cancer patients", 90};
+  Result<auth::Permit> permit = node.permits().Request(request, "demo");
+  if (permit.ok()) permit = node.permits().Approve(permit->id, "demo data access committee", "consent allows it", "");
+  if (!permit.ok()) {
+    std::cout << "  error: " << permit.status().message() << "\n";
+    return;
+  }
+  std::cout << "  " << permit->id << ": DS lung carcinoma research vs the dataset's HMB + NPU consent: "
+            << (permit->override_reason.empty() ? "compatible" : "override") << ", approved for 90 days\n";
+  Result<std::string> passport = DemoPassport(broker, permit->visas);
+  if (!passport.ok()) return;
+  std::ofstream(o.dir + "/passport-permitted.jwt") << *passport << "\n";
+  std::cout << "  the node signed a ControlledAccessGrants visa; a passport holding it is in " << o.dir
+            << "/passport-permitted.jwt\n";
+  Result<QueryAnswer> records = PostBeaconQuery("127.0.0.1", port, "g_variants", {"ICD10:C34"}, "record",
+                                                {{"geneId", "TP53"}}, *passport);
+  if (records.ok()) {
+    const nlohmann::json sets = records->body.value("response", nlohmann::json::object()).value("resultSets", nlohmann::json::array());
+    size_t calls = 0, variants = 0;
+    for (const nlohmann::json& set : sets) {
+      for (const nlohmann::json& r : set.value("results", nlohmann::json::array())) {
+        ++variants;
+        calls += r.value("caseLevelData", nlohmann::json::array()).size();
+      }
+    }
+    std::cout << "  record level with the permit: " << variants << " TP53 variants of lung cancer patients, "
+              << calls << " carrier calls (pseudonymous ids)\n";
+  } else {
+    std::cout << "  record level with the permit: " << records.status().message() << "\n";
+  }
+  Result<QueryAnswer> refused = PostBeaconQuery("127.0.0.1", port, "g_variants", {"ICD10:C34"}, "record",
+                                                {{"geneId", "TP53"}}, *DemoPassport(broker, {}));
+  std::cout << "  the same question without the permit: "
+            << (refused.ok() ? "answered (unexpected)" : refused.status().message()) << "\n";
+}
+
 int RunDemo(const DemoOptions& o) {
   BlockTerminationSignals();
   if (o.sizes.size() != 3) {
@@ -172,6 +271,11 @@ int RunDemo(const DemoOptions& o) {
     return 2;
   }
   std::cout << "OncoMesh demo: three synthetic hospitals, each a node, federated by a hub.\n";
+  Result<auth::Jwk> broker = DemoBrokerKey(o.dir);
+  if (!broker.ok()) {
+    std::cerr << "oncomesh demo: " << broker.status().message() << "\n";
+    return 1;
+  }
   std::cout << "Preparing the nodes in " << o.dir << "/nodes\n";
   for (size_t i = 0; i < 3; ++i) {
     if (Status st = PrepareSite(o, kSites[i], o.sizes[i], i); !st.ok()) {
@@ -218,8 +322,27 @@ int RunDemo(const DemoOptions& o) {
     return 1;
   }
 
-  std::cout << "\nExample questions to the hub (Beacon v2 POST /api/individuals, /api/biosamples or "
-               "/api/g_variants; each node rounds its counts up to a multiple of 10):\n";
+  Result<std::string> passport = DemoPassport(*broker, {});
+  if (!passport.ok()) {
+    std::cerr << "oncomesh demo: " << passport.status().message() << "\n";
+    return 1;
+  }
+  std::ofstream(o.dir + "/passport.jwt") << *passport << "\n";
+  {
+    const ExampleQuery& q = kQueries[0];
+    std::cout << "\nAn anonymous question gets a yes/no answer only (GA4GH Beacon boolean):\n  " << q.question
+              << "\n    ";
+    Result<QueryAnswer> answer = PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters, "count");
+    if (answer.ok()) {
+      PrintAnswer(std::cout, *answer);
+    } else {
+      std::cout << "error: " << answer.status().message() << "\n";
+    }
+  }
+  std::cout << "\nExample questions to the hub as a registered researcher (a GA4GH Passport with a bona fide "
+               "ResearcherStatus visa from the demo broker, saved in "
+            << o.dir << "/passport.jwt; Beacon v2 POST /api/individuals, /api/biosamples or /api/g_variants; "
+                        "each node rounds its counts up to a multiple of 10):\n";
   for (const ExampleQuery& q : kQueries) {
     std::cout << "\n  " << q.question << "\n    filters:";
     for (const std::string& f : q.filters) std::cout << " " << f;
@@ -230,13 +353,14 @@ int RunDemo(const DemoOptions& o) {
       std::cout << "\n    ";
     }
     Result<QueryAnswer> answer =
-        PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters, "count", q.variant);
+        PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters, "count", q.variant, *passport);
     if (!answer.ok()) {
       std::cout << "error: " << answer.status().message() << "\n";
       continue;
     }
     PrintAnswer(std::cout, *answer);
   }
+  DemoPermit(o, *services[0], *broker, servers[0]->port());
   std::cout << "\n";
   std::cout << "hub http://127.0.0.1:" << hub_server.port() << "\n";
   for (size_t i = 0; i < servers.size(); ++i) {

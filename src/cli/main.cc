@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   oncomesh::cli::RegisterQueryCommand(app);
   oncomesh::cli::RegisterDemoCommand(app);
   oncomesh::cli::RegisterAuditCommand(app);
+  oncomesh::cli::RegisterPermitCommand(app);
   CLI11_PARSE(app, argc, argv);
   return oncomesh::cli::ExitCode();
 }

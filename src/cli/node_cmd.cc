@@ -1,7 +1,11 @@
 // oncomesh node init|serve
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <iostream>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include "api/node_service.h"
 #include "cli/commands.h"
@@ -71,7 +75,17 @@ int Serve(const ServeOptions& o) {
     std::cout << "node " << config.name << " dicom " << scp->ae_title() << "@" << options.address
               << ":" << scp->port() << std::endl;
   }
+  // Where `oncomesh permit` finds this process (it holds the audit log while it serves).
+  const std::string serve_info = (*service)->node().serve_info_path();
+  {
+    const std::string host = options.address == "0.0.0.0" ? "127.0.0.1" : options.address;
+    std::ofstream(serve_info) << nlohmann::json{{"pid", getpid()},
+                                                {"url", "http://" + host + ":" + std::to_string(server.port())}}
+                                     .dump()
+                              << "\n";
+  }
   const int signal = WaitForTerminationSignal();
+  std::remove(serve_info.c_str());
   spdlog::info("node {}: signal {}, stopping", config.name, signal);
   if (scp) scp->Stop();
   server.Stop();

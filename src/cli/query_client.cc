@@ -12,7 +12,8 @@ using nlohmann::json;
 Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, const std::string& entry,
                                     const std::vector<std::string>& filters,
                                     const std::string& granularity,
-                                    const std::multimap<std::string, std::string>& variant) {
+                                    const std::multimap<std::string, std::string>& variant,
+                                    const std::string& passport) {
   std::multimap<std::string, std::string> params = variant;
   for (const std::string& f : filters) params.emplace("filters", f);
   ASSIGN_OR_RETURN(query::BeaconRequest request, query::ParseBeaconGet(params));
@@ -20,14 +21,20 @@ Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, cons
                {"query", {{"filters", request.filters}, {"requestedGranularity", granularity}}}};
   if (!request.request_parameters.empty()) body["query"]["requestParameters"] = request.request_parameters;
   ASSIGN_OR_RETURN(http::Response response,
-                   http::Fetch(host, port, "POST", "/api/" + entry, body.dump()));
+                   http::Fetch(host, port, "POST", "/api/" + entry, body.dump(), std::chrono::seconds(30),
+                               passport.empty() ? std::vector<std::pair<std::string, std::string>>{}
+                                                : std::vector<std::pair<std::string, std::string>>{
+                                                      {"Authorization", "Bearer " + passport}}));
   QueryAnswer answer;
   answer.body = json::parse(response.body, nullptr, false);
   if (answer.body.is_discarded()) return Internal("the answer is not JSON: " + response.body.substr(0, 200));
   if (response.status != 200) {
     std::string message = "HTTP " + std::to_string(response.status);
     if (answer.body.contains("error")) message += ": " + answer.body["error"].value("errorMessage", "");
-    return Status(response.status >= 500 ? StatusCode::kUnavailable : StatusCode::kInvalidArgument,
+    return Status(response.status >= 500   ? StatusCode::kUnavailable
+                  : response.status == 401 ? StatusCode::kUnauthenticated
+                  : response.status == 403 ? StatusCode::kPermissionDenied
+                                           : StatusCode::kInvalidArgument,
                   message);
   }
   const json summary = answer.body.value("responseSummary", json::object());

@@ -29,11 +29,13 @@ struct QueryAnswer {
 // /api/{entry}. Errors: Unavailable when the service cannot be reached; the Beacon error's
 // message for a 4xx/5xx answer.
 // `variant`: Beacon g_variant parameters as GET would send them ("referenceName" -> "12",
-// "start" -> "25245350"…); empty for none.
+// "start" -> "25245350"…); empty for none. `passport`: a GA4GH Passport JWT sent as the bearer
+// token ("" for an anonymous question, answered with booleans only).
 Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, const std::string& entry,
                                     const std::vector<std::string>& filters,
                                     const std::string& granularity,
-                                    const std::multimap<std::string, std::string>& variant = {});
+                                    const std::multimap<std::string, std::string>& variant = {},
+                                    const std::string& passport = "");
 
 // "total 1230 (oslo 1000, bergen 230, tromso unavailable)".
 void PrintAnswer(std::ostream& out, const QueryAnswer& answer);

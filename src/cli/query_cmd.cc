@@ -1,6 +1,7 @@
 // oncomesh query: a small Beacon v2 client for a node or a hub.
 //   oncomesh query http://127.0.0.1:8080 -f NCIT:C16576 -f 'ICD10:C50|ICD10:C34' -f 'age>=P60Y'
 //   oncomesh query http://127.0.0.1:8080 -f ICD10:C18 -v geneId=KRAS -v aminoacidChange=G12C
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -18,6 +19,7 @@ struct QueryOptions {
   std::vector<std::string> variant;  // NAME=VALUE g_variant parameters
   std::string granularity = "count";
   bool json = false;
+  std::string passport;  // a file holding a GA4GH Passport JWT
 };
 
 int RunQuery(const QueryOptions& o) {
@@ -35,8 +37,16 @@ int RunQuery(const QueryOptions& o) {
     }
     variant.emplace(p.substr(0, eq), p.substr(eq + 1));
   }
+  std::string passport;
+  if (!o.passport.empty()) {
+    std::ifstream in(o.passport);
+    if (!(in >> passport)) {
+      std::cerr << "oncomesh query: cannot read a passport from " << o.passport << "\n";
+      return 2;
+    }
+  }
   Result<QueryAnswer> answer =
-      PostBeaconQuery(endpoint->host, endpoint->port, o.entry, o.filters, o.granularity, variant);
+      PostBeaconQuery(endpoint->host, endpoint->port, o.entry, o.filters, o.granularity, variant, passport);
   if (!answer.ok()) {
     std::cerr << "oncomesh query: " << answer.status().message() << "\n";
     return 1;
@@ -67,6 +77,9 @@ void RegisterQueryCommand(CLI::App& app) {
   q->add_option("-g,--granularity", o->granularity, "boolean or count")
       ->check(CLI::IsMember({"boolean", "count", "record"}));
   q->add_flag("--json", o->json, "Print the whole Beacon response");
+  q->add_option("--passport", o->passport,
+                "A file with your GA4GH Passport (JWT), sent as the bearer token; without it, answers are "
+                "booleans only");
   q->callback([o] { SetExitCode(RunQuery(*o)); });
 }
 

@@ -168,6 +168,20 @@ Outcome Examine(const NodeAnswer& a) {
   return o;
 }
 
+// When no node answered: if every node that was reached refused the request the same way (a
+// 4xx, e.g. a passport no node accepts, an unknown term), the request is at fault and the hub
+// refuses it likewise; otherwise the federation is down (503).
+std::pair<int, std::string> NoAnswerStatus(const std::vector<Outcome>& outcomes, const std::string& unavailable) {
+  std::map<int, std::string> refusals;
+  for (const Outcome& o : outcomes) {
+    if (o.status == "error") refusals.emplace(o.http_status, o.error);
+  }
+  if (refusals.size() == 1 && refusals.begin()->first >= 400 && refusals.begin()->first < 500) {
+    return {refusals.begin()->first, refusals.begin()->second};
+  }
+  return {503, unavailable};
+}
+
 }  // namespace
 
 // ---- service ---------------------------------------------------------------------------------
@@ -386,8 +400,10 @@ void HubService::Collections(http::Request& req, http::Responder respond, const 
            json collections = json::array();
            json nodes = json::array();
            size_t answered = 0;
+           std::vector<Outcome> outcomes;
            for (const NodeAnswer& a : answers) {
-             Outcome o = Examine(a);
+             outcomes.push_back(Examine(a));
+             const Outcome& o = outcomes.back();
              nodes.push_back(o.info);
              if (!o.ok()) continue;
              ++answered;
@@ -400,8 +416,8 @@ void HubService::Collections(http::Request& req, http::Responder respond, const 
              }
            }
            if (answered == 0) {
-             respond(api::ErrorResponse(identity_, 503, "no node answered within the deadline",
-                                        request.get(), entity));
+             const auto [status, message] = NoAnswerStatus(outcomes, "no node answered within the deadline");
+             respond(api::ErrorResponse(identity_, status, message, request.get(), entity));
              return;
            }
            if (!only_id.empty() && collections.empty()) {

@@ -305,6 +305,34 @@ Result<auth::Jwk> LoadOrCreateSigningKey(const std::string& path) {
   return LoadOrCreateSigningKey(path);  // another process made it first
 }
 
+// NODE_DIR/admin.token: 32 random bytes as hex, written once (mode 0600, link() so that two
+// processes opening an old node at once keep one token).
+Status CreateAdminTokenIfMissing(const std::string& path) {
+  if (fs::exists(path)) return Status::Ok();
+  ASSIGN_OR_RETURN(std::string secret, deid::NewSecret());
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : secret) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  const std::string tmp = path + ".tmp" + std::to_string(getpid());
+  {
+    const mode_t old = umask(077);
+    std::ofstream out(tmp);
+    umask(old);
+    out << hex << "\n";
+    out.close();
+    if (!out) return Unavailable("cannot write " + tmp);
+  }
+  chmod(tmp.c_str(), 0600);
+  const int linked = link(tmp.c_str(), path.c_str());
+  const int link_errno = errno;
+  unlink(tmp.c_str());
+  if (linked != 0 && link_errno != EEXIST) return Unavailable("cannot write " + path + ": " + std::strerror(link_errno));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<NodeDir> NodeDir::Init(const std::string& dir, const NodeConfig& config) {
@@ -353,6 +381,7 @@ Result<NodeDir> NodeDir::Open(const std::string& dir) {
   }
   node.pseudonymizer_ = std::make_shared<deid::Pseudonymizer>(std::move(*secret));
   ASSIGN_OR_RETURN(node.signing_key_, LoadOrCreateSigningKey(dir + "/node_key.jwk"));
+  RETURN_IF_ERROR(CreateAdminTokenIfMissing(node.admin_token_path()));
   return node;
 }
 

@@ -3,6 +3,7 @@
 //   NODE_DIR/node.yaml     configuration (name, HTTP address, disclosure control, datasets,
 //                          access: trusted issuers and access-level policy)
 //   NODE_DIR/secret.key    32 random bytes: the pseudonym and date-shift key (mode 0600)
+//   NODE_DIR/admin.token   the admin API's credential (mode 0600)
 //   NODE_DIR/node_key.jwk  the node's signing key (EC P-256 JWK, mode 0600): visas it issues,
 //                          audit checkpoints; its public half is served at /.well-known/jwks.json
 //   NODE_DIR/store.sqlite  the store (store/store.h)
@@ -93,6 +94,12 @@ class NodeDir {
   std::string variants_dir() const { return dir_ + "/variants"; }
   // Where the audit log is kept (NODE_DIR/audit; may not exist yet).
   std::string audit_dir() const { return dir_ + "/audit"; }
+  // NODE_DIR/admin.token: the credential of the node's admin HTTP API (/admin/…), 64 hex
+  // characters, mode 0600, made on first open; whoever can read it is the node's operator.
+  std::string admin_token_path() const { return dir_ + "/admin.token"; }
+  // NODE_DIR/serve.json while `node serve` runs: {"pid", "url"} for commands that must go
+  // through the serving process (e.g. `oncomesh permit`, whose decisions it audits).
+  std::string serve_info_path() const { return dir_ + "/serve.json"; }
   // config().reference_fasta resolved against the node directory; empty when not configured.
   std::string ReferenceFastaPath() const;
 

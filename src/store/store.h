@@ -36,6 +36,14 @@ struct IngestCounts {
   bool file_already_ingested = false;
 };
 
+// A data permit as the store keeps it: the document is auth/'s (JSON), the store only knows
+// its id and status.
+struct StoredPermit {
+  std::string id;
+  std::string status;
+  std::string document;
+};
+
 // Sequence numbers: every record gets one, increasing across all tables, so that the index
 // can ask for everything after the last one it saw.
 using Seq = int64_t;
@@ -121,6 +129,14 @@ class Store {
 
   // Files ingested so far, oldest first.
   virtual Result<std::vector<SourceFile>> ListSourceFiles() = 0;
+
+  // Data permits (auth/permits.h): a document per permit, stored as given, with its status
+  // for compare-and-set. PutPermit writes `permit` only if the stored status is
+  // `expected_status` ("" = the permit must not exist yet); FailedPrecondition naming the
+  // stored status otherwise, so two committee members deciding at once cannot both win.
+  virtual Status PutPermit(const StoredPermit& permit, const std::string& expected_status) = 0;
+  virtual Result<StoredPermit> FindPermit(const std::string& id) = 0;  // NotFound if absent
+  virtual Status ScanPermits(const std::function<void(const StoredPermit&)>& fn) = 0;  // oldest first
 
   // Node metadata (key/value), e.g. the node's name and creation time.
   virtual Status PutMeta(const std::string& key, const std::string& value) = 0;

@@ -23,7 +23,12 @@ void RegisterNodeInfoRoutes(NodeService& service, http::Router& router) {
     return JsonResponse(MapResponse(id, BaseUrl(req, service.node().config().address)));
   });
   router.AddSync("GET", "/api/filtering_terms", "Every filtering term present, with labels",
-                 [&service, &id](http::Request&) {
+                 [&service, &id](http::Request& req) {
+                   // Open to everyone, but credentials that are not a valid passport are refused
+                   // here as everywhere (a caller must learn that its passport is not accepted).
+                   if (Result<auth::Caller> caller = service.CallerFor(req); !caller.ok()) {
+                     return ErrorResponse(id, caller.status(), nullptr, "filteringTerm");
+                   }
                    return JsonResponse(FilteringTermsDocument(id, service.index()->Terms()));
                  });
 }

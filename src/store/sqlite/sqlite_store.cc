@@ -130,6 +130,11 @@ CREATE TABLE dicom_quarantine(
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, reason TEXT NOT NULL,
   path TEXT NOT NULL, quarantined_at TEXT NOT NULL);
 )sql",
+    // 7: data permits (auth/permits.h), a JSON document each; not records, so no seq.
+    R"sql(
+CREATE TABLE permits(
+  id TEXT PRIMARY KEY, status TEXT NOT NULL, document TEXT NOT NULL, created INTEGER NOT NULL);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -567,6 +572,51 @@ class SqliteStore final : public Store {
     std::vector<SourceFile> out;
     RETURN_IF_ERROR(Scan(s, [&] { out.push_back({s.Text(0), s.Text(1), s.Text(2)}); }));
     return out;
+  }
+
+  Status PutPermit(const StoredPermit& permit, const std::string& expected_status) override {
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = [&]() -> Status {
+      Statement q;
+      RETURN_IF_ERROR(q.Prepare(db_, "SELECT status FROM permits WHERE id=?"));
+      q.Bind(1, permit.id);
+      const int rc = sqlite3_step(q.get());
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("PutPermit");
+      const std::string stored = rc == SQLITE_ROW ? q.Text(0) : "";
+      if (stored != expected_status) {
+        return FailedPrecondition("permit " + permit.id + " is " + (stored.empty() ? "unknown" : stored) +
+                                  (expected_status.empty() ? ", not new" : ", not " + expected_status));
+      }
+      Statement w;
+      RETURN_IF_ERROR(w.Prepare(db_,
+                                "INSERT INTO permits(id,status,document,created) VALUES(?,?,?,strftime('%s','now')) "
+                                "ON CONFLICT(id) DO UPDATE SET status=excluded.status, document=excluded.document"));
+      w.Bind(1, permit.id);
+      w.Bind(2, permit.status);
+      w.Bind(3, permit.document);
+      return Step(w, "PutPermit");
+    }();
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  Result<StoredPermit> FindPermit(const std::string& id) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_, "SELECT id,status,document FROM permits WHERE id=?"));
+    s.Bind(1, id);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) return StoredPermit{s.Text(0), s.Text(1), s.Text(2)};
+    if (rc == SQLITE_DONE) return NotFound("no permit '" + id + "'");
+    return Error("FindPermit");
+  }
+
+  Status ScanPermits(const std::function<void(const StoredPermit&)>& fn) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_, "SELECT id,status,document FROM permits ORDER BY created, rowid"));
+    return Scan(s, [&] { fn({s.Text(0), s.Text(1), s.Text(2)}); });
   }
 
   Status PutMeta(const std::string& key, const std::string& value) override {
