@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <cstdlib>
+#include <limits>
 
 namespace oncomesh::auth {
 
@@ -213,7 +214,9 @@ Result<JwsParts> DecodeJws(std::string_view token, size_t max_bytes) {
 }
 
 Status VerifyJws(std::string_view token, const Jwk& key) {
-  ASSIGN_OR_RETURN(JwsParts parts, DecodeJws(token));
+  // No size limit here: callers bound their tokens (a passport may be larger than
+  // DecodeJws's default, which fits one visa).
+  ASSIGN_OR_RETURN(JwsParts parts, DecodeJws(token, std::numeric_limits<size_t>::max()));
   if (parts.alg != "RS256" && parts.alg != "ES256") {
     return Unauthenticated("signature algorithm \"" + parts.alg + "\" is refused (only RS256 and ES256)");
   }
