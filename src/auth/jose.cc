@@ -41,8 +41,11 @@ Status CheckKeyMembers(const json& jwk, JwsAlgorithm* alg) {
   if (*kty == "RSA") {
     *alg = JwsAlgorithm::kRs256;
   } else if (*kty == "EC") {
-    if (jwk.value("crv", "") != "P-256") {
-      return InvalidArgument("EC JWK on curve \"" + jwk.value("crv", "") + "\": only P-256 (ES256) is accepted");
+    // Not jwk.value("crv", ""): it throws when "crv" is there but not a string.
+    const auto crv = jwk.find("crv");
+    if (crv == jwk.end() || !crv->is_string() || *crv != "P-256") {
+      return InvalidArgument("EC JWK on curve " + (crv == jwk.end() ? std::string("(none)") : crv->dump()) +
+                             ": only P-256 (ES256) is accepted");
     }
     *alg = JwsAlgorithm::kEs256;
   } else {

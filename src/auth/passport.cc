@@ -330,7 +330,14 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
       continue;
     }
     v.subject = *sub;
-    v.jwt_id = c.value("jti", "");
+    if (const auto jti = c.find("jti"); jti != c.end()) {
+      // (Not c.value("jti", ""): it throws on a non-string, and this is a token's content.)
+      if (!jti->is_string()) {
+        refuse("visa \"jti\" is not a string");
+        continue;
+      }
+      v.jwt_id = *jti;
+    }
     v.issued_at = c["iat"].get<int64_t>();
     v.expires = c["exp"].get<int64_t>();
     const json& o = c["ga4gh_visa_v1"];
