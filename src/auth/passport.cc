@@ -205,19 +205,22 @@ Result<json> PassportVerifier::VerifiedClaims(std::string_view token, size_t max
   }
   ASSIGN_OR_RETURN(std::string iss, StringClaim(parts->payload, "iss", what));
   if (!Trusted(iss)) return Unauthenticated(std::string(what) + " is signed by '" + iss + "', an issuer this node does not trust");
-  // A visa's jku (Visa Document Token format) may only point where the issuer's keys are.
-  if (const auto jku = parts->header.find("jku"); jku != parts->header.end()) {
-    const std::string known = keys_->JwksUri(iss);
-    if (!jku->is_string() || (!known.empty() && *jku != known)) {
-      return Unauthenticated(std::string(what) + ": header jku " + jku->dump() + " is not the key set of '" + iss + "'");
-    }
-  }
   Result<std::vector<Jwk>> keys = keys_->KeysFor(iss, parts->kid, parts->alg);
   if (!keys.ok()) {
     if (keys.status().code() == StatusCode::kNotFound) {
       return Unauthenticated(std::string(what) + ": " + keys.status().message());
     }
     return keys.status();
+  }
+  // A visa's jku (Visa Document Token format) may only point where the node gets the issuer's
+  // keys; keys never come from it. Checked after KeysFor, which discovers the jwks_uri of an
+  // issuer known by URL: before, the first token of such an issuer passed with any jku. For
+  // issuers whose keys come from a file there is no URL to compare with.
+  if (const auto jku = parts->header.find("jku"); jku != parts->header.end()) {
+    const std::string known = keys_->JwksUri(iss);
+    if (!jku->is_string() || (!known.empty() && *jku != known)) {
+      return Unauthenticated(std::string(what) + ": header jku " + jku->dump() + " is not the key set of '" + iss + "'");
+    }
   }
   Status last = Unauthenticated("no key");
   for (const Jwk& key : *keys) {
