@@ -415,7 +415,9 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
   }
 
   // 2. Whose visas: the passport's sub, or identities linked to it by trusted LinkedIdentities
-  // visas of the user (followed transitively).
+  // visas of the user (followed transitively). Only unconditional LinkedIdentities visas link:
+  // conditions are checked in step 3, after ownership, and a link whose conditions then fail
+  // must not already have brought in another identity's visas.
   std::set<Identity> linked;
   auto belongs = [&](const Visa& v) {
     return v.subject == passport->subject || linked.count({v.subject, v.issuer}) > 0;
@@ -423,7 +425,9 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
   for (bool grew = true; grew;) {
     grew = false;
     for (const Candidate& c : candidates) {
-      if (c.visa.object.type != "LinkedIdentities" || !belongs(c.visa)) continue;
+      if (c.visa.object.type != "LinkedIdentities" || !c.visa.object.conditions.is_null() || !belongs(c.visa)) {
+        continue;
+      }
       Result<std::vector<Identity>> ids = ParseLinkedIdentities(c.visa.object.value);
       if (!ids.ok()) continue;
       for (const Identity& id : *ids) grew = linked.insert(id).second || grew;
