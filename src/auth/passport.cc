@@ -450,14 +450,14 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
     owned.push_back(std::move(c));
   }
 
-  // 3. Conditions, matched against the accepted visas that have none.
-  for (Candidate& c : owned) {
-    if (c.visa.object.conditions.is_null()) {
-      passport->visas.push_back(std::move(c.visa));
-      continue;
-    }
-    bool met = false;
-    for (const json& group : c.visa.object.conditions) {
+  // 3. Conditions, matched against the accepted visas that have none. Decided for every visa
+  // before any is moved into the passport: a clause may be met by a visa listed before it.
+  std::vector<bool> met(owned.size(), true);
+  for (size_t i = 0; i < owned.size(); ++i) {
+    const json& conditions = owned[i].visa.object.conditions;
+    if (conditions.is_null()) continue;
+    bool any_group = false;
+    for (const json& group : conditions) {
       bool all = true;
       for (const json& clause : group) {
         bool found = false;
@@ -469,9 +469,13 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
         }
         all = all && found;
       }
-      met = met || all;
+      any_group = any_group || all;
     }
-    if (met) {
+    met[i] = any_group;
+  }
+  for (size_t i = 0; i < owned.size(); ++i) {
+    Candidate& c = owned[i];
+    if (met[i]) {
       passport->visas.push_back(std::move(c.visa));
     } else {
       passport->refused.push_back({c.index, c.visa.object.type, "its conditions are not met by the other visas: " +
