@@ -75,8 +75,16 @@ net::awaitable<void> Get(ssl::context& tls, HttpsUrl url, std::chrono::milliseco
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(max_body);
+  // The header first: Boost 1.74's parser checks a Content-Length against body_limit when the
+  // header ends, but an eager read (async_read of the whole message) that already holds body
+  // bytes goes on parsing and overwrites that error, so the limit never held. async_read_header
+  // is not eager. The body's size is checked again below for the same reason.
+  co_await bhttp::async_read_header(stream, buffer, parser, net::use_awaitable);
   co_await bhttp::async_read(stream, buffer, parser, net::use_awaitable);
   const auto& response = parser.get();
+  if (response.body().size() > max_body) {
+    throw boost::system::system_error(bhttp::error::body_limit);
+  }
   if (response.result_int() != 200) {
     *out = Unavailable("HTTP " + std::to_string(response.result_int()));
   } else {
