@@ -4,7 +4,8 @@
 // test CA and a server certificate for 127.0.0.1 and localhost), and mints passports and visas
 // with jose's SignJWT under ES256 and RS256 keys jose generated at start-up. A real `oncomesh
 // node serve` trusts that issuer by its https URL only (OpenID Connect Discovery), with the
-// test CA as access.ca_file; the test talks HTTP to the node. Also http::FetchHttps, directly,
+// test CA as access.ca_file; the test talks HTTP to the node (counts on /api/individuals,
+// variant records with their carriers on /api/g_variants). Also http::FetchHttps, directly,
 // against the same server.
 #include <gtest/gtest.h>
 
@@ -142,11 +143,12 @@ class PassportHttpsTest : public ::testing::Test {
     ASSERT_EQ(pki_->MakeServer("server", "ca", "DNS:localhost,IP:127.0.0.1"), "");
     issuer_ = new JoseIssuer(pki_->Pem("server"), pki_->Key("server"));
     ASSERT_TRUE(issuer_->ok()) << "the jose issuer did not start";
-    // A small node: synthetic FHIR (no genomes, no images), ingested before serving.
+    // A small node: synthetic FHIR and genomes (no images), ingested before serving.
     fhir_ = dir_->path() + "/fhir";
     std::string out;
     ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "josetest", "--individuals", "300",
-                          "--seed", "5", "--genomes", "0", "--images", "0", "--out", fhir_},
+                          "--seed", "5", "--genomes", "150", "--genome-sites", "200", "--images",
+                          "0", "--out", fhir_},
                          &out),
               0)
         << out;
@@ -187,7 +189,9 @@ class PassportHttpsTest : public ::testing::Test {
     config->access.ca_file = with_ca ? pki_->Pem("ca") : "";
     config->datasets.at(0).grant_values = {kGrant};
     std::ofstream(node + "/node.yaml") << node::NodeConfigToYaml(*config);
-    if (RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir_}, &out) != 0) {
+    if (RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir_}, &out) != 0 ||
+        RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, fhir_ + "/genomes.vcf.gz"},
+                   &out) != 0) {
       ADD_FAILURE() << out;
       return 0;
     }
@@ -210,6 +214,18 @@ class PassportHttpsTest : public ::testing::Test {
     if (!token.empty()) headers.push_back({"Authorization", "Bearer " + token});
     Result<http::Response> r = http::Fetch("127.0.0.1", port, "POST", "/api/individuals",
                                            body.dump(), std::chrono::seconds(30), headers);
+    if (!r.ok()) {
+      ADD_FAILURE() << r.status().ToString();
+      return {};
+    }
+    return {r->status, json::parse(r->body, nullptr, false)};
+  }
+  // GET /api/g_variants for KRAS's variants at record granularity, as `token`.
+  static Answer KrasRecords(uint16_t port, const std::string& token) {
+    Result<http::Response> r =
+        http::Fetch("127.0.0.1", port, "GET",
+                    "/api/g_variants?geneId=KRAS&requestedGranularity=record&limit=100", "",
+                    std::chrono::seconds(30), {{"Authorization", "Bearer " + token}});
     if (!r.ok()) {
       ADD_FAILURE() << r.status().ToString();
       return {};
@@ -255,7 +271,7 @@ TEST_F(PassportHttpsTest, JoseSignedPassportsGetCountsAndRecords) {
     EXPECT_GT(count.body["responseSummary"].value("numTotalResults", 0), 0) << count.body.dump();
     // Registered is not permitted: records are refused, and the caller is told which grant
     // would do.
-    Answer records = Query(port, registered, "record");
+    Answer records = KrasRecords(port, registered);
     EXPECT_EQ(records.status, 403);
     EXPECT_TRUE(Contains(ErrorMessage(records), "record-level results need a data permit"))
         << ErrorMessage(records);
@@ -266,6 +282,18 @@ TEST_F(PassportHttpsTest, JoseSignedPassportsGetCountsAndRecords) {
     Answer granted = Query(port, permitted, "record");
     EXPECT_EQ(granted.status, 200) << granted.body.dump();
     EXPECT_EQ(AccessLevel(granted), "permitted");
+    // Records: KRAS variants with the calls of their carriers.
+    Answer variants = KrasRecords(port, permitted);
+    ASSERT_EQ(variants.status, 200) << variants.body.dump();
+    EXPECT_EQ(variants.body["meta"].value("returnedGranularity", ""), "record");
+    const json& results = variants.body["response"]["resultSets"][0]["results"];
+    ASSERT_FALSE(results.empty()) << variants.body.dump();
+    size_t calls = 0;
+    for (const json& v : results) {
+      EXPECT_EQ(v["molecularAttributes"]["geneIds"][0], "KRAS") << v.dump();
+      calls += v.value("caseLevelData", json::array()).size();
+    }
+    EXPECT_GT(calls, 0u) << variants.body.dump();
   }
   // Keys came from discovery once and were then reused for every token.
   const json stats = issuer_->Stats();
