@@ -411,7 +411,7 @@ TEST_F(PassportHttpsTest, AnIssuerWhoseCertificateIsNotTrustedIsUnavailable) {
 
 TEST_F(PassportHttpsTest, FetchHttpsChecksTheCertificateTheStatusTheSizeAndTheTime) {
   const std::string ca = pki_->Pem("ca");
-  const std::string base = issuer_->url();
+  const std::string& base = issuer_->url();
   const std::string by_name = "https://localhost:" + std::to_string(issuer_->port());
 
   Result<std::string> config = http::FetchHttps(base + "/.well-known/openid-configuration", ca);

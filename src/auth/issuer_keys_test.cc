@@ -176,7 +176,7 @@ TEST_F(IssuerKeysTest, JwksFilesAreReadAtLoadAndErrorsNameTheFile) {
     EXPECT_EQ(Kids(keys->KeysFor("https://file-issuer.test", "file-key", "ES256")),
               std::vector<std::string>{"file-key"});
     // Keys from a file are never fetched, however old, and an unknown kid is simply unknown.
-    now_->store(kNow + 10 * 86400);
+    now_->store(kNow + int64_t{10} * 86400);
     Result<std::vector<Jwk>> unknown =
         keys->KeysFor("https://file-issuer.test", "rotated", "ES256");
     ASSERT_FALSE(unknown.ok());
@@ -360,6 +360,7 @@ TEST_F(IssuerKeysTest, ConcurrentUnknownKidsMakeOneFetch) {
   auto keys = Keys();
   std::vector<std::thread> threads;
   std::atomic<int> found{0};
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       if (keys->KeysFor(kIdp, i % 2 ? "a" : "unknown", "ES256").ok()) ++found;
@@ -387,10 +388,10 @@ TEST_F(IssuerKeysTest, KeysAreRefreshedWhenOldAndKeptWhileTheProviderIsDown) {
 
   // The provider goes down: the keys it last published keep working, a new kid cannot be had.
   idp_.Down();
-  now_->store(kNow + 2 * 3600 + 1);
+  now_->store(kNow + int64_t{2} * 3600 + 1);
   EXPECT_EQ(Kids(keys->KeysFor(kIdp, "a", "ES256")), std::vector<std::string>{"a"});
   EXPECT_EQ(idp_.Gets(kJwksUrl), 3);
-  now_->store(kNow + 2 * 3600 + 20);
+  now_->store(kNow + int64_t{2} * 3600 + 20);
   Result<std::vector<Jwk>> unknown = keys->KeysFor(kIdp, "new", "ES256");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), StatusCode::kUnavailable);

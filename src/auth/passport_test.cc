@@ -368,13 +368,13 @@ TEST_F(PassportTest, AudienceMustNameThisNodeWhenPresent) {
 
 TEST_F(PassportTest, SizeAndVisaCountLimits) {
   PassportVerifier::Limits limits;
-  limits.max_passport_bytes = 8 * 1024;
+  limits.max_passport_bytes = size_t{8} * 1024;
   limits.max_visas = 3;
   auto verifier = Verifier(limits);
   const std::string status = broker_.Sign(VisaClaims(kBroker, "ResearcherStatus", kBonaFide));
 
   json claims = PassportClaims(kBroker, {status});
-  claims["padding"] = std::string(8 * 1024, 'x');
+  claims["padding"] = std::string(size_t{8} * 1024, 'x');
   const std::string big = broker_.Sign(claims);
   Result<std::shared_ptr<const Passport>> p = verifier->Verify(big);
   ASSERT_FALSE(p.ok());
@@ -407,6 +407,7 @@ TEST_F(PassportTest, PassportsLargerThanOneVisaLimitVerify) {
   // under the 16 KiB visa default).
   auto verifier = Verifier();
   std::vector<std::string> visas;
+  visas.reserve(40);
   for (int i = 0; i < 40; ++i) {
     visas.push_back(broker_.Sign(
         VisaClaims(kBroker, "AffiliationAndRole", "member" + std::to_string(i) + "@uni.test")));
