@@ -14,6 +14,9 @@
 #   --no-imaging / --only-imaging   the DICOM part (bench/imaging.sh: node vs Orthanc, counts);
 #                             BENCH_IMAGING_STUDIES (default 120), BENCH_IMAGING_INDIVIDUALS
 #                             (default 400000: some 118,000 imaging studies for the counts)
+#   --no-auth / --only-auth   the passport part (bench/passport_bench: a count query with a cached
+#                             passport vs anonymous, first-time verification); BENCH_AUTH_INDIVIDUALS
+#                             (default 10000) individuals in its in-process node
 #   --build-dir DIR           BENCH_BUILD_DIR, default build/ in the repository
 #   --keep                    keep the temporary directory (node, FHIR, databases)
 #
@@ -27,7 +30,7 @@ sizes=${BENCH_SIZES:-1M,10M}
 http_n=${BENCH_HTTP_INDIVIDUALS:-1000000}
 wrk_seconds=${BENCH_WRK_SECONDS:-10}
 build=${BENCH_BUILD_DIR:-$root/build}
-do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 do_imaging=1 keep=0 mode=full
+do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 do_imaging=1 do_auth=1 keep=0 mode=full
 imaging_studies=${BENCH_IMAGING_STUDIES:-120}
 genome_sizes=${BENCH_GENOME_SIZES:-200000x100,1000000x200}
 while (($#)); do
@@ -35,9 +38,11 @@ while (($#)); do
     --quick) sizes=200k http_n=200000 wrk_seconds=3 genome_sizes=20000x50 imaging_studies=20 mode=quick ;;
     --genome-sizes) genome_sizes=$2; shift ;;
     --no-genomics) do_genomics=0 ;;
-    --only-genomics) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_imaging=0 ;;
+    --only-genomics) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_imaging=0 do_auth=0 ;;
     --no-imaging) do_imaging=0 ;;
-    --only-imaging) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 ;;
+    --only-imaging) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 do_auth=0 ;;
+    --no-auth) do_auth=0 ;;
+    --only-auth) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 do_imaging=0 ;;
     --sizes) sizes=$2; shift ;;
     --http-individuals) http_n=$2; shift ;;
     --wrk-seconds) wrk_seconds=$2; shift ;;
@@ -60,7 +65,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 log "dependencies (scripts/install-deps.sh) and Release build in $build"
 "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" --target oncomesh cohort_bench genomics_bench imaging_bench
+cmake --build "$build" --target oncomesh cohort_bench genomics_bench imaging_bench passport_bench
 oncomesh=$build/oncomesh
 cohort_bench=$build/bench/cohort_bench
 genomics_bench=$build/bench/genomics_bench
@@ -269,6 +274,13 @@ if ((do_imaging)); then
   bash "$root/bench/imaging.sh" "$results" "$tmp" "$build" "$imaging_studies"
 fi
 
+# ---------------------------------------------------------------- passports
+if ((do_auth)); then
+  log "passports: a count query with a cached passport vs anonymous, first-time verification (in-process)"
+  BENCH_AUTH_INDIVIDUALS=${BENCH_AUTH_INDIVIDUALS:-10000} "$build/bench/passport_bench" | tee "$tmp/auth.log"
+  awk '$1=="RESULT" && $2=="auth"' "$tmp/auth.log" >>"$results"
+fi
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- summary
@@ -423,6 +435,15 @@ if ((do_imaging)); then
     v=$(get imaging "${q}_p50_ms")
     target "$(verdict "$v" '<=' 0.3)" "imaging count $q p50 <= 0.3 ms ($(get imaging studies) studies)" "$(fmt "$v") ms"
   done
+fi
+if ((do_auth)); then
+  echo
+  echo "Passports (in-process, node of $(get auth individuals) individuals; p50 us):"
+  echo "  count query anonymous $(fmt "$(get auth count_anonymous_p50_us)"), with a cached passport" \
+    "$(fmt "$(get auth count_registered_cached_p50_us)"); first verification (3 visas) ES256" \
+    "$(fmt "$(get auth verify_es256_p50_us)"), RS256 $(fmt "$(get auth verify_rs256_p50_us)")"
+  v=$(get auth passport_added_p50_us)
+  target "$(verdict "$v" '<=' 50)" "a cached passport adds <= 50 us p50 to a count query" "$(fmt "$v") us"
 fi
 [ "$mode" = quick ] && echo "  (quick mode: sizes are below the targets' 10M / 1M; run without --quick for the real figures)"
 exit "$bench_rc"

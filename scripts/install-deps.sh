@@ -43,3 +43,12 @@ if [ ! -d "$client_dir/node_modules/dicomweb-client" ]; then
   echo "install-deps: npm ci in tests/dicomweb-client"
   (cd "$client_dir" && npm ci --no-audit --no-fund --silent)
 fi
+
+# The npm package jose (panva/jose), an independent JWT library: tests/jose-issuer/issuer.mjs
+# signs passports and visas with it for tests/passport_https_test.cc; pinned by
+# tests/jose-issuer/package-lock.json.
+issuer_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/jose-issuer"
+if [ ! -d "$issuer_dir/node_modules/jose" ]; then
+  echo "install-deps: npm ci in tests/jose-issuer"
+  (cd "$issuer_dir" && npm ci --no-audit --no-fund --silent)
+fi

@@ -104,9 +104,11 @@ Status IssuerKeys::Fetch(Entry& e) {
       return Unavailable("keys of issuer '" + issuer + "': its OpenID configuration has no jwks_uri");
     }
     // Section 4.3: the configuration's issuer must be the one asked for.
-    if (doc.value("issuer", "") != issuer) {
-      return Unavailable("keys of issuer '" + issuer + "': its OpenID configuration names issuer '" +
-                         doc.value("issuer", "") + "'");
+    // (Not doc.value("issuer", ""): it throws when the member is not a string.)
+    const auto named = doc.find("issuer");
+    if (named == doc.end() || !named->is_string() || *named != issuer) {
+      return Unavailable("keys of issuer '" + issuer + "': its OpenID configuration names issuer " +
+                         (named == doc.end() ? std::string("none") : named->dump()));
     }
     uri = doc["jwks_uri"];
     if (uri.rfind("https://", 0) != 0) {

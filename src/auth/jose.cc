@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <cstdlib>
+#include <limits>
 
 namespace oncomesh::auth {
 
@@ -40,8 +41,11 @@ Status CheckKeyMembers(const json& jwk, JwsAlgorithm* alg) {
   if (*kty == "RSA") {
     *alg = JwsAlgorithm::kRs256;
   } else if (*kty == "EC") {
-    if (jwk.value("crv", "") != "P-256") {
-      return InvalidArgument("EC JWK on curve \"" + jwk.value("crv", "") + "\": only P-256 (ES256) is accepted");
+    // Not jwk.value("crv", ""): it throws when "crv" is there but not a string.
+    const auto crv = jwk.find("crv");
+    if (crv == jwk.end() || !crv->is_string() || *crv != "P-256") {
+      return InvalidArgument("EC JWK on curve " + (crv == jwk.end() ? std::string("(none)") : crv->dump()) +
+                             ": only P-256 (ES256) is accepted");
     }
     *alg = JwsAlgorithm::kEs256;
   } else {
@@ -213,7 +217,9 @@ Result<JwsParts> DecodeJws(std::string_view token, size_t max_bytes) {
 }
 
 Status VerifyJws(std::string_view token, const Jwk& key) {
-  ASSIGN_OR_RETURN(JwsParts parts, DecodeJws(token));
+  // No size limit here: callers bound their tokens (a passport may be larger than
+  // DecodeJws's default, which fits one visa).
+  ASSIGN_OR_RETURN(JwsParts parts, DecodeJws(token, std::numeric_limits<size_t>::max()));
   if (parts.alg != "RS256" && parts.alg != "ES256") {
     return Unauthenticated("signature algorithm \"" + parts.alg + "\" is refused (only RS256 and ES256)");
   }

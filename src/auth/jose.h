@@ -68,7 +68,8 @@ struct JwsParts {
 Result<JwsParts> DecodeJws(std::string_view token, size_t max_bytes = 16 * 1024);
 
 // Verifies the signature of `token` with `key`: Unauthenticated when the header's algorithm is
-// not RS256/ES256, does not belong to the key's type, or the signature does not verify.
+// not RS256/ES256, does not belong to the key's type, or the signature does not verify;
+// InvalidArgument when it is not a compact JWS. Imposes no size limit (bound tokens first).
 Status VerifyJws(std::string_view token, const Jwk& key);
 
 // Signs `payload` (JSON text) as a compact JWS with the key's algorithm; header

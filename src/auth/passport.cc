@@ -205,19 +205,22 @@ Result<json> PassportVerifier::VerifiedClaims(std::string_view token, size_t max
   }
   ASSIGN_OR_RETURN(std::string iss, StringClaim(parts->payload, "iss", what));
   if (!Trusted(iss)) return Unauthenticated(std::string(what) + " is signed by '" + iss + "', an issuer this node does not trust");
-  // A visa's jku (Visa Document Token format) may only point where the issuer's keys are.
-  if (const auto jku = parts->header.find("jku"); jku != parts->header.end()) {
-    const std::string known = keys_->JwksUri(iss);
-    if (!jku->is_string() || (!known.empty() && *jku != known)) {
-      return Unauthenticated(std::string(what) + ": header jku " + jku->dump() + " is not the key set of '" + iss + "'");
-    }
-  }
   Result<std::vector<Jwk>> keys = keys_->KeysFor(iss, parts->kid, parts->alg);
   if (!keys.ok()) {
     if (keys.status().code() == StatusCode::kNotFound) {
       return Unauthenticated(std::string(what) + ": " + keys.status().message());
     }
     return keys.status();
+  }
+  // A visa's jku (Visa Document Token format) may only point where the node gets the issuer's
+  // keys; keys never come from it. Checked after KeysFor, which discovers the jwks_uri of an
+  // issuer known by URL: before, the first token of such an issuer passed with any jku. For
+  // issuers whose keys come from a file there is no URL to compare with.
+  if (const auto jku = parts->header.find("jku"); jku != parts->header.end()) {
+    const std::string known = keys_->JwksUri(iss);
+    if (!jku->is_string() || (!known.empty() && *jku != known)) {
+      return Unauthenticated(std::string(what) + ": header jku " + jku->dump() + " is not the key set of '" + iss + "'");
+    }
   }
   Status last = Unauthenticated("no key");
   for (const Jwk& key : *keys) {
@@ -330,7 +333,14 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
       continue;
     }
     v.subject = *sub;
-    v.jwt_id = c.value("jti", "");
+    if (const auto jti = c.find("jti"); jti != c.end()) {
+      // (Not c.value("jti", ""): it throws on a non-string, and this is a token's content.)
+      if (!jti->is_string()) {
+        refuse("visa \"jti\" is not a string");
+        continue;
+      }
+      v.jwt_id = *jti;
+    }
     v.issued_at = c["iat"].get<int64_t>();
     v.expires = c["exp"].get<int64_t>();
     const json& o = c["ga4gh_visa_v1"];
@@ -405,7 +415,9 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
   }
 
   // 2. Whose visas: the passport's sub, or identities linked to it by trusted LinkedIdentities
-  // visas of the user (followed transitively).
+  // visas of the user (followed transitively). Only unconditional LinkedIdentities visas link:
+  // conditions are checked in step 3, after ownership, and a link whose conditions then fail
+  // must not already have brought in another identity's visas.
   std::set<Identity> linked;
   auto belongs = [&](const Visa& v) {
     return v.subject == passport->subject || linked.count({v.subject, v.issuer}) > 0;
@@ -413,7 +425,9 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
   for (bool grew = true; grew;) {
     grew = false;
     for (const Candidate& c : candidates) {
-      if (c.visa.object.type != "LinkedIdentities" || !belongs(c.visa)) continue;
+      if (c.visa.object.type != "LinkedIdentities" || !c.visa.object.conditions.is_null() || !belongs(c.visa)) {
+        continue;
+      }
       Result<std::vector<Identity>> ids = ParseLinkedIdentities(c.visa.object.value);
       if (!ids.ok()) continue;
       for (const Identity& id : *ids) grew = linked.insert(id).second || grew;
@@ -436,14 +450,14 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
     owned.push_back(std::move(c));
   }
 
-  // 3. Conditions, matched against the accepted visas that have none.
-  for (Candidate& c : owned) {
-    if (c.visa.object.conditions.is_null()) {
-      passport->visas.push_back(std::move(c.visa));
-      continue;
-    }
-    bool met = false;
-    for (const json& group : c.visa.object.conditions) {
+  // 3. Conditions, matched against the accepted visas that have none. Decided for every visa
+  // before any is moved into the passport: a clause may be met by a visa listed before it.
+  std::vector<bool> met(owned.size(), true);
+  for (size_t i = 0; i < owned.size(); ++i) {
+    const json& conditions = owned[i].visa.object.conditions;
+    if (conditions.is_null()) continue;
+    bool any_group = false;
+    for (const json& group : conditions) {
       bool all = true;
       for (const json& clause : group) {
         bool found = false;
@@ -455,9 +469,13 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
         }
         all = all && found;
       }
-      met = met || all;
+      any_group = any_group || all;
     }
-    if (met) {
+    met[i] = any_group;
+  }
+  for (size_t i = 0; i < owned.size(); ++i) {
+    Candidate& c = owned[i];
+    if (met[i]) {
       passport->visas.push_back(std::move(c.visa));
     } else {
       passport->refused.push_back({c.index, c.visa.object.type, "its conditions are not met by the other visas: " +

@@ -11,8 +11,8 @@
 //  - the visa object: type, asserted (not in the future), value, source required; by required
 //    for ControlledAccessGrants and AcceptedTermsAndPolicies (Passport v1.2, "Visa Types");
 //  - whose the visa is: its {sub, iss} is the passport's user when its sub equals the
-//    passport's sub, or when a trusted LinkedIdentities visa of the user links it (chains are
-//    followed);
+//    passport's sub, or when a trusted LinkedIdentities visa of the user without conditions
+//    links it (chains are followed);
 //  - conditions (disjunctive normal form of clauses, const:/pattern:/split_pattern:) are met by
 //    other accepted visas without conditions.
 // A passport that fails its own checks is refused (Unauthenticated, naming why). A visa that

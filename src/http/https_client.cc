@@ -57,16 +57,36 @@ net::awaitable<void> Get(ssl::context& tls, HttpsUrl url, std::chrono::milliseco
   auto executor = co_await net::this_coro::executor;
   tcp::resolver resolver(executor);
   beast::ssl_stream<beast::tcp_stream> stream(executor, tls);
-  // SNI, and the name the certificate must carry.
-  if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
-    *out = Unavailable("cannot set TLS server name");
+  // The name the certificate must carry, checked by OpenSSL's own verification (RFC 6125; an
+  // IP address against the iPAddress entries) so that a mismatch is reported as such; and SNI,
+  // for host names only (RFC 6066 section 3: no IP literals).
+  SSL* ssl_handle = stream.native_handle();
+  boost::system::error_code not_ip;
+  net::ip::make_address(url.host, not_ip);
+  if (!not_ip) {
+    if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), url.host.c_str())) {
+      *out = Unavailable("cannot check the certificate against " + url.host);
+      co_return;
+    }
+  } else if (!SSL_set1_host(ssl_handle, url.host.c_str()) || !SSL_set_tlsext_host_name(ssl_handle, url.host.c_str())) {
+    *out = Unavailable("cannot set the TLS server name " + url.host);
     co_return;
   }
-  stream.set_verify_callback(ssl::host_name_verification(url.host));
   beast::get_lowest_layer(stream).expires_after(timeout);
   auto endpoints = co_await resolver.async_resolve(url.host, url.port, net::use_awaitable);
   co_await beast::get_lowest_layer(stream).async_connect(endpoints, net::use_awaitable);
-  co_await stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
+  try {
+    co_await stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
+  } catch (const boost::system::system_error&) {
+    // Say which check failed (untrusted CA, host name, expiry…): "certificate verify failed"
+    // alone does not tell an operator what to fix.
+    const long verify = SSL_get_verify_result(stream.native_handle());
+    if (verify != X509_V_OK) {
+      *out = Unavailable(std::string("TLS: certificate verify failed: ") + X509_verify_cert_error_string(verify));
+      co_return;
+    }
+    throw;
+  }
   bhttp::request<bhttp::empty_body> request(bhttp::verb::get, url.target, 11);
   request.set(bhttp::field::host, url.host);
   request.set(bhttp::field::user_agent, "OncoMesh/" ONCOMESH_VERSION);
@@ -75,8 +95,16 @@ net::awaitable<void> Get(ssl::context& tls, HttpsUrl url, std::chrono::milliseco
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(max_body);
+  // The header first: Boost 1.74's parser checks a Content-Length against body_limit when the
+  // header ends, but an eager read (async_read of the whole message) that already holds body
+  // bytes goes on parsing and overwrites that error, so the limit never held. async_read_header
+  // is not eager. The body's size is checked again below for the same reason.
+  co_await bhttp::async_read_header(stream, buffer, parser, net::use_awaitable);
   co_await bhttp::async_read(stream, buffer, parser, net::use_awaitable);
   const auto& response = parser.get();
+  if (response.body().size() > max_body) {
+    throw boost::system::system_error(bhttp::error::body_limit);
+  }
   if (response.result_int() != 200) {
     *out = Unavailable("HTTP " + std::to_string(response.result_int()));
   } else {
