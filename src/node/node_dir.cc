@@ -274,6 +274,28 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
 
 namespace {
 
+// Writes `contents` to `path` (mode 0600) unless the file exists: written whole to a temporary
+// file, then link()ed into place, so of two processes doing it at once exactly one wins and
+// nobody reads a half-written secret. True when this call wrote it.
+Result<bool> WriteSecretFileOnce(const std::string& path, const std::string& contents) {
+  const std::string tmp = path + ".tmp" + std::to_string(getpid());
+  {
+    const mode_t old = umask(077);
+    std::ofstream out(tmp, std::ios::binary);
+    umask(old);
+    out << contents;
+    out.close();
+    if (!out) return Unavailable("cannot write " + tmp);
+  }
+  chmod(tmp.c_str(), 0600);
+  const int linked = link(tmp.c_str(), path.c_str());
+  const int link_errno = errno;
+  unlink(tmp.c_str());
+  if (linked == 0) return true;
+  if (link_errno == EEXIST) return false;
+  return Unavailable("cannot write " + path + ": " + std::strerror(link_errno));
+}
+
 // The node's signing key: read, or made and written (mode 0600) when the file does not exist.
 // Two processes opening an old node at once may race to make it; the link() makes one win and
 // the other read the winner's key.
@@ -287,21 +309,8 @@ Result<auth::Jwk> LoadOrCreateSigningKey(const std::string& path) {
   }
   if (fs::exists(path)) return Unavailable("cannot read " + path);
   ASSIGN_OR_RETURN(auth::Jwk key, auth::Jwk::GenerateEs256());
-  const std::string tmp = path + ".tmp" + std::to_string(getpid());
-  {
-    const mode_t old = umask(077);
-    std::ofstream out(tmp, std::ios::binary);
-    umask(old);
-    out << key.PrivateJsonText();
-    out.close();
-    if (!out) return Unavailable("cannot write " + tmp);
-  }
-  chmod(tmp.c_str(), 0600);
-  const int linked = link(tmp.c_str(), path.c_str());
-  const int link_errno = errno;
-  unlink(tmp.c_str());
-  if (linked == 0) return key;
-  if (link_errno != EEXIST) return Unavailable("cannot write " + path + ": " + std::strerror(link_errno));
+  ASSIGN_OR_RETURN(bool written, WriteSecretFileOnce(path, key.PrivateJsonText()));
+  if (written) return key;
   return LoadOrCreateSigningKey(path);  // another process made it first
 }
 
@@ -316,21 +325,7 @@ Status CreateAdminTokenIfMissing(const std::string& path) {
     hex += kHex[c >> 4];
     hex += kHex[c & 15];
   }
-  const std::string tmp = path + ".tmp" + std::to_string(getpid());
-  {
-    const mode_t old = umask(077);
-    std::ofstream out(tmp);
-    umask(old);
-    out << hex << "\n";
-    out.close();
-    if (!out) return Unavailable("cannot write " + tmp);
-  }
-  chmod(tmp.c_str(), 0600);
-  const int linked = link(tmp.c_str(), path.c_str());
-  const int link_errno = errno;
-  unlink(tmp.c_str());
-  if (linked != 0 && link_errno != EEXIST) return Unavailable("cannot write " + path + ": " + std::strerror(link_errno));
-  return Status::Ok();
+  return WriteSecretFileOnce(path, hex + "\n").status();
 }
 
 }  // namespace
@@ -343,16 +338,8 @@ Result<NodeDir> NodeDir::Init(const std::string& dir, const NodeConfig& config) 
     return AlreadyExists("node init: " + dir + " already holds a node");
   }
   ASSIGN_OR_RETURN(std::string secret, deid::NewSecret());
-  {
-    const std::string path = dir + "/secret.key";
-    const mode_t old = umask(077);
-    std::ofstream out(path, std::ios::binary);
-    umask(old);
-    out.write(secret.data(), static_cast<std::streamsize>(secret.size()));
-    out.close();
-    if (!out) return Unavailable("node init: cannot write " + path);
-    chmod(path.c_str(), 0600);
-  }
+  ASSIGN_OR_RETURN(bool written, WriteSecretFileOnce(dir + "/secret.key", secret));
+  if (!written) return AlreadyExists("node init: " + dir + " already holds a node");
   {
     std::ofstream out(dir + "/node.yaml");
     out << "# OncoMesh node configuration (see README: Running a node)\n"
