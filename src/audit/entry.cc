@@ -88,8 +88,10 @@ Status ValidateEntry(const Entry& e) {
   }
   for (const ServedFile& f : e.disclosed.files) {
     if (f.file_id.empty()) return InvalidArgument(what + ": a served file without an id");
-    for (const ByteRange& r : f.ranges) {
-      if (r.end < r.start) return InvalidArgument(what + ": byte range ends before it starts");
+    for (const auto* ranges : {&f.ranges, &f.granted}) {
+      for (const ByteRange& r : *ranges) {
+        if (r.end < r.start) return InvalidArgument(what + ": byte range ends before it starts");
+      }
     }
   }
   return Status::Ok();
@@ -99,7 +101,9 @@ json EntryFieldsToJson(const Entry& e) {
   json j = json::object();
   if (e.type == EntryType::kRequest || e.type == EntryType::kRefusal || e.type == EntryType::kPermit) {
     json caller = {{"address", e.caller.address}};
-    if (e.caller.subject.empty() && e.caller.issuer.empty()) {
+    if (e.caller.unverified) {
+      caller["unverified"] = true;
+    } else if (e.caller.subject.empty() && e.caller.issuer.empty()) {
       caller["anonymous"] = true;
     } else {
       caller["subject"] = e.caller.subject;
@@ -121,7 +125,13 @@ json EntryFieldsToJson(const Entry& e) {
     for (const ServedFile& f : e.disclosed.files) {
       json ranges = json::array();
       for (const ByteRange& r : f.ranges) ranges.push_back(json::array({r.start, r.end}));
-      files.push_back({{"file", f.file_id}, {"ranges", std::move(ranges)}, {"bytes", f.bytes}});
+      json file = {{"file", f.file_id}, {"ranges", std::move(ranges)}, {"bytes", f.bytes}};
+      if (!f.granted.empty()) {
+        json granted = json::array();
+        for (const ByteRange& r : f.granted) granted.push_back(json::array({r.start, r.end}));
+        file["granted"] = std::move(granted);
+      }
+      files.push_back(std::move(file));
     }
     j["disclosed"] = {{"figures", std::move(figures)}, {"records", std::move(records)},
                       {"files", std::move(files)}};

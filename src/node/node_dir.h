@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "auth/access_config.h"
 #include "auth/jose.h"
 #include "deid/dicom_deid.h"
@@ -55,6 +56,17 @@ struct DatasetConfig {
   std::optional<model::DataUseCondition> data_use;
 };
 
+// audit: how the node's answers wait for their audit entries (audit/audit_log.h, DURABILITY;
+// docs/audit.md gives the measured trade-off).
+struct AuditConfig {
+  // audit.durability: `written` (default): an answer leaves once its entry is written into the
+  // log file (it survives a crash of the node's process; the fdatasync follows at once, and a
+  // machine crash can lose the entries of the last few milliseconds). `sync`: an answer waits
+  // for the fdatasync (survives a machine crash; costs throughput at few connections).
+  // Permit decisions always wait for the fdatasync.
+  audit::Durability durability = audit::Durability::kWritten;
+};
+
 struct NodeConfig {
   std::string name = "node";            // shown in /api/info and by the hub
   std::string organization = "OncoMesh node";
@@ -69,6 +81,7 @@ struct NodeConfig {
   // is relative to the node directory (see NodeDir::ReferenceFastaPath).
   std::string reference_fasta;
   ImagingConfig imaging;
+  AuditConfig audit;
 };
 
 // Parses node.yaml text. Unknown keys are an error naming the key (a typo must not be silent).
