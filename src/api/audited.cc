@@ -115,6 +115,11 @@ audit::Entry AuditEntryFor(const http::Request& request, const Audited& answer,
   entry.request.path = request.path.empty() ? "-" : request.path;
   const size_t q = request.target.find('?');
   if (q != std::string::npos) entry.request.query = request.target.substr(q + 1);
+  entry.request.body = request.body.substr(0, audit::kMaxAuditedBody);
+  if (request.body.size() > audit::kMaxAuditedBody) {
+    entry.request.body_bytes = request.body.size();
+    entry.request.body_sha256 = Sha256Hex(request.body);
+  }
   entry.outcome.status = status;
   if (entry.type == audit::EntryType::kRefusal) {
     entry.outcome.reason = format.message_of ? format.message_of(answer.response) : "";

@@ -66,7 +66,8 @@ std::string JsonErrorMessage(const http::Response& response, const std::string& 
 void DescribeCaller(const Result<auth::Caller>& caller, const http::Request& request,
                     audit::Entry* entry);
 
-// The audit entry of `request` answered with `answer`: a request entry for a status below 400,
+// The audit entry of `request` answered with `answer` (its method, path, query string and body,
+// the body cut at audit::kMaxAuditedBody): a request entry for a status below 400,
 // a refusal otherwise, whose reason is the error document's message (format.message_of) or
 // "HTTP <status>". `answer.caller` must be set (AuditedRouter resolves it when the handler did
 // not).

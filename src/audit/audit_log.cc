@@ -97,7 +97,6 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOp
     log->written_size_ = log->synced_size_ = log->acked_size_ = log->segment_size_;
   }
   log->syncer_ = std::thread([raw = log.get()] { raw->SyncLoop(); });
-  log->writer_ = std::thread([raw = log.get()] { raw->Run(); });
 
   // The open entry: the log starts by saying who opened it, and what recovery did.
   json body = {{"type", EntryTypeName(EntryType::kOpen)},
@@ -195,7 +194,7 @@ Status AuditLog::Recover() {
 }
 
 AuditLog::~AuditLog() {
-  if (writer_.joinable() || syncer_.joinable()) {
+  if (syncer_.joinable()) {
     Status st = Close();
     if (!st.ok()) spdlog::error("audit: {}: closing: {}", dir_, st.message());
   }
@@ -208,8 +207,8 @@ void AuditLog::Append(const Entry& entry, Callback done) {
     done(std::move(st));
     return;
   }
-  // The entry becomes JSON here, on the appender's thread, so the one writer thread only
-  // numbers, hashes and writes.
+  // The entry becomes JSON before the queue's lock is taken: the writer only numbers, hashes
+  // and writes.
   json body = EntryFieldsToJson(entry);
   body["type"] = EntryTypeName(entry.type);
   const bool may_ack_written =
@@ -220,28 +219,26 @@ void AuditLog::Append(const Entry& entry, Callback done) {
 
 void AuditLog::Enqueue(Pending pending) {
   Status refused;
-  Callback refused_done;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closing_) {
-      refused = FailedPrecondition("audit: the log is closed");
-    } else if (!failure_.ok()) {
-      refused = failure_;
-    } else if (queue_.size() >= options_.max_queue) {
-      refused = Unavailable("audit: " + std::to_string(queue_.size()) +
-                            " entries are waiting to be written; try again");
-    }
-    if (refused.ok()) {
-      queue_.push_back(std::move(pending));
-    } else {
-      refused_done = std::move(pending.done);
-    }
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closing_) {
+    refused = FailedPrecondition("audit: the log is closed");
+  } else if (!failure_.ok()) {
+    refused = failure_;
+  } else if (queue_.size() >= options_.max_queue) {
+    refused = Unavailable("audit: " + std::to_string(queue_.size()) +
+                          " entries are waiting to be written; try again");
   }
-  if (refused_done) {
-    refused_done(std::move(refused));  // outside the lock: it may append again
+  if (!refused.ok()) {
+    lock.unlock();
+    pending.done(std::move(refused));  // outside the lock: it may append again
     return;
   }
-  cv_.notify_one();
+  queue_.push_back(std::move(pending));
+  if (writing_) return;  // the thread writing now takes it in its next round
+  // This thread writes (LevelDB's writer queue): no hand-over to another thread, whose wake-up
+  // cost more than the write itself (docs/audit.md).
+  writing_ = true;
+  WriteRounds(lock, /*closing=*/false);
 }
 
 Result<Receipt> AuditLog::AppendSync(const Entry& entry) {
@@ -260,20 +257,30 @@ Result<Receipt> AuditLog::Checkpoint() {
 }
 
 Status AuditLog::Close() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return close_status_;
-    closing_ = true;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closing_) {  // another Close() does it, or did
+    writer_cv_.wait(lock, [this] { return closed_; });
+    return close_status_;
   }
-  cv_.notify_one();
-  {
-    std::lock_guard<std::mutex> join(join_mu_);
-    if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
-    // The writer stopped the syncer on its way out (after the final fdatasync).
-    if (syncer_.joinable() && syncer_.get_id() != std::this_thread::get_id()) syncer_.join();
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  return close_status_;
+  closing_ = true;  // appends are refused from now on
+  writer_cv_.wait(lock, [this] { return !writing_; });
+  writing_ = true;
+  WriteRounds(lock, /*closing=*/true);  // what is queued, and the closing checkpoint
+  (void)DrainSync(lock);                // the final fdatasync; a failure is in failure_
+  CutBack(lock);
+  std::deque<SyncWaiter> left;  // normally none: the syncs answered them, or failed them
+  left.swap(sync_waiters_);
+  closed_ = true;
+  close_status_ = failure_;
+  stop_syncer_ = true;
+  sync_cv_.notify_all();
+  writer_cv_.notify_all();
+  const Status status = close_status_;
+  lock.unlock();
+  for (SyncWaiter& w : left) w.done(status.ok() ? Result<Receipt>(w.receipt) : status);
+  std::lock_guard<std::mutex> join(join_mu_);
+  if (syncer_.joinable() && syncer_.get_id() != std::this_thread::get_id()) syncer_.join();
+  return status;
 }
 
 Status AuditLog::health() const {
@@ -379,10 +386,13 @@ Status AuditLog::WriteBatch(const std::string& bytes, uint64_t first_seq,
 }
 
 Status AuditLog::DrainSync(std::unique_lock<std::mutex>& lock) {
-  sync_cv_.notify_one();
-  synced_cv_.wait(lock, [this] {
-    return !failure_.ok() || (!syncing_ && durable_.seq >= written_.seq);
-  });
+  while (failure_.ok() && (syncing_ || durable_.seq < written_.seq)) {
+    if (syncing_) {
+      synced_cv_.wait(lock);
+    } else {
+      SyncOnce(lock);  // here: the syncer may be the thread waiting (an interval checkpoint)
+    }
+  }
   return failure_;
 }
 
@@ -396,73 +406,89 @@ void AuditLog::CutBack(std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
-void AuditLog::SyncLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    sync_cv_.wait(lock, [this] {
-      return stop_syncer_ || (failure_.ok() && written_.seq > durable_.seq && sync_fd_ >= 0);
-    });
-    if (!(failure_.ok() && written_.seq > durable_.seq && sync_fd_ >= 0)) return;  // stopped
-    const Receipt target = written_;
-    const uint64_t target_size = written_size_;
-    const int fd = sync_fd_;
-    syncing_ = true;
-    lock.unlock();
-    const int rc = options_.file_ops.sync(fd);
-    const int err = errno;
-    lock.lock();
-    syncing_ = false;
-    std::deque<SyncWaiter> done;
-    Status failed;
-    if (rc != 0) {
-      failed = Unavailable(Errno("audit: cannot sync the log in " + dir_, err));
-      if (failure_.ok()) {
-        failure_ = failed;
-        spdlog::error("{}; the audit log refuses appends until it is reopened", failed.message());
-      }
-      done.swap(sync_waiters_);
-      cv_.notify_one();  // the writer cuts the file back
-    } else {
-      durable_ = target;
-      durable_.synced = true;
-      synced_size_ = target_size;
-      while (!sync_waiters_.empty() && sync_waiters_.front().seq <= target.seq) {
-        done.push_back(std::move(sync_waiters_.front()));
-        sync_waiters_.pop_front();
-      }
+void AuditLog::SyncOnce(std::unique_lock<std::mutex>& lock) {
+  const Receipt target = written_;
+  const uint64_t target_size = written_size_;
+  const int fd = sync_fd_;
+  syncing_ = true;
+  lock.unlock();
+  const int rc = options_.file_ops.sync(fd);
+  const int err = errno;
+  lock.lock();
+  syncing_ = false;
+  std::deque<SyncWaiter> done;
+  Status failed;
+  if (rc != 0) {
+    failed = Unavailable(Errno("audit: cannot sync the log in " + dir_, err));
+    if (failure_.ok()) {
+      failure_ = failed;
+      spdlog::error("{}; the audit log refuses appends until it is reopened", failed.message());
     }
-    synced_cv_.notify_all();
-    lock.unlock();
-    for (SyncWaiter& w : done) {
-      if (failed.ok()) {
-        w.receipt.synced = true;
-        w.done(std::move(w.receipt));
-      } else {
-        w.done(failed);
-      }
+    done.swap(sync_waiters_);
+    if (!writing_) {  // no writer to cut the file back: this thread does
+      writing_ = true;
+      CutBack(lock);
+      writing_ = false;
+      writer_cv_.notify_all();
     }
-    lock.lock();
+  } else {
+    durable_ = target;
+    durable_.synced = true;
+    synced_size_ = target_size;
+    while (!sync_waiters_.empty() && sync_waiters_.front().seq <= target.seq) {
+      done.push_back(std::move(sync_waiters_.front()));
+      sync_waiters_.pop_front();
+    }
   }
+  synced_cv_.notify_all();
+  lock.unlock();
+  for (SyncWaiter& w : done) {
+    if (failed.ok()) {
+      w.receipt.synced = true;
+      w.done(std::move(w.receipt));
+    } else {
+      w.done(failed);
+    }
+  }
+  lock.lock();
 }
 
-void AuditLog::Run() {
+void AuditLog::SyncLoop() {
   using Clock = std::chrono::steady_clock;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    const auto ready = [this] {
-      return !queue_.empty() || closing_ || (!failure_.ok() && !cut_back_);
-    };
-    // A failed log writes nothing more, so it has no checkpoint to wait for (and waiting for
-    // one that is overdue would spin).
-    if (unsigned_entries_ > 0 && failure_.ok()) {
-      cv_.wait_until(lock, first_unsigned_ + options_.checkpoint_interval, ready);
-    } else {
-      cv_.wait(lock, ready);
+    const bool sync_work = failure_.ok() && written_.seq > durable_.seq && sync_fd_ >= 0;
+    if (sync_work) {
+      SyncOnce(lock);
+      continue;
     }
-    CutBack(lock);  // after a failure of the syncer's
+    if (stop_syncer_) return;
+    // The interval checkpoint, when no append has written it: this thread writes it.
+    const bool due = failure_.ok() && !closing_ && checkpoint_due_ <= Clock::now();
+    if (due && !writing_) {
+      writing_ = true;
+      WriteRounds(lock, /*closing=*/false);
+      continue;
+    }
+    if (due || checkpoint_due_ == Clock::time_point::max() || !failure_.ok()) {
+      sync_cv_.wait(lock);  // a writer is busy (it notifies when done), or nothing is due
+    } else {
+      sync_cv_.wait_until(lock, checkpoint_due_);
+    }
+  }
+}
+
+void AuditLog::WriteRounds(std::unique_lock<std::mutex>& lock, bool closing) {
+  using Clock = std::chrono::steady_clock;
+  bool final_round = closing;
+  for (;;) {
+    CutBack(lock);  // after a failure, once
+    const bool interval_due =
+        unsigned_entries_ > 0 && Clock::now() >= first_unsigned_ + options_.checkpoint_interval;
+    if (queue_.empty() && !final_round && !(interval_due && failure_.ok())) break;
+    final_round = false;
     std::deque<Pending> batch;
     batch.swap(queue_);
-    const bool closing = closing_;
     Status failure = failure_;
     lock.unlock();
 
@@ -508,8 +534,9 @@ void AuditLog::Run() {
 
     // Acknowledge now (written, under kWritten) or hand to the syncer; fail on any failure.
     std::vector<std::pair<Callback, Result<Receipt>>> answers;
+    answers.reserve(batch.size());
     lock.lock();
-    if (failure.ok() && !failure_.ok()) failure = failure_;  // the syncer failed meanwhile
+    if (failure.ok() && !failure_.ok()) failure = failure_;  // a sync failed meanwhile
     if (!failure.ok()) {
       if (failure_.ok()) failure_ = failure;
       for (Pending& p : batch) answers.emplace_back(std::move(p.done), failure);
@@ -520,7 +547,6 @@ void AuditLog::Run() {
       if (wrote) {
         written_ = {last_seq_, last_hash_, false};
         written_size_ = segment_size_;
-        sync_cv_.notify_one();
       }
       const bool within_bound = written_.seq - durable_.seq <= options_.max_unsynced_entries;
       for (size_t i = 0; i < batch.size(); ++i) {
@@ -537,24 +563,17 @@ void AuditLog::Run() {
         }
       }
     }
+    checkpoint_due_ = unsigned_entries_ > 0 && failure_.ok()
+                          ? first_unsigned_ + options_.checkpoint_interval
+                          : Clock::time_point::max();
+    sync_cv_.notify_one();  // something to sync, or a new checkpoint deadline
     lock.unlock();
     for (auto& [done, result] : answers) done(std::move(result));
     lock.lock();
-    if (closing && queue_.empty()) {
-      (void)DrainSync(lock);  // the final fdatasync; a failure is in failure_
-      CutBack(lock);
-      // Normally none: the syncer answered them all (or failed them).
-      std::deque<SyncWaiter> left;
-      left.swap(sync_waiters_);
-      stop_syncer_ = true;
-      sync_cv_.notify_one();
-      closed_ = true;
-      close_status_ = failure_;
-      lock.unlock();
-      for (SyncWaiter& w : left) w.done(close_status_.ok() ? Result<Receipt>(w.receipt) : close_status_);
-      return;
-    }
   }
+  writing_ = false;
+  writer_cv_.notify_all();
+  sync_cv_.notify_one();  // a syncer waiting for this writer to finish
 }
 
 }  // namespace oncomesh::audit

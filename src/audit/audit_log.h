@@ -63,11 +63,13 @@
 //   it: the key file's protection is the log's protection, again short of an outside anchor.
 //
 // DURABILITY: what "in the log" means when a callback gets its Receipt.
-//   One writer thread takes every entry queued, seals them and writes them with one write()
-//   (group commit); one syncer thread fdatasync()s the file whenever something written is not
-//   yet synced, at once and back to back (the first entry of a new segment file also waits for
-//   the directory's fsync). So entries are synced in batches, and a batch is written while the
-//   previous one is being synced.
+//   Appends are queued; the appending thread that finds no write in progress becomes the
+//   writer (as LevelDB's writer queue): it takes every entry queued, seals them and writes them
+//   with one write() (group commit), and again while entries keep coming, then calls back those
+//   acknowledged at once. One syncer thread fdatasync()s the file whenever something written is
+//   not yet synced, at once and back to back (the first entry of a new segment file also waits
+//   for the directory's fsync), and writes the interval checkpoint when no append does. So
+//   entries are synced in batches, and a batch is written while the previous one is synced.
 //   Durability::kSync (Receipt::synced): the callback comes after the fdatasync that covers the
 //     entry. The entry survives a crash of the process, of the kernel and of the machine
 //     (power loss), as far as the disk honours fdatasync. An answer waits for one fdatasync
@@ -189,7 +191,9 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Queues `entry` and returns at once; `done` is called as described above. An entry that
+  // Queues `entry`; `done` is called as described above. When no other thread is writing, this
+  // one writes what is queued before returning (a write(), never an fdatasync), so callbacks —
+  // this append's and others' — may run on this thread before Append returns. An entry that
   // ValidateEntry refuses, an append after a write failure or after Close(), or one beyond
   // `max_queue`, is refused by calling `done` with the error before Append returns.
   // Thread-safe; entries get their seq in the order Append is called.
@@ -233,26 +237,31 @@ class AuditLog {
   AuditLog(std::string dir, AuditOptions options);
   Status Recover();
   void Enqueue(Pending pending);
-  // The writer thread's steps.
-  void Run();
   std::string NextTime() const;
   // Seals `body` as the next entry, appends its line to `out` and returns its receipt.
   Receipt SealNext(nlohmann::json body, const std::string& time, std::string* out);
   Status SealCheckpoint(const char* reason, std::string* out, Receipt* receipt);
   Status OpenSegment(uint64_t first_seq);
   Status WriteBatch(const std::string& bytes, uint64_t first_seq, const std::string& first_time);
-  // Waits (holding `lock` on mu_) until everything written is synced or the log failed.
+  // The writer's work, by the thread that holds writing_ (with `lock` on mu_): rounds of
+  // sealing and writing what is queued, acknowledging or handing to the syncer, until nothing is
+  // queued or due; `closing` adds the closing checkpoint. Clears writing_.
+  void WriteRounds(std::unique_lock<std::mutex>& lock, bool closing);
+  // Waits (holding `lock`) until everything written is synced or the log failed.
   Status DrainSync(std::unique_lock<std::mutex>& lock);
-  // Truncates the current segment back to the last acknowledged byte, once, after a failure.
+  // One fdatasync of what is written, then its waiters' callbacks (holding `lock` around).
+  void SyncOnce(std::unique_lock<std::mutex>& lock);
+  // Truncates the current segment back to the last acknowledged byte, once, after a failure
+  // (by the thread holding writing_).
   void CutBack(std::unique_lock<std::mutex>& lock);
-  // The syncer thread.
+  // The syncer thread: syncs whatever is written, and writes the interval checkpoint.
   void SyncLoop();
 
   const std::string dir_;
   const AuditOptions options_;
   int lock_fd_ = -1;
 
-  // The chain and the current file: the writer thread's alone once it runs.
+  // The chain and the current file: only the thread holding writing_ touches them.
   int fd_ = -1;
   std::string segment_day_;       // UTC day (YYYY-MM-DD) of the segment's first entry
   uint64_t segment_size_ = 0;     // bytes written into the current segment
@@ -265,10 +274,13 @@ class AuditLog {
   nlohmann::json dropped_tail_;  // for the open entry, when Recover cut a torn line
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;         // wakes the writer
+  std::condition_variable writer_cv_;  // writing_ was cleared, or the log closed
   std::condition_variable sync_cv_;    // wakes the syncer
   std::condition_variable synced_cv_;  // a sync ended (DrainSync waits on it)
   std::deque<Pending> queue_;      // guarded by mu_
+  bool writing_ = false;           // guarded by mu_: a thread is the writer (WriteRounds)
+  // guarded by mu_: when the interval checkpoint is due (max: nothing unsigned)
+  std::chrono::steady_clock::time_point checkpoint_due_ = std::chrono::steady_clock::time_point::max();
   bool closing_ = false;           // guarded by mu_
   bool closed_ = false;            // guarded by mu_
   Status failure_;                 // guarded by mu_: sticky write or sync failure
@@ -284,8 +296,7 @@ class AuditLog {
   bool syncing_ = false;           // an fdatasync is running
   bool stop_syncer_ = false;
   std::deque<SyncWaiter> sync_waiters_;  // in seq order
-  std::mutex join_mu_;             // one Close() joins the threads
-  std::thread writer_;
+  std::mutex join_mu_;             // one Close() joins the syncer
   std::thread syncer_;
 };
 

@@ -113,6 +113,11 @@ json EntryFieldsToJson(const Entry& e) {
   }
   if (e.type == EntryType::kRequest || e.type == EntryType::kRefusal) {
     j["request"] = {{"method", e.request.method}, {"path", e.request.path}, {"query", e.request.query}};
+    if (!e.request.body.empty()) j["request"]["body"] = e.request.body;
+    if (e.request.body_bytes > e.request.body.size()) {
+      j["request"]["body_bytes"] = e.request.body_bytes;
+      j["request"]["body_sha256"] = e.request.body_sha256;
+    }
     j["access"] = e.access;
     j["outcome"] = {{"status", e.outcome.status}, {"reason", e.outcome.reason}};
     json figures = json::array(), records = json::array(), files = json::array();

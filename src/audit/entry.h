@@ -53,7 +53,13 @@ struct RequestLine {
   std::string method;  // "GET", "POST"
   std::string path;    // the decoded path, without the query
   std::string query;   // the raw query string (after '?'), "" when none
+  // The body (a POST's query: Beacon filters, htsget regions), at most kMaxAuditedBody bytes of
+  // it; when it was longer, body_bytes is its full size and body_sha256 its SHA-256 (hex).
+  std::string body;
+  uint64_t body_bytes = 0;
+  std::string body_sha256;
 };
+inline constexpr size_t kMaxAuditedBody = 4096;
 
 // How the request ended.
 struct Outcome {
