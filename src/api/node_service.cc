@@ -142,7 +142,8 @@ void NodeService::Stop() {
   std::lock_guard<std::mutex> lock(stop_mu_);
   stop_ = true;
   if (refresher_.joinable()) refresher_.join();
-  if (audit_) {
+  if (audit_ && !audit_closed_) {
+    audit_closed_ = true;
     if (Status st = audit_->Close(); !st.ok()) {
       spdlog::error("node {}: the audit log closed with an error: {}", node_.config().name,
                     st.message());

@@ -123,6 +123,7 @@ class NodeService {
   std::atomic<bool> stop_{false};
   std::thread refresher_;
   std::mutex stop_mu_;
+  bool audit_closed_ = false;  // guarded by stop_mu_
 };
 
 // Whether requests to `path` are audited (see AUDIT above).
