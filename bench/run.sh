@@ -14,6 +14,10 @@
 #   --no-imaging / --only-imaging   the DICOM part (bench/imaging.sh: node vs Orthanc, counts);
 #                             BENCH_IMAGING_STUDIES (default 120), BENCH_IMAGING_INDIVIDUALS
 #                             (default 400000: some 118,000 imaging studies for the counts)
+#   --no-audit / --only-audit the audit trail's cost over HTTP (bench/audit_http.sh: the same
+#                             node unaudited, audit.durability written and sync, interleaved);
+#                             BENCH_AUDIT_INDIVIDUALS (default 200000), BENCH_AUDIT_ROUNDS
+#                             (default 3); wrk runs of --wrk-seconds
 #   --build-dir DIR           BENCH_BUILD_DIR, default build/ in the repository
 #   --keep                    keep the temporary directory (node, FHIR, databases)
 #
@@ -27,17 +31,21 @@ sizes=${BENCH_SIZES:-1M,10M}
 http_n=${BENCH_HTTP_INDIVIDUALS:-1000000}
 wrk_seconds=${BENCH_WRK_SECONDS:-10}
 build=${BENCH_BUILD_DIR:-$root/build}
-do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 do_imaging=1 keep=0 mode=full
+do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 do_imaging=1 do_audit=1 keep=0 mode=full
+audit_n=${BENCH_AUDIT_INDIVIDUALS:-200000}
+audit_rounds=${BENCH_AUDIT_ROUNDS:-3}
 imaging_studies=${BENCH_IMAGING_STUDIES:-120}
 genome_sizes=${BENCH_GENOME_SIZES:-200000x100,1000000x200}
 while (($#)); do
   case "$1" in
-    --quick) sizes=200k http_n=200000 wrk_seconds=3 genome_sizes=20000x50 imaging_studies=20 mode=quick ;;
+    --quick) sizes=200k http_n=200000 wrk_seconds=3 genome_sizes=20000x50 imaging_studies=20 audit_rounds=2 mode=quick ;;
     --genome-sizes) genome_sizes=$2; shift ;;
     --no-genomics) do_genomics=0 ;;
-    --only-genomics) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_imaging=0 ;;
+    --only-genomics) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_imaging=0 do_audit=0 ;;
     --no-imaging) do_imaging=0 ;;
-    --only-imaging) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 ;;
+    --only-imaging) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 do_audit=0 ;;
+    --no-audit) do_audit=0 ;;
+    --only-audit) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 do_imaging=0 ;;
     --sizes) sizes=$2; shift ;;
     --http-individuals) http_n=$2; shift ;;
     --wrk-seconds) wrk_seconds=$2; shift ;;
@@ -269,6 +277,12 @@ if ((do_imaging)); then
   bash "$root/bench/imaging.sh" "$results" "$tmp" "$build" "$imaging_studies"
 fi
 
+# ---------------------------------------------------------------- audit
+if ((do_audit)); then
+  log "audit: what the audit trail costs over HTTP, $audit_n individuals, unaudited vs audit.durability written vs sync, $audit_rounds rounds"
+  bash "$root/bench/audit_http.sh" "$results" "$tmp" "$build" "$audit_n" "$wrk_seconds" "$audit_rounds"
+fi
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- summary
@@ -422,6 +436,20 @@ if ((do_imaging)); then
   for q in ct_chest_seg mg_breast_cancer_seg_women mr_stage_iv; do
     v=$(get imaging "${q}_p50_ms")
     target "$(verdict "$v" '<=' 0.3)" "imaging count $q p50 <= 0.3 ms ($(get imaging studies) studies)" "$(fmt "$v") ms"
+  done
+fi
+if ((do_audit)); then
+  echo
+  echo "Audit trail over HTTP (POST /api/individuals dense count, $(get audit individuals) individuals; medians of $audit_rounds interleaved rounds):"
+  printf '  %-10s %12s %12s %12s %12s\n' mode "8 conn req/s" "p50 ms" "64 conn req/s" "p50 ms"
+  for m in unaudited written sync; do
+    printf '  %-10s %12s %12s %12s %12s\n' "$m" "$(fmt "$(get audit ${m}_c8_rps)")" "$(get audit ${m}_c8_p50_ms)" \
+      "$(fmt "$(get audit ${m}_c64_rps)")" "$(get audit ${m}_c64_p50_ms)"
+  done
+  echo "  audit entries: $(get audit bytes_per_entry) bytes each; non-2xx responses: $(get audit non2xx)"
+  for c in 8 64; do
+    target "$(verdict "$(get audit written_c${c}_ratio)" '>=' 0.8)" "audited (written, the default) >= 80% of unaudited, $c connections" \
+      "$(get audit written_c${c}_ratio) (sync: $(get audit sync_c${c}_ratio))"
   done
 fi
 [ "$mode" = quick ] && echo "  (quick mode: sizes are below the targets' 10M / 1M; run without --quick for the real figures)"

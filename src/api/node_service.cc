@@ -74,9 +74,11 @@ Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_d
   audit_options.signing_key = node.signing_key();
   audit_options.request_durability = node.config().audit.durability;
   audit_options.file_ops = options.audit_file_ops;
+  audit_options.sync_interval = node.config().audit.sync_interval;
   audit_options.open_details = {{"requests_audited", options.audit_requests}};
   if (options.audit_requests) {
     audit_options.open_details["durability"] = audit::DurabilityName(node.config().audit.durability);
+    audit_options.open_details["sync_interval_ms"] = node.config().audit.sync_interval.count();
   } else {
     audit_options.open_details["why"] =
         "oncomesh node serve --unaudited-benchmark-only: data requests are answered without "

@@ -70,7 +70,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOp
   }
   if (options.checkpoint_entries == 0 || options.checkpoint_interval.count() <= 0 ||
       options.segment_bytes == 0 || options.max_queue == 0 || !options.file_ops.write ||
-      !options.file_ops.sync || !options.clock || !options.open_details.is_object()) {
+      !options.file_ops.sync || !options.clock || !options.open_details.is_object() ||
+      options.sync_interval.count() < 0) {
     return InvalidArgument("audit: checkpoint_entries, checkpoint_interval, segment_bytes, "
                            "max_queue, file_ops and clock must be set, open_details an object");
   }
@@ -106,7 +107,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOp
   if (!log->dropped_tail_.is_null()) body["dropped_tail"] = log->dropped_tail_;
   if (!log->options_.open_details.empty()) body["details"] = log->options_.open_details;
   std::promise<Result<Receipt>> opened;
-  log->Enqueue(Pending{std::move(body), false, false,
+  log->Enqueue(Pending{internal::MembersOf(body), false, false,
                        [&opened](Result<Receipt> r) { opened.set_value(std::move(r)); }});
   Result<Receipt> receipt = opened.get_future().get();
   if (!receipt.ok()) return receipt.status();
@@ -207,14 +208,14 @@ void AuditLog::Append(const Entry& entry, Callback done) {
     done(std::move(st));
     return;
   }
-  // The entry becomes JSON before the queue's lock is taken: the writer only numbers, hashes
-  // and writes.
-  json body = EntryFieldsToJson(entry);
-  body["type"] = EntryTypeName(entry.type);
+  // The entry becomes its JSON text before the queue's lock is taken: the writer only numbers,
+  // hashes and writes.
+  internal::Members members = internal::EntryMembers(entry);
+  members.emplace_back("type", std::string("\"") + EntryTypeName(entry.type) + "\"");
   const bool may_ack_written =
       options_.request_durability == Durability::kWritten &&
       (entry.type == EntryType::kRequest || entry.type == EntryType::kRefusal);
-  Enqueue(Pending{std::move(body), false, may_ack_written, std::move(done)});
+  Enqueue(Pending{std::move(members), false, may_ack_written, std::move(done)});
 }
 
 void AuditLog::Enqueue(Pending pending) {
@@ -251,7 +252,7 @@ Result<Receipt> AuditLog::AppendSync(const Entry& entry) {
 Result<Receipt> AuditLog::Checkpoint() {
   std::promise<Result<Receipt>> promise;
   std::future<Result<Receipt>> future = promise.get_future();
-  Enqueue(Pending{json(), true, false,
+  Enqueue(Pending{{}, true, false,
                   [&promise](Result<Receipt> r) { promise.set_value(std::move(r)); }});
   return future.get();
 }
@@ -293,11 +294,11 @@ Receipt AuditLog::last_durable() const {
   return durable_;
 }
 
-Receipt AuditLog::SealNext(json body, const std::string& time, std::string* out) {
-  body["seq"] = last_seq_ + 1;
-  body["time"] = time;
-  body["prev"] = last_hash_;
-  internal::SealedLine sealed = internal::Seal(body);
+Receipt AuditLog::SealNext(internal::Members members, const std::string& time, std::string* out) {
+  members.emplace_back("seq", std::to_string(last_seq_ + 1));
+  members.emplace_back("time", "\"" + time + "\"");  // RFC 3339: nothing to escape
+  members.emplace_back("prev", "\"" + last_hash_ + "\"");
+  internal::SealedLine sealed = internal::SealMembers(std::move(members));
   ++last_seq_;
   last_hash_ = sealed.hash;
   last_time_ = time;
@@ -322,7 +323,7 @@ Status AuditLog::SealCheckpoint(const char* reason, std::string* out, Receipt* r
   json body = {{"type", EntryTypeName(EntryType::kCheckpoint)},
                {"node", options_.node_name},
                {"checkpoint", {{"jws", *jws}, {"reason", reason}}}};
-  *receipt = SealNext(std::move(body), time, out);
+  *receipt = SealNext(internal::MembersOf(body), time, out);
   last_checkpoint_ = *receipt;
   unsigned_entries_ = 0;
   return Status::Ok();
@@ -411,6 +412,7 @@ void AuditLog::SyncOnce(std::unique_lock<std::mutex>& lock) {
   const uint64_t target_size = written_size_;
   const int fd = sync_fd_;
   syncing_ = true;
+  last_sync_start_ = std::chrono::steady_clock::now();
   lock.unlock();
   const int rc = options_.file_ops.sync(fd);
   const int err = errno;
@@ -457,8 +459,17 @@ void AuditLog::SyncLoop() {
   using Clock = std::chrono::steady_clock;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
+    syncer_wait_ = SyncerWait::kNone;
     const bool sync_work = failure_.ok() && written_.seq > durable_.seq && sync_fd_ >= 0;
     if (sync_work) {
+      // Paced when nobody waits for this sync (Durability::kWritten): an fdatasync costs the
+      // node CPU and context switches whatever it covers (docs/audit.md).
+      const Clock::time_point next = last_sync_start_ + options_.sync_interval;
+      if (sync_waiters_.empty() && !closing_ && !stop_syncer_ && Clock::now() < next) {
+        syncer_wait_ = SyncerWait::kPacing;
+        sync_cv_.wait_until(lock, next);
+        continue;
+      }
       SyncOnce(lock);
       continue;
     }
@@ -470,9 +481,14 @@ void AuditLog::SyncLoop() {
       WriteRounds(lock, /*closing=*/false);
       continue;
     }
-    if (due || checkpoint_due_ == Clock::time_point::max() || !failure_.ok()) {
-      sync_cv_.wait(lock);  // a writer is busy (it notifies when done), or nothing is due
+    if (due) {
+      syncer_wait_ = SyncerWait::kWriter;  // the writer notifies when it is done
+      sync_cv_.wait(lock);
+    } else if (checkpoint_due_ == Clock::time_point::max() || !failure_.ok()) {
+      syncer_wait_ = SyncerWait::kIdle;
+      sync_cv_.wait(lock);
     } else {
+      syncer_wait_ = SyncerWait::kIdle;
       sync_cv_.wait_until(lock, checkpoint_due_);
     }
   }
@@ -508,7 +524,7 @@ void AuditLog::WriteRounds(std::unique_lock<std::mutex>& lock, bool closing) {
             receipts[i] = last_checkpoint_;
           }
         } else {
-          receipts[i] = SealNext(std::move(p.body), NextTime(), &bytes);
+          receipts[i] = SealNext(std::move(p.members), NextTime(), &bytes);
           if (unsigned_entries_++ == 0) first_unsigned_ = Clock::now();
           if (unsigned_entries_ >= options_.checkpoint_entries) {
             Receipt cp;
@@ -566,14 +582,20 @@ void AuditLog::WriteRounds(std::unique_lock<std::mutex>& lock, bool closing) {
     checkpoint_due_ = unsigned_entries_ > 0 && failure_.ok()
                           ? first_unsigned_ + options_.checkpoint_interval
                           : Clock::time_point::max();
-    sync_cv_.notify_one();  // something to sync, or a new checkpoint deadline
+    // Wake the syncer only when it has to act: something to sync or a new checkpoint deadline
+    // while it idles, an appender waiting while it paces, a failure. (A wake per append cost
+    // a context switch per answer.)
+    if ((syncer_wait_ == SyncerWait::kIdle && (wrote || !failure_.ok())) ||
+        (syncer_wait_ == SyncerWait::kPacing && (!sync_waiters_.empty() || !failure_.ok()))) {
+      sync_cv_.notify_one();
+    }
     lock.unlock();
     for (auto& [done, result] : answers) done(std::move(result));
     lock.lock();
   }
   writing_ = false;
   writer_cv_.notify_all();
-  sync_cv_.notify_one();  // a syncer waiting for this writer to finish
+  if (syncer_wait_ == SyncerWait::kWriter) sync_cv_.notify_one();  // it waits for this writer
 }
 
 }  // namespace oncomesh::audit

@@ -67,23 +67,25 @@
 //   writer (as LevelDB's writer queue): it takes every entry queued, seals them and writes them
 //   with one write() (group commit), and again while entries keep coming, then calls back those
 //   acknowledged at once. One syncer thread fdatasync()s the file whenever something written is
-//   not yet synced, at once and back to back (the first entry of a new segment file also waits
-//   for the directory's fsync), and writes the interval checkpoint when no append does. So
-//   entries are synced in batches, and a batch is written while the previous one is synced.
+//   not yet synced (the first entry of a new segment file also waits for the directory's
+//   fsync), and writes the interval checkpoint when no append does. So entries are synced in
+//   batches, and a batch is written while the previous one is synced. An fdatasync that an
+//   appender waits for starts at once; one that nobody waits for (only kWritten entries are
+//   unsynced) starts no sooner than `sync_interval` after the one before.
 //   Durability::kSync (Receipt::synced): the callback comes after the fdatasync that covers the
 //     entry. The entry survives a crash of the process, of the kernel and of the machine
 //     (power loss), as far as the disk honours fdatasync. An answer waits for one fdatasync
 //     (a few ms on this project's virtual disk: docs/audit.md), more under load.
 //   Durability::kWritten (Receipt::synced false): the callback comes after the write() into the
-//     file, before its fdatasync, which has already been asked for. The entry is in the
-//     kernel's page cache: it survives a crash of the process (the kernel writes the file out
-//     by itself), NOT a crash of the kernel or of the machine before that fdatasync completes.
-//     What a machine crash can lose is bounded: the entries written during at most two
-//     fdatasyncs (the one running and the next), and never more than `max_unsynced_entries`:
-//     past that many written-but-unsynced entries, new ones wait for the fdatasync as with
-//     kSync. On ext4 (data=ordered) what survives of an unsynced tail is a prefix of it, whose
-//     cut last line Open drops (RECOVERY); an entry lost so is an answer that left without a
-//     durable record, which is the price of this mode.
+//     file, before its fdatasync. The entry is in the kernel's page cache: it survives a crash
+//     of the process (the kernel writes the file out by itself), NOT a crash of the kernel or of
+//     the machine before its fdatasync completes. What a machine crash can lose is bounded: the
+//     entries written in the last `sync_interval` plus two fdatasyncs (the one running and the
+//     next), and never more than `max_unsynced_entries`: past that many written-but-unsynced
+//     entries, new ones wait for the fdatasync as under kSync. On ext4 (data=ordered) what
+//     survives of an unsynced tail is a prefix of it, whose cut last line Open drops
+//     (RECOVERY); an entry lost so is an answer that left without a durable record, which is
+//     the price of this mode.
 //   `request_durability` chooses between them for entries of type request and refusal only.
 //   Every other entry waits for its fdatasync whatever the option says: permit decisions, the
 //   open entry, Checkpoint(), and Close() (which returns after the final fdatasync).
@@ -122,6 +124,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "audit/entry.h"
 #include "auth/jose.h"
@@ -166,6 +170,10 @@ struct AuditOptions {
   Durability request_durability = Durability::kSync;
   // kWritten: once this many written entries await their fdatasync, new ones wait for it too.
   uint64_t max_unsynced_entries = 4096;
+  // An fdatasync that no appender waits for (only kWritten entries written) starts at least
+  // this long after the one before; one that an appender waits for starts at once. 0: back to
+  // back.
+  std::chrono::milliseconds sync_interval{0};
   // Added to the open entry as "details" when not empty (e.g. how the node audits requests).
   nlohmann::json open_details = nlohmann::json::object();
   FileOps file_ops = PosixFileOps();
@@ -222,7 +230,8 @@ class AuditLog {
 
  private:
   struct Pending {
-    nlohmann::json body;      // the entry without seq, time, prev, hash
+    // The entry's members without seq, time, prev, hash (audit/internal/chain.h: Members).
+    std::vector<std::pair<std::string, std::string>> members;
     bool checkpoint = false;  // an explicit Checkpoint() request (body unused)
     bool may_ack_written = false;  // a request/refusal entry under Durability::kWritten
     Callback done;
@@ -238,8 +247,9 @@ class AuditLog {
   Status Recover();
   void Enqueue(Pending pending);
   std::string NextTime() const;
-  // Seals `body` as the next entry, appends its line to `out` and returns its receipt.
-  Receipt SealNext(nlohmann::json body, const std::string& time, std::string* out);
+  // Seals `members` as the next entry, appends its line to `out` and returns its receipt.
+  Receipt SealNext(std::vector<std::pair<std::string, std::string>> members,
+                   const std::string& time, std::string* out);
   Status SealCheckpoint(const char* reason, std::string* out, Receipt* receipt);
   Status OpenSegment(uint64_t first_seq);
   Status WriteBatch(const std::string& bytes, uint64_t first_seq, const std::string& first_time);
@@ -294,6 +304,10 @@ class AuditLog {
   uint64_t synced_size_ = 0;
   uint64_t acked_size_ = 0;        // through the last entry acknowledged before its sync
   bool syncing_ = false;           // an fdatasync is running
+  std::chrono::steady_clock::time_point last_sync_start_;
+  // What the syncer waits for, so the writer wakes it only when it must.
+  enum class SyncerWait { kNone, kIdle, kPacing, kWriter };
+  SyncerWait syncer_wait_ = SyncerWait::kNone;
   bool stop_syncer_ = false;
   std::deque<SyncWaiter> sync_waiters_;  // in seq order
   std::mutex join_mu_;             // one Close() joins the syncer

@@ -596,6 +596,29 @@ TEST(AuditLogDurabilityTest, AFailedSyncUnderWrittenKeepsWhatWasAnsweredAndRefus
   EXPECT_TRUE(found);
 }
 
+TEST(AuditLogDurabilityTest, APacedSyncNeverDelaysAnAppenderWhoWaitsForIt) {
+  oncomesh::testing::TempDir tmp;
+  AuditOptions o = Options();
+  o.request_durability = Durability::kWritten;
+  o.sync_interval = std::chrono::hours(1);  // unawaited syncs: practically never
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+  ASSERT_TRUE(log.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_FALSE((*log)->AppendSync(CountEntry(i))->synced);
+  // A permit waits for its fdatasync, which starts at once and covers the requests too.
+  Result<Receipt> permit = (*log)->AppendSync(PermitEntry());
+  ASSERT_TRUE(permit.ok());
+  EXPECT_TRUE(permit->synced);
+  EXPECT_EQ((*log)->last_durable().seq, permit->seq);
+  ASSERT_FALSE((*log)->AppendSync(CountEntry(4))->synced);
+  ASSERT_TRUE((*log)->Checkpoint().ok());  // so does a checkpoint
+  EXPECT_EQ((*log)->last_durable().seq, (*log)->Checkpoint()->seq);
+  ASSERT_FALSE((*log)->AppendSync(CountEntry(5))->synced);
+  ASSERT_TRUE((*log)->Close().ok());  // and the close: everything synced
+  const VerifyReport report = Verify(tmp.path());
+  EXPECT_TRUE(report.ok());
+  EXPECT_TRUE(report.ends_with_close);
+}
+
 TEST(AuditLogDurabilityTest, OpenDetailsAreInTheOpenEntry) {
   oncomesh::testing::TempDir tmp;
   AuditOptions o = Options();
@@ -605,6 +628,50 @@ TEST(AuditLogDurabilityTest, OpenDetailsAreInTheOpenEntry) {
   ASSERT_TRUE((*log)->Close().ok());
   EXPECT_EQ(Body(Lines(tmp.path())[0])["details"]["requests_audited"], false);
   EXPECT_TRUE(Verify(tmp.path()).ok());
+}
+
+}  // namespace
+}  // namespace oncomesh::audit
+
+namespace oncomesh::audit {
+namespace {
+
+// The writer serialises entries itself (internal::EntryMembers): its text must be exactly what
+// nlohmann's dump() writes for the same value, whatever the strings hold.
+TEST(EntryMembersTest, TheTextIsDumpsTextForEveryField) {
+  Entry e = CountEntry(1);
+  e.caller.subject = "r\xC3\xA9searcher \"1\"\n\t\x01\x7F";
+  e.caller.issuer = "https://aai.example.org/\\path";
+  e.request.body = R"({"query":{"filters":[{"id":"NCIT:C4872"}]}})";
+  e.request.body_bytes = 9000;
+  e.request.body_sha256 = std::string(64, 'a');
+  e.request.path = "/api/\xFF\xFEinvalid";  // invalid UTF-8: replaced, as dump() does
+  e.access = {{"b-set", "registered"}, {"a-set", "permitted"}};
+  e.disclosed.records.push_back({"default", RecordKind::kGenomicVariation, {"v1", "v\xE2\x82\xAC"}});
+  e.disclosed.files.push_back({"genomes", {{0, 10}}, 25, {{10, 100}, {200, 300}}});
+  e.details = {{"collections", {"x", "y"}}, {"credentials", {{"verified", false}}}};
+  Entry permit;
+  permit.type = EntryType::kPermit;
+  permit.caller = {"dac", "https://aai.example.org", "10.0.0.1:1"};
+  permit.permit = PermitDecision{PermitAction::kRevoke, "p-1", "r1", {"a", "b"}, "ended \"early\""};
+  Entry anonymous_refusal = CountEntry(2);
+  anonymous_refusal.type = EntryType::kRefusal;
+  anonymous_refusal.caller = {"", "", "127.0.0.1:1", true};
+  anonymous_refusal.disclosed = {};
+  anonymous_refusal.outcome = {401, "forged"};
+  for (const Entry* entry : {&e, &permit, &anonymous_refusal}) {
+    internal::Members members = internal::EntryMembers(*entry);
+    members.emplace_back("type", std::string("\"") + EntryTypeName(entry->type) + "\"");
+    members.emplace_back("seq", "7");
+    members.emplace_back("prev", "\"" + std::string(internal::kGenesisHash) + "\"");
+    json object = json::object();
+    for (const auto& [key, text] : members) {
+      const json value = json::parse(text);
+      EXPECT_EQ(value.dump(-1, ' ', false, json::error_handler_t::replace), text) << key;
+      object[key] = value;
+    }
+    EXPECT_EQ(internal::SealMembers(members).text, internal::Seal(object).text);
+  }
 }
 
 }  // namespace

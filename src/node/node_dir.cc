@@ -149,7 +149,14 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
     }
     if (const YAML::Node audit = root["audit"]) {
       if (!audit.IsMap()) return InvalidArgument(source + ": audit must be a mapping");
-      RETURN_IF_ERROR(CheckKeys(audit, {"durability"}, source + ": audit"));
+      RETURN_IF_ERROR(CheckKeys(audit, {"durability", "sync_interval_ms"}, source + ": audit"));
+      if (audit["sync_interval_ms"]) {
+        const int ms = audit["sync_interval_ms"].as<int>();
+        if (ms < 0 || ms > 1000) {
+          return InvalidArgument(source + ": audit.sync_interval_ms must be between 0 and 1000");
+        }
+        c.audit.sync_interval = std::chrono::milliseconds(ms);
+      }
       if (audit["durability"]) {
         const std::string name = audit["durability"].as<std::string>();
         const std::optional<audit::Durability> d = audit::DurabilityFromName(name);
@@ -270,7 +277,8 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
         << "reference_fasta" << YAML::Value << c.reference_fasta << YAML::EndMap;
   }
   out << YAML::Key << "audit" << YAML::Value << YAML::BeginMap << YAML::Key << "durability"
-      << YAML::Value << audit::DurabilityName(c.audit.durability) << YAML::EndMap;
+      << YAML::Value << audit::DurabilityName(c.audit.durability) << YAML::Key
+      << "sync_interval_ms" << YAML::Value << c.audit.sync_interval.count() << YAML::EndMap;
   const deid::DicomDeidOptions& o = c.imaging.deid;
   out << YAML::Key << "imaging" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "dicom_port" << YAML::Value << c.imaging.dicom_port;

@@ -17,6 +17,7 @@
 // `oncomesh node init` creates it; every other command opens it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -60,11 +61,14 @@ struct DatasetConfig {
 // docs/audit.md gives the measured trade-off).
 struct AuditConfig {
   // audit.durability: `written` (default): an answer leaves once its entry is written into the
-  // log file (it survives a crash of the node's process; the fdatasync follows at once, and a
-  // machine crash can lose the entries of the last few milliseconds). `sync`: an answer waits
-  // for the fdatasync (survives a machine crash; costs throughput at few connections).
-  // Permit decisions always wait for the fdatasync.
+  // log file: it survives a crash of the node's process; a crash of the machine can lose the
+  // entries of the last sync_interval plus two fdatasyncs (tens of ms), 4096 at most. `sync`:
+  // an answer waits for its entry's fdatasync: it survives a machine crash, and costs most of
+  // the throughput at few connections. Permit decisions always wait for the fdatasync.
   audit::Durability durability = audit::Durability::kWritten;
+  // audit.sync_interval_ms (0 to 1000, default 20): under `written`, how long the log waits
+  // between fdatasyncs no answer waits for (each costs the node CPU and context switches).
+  std::chrono::milliseconds sync_interval{20};
 };
 
 struct NodeConfig {
