@@ -17,6 +17,10 @@
 #   --no-auth / --only-auth   the passport part (bench/passport_bench: a count query with a cached
 #                             passport vs anonymous, first-time verification); BENCH_AUTH_INDIVIDUALS
 #                             (default 10000) individuals in its in-process node
+#   --no-audit / --only-audit the audit trail's cost over HTTP (bench/audit_http.sh: the same
+#                             node unaudited, audit.durability written and sync, interleaved);
+#                             BENCH_AUDIT_INDIVIDUALS (default 200000), BENCH_AUDIT_ROUNDS
+#                             (default 3); wrk runs of --wrk-seconds
 #   --build-dir DIR           BENCH_BUILD_DIR, default build/ in the repository
 #   --keep                    keep the temporary directory (node, FHIR, databases)
 #
@@ -30,19 +34,23 @@ sizes=${BENCH_SIZES:-1M,10M}
 http_n=${BENCH_HTTP_INDIVIDUALS:-1000000}
 wrk_seconds=${BENCH_WRK_SECONDS:-10}
 build=${BENCH_BUILD_DIR:-$root/build}
-do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 do_imaging=1 do_auth=1 keep=0 mode=full
+do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 do_imaging=1 do_auth=1 do_audit=1 keep=0 mode=full
+audit_n=${BENCH_AUDIT_INDIVIDUALS:-200000}
+audit_rounds=${BENCH_AUDIT_ROUNDS:-3}
 imaging_studies=${BENCH_IMAGING_STUDIES:-120}
 genome_sizes=${BENCH_GENOME_SIZES:-200000x100,1000000x200}
 while (($#)); do
   case "$1" in
-    --quick) sizes=200k http_n=200000 wrk_seconds=3 genome_sizes=20000x50 imaging_studies=20 mode=quick ;;
+    --quick) sizes=200k http_n=200000 wrk_seconds=3 genome_sizes=20000x50 imaging_studies=20 audit_rounds=2 mode=quick ;;
     --genome-sizes) genome_sizes=$2; shift ;;
     --no-genomics) do_genomics=0 ;;
-    --only-genomics) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_imaging=0 do_auth=0 ;;
+    --only-genomics) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_imaging=0 do_auth=0 do_audit=0 ;;
     --no-imaging) do_imaging=0 ;;
-    --only-imaging) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 do_auth=0 ;;
+    --only-imaging) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 do_auth=0 do_audit=0 ;;
     --no-auth) do_auth=0 ;;
-    --only-auth) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 do_imaging=0 ;;
+    --only-auth) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 do_imaging=0 do_audit=0 ;;
+    --no-audit) do_audit=0 ;;
+    --only-audit) do_pg=0 do_sqlite=0 do_http=0 do_cohort=0 do_genomics=0 do_imaging=0 do_auth=0 ;;
     --sizes) sizes=$2; shift ;;
     --http-individuals) http_n=$2; shift ;;
     --wrk-seconds) wrk_seconds=$2; shift ;;
@@ -281,6 +289,12 @@ if ((do_auth)); then
   awk '$1=="RESULT" && $2=="auth"' "$tmp/auth.log" >>"$results"
 fi
 
+# ---------------------------------------------------------------- audit
+if ((do_audit)); then
+  log "audit: what the audit trail costs over HTTP, $audit_n individuals, unaudited vs audit.durability written vs sync, $audit_rounds rounds"
+  bash "$root/bench/audit_http.sh" "$results" "$tmp" "$build" "$audit_n" "$wrk_seconds" "$audit_rounds"
+fi
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- summary
@@ -444,6 +458,20 @@ if ((do_auth)); then
     "$(fmt "$(get auth verify_es256_p50_us)"), RS256 $(fmt "$(get auth verify_rs256_p50_us)")"
   v=$(get auth passport_added_p50_us)
   target "$(verdict "$v" '<=' 50)" "a cached passport adds <= 50 us p50 to a count query" "$(fmt "$v") us"
+fi
+if ((do_audit)); then
+  echo
+  echo "Audit trail over HTTP (POST /api/individuals dense count, $(get audit individuals) individuals; medians of $audit_rounds interleaved rounds):"
+  printf '  %-10s %12s %12s %12s %12s\n' mode "8 conn req/s" "p50 ms" "64 conn req/s" "p50 ms"
+  for m in unaudited written sync; do
+    printf '  %-10s %12s %12s %12s %12s\n' "$m" "$(fmt "$(get audit ${m}_c8_rps)")" "$(get audit ${m}_c8_p50_ms)" \
+      "$(fmt "$(get audit ${m}_c64_rps)")" "$(get audit ${m}_c64_p50_ms)"
+  done
+  echo "  audit entries: $(get audit bytes_per_entry) bytes each; non-2xx responses: $(get audit non2xx)"
+  for c in 8 64; do
+    target "$(verdict "$(get audit written_c${c}_ratio)" '>=' 0.8)" "audited (written, the default) >= 80% of unaudited, $c connections" \
+      "$(get audit written_c${c}_ratio) (sync: $(get audit sync_c${c}_ratio))"
+  done
 fi
 [ "$mode" = quick ] && echo "  (quick mode: sizes are below the targets' 10M / 1M; run without --quick for the real figures)"
 exit "$bench_rc"

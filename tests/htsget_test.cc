@@ -13,6 +13,7 @@
 #include <random>
 
 #include "api/htsget/htsget_service.h"
+#include "audit/audit_log.h"
 #include "support/process.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
@@ -101,8 +102,18 @@ class HtsgetTest : public ::testing::Test {
     config.slice.max_range_bytes = 30000;
     service_ = new std::shared_ptr<const api::htsget::HtsgetService>(
         std::make_shared<api::htsget::HtsgetService>(std::move(config)));
+    // Every ticket and block is audited, as on a node (the node's key is a fresh one here).
+    audit::AuditOptions audit_options;
+    audit_options.node_name = "htsget-test";
+    audit_options.signing_key = *auth::Jwk::GenerateEs256();
+    audit_options.request_durability = audit::Durability::kWritten;
+    Result<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(node + "/audit", audit_options);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    audit_ = log->release();
     http::Router router;
-    api::htsget::AddHtsgetRoutes(router, *service_);
+    api::htsget::AddHtsgetRoutes(
+        router, api::Auditor(audit_, BrokerCallerFn(Broker(), kGrant), api::htsget::HtsgetErrorFormat()),
+        *service_);
     http::ServerOptions options;
     options.port = 0;
     server_ = new http::Server(std::move(router), options);
@@ -114,6 +125,7 @@ class HtsgetTest : public ::testing::Test {
   static void TearDownTestSuite() {
     server_->Stop();
     delete server_;
+    delete audit_;
     delete service_;
     delete dir_;
   }
@@ -182,12 +194,14 @@ class HtsgetTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
+  static audit::AuditLog* audit_;
   static std::shared_ptr<const api::htsget::HtsgetService>* service_;
   static http::Server* server_;
   static uint16_t port_;
 };
 
 TempDir* HtsgetTest::dir_ = nullptr;
+audit::AuditLog* HtsgetTest::audit_ = nullptr;
 std::shared_ptr<const api::htsget::HtsgetService>* HtsgetTest::service_ = nullptr;
 http::Server* HtsgetTest::server_ = nullptr;
 uint16_t HtsgetTest::port_ = 0;

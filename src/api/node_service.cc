@@ -28,12 +28,15 @@ class StoreVariantFiles final : public htsget::VariantFileSource {
 
 }  // namespace
 
-NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoOntology duo)
+NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoOntology duo,
+                         std::unique_ptr<audit::AuditLog> audit, bool audit_requests)
     : node_(std::move(node)),
       vocab_(std::move(vocab)),
       duo_(std::move(duo)),
       gate_(gate::GateConfig{node_.config().count_step}),
-      clock_(auth::SystemClock()) {
+      clock_(auth::SystemClock()),
+      audit_(std::move(audit)),
+      audit_requests_(audit_requests) {
   const node::NodeConfig& c = node_.config();
   // Access: the issuers node.yaml trusts, plus the node itself for the grants of its permits.
   auth::AccessConfig access = c.access;
@@ -67,8 +70,28 @@ NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoO
 
 NodeService::~NodeService() { Stop(); }
 
-Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_dir) {
+Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_dir,
+                                                      NodeServiceOptions options) {
   ASSIGN_OR_RETURN(node::NodeDir node, node::NodeDir::Open(node_dir));
+  // The audit log first: a node that cannot audit does not serve (and a second process serving
+  // the same node fails here, before building an index).
+  audit::AuditOptions audit_options;
+  audit_options.node_name = node.config().name;
+  audit_options.signing_key = node.signing_key();
+  audit_options.request_durability = node.config().audit.durability;
+  audit_options.file_ops = options.audit_file_ops;
+  audit_options.sync_interval = node.config().audit.sync_interval;
+  audit_options.open_details = {{"requests_audited", options.audit_requests}};
+  if (options.audit_requests) {
+    audit_options.open_details["durability"] = audit::DurabilityName(node.config().audit.durability);
+    audit_options.open_details["sync_interval_ms"] = node.config().audit.sync_interval.count();
+  } else {
+    audit_options.open_details["why"] =
+        "oncomesh node serve --unaudited-benchmark-only: data requests are answered without "
+        "audit entries";
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> audit_log,
+                   audit::AuditLog::Open(node.audit_dir(), std::move(audit_options)));
   ASSIGN_OR_RETURN(index::Vocabulary vocab, index::Vocabulary::LoadEmbedded());
   ASSIGN_OR_RETURN(auth::DuoOntology duo, auth::DuoOntology::LoadEmbedded());
   std::vector<node::DatasetConfig>& datasets = node.mutable_config().datasets;
@@ -79,13 +102,9 @@ Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_d
                                                    node_dir + "/node.yaml: datasets[" +
                                                        std::to_string(i) + "].data_use"));
   }
-  std::unique_ptr<NodeService> service(
-      new NodeService(std::move(node), std::move(vocab), std::move(duo)));
+  std::unique_ptr<NodeService> service(new NodeService(
+      std::move(node), std::move(vocab), std::move(duo), std::move(audit_log), options.audit_requests));
   RETURN_IF_ERROR(service->issuer_keys_->LoadFiles());
-  audit::AuditOptions audit_options;
-  audit_options.node_name = service->node_.config().name;
-  audit_options.signing_key = service->node_.signing_key();
-  ASSIGN_OR_RETURN(service->audit_, audit::AuditLog::Open(service->node_.audit_dir(), audit_options));
   service->matcher_ =
       std::make_unique<auth::DuoMatcher>(service->duo_, auth::DiseaseHierarchyOf(service->vocab_));
   audit::AuditLog* log = service->audit_.get();
@@ -134,23 +153,93 @@ void NodeService::StartRefresher(std::chrono::milliseconds interval) {
 }
 
 void NodeService::Stop() {
+  std::lock_guard<std::mutex> lock(stop_mu_);
   stop_ = true;
   if (refresher_.joinable()) refresher_.join();
-  if (audit_) {
-    if (Status st = audit_->Close(); !st.ok()) spdlog::error("node {}: audit log: {}", node_.config().name, st.ToString());
+  if (audit_ && !audit_closed_) {
+    audit_closed_ = true;
+    if (Status st = audit_->Close(); !st.ok()) {
+      spdlog::error("node {}: the audit log closed with an error: {}", node_.config().name,
+                    st.message());
+    }
   }
+}
+
+Auditor NodeService::AuditorFor(ErrorFormat format) const {
+  return Auditor(audit_requests_ ? audit_.get() : nullptr,
+                 [this](const http::Request& r) { return CallerFor(r); }, std::move(format));
 }
 
 void NodeService::Register(http::Router& router) {
   std::ifstream token_file(node_.admin_token_path());
   std::string admin_token((std::istreambuf_iterator<char>(token_file)), std::istreambuf_iterator<char>());
   admin::AddAdminRoutes(router, *permits_, node_, admin_token);
-  RegisterNodeInfoRoutes(*this, router);
-  RegisterNodeCollectionRoutes(*this, router);
-  RegisterNodeEntryRoutes(*this, router);
-  htsget::AddHtsgetRoutes(router, htsget_);
-  dicomweb::AddDicomwebRoutes(router, std::make_shared<dicomweb::DicomwebService>(
-                                          node_, [this](const http::Request& r) { return CallerFor(r); }));
+  const Auditor beacon = AuditorFor(BeaconErrorFormat(identity_));
+  RegisterNodeInfoRoutes(*this, router, beacon);
+  RegisterNodeCollectionRoutes(*this, router, beacon);
+  RegisterNodeEntryRoutes(*this, router, beacon);
+  htsget::AddHtsgetRoutes(router, AuditorFor(htsget::HtsgetErrorFormat()), htsget_);
+  dicomweb::AddDicomwebRoutes(router, AuditorFor(dicomweb::DicomwebErrorFormat()),
+                              std::make_shared<dicomweb::DicomwebService>(
+                                  node_, [this](const http::Request& r) { return CallerFor(r); }));
+}
+
+void NodeService::ConfigureServer(http::ServerOptions* options) {
+  options->error_response = [this](int status, const std::string& message) {
+    return RouterError(status, message);
+  };
+  options->on_refusal = [this](http::Request& request, http::Response refusal,
+                               http::Responder respond) {
+    SendRefusal(request, std::move(refusal), std::move(respond));
+  };
+}
+
+void NodeService::SendRefusal(http::Request& request, http::Response refusal,
+                              http::Responder respond) const {
+  if (!IsAuditedPath(request.path)) {
+    respond(std::move(refusal));
+    return;
+  }
+  Audited answer;
+  answer.response = std::move(refusal);
+  // The router's refusals are written as Beacon errors whatever the path (RouterError).
+  AuditorFor(BeaconErrorFormat(identity_)).Send(request, std::move(answer), std::move(respond));
+}
+
+bool IsAuditedPath(std::string_view path) {
+  const auto under = [&](std::string_view root) {
+    return path == root || (path.size() > root.size() && path.substr(0, root.size()) == root &&
+                            path[root.size()] == '/');
+  };
+  if (under("/api")) {
+    // Beacon's informational endpoints (api/beacon/node_info_routes.cc), with or without a
+    // trailing slash; /api/filtering_terms is not one of them.
+    for (std::string_view exempt : {"/api", "/api/info", "/api/service-info", "/api/configuration",
+                                    "/api/map", "/api/entry_types"}) {
+      if (path == exempt || (path.size() == exempt.size() + 1 && path.substr(0, exempt.size()) == exempt &&
+                             path.back() == '/')) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (under("/variants")) return path != "/variants/service-info";
+  return under("/dicomweb");
+}
+
+ErrorFormat BeaconErrorFormat(const BeaconIdentity& identity) {
+  ErrorFormat format;
+  format.error = [identity](const http::Request& request, int status, const std::string& message) {
+    const std::string& p = request.path;
+    const std::string entity = p.rfind("/api/biosamples", 0) == 0   ? "biosample"
+                               : p.rfind("/api/g_variants", 0) == 0 ? "genomicVariation"
+                               : p.rfind("/api/datasets", 0) == 0   ? "dataset"
+                               : p.rfind("/api/cohorts", 0) == 0    ? "cohort"
+                                                                    : "individual";
+    return ErrorResponse(identity, status, message, nullptr, entity);
+  };
+  format.message_of = [](const http::Response& r) { return JsonErrorMessage(r, "/error/errorMessage"); };
+  return format;
 }
 
 Result<auth::Caller> NodeService::CallerFor(const http::Request& request) const {

@@ -25,6 +25,16 @@ FileOps PosixFileOps() {
                  [](int fd) { return ::fdatasync(fd); }};
 }
 
+const char* DurabilityName(Durability durability) {
+  return durability == Durability::kWritten ? "written" : "sync";
+}
+
+std::optional<Durability> DurabilityFromName(std::string_view name) {
+  if (name == "sync") return Durability::kSync;
+  if (name == "written") return Durability::kWritten;
+  return std::nullopt;
+}
+
 namespace {
 
 std::string Errno(const std::string& what, int err) { return what + ": " + std::strerror(err); }
@@ -60,9 +70,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOp
   }
   if (options.checkpoint_entries == 0 || options.checkpoint_interval.count() <= 0 ||
       options.segment_bytes == 0 || options.max_queue == 0 || !options.file_ops.write ||
-      !options.file_ops.sync || !options.clock) {
+      !options.file_ops.sync || !options.clock || !options.open_details.is_object() ||
+      options.sync_interval.count() < 0) {
     return InvalidArgument("audit: checkpoint_entries, checkpoint_interval, segment_bytes, "
-                           "max_queue, file_ops and clock must be set");
+                           "max_queue, file_ops and clock must be set, open_details an object");
   }
   std::unique_ptr<AuditLog> log(new AuditLog(dir, std::move(options)));
   struct stat st {};
@@ -80,7 +91,13 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOp
     return FailedPrecondition("audit: " + dir + " is held by another process (is the node running?)");
   }
   RETURN_IF_ERROR(log->Recover());
-  log->writer_ = std::thread([raw = log.get()] { raw->Run(); });
+  {
+    std::lock_guard<std::mutex> lock(log->mu_);
+    log->sync_fd_ = log->fd_;
+    log->written_ = log->durable_;
+    log->written_size_ = log->synced_size_ = log->acked_size_ = log->segment_size_;
+  }
+  log->syncer_ = std::thread([raw = log.get()] { raw->SyncLoop(); });
 
   // The open entry: the log starts by saying who opened it, and what recovery did.
   json body = {{"type", EntryTypeName(EntryType::kOpen)},
@@ -88,8 +105,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOp
                {"software", std::string("oncomesh ") + ONCOMESH_VERSION},
                {"key", log->options_.signing_key.kid()}};
   if (!log->dropped_tail_.is_null()) body["dropped_tail"] = log->dropped_tail_;
+  if (!log->options_.open_details.empty()) body["details"] = log->options_.open_details;
   std::promise<Result<Receipt>> opened;
-  log->Enqueue(Pending{std::move(body), false,
+  log->Enqueue(Pending{internal::MembersOf(body), false, false,
                        [&opened](Result<Receipt> r) { opened.set_value(std::move(r)); }});
   Result<Receipt> receipt = opened.get_future().get();
   if (!receipt.ok()) return receipt.status();
@@ -177,7 +195,7 @@ Status AuditLog::Recover() {
 }
 
 AuditLog::~AuditLog() {
-  if (writer_.joinable()) {
+  if (syncer_.joinable()) {
     Status st = Close();
     if (!st.ok()) spdlog::error("audit: {}: closing: {}", dir_, st.message());
   }
@@ -190,37 +208,38 @@ void AuditLog::Append(const Entry& entry, Callback done) {
     done(std::move(st));
     return;
   }
-  // The entry becomes JSON here, on the appender's thread, so the one writer thread only
-  // numbers, hashes and writes.
-  json body = EntryFieldsToJson(entry);
-  body["type"] = EntryTypeName(entry.type);
-  Enqueue(Pending{std::move(body), false, std::move(done)});
+  // The entry becomes its JSON text before the queue's lock is taken: the writer only numbers,
+  // hashes and writes.
+  internal::Members members = internal::EntryMembers(entry);
+  members.emplace_back("type", std::string("\"") + EntryTypeName(entry.type) + "\"");
+  const bool may_ack_written =
+      options_.request_durability == Durability::kWritten &&
+      (entry.type == EntryType::kRequest || entry.type == EntryType::kRefusal);
+  Enqueue(Pending{std::move(members), false, may_ack_written, std::move(done)});
 }
 
 void AuditLog::Enqueue(Pending pending) {
   Status refused;
-  Callback refused_done;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closing_) {
-      refused = FailedPrecondition("audit: the log is closed");
-    } else if (!failure_.ok()) {
-      refused = failure_;
-    } else if (queue_.size() >= options_.max_queue) {
-      refused = Unavailable("audit: " + std::to_string(queue_.size()) +
-                            " entries are waiting to be written; try again");
-    }
-    if (refused.ok()) {
-      queue_.push_back(std::move(pending));
-    } else {
-      refused_done = std::move(pending.done);
-    }
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closing_) {
+    refused = FailedPrecondition("audit: the log is closed");
+  } else if (!failure_.ok()) {
+    refused = failure_;
+  } else if (queue_.size() >= options_.max_queue) {
+    refused = Unavailable("audit: " + std::to_string(queue_.size()) +
+                          " entries are waiting to be written; try again");
   }
-  if (refused_done) {
-    refused_done(std::move(refused));  // outside the lock: it may append again
+  if (!refused.ok()) {
+    lock.unlock();
+    pending.done(std::move(refused));  // outside the lock: it may append again
     return;
   }
-  cv_.notify_one();
+  queue_.push_back(std::move(pending));
+  if (writing_) return;  // the thread writing now takes it in its next round
+  // This thread writes (LevelDB's writer queue): no hand-over to another thread, whose wake-up
+  // cost more than the write itself (docs/audit.md).
+  writing_ = true;
+  WriteRounds(lock, /*closing=*/false);
 }
 
 Result<Receipt> AuditLog::AppendSync(const Entry& entry) {
@@ -233,23 +252,36 @@ Result<Receipt> AuditLog::AppendSync(const Entry& entry) {
 Result<Receipt> AuditLog::Checkpoint() {
   std::promise<Result<Receipt>> promise;
   std::future<Result<Receipt>> future = promise.get_future();
-  Enqueue(Pending{json(), true, [&promise](Result<Receipt> r) { promise.set_value(std::move(r)); }});
+  Enqueue(Pending{{}, true, false,
+                  [&promise](Result<Receipt> r) { promise.set_value(std::move(r)); }});
   return future.get();
 }
 
 Status AuditLog::Close() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return close_status_;
-    closing_ = true;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closing_) {  // another Close() does it, or did
+    writer_cv_.wait(lock, [this] { return closed_; });
+    return close_status_;
   }
-  cv_.notify_one();
-  {
-    std::lock_guard<std::mutex> join(join_mu_);
-    if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  return close_status_;
+  closing_ = true;  // appends are refused from now on
+  writer_cv_.wait(lock, [this] { return !writing_; });
+  writing_ = true;
+  WriteRounds(lock, /*closing=*/true);  // what is queued, and the closing checkpoint
+  (void)DrainSync(lock);                // the final fdatasync; a failure is in failure_
+  CutBack(lock);
+  std::deque<SyncWaiter> left;  // normally none: the syncs answered them, or failed them
+  left.swap(sync_waiters_);
+  closed_ = true;
+  close_status_ = failure_;
+  stop_syncer_ = true;
+  sync_cv_.notify_all();
+  writer_cv_.notify_all();
+  const Status status = close_status_;
+  lock.unlock();
+  for (SyncWaiter& w : left) w.done(status.ok() ? Result<Receipt>(w.receipt) : status);
+  std::lock_guard<std::mutex> join(join_mu_);
+  if (syncer_.joinable() && syncer_.get_id() != std::this_thread::get_id()) syncer_.join();
+  return status;
 }
 
 Status AuditLog::health() const {
@@ -262,11 +294,11 @@ Receipt AuditLog::last_durable() const {
   return durable_;
 }
 
-Receipt AuditLog::SealNext(json body, const std::string& time, std::string* out) {
-  body["seq"] = last_seq_ + 1;
-  body["time"] = time;
-  body["prev"] = last_hash_;
-  internal::SealedLine sealed = internal::Seal(body);
+Receipt AuditLog::SealNext(internal::Members members, const std::string& time, std::string* out) {
+  members.emplace_back("seq", std::to_string(last_seq_ + 1));
+  members.emplace_back("time", "\"" + time + "\"");  // RFC 3339: nothing to escape
+  members.emplace_back("prev", "\"" + last_hash_ + "\"");
+  internal::SealedLine sealed = internal::SealMembers(std::move(members));
   ++last_seq_;
   last_hash_ = sealed.hash;
   last_time_ = time;
@@ -291,13 +323,19 @@ Status AuditLog::SealCheckpoint(const char* reason, std::string* out, Receipt* r
   json body = {{"type", EntryTypeName(EntryType::kCheckpoint)},
                {"node", options_.node_name},
                {"checkpoint", {{"jws", *jws}, {"reason", reason}}}};
-  *receipt = SealNext(std::move(body), time, out);
+  *receipt = SealNext(internal::MembersOf(body), time, out);
   last_checkpoint_ = *receipt;
   unsigned_entries_ = 0;
   return Status::Ok();
 }
 
 Status AuditLog::OpenSegment(uint64_t first_seq) {
+  {
+    // The old file is closed only once all of it is synced and the syncer has let go of it.
+    std::unique_lock<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(DrainSync(lock));
+    sync_fd_ = -1;
+  }
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   const std::string path = dir_ + "/" + internal::SegmentName(first_seq);
@@ -316,7 +354,11 @@ Status AuditLog::OpenSegment(uint64_t first_seq) {
   segment_size_ = 0;
   segment_day_.clear();
   // The new file's name must be durable before an entry in it is acknowledged.
-  return SyncPath(dir_);
+  RETURN_IF_ERROR(SyncPath(dir_));
+  std::lock_guard<std::mutex> lock(mu_);
+  sync_fd_ = fd_;
+  written_size_ = synced_size_ = acked_size_ = 0;
+  return Status::Ok();
 }
 
 Status AuditLog::WriteBatch(const std::string& bytes, uint64_t first_seq,
@@ -338,54 +380,151 @@ Status AuditLog::WriteBatch(const std::string& bytes, uint64_t first_seq,
     }
     done += static_cast<size_t>(n);
   }
-  if (failed.ok() && options_.file_ops.sync(fd_) != 0) {
-    failed = Unavailable(Errno("audit: cannot sync the log in " + dir_, errno));
-  }
-  if (!failed.ok()) {
-    // Best effort: leave only what was durable (see the header on what may remain).
-    if (::ftruncate(fd_, static_cast<off_t>(segment_size_)) == 0) (void)::fdatasync(fd_);
-    return failed;
-  }
+  if (!failed.ok()) return failed;  // Run cuts the file back (CutBack)
   segment_size_ += bytes.size();
   if (segment_day_.empty()) segment_day_ = day;
   return Status::Ok();
 }
 
-void AuditLog::Run() {
+Status AuditLog::DrainSync(std::unique_lock<std::mutex>& lock) {
+  while (failure_.ok() && (syncing_ || durable_.seq < written_.seq)) {
+    if (syncing_) {
+      synced_cv_.wait(lock);
+    } else {
+      SyncOnce(lock);  // here: the syncer may be the thread waiting (an interval checkpoint)
+    }
+  }
+  return failure_;
+}
+
+void AuditLog::CutBack(std::unique_lock<std::mutex>& lock) {
+  if (cut_back_ || failure_.ok()) return;
+  cut_back_ = true;
+  const uint64_t keep = std::max(synced_size_, acked_size_);
+  lock.unlock();
+  // Best effort: leave only what was acknowledged (see FAILURE in the header).
+  if (fd_ >= 0 && ::ftruncate(fd_, static_cast<off_t>(keep)) == 0) (void)::fdatasync(fd_);
+  lock.lock();
+}
+
+void AuditLog::SyncOnce(std::unique_lock<std::mutex>& lock) {
+  const Receipt target = written_;
+  const uint64_t target_size = written_size_;
+  const int fd = sync_fd_;
+  syncing_ = true;
+  last_sync_start_ = std::chrono::steady_clock::now();
+  lock.unlock();
+  const int rc = options_.file_ops.sync(fd);
+  const int err = errno;
+  lock.lock();
+  syncing_ = false;
+  std::deque<SyncWaiter> done;
+  Status failed;
+  if (rc != 0) {
+    failed = Unavailable(Errno("audit: cannot sync the log in " + dir_, err));
+    if (failure_.ok()) {
+      failure_ = failed;
+      spdlog::error("{}; the audit log refuses appends until it is reopened", failed.message());
+    }
+    done.swap(sync_waiters_);
+    if (!writing_) {  // no writer to cut the file back: this thread does
+      writing_ = true;
+      CutBack(lock);
+      writing_ = false;
+      writer_cv_.notify_all();
+    }
+  } else {
+    durable_ = target;
+    durable_.synced = true;
+    synced_size_ = target_size;
+    while (!sync_waiters_.empty() && sync_waiters_.front().seq <= target.seq) {
+      done.push_back(std::move(sync_waiters_.front()));
+      sync_waiters_.pop_front();
+    }
+  }
+  synced_cv_.notify_all();
+  lock.unlock();
+  for (SyncWaiter& w : done) {
+    if (failed.ok()) {
+      w.receipt.synced = true;
+      w.done(std::move(w.receipt));
+    } else {
+      w.done(failed);
+    }
+  }
+  lock.lock();
+}
+
+void AuditLog::SyncLoop() {
   using Clock = std::chrono::steady_clock;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    const auto ready = [this] { return !queue_.empty() || closing_; };
-    // A failed log writes nothing more, so it has no checkpoint to wait for (and waiting for
-    // one that is overdue would spin).
-    if (unsigned_entries_ > 0 && failure_.ok()) {
-      cv_.wait_until(lock, first_unsigned_ + options_.checkpoint_interval, ready);
-    } else {
-      cv_.wait(lock, ready);
+    syncer_wait_ = SyncerWait::kNone;
+    const bool sync_work = failure_.ok() && written_.seq > durable_.seq && sync_fd_ >= 0;
+    if (sync_work) {
+      // Paced when nobody waits for this sync (Durability::kWritten): an fdatasync costs the
+      // node CPU and context switches whatever it covers (docs/audit.md).
+      const Clock::time_point next = last_sync_start_ + options_.sync_interval;
+      if (sync_waiters_.empty() && !closing_ && !stop_syncer_ && Clock::now() < next) {
+        syncer_wait_ = SyncerWait::kPacing;
+        sync_cv_.wait_until(lock, next);
+        continue;
+      }
+      SyncOnce(lock);
+      continue;
     }
+    if (stop_syncer_) return;
+    // The interval checkpoint, when no append has written it: this thread writes it.
+    const bool due = failure_.ok() && !closing_ && checkpoint_due_ <= Clock::now();
+    if (due && !writing_) {
+      writing_ = true;
+      WriteRounds(lock, /*closing=*/false);
+      continue;
+    }
+    if (due) {
+      syncer_wait_ = SyncerWait::kWriter;  // the writer notifies when it is done
+      sync_cv_.wait(lock);
+    } else if (checkpoint_due_ == Clock::time_point::max() || !failure_.ok()) {
+      syncer_wait_ = SyncerWait::kIdle;
+      sync_cv_.wait(lock);
+    } else {
+      syncer_wait_ = SyncerWait::kIdle;
+      sync_cv_.wait_until(lock, checkpoint_due_);
+    }
+  }
+}
+
+void AuditLog::WriteRounds(std::unique_lock<std::mutex>& lock, bool closing) {
+  using Clock = std::chrono::steady_clock;
+  bool final_round = closing;
+  for (;;) {
+    CutBack(lock);  // after a failure, once
+    const bool interval_due =
+        unsigned_entries_ > 0 && Clock::now() >= first_unsigned_ + options_.checkpoint_interval;
+    if (queue_.empty() && !final_round && !(interval_due && failure_.ok())) break;
+    final_round = false;
     std::deque<Pending> batch;
     batch.swap(queue_);
-    const bool closing = closing_;
     Status failure = failure_;
     lock.unlock();
 
-    std::vector<std::pair<Callback, Result<Receipt>>> answers;
-    answers.reserve(batch.size());
+    // Each appender's receipt, in the batch's order (those of a failed batch stay unused).
+    std::vector<Receipt> receipts(batch.size());
+    bool wrote = false;
     if (failure.ok()) {
       std::string bytes;
       const uint64_t first_seq = last_seq_ + 1;
       std::string first_time;
-      Receipt receipt;
-      for (Pending& p : batch) {
-        if (!failure.ok()) break;
+      for (size_t i = 0; i < batch.size() && failure.ok(); ++i) {
+        Pending& p = batch[i];
         if (p.checkpoint) {
           if (unsigned_entries_ > 0 || last_checkpoint_.hash.empty()) {
-            failure = SealCheckpoint("request", &bytes, &receipt);
+            failure = SealCheckpoint("request", &bytes, &receipts[i]);
           } else {
-            receipt = last_checkpoint_;
+            receipts[i] = last_checkpoint_;
           }
         } else {
-          receipt = SealNext(std::move(p.body), NextTime(), &bytes);
+          receipts[i] = SealNext(std::move(p.members), NextTime(), &bytes);
           if (unsigned_entries_++ == 0) first_unsigned_ = Clock::now();
           if (unsigned_entries_ >= options_.checkpoint_entries) {
             Receipt cp;
@@ -393,7 +532,6 @@ void AuditLog::Run() {
           }
         }
         if (first_time.empty()) first_time = last_time_;
-        answers.emplace_back(std::move(p.done), receipt);
       }
       if (failure.ok() && unsigned_entries_ > 0 &&
           (closing || Clock::now() >= first_unsigned_ + options_.checkpoint_interval)) {
@@ -401,33 +539,63 @@ void AuditLog::Run() {
         failure = SealCheckpoint(closing ? "close" : "interval", &bytes, &cp);
         if (first_time.empty()) first_time = last_time_;
       }
-      if (failure.ok() && !bytes.empty()) failure = WriteBatch(bytes, first_seq, first_time);
+      if (failure.ok() && !bytes.empty()) {
+        failure = WriteBatch(bytes, first_seq, first_time);
+        wrote = failure.ok();
+      }
       if (!failure.ok()) {
         spdlog::error("{}; the audit log refuses appends until it is reopened", failure.message());
       }
     }
+
+    // Acknowledge now (written, under kWritten) or hand to the syncer; fail on any failure.
+    std::vector<std::pair<Callback, Result<Receipt>>> answers;
+    answers.reserve(batch.size());
     lock.lock();
+    if (failure.ok() && !failure_.ok()) failure = failure_;  // a sync failed meanwhile
     if (!failure.ok()) {
       if (failure_.ok()) failure_ = failure;
+      for (Pending& p : batch) answers.emplace_back(std::move(p.done), failure);
+      for (SyncWaiter& w : sync_waiters_) answers.emplace_back(std::move(w.done), failure);
+      sync_waiters_.clear();
+      CutBack(lock);
     } else {
-      durable_ = {last_seq_, last_hash_};
-    }
-    lock.unlock();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      Callback& done = i < answers.size() ? answers[i].first : batch[i].done;
-      if (!failure.ok()) {
-        done(failure);
-      } else {
-        done(std::move(answers[i].second));
+      if (wrote) {
+        written_ = {last_seq_, last_hash_, false};
+        written_size_ = segment_size_;
+      }
+      const bool within_bound = written_.seq - durable_.seq <= options_.max_unsynced_entries;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        Receipt& r = receipts[i];
+        if (r.seq <= durable_.seq) {  // e.g. Checkpoint() with nothing new: already synced
+          r.synced = true;
+          answers.emplace_back(std::move(batch[i].done), std::move(r));
+        } else if (batch[i].may_ack_written && within_bound) {
+          r.synced = false;
+          acked_size_ = segment_size_;
+          answers.emplace_back(std::move(batch[i].done), std::move(r));
+        } else {
+          sync_waiters_.push_back({r.seq, std::move(batch[i].done), std::move(r)});
+        }
       }
     }
-    lock.lock();
-    if (closing && queue_.empty()) {
-      closed_ = true;
-      close_status_ = failure_;
-      return;
+    checkpoint_due_ = unsigned_entries_ > 0 && failure_.ok()
+                          ? first_unsigned_ + options_.checkpoint_interval
+                          : Clock::time_point::max();
+    // Wake the syncer only when it has to act: something to sync or a new checkpoint deadline
+    // while it idles, an appender waiting while it paces, a failure. (A wake per append cost
+    // a context switch per answer.)
+    if ((syncer_wait_ == SyncerWait::kIdle && (wrote || !failure_.ok())) ||
+        (syncer_wait_ == SyncerWait::kPacing && (!sync_waiters_.empty() || !failure_.ok()))) {
+      sync_cv_.notify_one();
     }
+    lock.unlock();
+    for (auto& [done, result] : answers) done(std::move(result));
+    lock.lock();
   }
+  writing_ = false;
+  writer_cv_.notify_all();
+  if (syncer_wait_ == SyncerWait::kWriter) sync_cv_.notify_one();  // it waits for this writer
 }
 
 }  // namespace oncomesh::audit

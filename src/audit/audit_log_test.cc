@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -428,6 +429,249 @@ TEST(AuditLogTest, ACheckpointIsWrittenAfterTheIntervalWithoutTraffic) {
   const VerifyReport report = Verify(tmp.path());
   EXPECT_TRUE(report.ok());
   EXPECT_EQ(report.unsigned_tail, 0u);
+}
+
+}  // namespace
+}  // namespace oncomesh::audit
+
+namespace oncomesh::audit {
+namespace {
+
+// A sync that can be held: while held, every fdatasync blocks until released (or fails once
+// released, if told to), so the tests see what is acknowledged before its sync without timing.
+struct HeldSync {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool held = false, fail = false;
+  int waiting = 0;
+  FileOps ops() {
+    return {[](int fd, const void* data, size_t size) { return ::write(fd, data, size); },
+            [this](int fd) {
+              std::unique_lock<std::mutex> lock(mu);
+              ++waiting;
+              cv.notify_all();
+              cv.wait(lock, [this] { return !held; });
+              --waiting;
+              if (fail) {
+                errno = EIO;
+                return -1;
+              }
+              return ::fdatasync(fd);
+            }};
+  }
+  void Hold() {
+    std::lock_guard<std::mutex> lock(mu);
+    held = true;
+  }
+  void Release(bool then_fail = false) {
+    std::lock_guard<std::mutex> lock(mu);
+    held = false;
+    fail = then_fail;
+    cv.notify_all();
+  }
+  // Waits until the syncer is blocked in a held sync.
+  void WaitBlocked() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [this] { return waiting > 0; });
+  }
+};
+
+Entry PermitEntry() {
+  Entry e;
+  e.type = EntryType::kPermit;
+  e.caller = {"dac-chair", "https://aai.example.org", "10.0.0.5:4431"};
+  e.permit = PermitDecision{PermitAction::kApprove, "permit-1", "researcher-1", {"default"}, ""};
+  return e;
+}
+
+TEST(AuditLogDurabilityTest, DurabilityNamesRoundTrip) {
+  for (Durability d : {Durability::kSync, Durability::kWritten}) {
+    EXPECT_EQ(DurabilityFromName(DurabilityName(d)), d);
+  }
+  EXPECT_FALSE(DurabilityFromName("fsync").has_value());
+}
+
+TEST(AuditLogDurabilityTest, WrittenAcknowledgesRequestsBeforeTheirSyncButPermitsAfter) {
+  oncomesh::testing::TempDir tmp;
+  HeldSync sync;
+  AuditOptions o = Options();
+  o.request_durability = Durability::kWritten;
+  o.file_ops = sync.ops();
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  const uint64_t opened = (*log)->last_durable().seq;
+
+  sync.Hold();
+  Result<Receipt> request = (*log)->AppendSync(CountEntry(1));  // returns while no sync can end
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_FALSE(request->synced);
+  EXPECT_EQ((*log)->last_durable().seq, opened);  // written, not yet synced
+  // Its line is in the file (the page cache) already.
+  EXPECT_EQ(Body(Lines(tmp.path()).back())["seq"], request->seq);
+
+  std::atomic<bool> permit_done{false};
+  Result<Receipt> permit = Internal("not yet");
+  std::thread t([&] {
+    permit = (*log)->AppendSync(PermitEntry());
+    permit_done = true;
+  });
+  sync.WaitBlocked();
+  EXPECT_FALSE(permit_done);  // a permit decision waits for its fdatasync
+  sync.Release();
+  t.join();
+  ASSERT_TRUE(permit.ok()) << permit.status().ToString();
+  EXPECT_TRUE(permit->synced);
+  EXPECT_GE((*log)->last_durable().seq, permit->seq);
+  ASSERT_TRUE((*log)->Close().ok());
+  EXPECT_TRUE(Verify(tmp.path()).ok());
+}
+
+TEST(AuditLogDurabilityTest, SyncIsTheDefaultAndWaitsForTheFdatasync) {
+  oncomesh::testing::TempDir tmp;
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+  ASSERT_TRUE(log.ok());
+  Result<Receipt> r = (*log)->AppendSync(CountEntry(1));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->synced);
+  EXPECT_GE((*log)->last_durable().seq, r->seq);
+}
+
+TEST(AuditLogDurabilityTest, PastMaxUnsyncedEntriesRequestsWaitForTheSync) {
+  oncomesh::testing::TempDir tmp;
+  HeldSync sync;
+  AuditOptions o = Options();
+  o.request_durability = Durability::kWritten;
+  o.max_unsynced_entries = 2;
+  o.file_ops = sync.ops();
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+  ASSERT_TRUE(log.ok());
+  sync.Hold();
+  ASSERT_FALSE((*log)->AppendSync(CountEntry(1))->synced);
+  ASSERT_FALSE((*log)->AppendSync(CountEntry(2))->synced);
+  std::atomic<bool> third_done{false};
+  Result<Receipt> third = Internal("not yet");
+  std::thread t([&] {
+    third = (*log)->AppendSync(CountEntry(3));
+    third_done = true;
+  });
+  sync.WaitBlocked();
+  // The third is written, but two entries already wait for their sync: it waits too. (It may
+  // not have been written yet when this runs; either way it cannot be acknowledged.)
+  EXPECT_FALSE(third_done);
+  sync.Release();
+  t.join();
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(third->synced);
+}
+
+TEST(AuditLogDurabilityTest, AFailedSyncUnderWrittenKeepsWhatWasAnsweredAndRefusesTheRest) {
+  oncomesh::testing::TempDir tmp;
+  HeldSync sync;
+  AuditOptions o = Options();
+  o.request_durability = Durability::kWritten;
+  o.file_ops = sync.ops();
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+  ASSERT_TRUE(log.ok());
+  sync.Hold();
+  Result<Receipt> answered = (*log)->AppendSync(CountEntry(1));
+  ASSERT_TRUE(answered.ok());
+  std::atomic<bool> permit_done{false};
+  Result<Receipt> permit = Internal("not yet");
+  std::thread t([&] {
+    permit = (*log)->AppendSync(PermitEntry());
+    permit_done = true;
+  });
+  sync.WaitBlocked();
+  sync.Release(/*then_fail=*/true);
+  t.join();
+  ASSERT_FALSE(permit.ok());
+  EXPECT_NE(permit.status().message().find("Input/output error"), std::string::npos);
+  EXPECT_FALSE((*log)->health().ok());
+  EXPECT_FALSE((*log)->AppendSync(CountEntry(2)).ok());
+  EXPECT_FALSE((*log)->Close().ok());
+  log->reset();
+  // The answered request stays in the file: its answer left.
+  bool found = false;
+  for (const std::string& line : Lines(tmp.path())) found |= Body(line)["seq"] == answered->seq;
+  EXPECT_TRUE(found);
+}
+
+TEST(AuditLogDurabilityTest, APacedSyncNeverDelaysAnAppenderWhoWaitsForIt) {
+  oncomesh::testing::TempDir tmp;
+  AuditOptions o = Options();
+  o.request_durability = Durability::kWritten;
+  o.sync_interval = std::chrono::hours(1);  // unawaited syncs: practically never
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+  ASSERT_TRUE(log.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_FALSE((*log)->AppendSync(CountEntry(i))->synced);
+  // A permit waits for its fdatasync, which starts at once and covers the requests too.
+  Result<Receipt> permit = (*log)->AppendSync(PermitEntry());
+  ASSERT_TRUE(permit.ok());
+  EXPECT_TRUE(permit->synced);
+  EXPECT_EQ((*log)->last_durable().seq, permit->seq);
+  ASSERT_FALSE((*log)->AppendSync(CountEntry(4))->synced);
+  ASSERT_TRUE((*log)->Checkpoint().ok());  // so does a checkpoint
+  EXPECT_EQ((*log)->last_durable().seq, (*log)->Checkpoint()->seq);
+  ASSERT_FALSE((*log)->AppendSync(CountEntry(5))->synced);
+  ASSERT_TRUE((*log)->Close().ok());  // and the close: everything synced
+  const VerifyReport report = Verify(tmp.path());
+  EXPECT_TRUE(report.ok());
+  EXPECT_TRUE(report.ends_with_close);
+}
+
+TEST(AuditLogDurabilityTest, OpenDetailsAreInTheOpenEntry) {
+  oncomesh::testing::TempDir tmp;
+  AuditOptions o = Options();
+  o.open_details = {{"requests_audited", false}};
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->Close().ok());
+  EXPECT_EQ(Body(Lines(tmp.path())[0])["details"]["requests_audited"], false);
+  EXPECT_TRUE(Verify(tmp.path()).ok());
+}
+
+}  // namespace
+}  // namespace oncomesh::audit
+
+namespace oncomesh::audit {
+namespace {
+
+// The writer serialises entries itself (internal::EntryMembers): its text must be exactly what
+// nlohmann's dump() writes for the same value, whatever the strings hold.
+TEST(EntryMembersTest, TheTextIsDumpsTextForEveryField) {
+  Entry e = CountEntry(1);
+  e.caller.subject = "r\xC3\xA9searcher \"1\"\n\t\x01\x7F";
+  e.caller.issuer = "https://aai.example.org/\\path";
+  e.request.body = R"({"query":{"filters":[{"id":"NCIT:C4872"}]}})";
+  e.request.body_bytes = 9000;
+  e.request.body_sha256 = std::string(64, 'a');
+  e.request.path = "/api/\xFF\xFEinvalid";  // invalid UTF-8: replaced, as dump() does
+  e.access = {{"b-set", "registered"}, {"a-set", "permitted"}};
+  e.disclosed.records.push_back({"default", RecordKind::kGenomicVariation, {"v1", "v\xE2\x82\xAC"}});
+  e.disclosed.files.push_back({"genomes", {{0, 10}}, 25, {{10, 100}, {200, 300}}});
+  e.details = {{"collections", {"x", "y"}}, {"credentials", {{"verified", false}}}};
+  Entry permit;
+  permit.type = EntryType::kPermit;
+  permit.caller = {"dac", "https://aai.example.org", "10.0.0.1:1"};
+  permit.permit = PermitDecision{PermitAction::kRevoke, "p-1", "r1", {"a", "b"}, "ended \"early\""};
+  Entry anonymous_refusal = CountEntry(2);
+  anonymous_refusal.type = EntryType::kRefusal;
+  anonymous_refusal.caller = {"", "", "127.0.0.1:1", true};
+  anonymous_refusal.disclosed = {};
+  anonymous_refusal.outcome = {401, "forged"};
+  for (const Entry* entry : {&e, &permit, &anonymous_refusal}) {
+    internal::Members members = internal::EntryMembers(*entry);
+    members.emplace_back("type", std::string("\"") + EntryTypeName(entry->type) + "\"");
+    members.emplace_back("seq", "7");
+    members.emplace_back("prev", "\"" + std::string(internal::kGenesisHash) + "\"");
+    json object = json::object();
+    for (const auto& [key, text] : members) {
+      const json value = json::parse(text);
+      EXPECT_EQ(value.dump(-1, ' ', false, json::error_handler_t::replace), text) << key;
+      object[key] = value;
+    }
+    EXPECT_EQ(internal::SealMembers(members).text, internal::Seal(object).text);
+  }
 }
 
 }  // namespace

@@ -12,9 +12,13 @@ namespace oncomesh::audit::internal {
 using nlohmann::json;
 
 std::string Sha256Hex(std::string_view bytes) {
+  // Fetched once: OpenSSL 3 looks EVP_sha256() up anew on every EVP_Digest call otherwise,
+  // which cost as much as hashing the line.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, kSha256 != nullptr ? kSha256 : EVP_sha256(),
+             nullptr);
   static const char* kHex = "0123456789abcdef";
   std::string out(static_cast<size_t>(len) * 2, '0');
   for (size_t i = 0; i < len; ++i) {
@@ -34,6 +38,71 @@ SealedLine Seal(const json& body) {
   text.append(kHashMember).append(sealed.hash).append("\"}\n");
   sealed.text = std::move(text);
   return sealed;
+}
+
+Members MembersOf(const json& object) {
+  Members members;
+  members.reserve(object.size());
+  for (const auto& [key, value] : object.items()) {
+    members.emplace_back(key, value.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+  return members;
+}
+
+SealedLine SealMembers(Members members) {
+  std::sort(members.begin(), members.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t size = 2;
+  for (const auto& [key, value] : members) size += key.size() + value.size() + 4;
+  std::string text;
+  text.reserve(size + kHashSuffixBytes + 2);
+  text.push_back('{');
+  for (const auto& [key, value] : members) {
+    if (text.size() > 1) text.push_back(',');
+    AppendJsonString(&text, key);
+    text.push_back(':');
+    text.append(value);
+  }
+  text.push_back('}');
+  SealedLine sealed;
+  sealed.hash = Sha256Hex(text);
+  text.pop_back();
+  text.append(kHashMember).append(sealed.hash).append("\"}\n");
+  sealed.text = std::move(text);
+  return sealed;
+}
+
+void AppendJsonString(std::string* out, std::string_view text) {
+  const size_t start = out->size();
+  out->push_back('"');
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) {
+      // Not ASCII: nlohmann's own escaping, which checks the UTF-8 and replaces what is invalid.
+      out->resize(start);
+      out->append(json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace));
+      return;
+    }
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          static const char kHex[] = "0123456789abcdef";
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
 }
 
 namespace {

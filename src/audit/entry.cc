@@ -1,5 +1,7 @@
 #include "audit/entry.h"
 
+#include "audit/internal/chain.h"
+
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -88,52 +90,202 @@ Status ValidateEntry(const Entry& e) {
   }
   for (const ServedFile& f : e.disclosed.files) {
     if (f.file_id.empty()) return InvalidArgument(what + ": a served file without an id");
-    for (const ByteRange& r : f.ranges) {
-      if (r.end < r.start) return InvalidArgument(what + ": byte range ends before it starts");
+    for (const auto* ranges : {&f.ranges, &f.granted}) {
+      for (const ByteRange& r : *ranges) {
+        if (r.end < r.start) return InvalidArgument(what + ": byte range ends before it starts");
+      }
     }
   }
   return Status::Ok();
 }
 
-json EntryFieldsToJson(const Entry& e) {
-  json j = json::object();
-  if (e.type == EntryType::kRequest || e.type == EntryType::kRefusal || e.type == EntryType::kPermit) {
-    json caller = {{"address", e.caller.address}};
-    if (e.caller.subject.empty() && e.caller.issuer.empty()) {
-      caller["anonymous"] = true;
-    } else {
-      caller["subject"] = e.caller.subject;
-      caller["issuer"] = e.caller.issuer;
-    }
-    j["caller"] = std::move(caller);
+namespace {
+
+// Small writers of JSON text in dump()'s form; every object's keys are written in sorted order.
+void Str(std::string* out, std::string_view s) { internal::AppendJsonString(out, s); }
+
+void Key(std::string* out, std::string_view key, bool first = false) {
+  if (!first) out->push_back(',');
+  Str(out, key);
+  out->push_back(':');
+}
+
+void Num(std::string* out, uint64_t v) { out->append(std::to_string(v)); }
+void Num(std::string* out, int64_t v) { out->append(std::to_string(v)); }
+void Num(std::string* out, int v) { out->append(std::to_string(v)); }
+
+void Ranges(std::string* out, const std::vector<ByteRange>& ranges) {
+  out->push_back('[');
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    out->push_back('[');
+    Num(out, ranges[i].start);
+    out->push_back(',');
+    Num(out, ranges[i].end);
+    out->push_back(']');
   }
-  if (e.type == EntryType::kRequest || e.type == EntryType::kRefusal) {
-    j["request"] = {{"method", e.request.method}, {"path", e.request.path}, {"query", e.request.query}};
-    j["access"] = e.access;
-    j["outcome"] = {{"status", e.outcome.status}, {"reason", e.outcome.reason}};
-    json figures = json::array(), records = json::array(), files = json::array();
-    for (const ReleasedFigure& f : e.disclosed.figures) {
-      figures.push_back({{"dataset", f.dataset}, {"name", f.name}, {"value", f.value}});
+  out->push_back(']');
+}
+
+void Strings(std::string* out, const std::vector<std::string>& items) {
+  out->push_back('[');
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    Str(out, items[i]);
+  }
+  out->push_back(']');
+}
+
+std::string CallerText(const Caller& c) {
+  std::string out = "{";
+  Key(&out, "address", true);
+  Str(&out, c.address);
+  if (c.unverified) {
+    Key(&out, "unverified");
+    out.append("true");
+  } else if (c.subject.empty() && c.issuer.empty()) {
+    Key(&out, "anonymous");
+    out.append("true");
+  } else {
+    Key(&out, "issuer");
+    Str(&out, c.issuer);
+    Key(&out, "subject");
+    Str(&out, c.subject);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string RequestText(const RequestLine& r) {
+  std::string out = "{";
+  bool first = true;
+  if (!r.body.empty()) {
+    Key(&out, "body", first);
+    Str(&out, r.body);
+    first = false;
+  }
+  if (r.body_bytes > r.body.size()) {
+    Key(&out, "body_bytes", first);
+    Num(&out, r.body_bytes);
+    Key(&out, "body_sha256");
+    Str(&out, r.body_sha256);
+    first = false;
+  }
+  Key(&out, "method", first);
+  Str(&out, r.method);
+  Key(&out, "path");
+  Str(&out, r.path);
+  Key(&out, "query");
+  Str(&out, r.query);
+  out.push_back('}');
+  return out;
+}
+
+std::string DisclosedText(const Disclosure& d) {
+  std::string out = "{";
+  Key(&out, "figures", true);
+  out.push_back('[');
+  for (size_t i = 0; i < d.figures.size(); ++i) {
+    const ReleasedFigure& f = d.figures[i];
+    out.append(i > 0 ? ",{" : "{");
+    Key(&out, "dataset", true);
+    Str(&out, f.dataset);
+    Key(&out, "name");
+    Str(&out, f.name);
+    Key(&out, "value");
+    Num(&out, f.value);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  Key(&out, "files");
+  out.push_back('[');
+  for (size_t i = 0; i < d.files.size(); ++i) {
+    const ServedFile& f = d.files[i];
+    out.append(i > 0 ? ",{" : "{");
+    Key(&out, "bytes", true);
+    Num(&out, f.bytes);
+    Key(&out, "file");
+    Str(&out, f.file_id);
+    if (!f.granted.empty()) {
+      Key(&out, "granted");
+      Ranges(&out, f.granted);
     }
-    for (const ReleasedRecords& r : e.disclosed.records) {
-      records.push_back({{"dataset", r.dataset}, {"kind", RecordKindName(r.kind)}, {"ids", r.ids}});
+    Key(&out, "ranges");
+    Ranges(&out, f.ranges);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  Key(&out, "records");
+  out.push_back('[');
+  for (size_t i = 0; i < d.records.size(); ++i) {
+    const ReleasedRecords& r = d.records[i];
+    out.append(i > 0 ? ",{" : "{");
+    Key(&out, "dataset", true);
+    Str(&out, r.dataset);
+    Key(&out, "ids");
+    Strings(&out, r.ids);
+    Key(&out, "kind");
+    Str(&out, RecordKindName(r.kind));
+    out.push_back('}');
+  }
+  out.push_back(']');
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace
+
+namespace internal {
+
+Members EntryMembers(const Entry& e) {
+  Members m;
+  m.reserve(8);
+  const bool has_request = e.type == EntryType::kRequest || e.type == EntryType::kRefusal;
+  if (has_request || e.type == EntryType::kPermit) m.emplace_back("caller", CallerText(e.caller));
+  if (has_request) {
+    m.emplace_back("request", RequestText(e.request));
+    std::string access = "{";
+    for (const auto& [dataset, level] : e.access) {  // a std::map: sorted
+      Key(&access, dataset, access.size() == 1);
+      Str(&access, level);
     }
-    for (const ServedFile& f : e.disclosed.files) {
-      json ranges = json::array();
-      for (const ByteRange& r : f.ranges) ranges.push_back(json::array({r.start, r.end}));
-      files.push_back({{"file", f.file_id}, {"ranges", std::move(ranges)}, {"bytes", f.bytes}});
-    }
-    j["disclosed"] = {{"figures", std::move(figures)}, {"records", std::move(records)},
-                      {"files", std::move(files)}};
+    access.push_back('}');
+    m.emplace_back("access", std::move(access));
+    std::string outcome = "{";
+    Key(&outcome, "reason", true);
+    Str(&outcome, e.outcome.reason);
+    Key(&outcome, "status");
+    Num(&outcome, e.outcome.status);
+    outcome.push_back('}');
+    m.emplace_back("outcome", std::move(outcome));
+    m.emplace_back("disclosed", DisclosedText(e.disclosed));
   }
   if (e.permit) {
-    j["permit"] = {{"action", PermitActionName(e.permit->action)},
-                   {"id", e.permit->permit_id},
-                   {"researcher", e.permit->researcher},
-                   {"datasets", e.permit->datasets},
-                   {"reason", e.permit->reason}};
+    std::string permit = "{";
+    Key(&permit, "action", true);
+    Str(&permit, PermitActionName(e.permit->action));
+    Key(&permit, "datasets");
+    Strings(&permit, e.permit->datasets);
+    Key(&permit, "id");
+    Str(&permit, e.permit->permit_id);
+    Key(&permit, "reason");
+    Str(&permit, e.permit->reason);
+    Key(&permit, "researcher");
+    Str(&permit, e.permit->researcher);
+    permit.push_back('}');
+    m.emplace_back("permit", std::move(permit));
   }
-  if (!e.details.empty()) j["details"] = e.details;
+  if (e.details.is_object() && !e.details.empty()) {
+    m.emplace_back("details", e.details.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+  return m;
+}
+
+}  // namespace internal
+
+json EntryFieldsToJson(const Entry& e) {
+  json j = json::object();
+  for (const auto& [key, text] : internal::EntryMembers(e)) j[key] = json::parse(text);
   return j;
 }
 

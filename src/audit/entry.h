@@ -37,11 +37,15 @@ const char* EntryTypeName(EntryType type);
 std::optional<EntryType> EntryTypeFromName(std::string_view name);
 
 // Who asked. From a verified passport: its subject and issuer; without credentials both are
-// empty and the JSON says "anonymous": true.
+// empty and the JSON says "anonymous": true. Credentials that were sent but not accepted (a
+// forged, expired or malformed token, or an issuer whose keys could not be had) make the caller
+// neither: subject and issuer empty, `unverified` true, and the JSON says "unverified": true
+// (what the token claimed, if anything, goes in the entry's details, marked as unverified).
 struct Caller {
   std::string subject;  // passport "sub"
   std::string issuer;   // passport "iss"
   std::string address;  // the client's address as the server saw it ("127.0.0.1:51234")
+  bool unverified = false;
 };
 
 // What was asked, as received.
@@ -49,7 +53,13 @@ struct RequestLine {
   std::string method;  // "GET", "POST"
   std::string path;    // the decoded path, without the query
   std::string query;   // the raw query string (after '?'), "" when none
+  // The body (a POST's query: Beacon filters, htsget regions), at most kMaxAuditedBody bytes of
+  // it; when it was longer, body_bytes is its full size and body_sha256 its SHA-256 (hex).
+  std::string body;
+  uint64_t body_bytes = 0;
+  std::string body_sha256;
 };
+inline constexpr size_t kMaxAuditedBody = 4096;
 
 // How the request ended.
 struct Outcome {
@@ -91,9 +101,14 @@ struct ByteRange {
 
 // Bytes of a stored file that were served (htsget, WADO-RS).
 struct ServedFile {
-  std::string file_id;            // the node's id of the file (e.g. the content sha256)
-  std::vector<ByteRange> ranges;  // what was read; empty with bytes > 0 means the whole file
-  uint64_t bytes = 0;             // bytes sent from this file
+  std::string file_id;            // the node's id of the file (htsget id, SOP Instance UID)
+  std::vector<ByteRange> ranges;  // byte ranges of the stored file sent as they are stored
+                                  // (a whole file is the range [0, size))
+  uint64_t bytes = 0;             // every byte sent from this file: the ranges, plus any bytes
+                                  // re-encoded from it (an htsget ticket's inline header and
+                                  // region edges), so bytes - the ranges' sizes = re-encoded
+  std::vector<ByteRange> granted;  // ranges an htsget ticket's signed block URLs may fetch
+                                   // later (not yet sent: each fetch is an entry of its own)
 };
 
 // Everything that left the node in the answer.

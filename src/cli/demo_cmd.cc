@@ -299,8 +299,7 @@ int RunDemo(const DemoOptions& o) {
     (*service)->Register(router);
     http::ServerOptions options;
     options.threads = 2;
-    api::NodeService* raw = service->get();
-    options.error_response = [raw](int s, const std::string& m) { return raw->RouterError(s, m); };
+    (*service)->ConfigureServer(&options);
     auto server = std::make_unique<http::Server>(std::move(router), options);
     if (Status st = server->Start(); !st.ok()) {
       std::cerr << "oncomesh demo: " << st.message() << "\n";

@@ -25,11 +25,37 @@ struct ServeOptions {
   int threads = 0;
   int refresh_ms = 1000;
   int dicom_port = -1;
+  bool unaudited_benchmark_only = false;
 };
+
+bool IsLoopback(const std::string& address) {
+  return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
+}
 
 int Serve(const ServeOptions& o) {
   BlockTerminationSignals();
-  Result<std::unique_ptr<api::NodeService>> service = api::NodeService::Open(o.dir);
+  Result<node::NodeDir> dir = node::NodeDir::Open(o.dir);
+  if (!dir.ok()) {
+    std::cerr << "oncomesh node serve: " << dir.status().message() << "\n";
+    return 1;
+  }
+  const std::string address = o.address.empty() ? dir->config().address : o.address;
+  if (o.unaudited_benchmark_only) {
+    // Measuring what the audit costs needs a node without it; nothing else does. So it is a
+    // flag no one sets by accident, refused on anything but the loopback, and loud.
+    if (!IsLoopback(address)) {
+      std::cerr << "oncomesh node serve: --unaudited-benchmark-only listens on the loopback "
+                   "only, not on "
+                << address << "\n";
+      return 2;
+    }
+    std::cerr << "WARNING: --unaudited-benchmark-only: this node answers data requests WITHOUT "
+                 "writing audit entries (issue 5 forbids that in any real use). For measuring "
+                 "the audit's cost only; its audit log records that it ran so.\n";
+  }
+  api::NodeServiceOptions service_options;
+  service_options.audit_requests = !o.unaudited_benchmark_only;
+  Result<std::unique_ptr<api::NodeService>> service = api::NodeService::Open(o.dir, service_options);
   if (!service.ok()) {
     std::cerr << "oncomesh node serve: " << service.status().message() << "\n";
     return 1;
@@ -38,13 +64,10 @@ int Serve(const ServeOptions& o) {
   http::Router router;
   (*service)->Register(router);
   http::ServerOptions options;
-  options.address = o.address.empty() ? config.address : o.address;
+  options.address = address;
   options.port = static_cast<uint16_t>(o.port >= 0 ? o.port : config.port);
   options.threads = o.threads > 0 ? o.threads : config.threads;
-  api::NodeService* raw = service->get();
-  options.error_response = [raw](int status, const std::string& message) {
-    return raw->RouterError(status, message);
-  };
+  (*service)->ConfigureServer(&options);
   http::Server server(std::move(router), options);
   if (Status st = server.Start(); !st.ok()) {
     std::cerr << "oncomesh node serve: " << st.message() << "\n";
@@ -153,6 +176,9 @@ void RegisterNodeCommand(CLI::App& app) {
                     "0: none)");
   serve->add_option("--refresh-ms", o->refresh_ms, "How often to look for new ingests")
       ->check(CLI::Range(50, 3600000));
+  serve->add_flag("--unaudited-benchmark-only", o->unaudited_benchmark_only,
+                  "Answer data requests WITHOUT audit entries, to measure what auditing costs "
+                  "(bench/run.sh --only-audit); loopback only; never for real use");
   serve->callback([o] { SetExitCode(Serve(*o)); });
 
   auto info_dir = std::make_shared<std::string>();

@@ -34,6 +34,9 @@ struct Request {
   std::map<std::string, std::string> headers;      // names in lower case
   std::string body;
   std::map<std::string, std::string> path_params;  // from {name} segments of the route
+  // The client's address as the server's socket saw it: "127.0.0.1:51234", "[::1]:51234"
+  // (a proxy in front of the node is the client here). Empty for requests not from a socket.
+  std::string peer;
 
   // First value of a query parameter, or nullptr.
   const std::string* Query(const std::string& name) const;
@@ -83,6 +86,11 @@ struct ServerOptions {
   // Called when no route matches (404/405), and for requests the server refuses before
   // routing (e.g. a body over the limit); builds the service's own error document.
   std::function<Response(int status, const std::string& message)> error_response;
+  // Optional: the server's refusals (the `error_response` above, with what is known of the
+  // request: for a 413 or 400 its method and target when they were read) go through this
+  // instead of straight to the client. It must answer exactly once through the responder,
+  // e.g. after auditing the refusal.
+  std::function<void(Request& request, Response refusal, Responder respond)> on_refusal;
 };
 
 class Server {

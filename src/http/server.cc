@@ -159,7 +159,15 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Server::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+      : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      const std::string address = remote.address().to_string();
+      peer_ = (remote.address().is_v6() ? "[" + address + "]" : address) + ":" +
+              std::to_string(remote.port());
+    }
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -186,13 +194,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == bhttp::error::body_limit) {
       keep_alive_ = false;
-      Write(server_.Error(413, "request body larger than " +
-                                   std::to_string(server_.options.max_body_bytes) + " bytes"));
+      Refuse(PartialRequest(), server_.Error(413, "request body larger than " +
+                                                      std::to_string(server_.options.max_body_bytes) +
+                                                      " bytes"));
       return;
     }
     if (ec) {
       keep_alive_ = false;
-      Write(server_.Error(400, std::string("malformed HTTP request: ") + ec.message()));
+      Refuse(PartialRequest(), server_.Error(400, std::string("malformed HTTP request: ") + ec.message()));
       return;
     }
     bhttp::request<bhttp::string_body> msg = parser_->release();
@@ -225,26 +234,61 @@ class Session : public std::enable_shared_from_this<Session> {
       request->headers[name] = std::string(field.value());
     }
     request->body = std::move(msg.body());
+    request->peer = peer_;
 
     bool method_mismatch = false;
     const Route* route = server_.router.Match(*request, &method_mismatch);
     if (!route) {
-      Write(method_mismatch ? server_.Error(405, "method " + request->method +
-                                                     " not allowed on " + request->path)
-                            : server_.Error(404, "no such endpoint: " + request->path));
+      Refuse(request, method_mismatch ? server_.Error(405, "method " + request->method +
+                                                               " not allowed on " + request->path)
+                                      : server_.Error(404, "no such endpoint: " + request->path));
       return;
     }
-    auto self = shared_from_this();
-    auto responded = std::make_shared<std::atomic<bool>>(false);
-    Responder respond = [self, responded, request](Response response) {
-      if (responded->exchange(true)) return;
-      net::post(self->stream_.get_executor(),
-                [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
-    };
+    Responder respond = MakeResponder(request);
     try {
       route->handler(*request, respond);
     } catch (const std::exception& e) {
       spdlog::error("handler for {} {} threw: {}", request->method, request->path, e.what());
+      respond(server_.Error(500, "internal error"));
+    }
+  }
+
+  // Answers exactly once, on this session's strand, whichever thread calls it. Keeps the
+  // request alive until then (a handler answering later may still refer to it).
+  Responder MakeResponder(std::shared_ptr<Request> request) {
+    auto self = shared_from_this();
+    auto responded = std::make_shared<std::atomic<bool>>(false);
+    return [self, responded, request](Response response) {
+      if (responded->exchange(true)) return;
+      net::post(self->stream_.get_executor(),
+                [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
+    };
+  }
+
+  // What was read of a request the server refuses before routing (413, 400).
+  std::shared_ptr<Request> PartialRequest() {
+    auto request = std::make_shared<Request>();
+    request->peer = peer_;
+    if (parser_ && parser_->is_header_done()) {
+      const auto& header = parser_->get();
+      request->method = std::string(header.method_string());
+      request->target = std::string(header.target());
+      const std::string_view target(request->target);
+      request->path = UrlDecode(target.substr(0, target.find('?')), false);
+    }
+    return request;
+  }
+
+  void Refuse(const std::shared_ptr<Request>& request, Response refusal) {
+    if (!server_.options.on_refusal) {
+      Write(std::move(refusal));
+      return;
+    }
+    Responder respond = MakeResponder(request);
+    try {
+      server_.options.on_refusal(*request, std::move(refusal), respond);
+    } catch (const std::exception& e) {
+      spdlog::error("refusal hook for {} {} threw: {}", request->method, request->path, e.what());
       respond(server_.Error(500, "internal error"));
     }
   }
@@ -282,6 +326,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
+  std::string peer_;
 };
 
 }  // namespace

@@ -125,7 +125,7 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
     if (!root.IsMap()) return InvalidArgument(source + ": expected a mapping at the top");
     RETURN_IF_ERROR(CheckKeys(root,
                               {"name", "organization", "address", "port", "threads", "gate",
-                               "datasets", "access", "genomics", "imaging"},
+                               "datasets", "access", "genomics", "imaging", "audit"},
                               source));
     if (root["name"]) c.name = root["name"].as<std::string>();
     if (root["organization"]) c.organization = root["organization"].as<std::string>();
@@ -145,6 +145,26 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
       RETURN_IF_ERROR(CheckKeys(genomics, {"reference_fasta"}, source + ": genomics"));
       if (genomics["reference_fasta"]) {
         c.reference_fasta = genomics["reference_fasta"].as<std::string>();
+      }
+    }
+    if (const YAML::Node audit = root["audit"]) {
+      if (!audit.IsMap()) return InvalidArgument(source + ": audit must be a mapping");
+      RETURN_IF_ERROR(CheckKeys(audit, {"durability", "sync_interval_ms"}, source + ": audit"));
+      if (audit["sync_interval_ms"]) {
+        const int ms = audit["sync_interval_ms"].as<int>();
+        if (ms < 0 || ms > 1000) {
+          return InvalidArgument(source + ": audit.sync_interval_ms must be between 0 and 1000");
+        }
+        c.audit.sync_interval = std::chrono::milliseconds(ms);
+      }
+      if (audit["durability"]) {
+        const std::string name = audit["durability"].as<std::string>();
+        const std::optional<audit::Durability> d = audit::DurabilityFromName(name);
+        if (!d) {
+          return InvalidArgument(source + ": audit.durability must be 'written' or 'sync', not '" +
+                                 name + "'");
+        }
+        c.audit.durability = *d;
       }
     }
     if (const YAML::Node imaging = root["imaging"]) {
@@ -256,6 +276,9 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
     out << YAML::Key << "genomics" << YAML::Value << YAML::BeginMap << YAML::Key
         << "reference_fasta" << YAML::Value << c.reference_fasta << YAML::EndMap;
   }
+  out << YAML::Key << "audit" << YAML::Value << YAML::BeginMap << YAML::Key << "durability"
+      << YAML::Value << audit::DurabilityName(c.audit.durability) << YAML::Key
+      << "sync_interval_ms" << YAML::Value << c.audit.sync_interval.count() << YAML::EndMap;
   const deid::DicomDeidOptions& o = c.imaging.deid;
   out << YAML::Key << "imaging" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "dicom_port" << YAML::Value << c.imaging.dicom_port;

@@ -18,12 +18,14 @@
 // `oncomesh node init` creates it; every other command opens it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "auth/access_config.h"
 #include "auth/jose.h"
 #include "deid/dicom_deid.h"
@@ -56,6 +58,20 @@ struct DatasetConfig {
   std::optional<model::DataUseCondition> data_use;
 };
 
+// audit: how the node's answers wait for their audit entries (audit/audit_log.h, DURABILITY;
+// docs/audit.md gives the measured trade-off).
+struct AuditConfig {
+  // audit.durability: `written` (default): an answer leaves once its entry is written into the
+  // log file: it survives a crash of the node's process; a crash of the machine can lose the
+  // entries of the last sync_interval plus two fdatasyncs (tens of ms), 4096 at most. `sync`:
+  // an answer waits for its entry's fdatasync: it survives a machine crash, and costs most of
+  // the throughput at few connections. Permit decisions always wait for the fdatasync.
+  audit::Durability durability = audit::Durability::kWritten;
+  // audit.sync_interval_ms (0 to 1000, default 20): under `written`, how long the log waits
+  // between fdatasyncs no answer waits for (each costs the node CPU and context switches).
+  std::chrono::milliseconds sync_interval{20};
+};
+
 struct NodeConfig {
   std::string name = "node";            // shown in /api/info and by the hub
   std::string organization = "OncoMesh node";
@@ -70,6 +86,7 @@ struct NodeConfig {
   // is relative to the node directory (see NodeDir::ReferenceFastaPath).
   std::string reference_fasta;
   ImagingConfig imaging;
+  AuditConfig audit;
 };
 
 // Parses node.yaml text. Unknown keys are an error naming the key (a typo must not be silent).

@@ -21,6 +21,33 @@ TEST(NodeConfigTest, GenomicsReferenceFasta) {
   EXPECT_EQ(typo.status().message(), "node.yaml: genomics: unknown key 'reference'");
 }
 
+TEST(NodeConfigTest, AuditDurabilityAndSyncInterval) {
+  // Defaults: written, 20 ms between unawaited fdatasyncs; written out for operators to see.
+  EXPECT_EQ(NodeConfig{}.audit.durability, audit::Durability::kWritten);
+  EXPECT_EQ(NodeConfig{}.audit.sync_interval, std::chrono::milliseconds(20));
+  EXPECT_NE(NodeConfigToYaml(NodeConfig{}).find("durability: written"), std::string::npos);
+  Result<NodeConfig> c =
+      ParseNodeConfig("audit:\n  durability: sync\n  sync_interval_ms: 0\n", "node.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->audit.durability, audit::Durability::kSync);
+  EXPECT_EQ(c->audit.sync_interval, std::chrono::milliseconds(0));
+  Result<NodeConfig> again = ParseNodeConfig(NodeConfigToYaml(*c), "node.yaml");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->audit.durability, audit::Durability::kSync);
+  EXPECT_EQ(again->audit.sync_interval, std::chrono::milliseconds(0));
+
+  for (const auto& [yaml, message] : std::vector<std::pair<std::string, std::string>>{
+           {"audit:\n  durability: fsync\n",
+            "node.yaml: audit.durability must be 'written' or 'sync', not 'fsync'"},
+           {"audit:\n  sync_interval_ms: 5000\n",
+            "node.yaml: audit.sync_interval_ms must be between 0 and 1000"},
+           {"audit:\n  off: true\n", "node.yaml: audit: unknown key 'off'"}}) {
+    Result<NodeConfig> bad = ParseNodeConfig(yaml, "node.yaml");
+    ASSERT_FALSE(bad.ok()) << yaml;
+    EXPECT_EQ(bad.status().message(), message);
+  }
+}
+
 TEST(NodeConfigTest, DatasetDataUseIsReadAsWrittenAndWrittenBack) {
   const std::string yaml =
       "datasets:\n"

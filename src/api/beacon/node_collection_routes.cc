@@ -29,22 +29,35 @@ json CohortDocument(const node::DatasetConfig& d, const gate::ReleasedCount& siz
           {"cohortDataTypes", json::array({{{"id", "OGMS:0000015"}, {"label", "clinical history"}}})}};
 }
 
-http::Response Collections(NodeService& service, http::Request& req, const std::string& entity,
-                           const std::string* only_id) {
+// The collections shown (their ids in the entry's details) and, for cohorts, each cohort's size
+// as released: a figure of its dataset.
+Audited Collections(NodeService& service, http::Request& req, const std::string& entity,
+                    const std::string* only_id) {
+  Audited out;
   query::BeaconRequest request;
   Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
                                                              : query::ParseBeaconGet(req.query);
-  if (!parsed.ok()) return ErrorResponse(service.identity(), parsed.status(), nullptr, entity);
+  if (!parsed.ok()) {
+    out.response = ErrorResponse(service.identity(), parsed.status(), nullptr, entity);
+    return out;
+  }
   request = std::move(*parsed);
   // A cohort's size is a count: it leaves only to registered callers, disclosure-controlled.
-  const Result<auth::Caller> caller = service.CallerFor(req);
-  if (!caller.ok()) return ErrorResponse(service.identity(), caller.status(), &request, entity);
+  out.caller = service.CallerFor(req);
+  const Result<auth::Caller>& caller = *out.caller;
+  if (!caller.ok()) {
+    out.response = ErrorResponse(service.identity(), caller.status(), &request, entity);
+    return out;
+  }
   const gate::AccessLevel level = caller->NodeLevel();
   if (!request.filters.empty()) {
-    return ErrorResponse(service.identity(), 400,
-                         "filters are not supported on " + entity + " collections", &request, entity);
+    out.response = ErrorResponse(service.identity(), 400,
+                                 "filters are not supported on " + entity + " collections", &request,
+                                 entity);
+    return out;
   }
   json collections = json::array();
+  json shown = json::array();
   const auto idx = service.index();
   for (const node::DatasetConfig& d : service.node().config().datasets) {
     if (only_id && d.id != *only_id && "cohort-" + d.id != *only_id) continue;
@@ -52,39 +65,49 @@ http::Response Collections(NodeService& service, http::Request& req, const std::
       collections.push_back(DatasetDocument(service, d));
     } else {
       // Until datasets partition individuals, every dataset holds the whole node.
-      json cohort = CohortDocument(d, service.gate().ReleaseCount(idx->num_rows(), level));
-      if (level < gate::AccessLevel::kRegistered) cohort.erase("cohortSize");
+      const gate::ReleasedCount size = service.gate().ReleaseCount(idx->num_rows(), level);
+      json cohort = CohortDocument(d, size);
+      if (level < gate::AccessLevel::kRegistered) {
+        cohort.erase("cohortSize");
+      } else {
+        out.disclosed.figures.push_back({d.id, "cohortSize", size.count});
+      }
       collections.push_back(std::move(cohort));
     }
+    shown.push_back(collections.back()["id"]);
   }
   if (only_id && collections.empty()) {
-    return ErrorResponse(service.identity(), 404, "no " + entity + " '" + *only_id + "'", &request,
-                         entity);
+    out.response = ErrorResponse(service.identity(), 404, "no " + entity + " '" + *only_id + "'",
+                                 &request, entity);
+    return out;
   }
+  out.details["collections"] = std::move(shown);
   json body = {{"meta", ResponseMeta(service.identity(), request, model::Granularity::kRecord, entity)},
                {"responseSummary",
                 {{"exists", !collections.empty()},
                  {"numTotalResults", static_cast<int64_t>(collections.size())}}},
                {"response", {{"collections", collections}}}};
-  return JsonResponse(body);
+  out.response = JsonResponse(body);
+  return out;
 }
 
 }  // namespace
 
-void RegisterNodeCollectionRoutes(NodeService& service, http::Router& router) {
+void RegisterNodeCollectionRoutes(NodeService& service, http::Router& router,
+                                  const Auditor& auditor) {
   for (const char* method : {"GET", "POST"}) {
-    router.AddSync(method, "/api/datasets", "Datasets of this node", [&service](http::Request& r) {
+    router.Add(method, "/api/datasets", "Datasets of this node", auditor.Wrap([&service](http::Request& r) {
       return Collections(service, r, "dataset", nullptr);
-    });
-    router.AddSync(method, "/api/datasets/{id}", "One dataset", [&service](http::Request& r) {
+    }));
+    router.Add(method, "/api/datasets/{id}", "One dataset", auditor.Wrap([&service](http::Request& r) {
       return Collections(service, r, "dataset", &r.path_params["id"]);
-    });
-    router.AddSync(method, "/api/cohorts", "Cohorts of this node", [&service](http::Request& r) {
+    }));
+    router.Add(method, "/api/cohorts", "Cohorts of this node", auditor.Wrap([&service](http::Request& r) {
       return Collections(service, r, "cohort", nullptr);
-    });
-    router.AddSync(method, "/api/cohorts/{id}", "One cohort", [&service](http::Request& r) {
+    }));
+    router.Add(method, "/api/cohorts/{id}", "One cohort", auditor.Wrap([&service](http::Request& r) {
       return Collections(service, r, "cohort", &r.path_params["id"]);
-    });
+    }));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <roaring/roaring.h>
 
 #include <optional>
+#include <set>
 
 #include "api/node_service.h"
 #include "genomics/reference.h"
@@ -24,14 +25,16 @@ struct Admitted {
 };
 
 // Parses the request, finds the caller's access level and asks the gate for the granularity;
-// the Beacon error response when any of them refuses.
+// the Beacon error response when any of them refuses. The caller, once resolved, goes to
+// `audited` for the audit entry.
 std::optional<http::Response> Admit(NodeService& service, http::Request& req, const std::string& entity,
-                                    Admitted* out) {
+                                    Admitted* out, Audited* audited) {
   const BeaconIdentity& id = service.identity();
   Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
                                                              : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) return ErrorResponse(id, parsed.status(), nullptr, entity);
-  const Result<auth::Caller> caller = service.CallerFor(req);
+  audited->caller = service.CallerFor(req);
+  const Result<auth::Caller>& caller = *audited->caller;
   if (!caller.ok()) return ErrorResponse(id, caller.status(), &*parsed, entity);
   const gate::AccessLevel level = caller->NodeLevel();
   const Result<model::Granularity> granularity = service.gate().Decide(
@@ -45,10 +48,26 @@ std::optional<http::Response> Admit(NodeService& service, http::Request& req, co
   return std::nullopt;
 }
 
-http::Response Query(NodeService& service, http::Request& req, const std::string& entity) {
+// The figures a count or boolean answer released, for the audit entry: the count as released
+// (count granularity) and `exists`. Beacon counts are of the node's whole cohort (every dataset
+// holds it until datasets partition individuals), so their dataset is "".
+void DiscloseCount(const std::string& name, const gate::ReleasedCount& released,
+                   model::Granularity granularity, audit::Disclosure* disclosed,
+                   const std::string& dataset = "") {
+  if (granularity == model::Granularity::kCount) {
+    disclosed->figures.push_back({dataset, name, released.count});
+  }
+  disclosed->figures.push_back({dataset, "exists", released.exists ? 1 : 0});
+}
+
+Audited Query(NodeService& service, http::Request& req, const std::string& entity) {
   const BeaconIdentity& id = service.identity();
+  Audited out;
   Admitted admitted;
-  if (std::optional<http::Response> refused = Admit(service, req, entity, &admitted)) return *refused;
+  if (std::optional<http::Response> refused = Admit(service, req, entity, &admitted, &out)) {
+    out.response = std::move(*refused);
+    return out;
+  }
   const query::BeaconRequest& request = admitted.request;
   const gate::AccessLevel level = admitted.level;
   model::Granularity granularity = admitted.granularity;
@@ -58,7 +77,10 @@ http::Response Query(NodeService& service, http::Request& req, const std::string
 
   const std::shared_ptr<const index::CohortIndex> idx = service.index();
   Result<index::Plan> plan = query::BuildRequestPlan(request, *idx);
-  if (!plan.ok()) return ErrorResponse(id, plan.status(), &request, entity);
+  if (!plan.ok()) {
+    out.response = ErrorResponse(id, plan.status(), &request, entity);
+    return out;
+  }
   const uint64_t exact = entity == "biosample" ? idx->CountBiosamples(*plan) : idx->Count(*plan);
   const gate::ReleasedCount released = service.gate().ReleaseCount(exact, level);
 
@@ -72,7 +94,10 @@ http::Response Query(NodeService& service, http::Request& req, const std::string
   } else {
     body["responseSummary"] = {{"exists", released.exists}};
   }
-  return JsonResponse(body);
+  out.response = JsonResponse(body);
+  DiscloseCount(entity == "biosample" ? "biosamples" : "individuals", released, granularity,
+                &out.disclosed);
+  return out;
 }
 
 json ZygosityTerm(model::Zygosity z) {
@@ -127,11 +152,37 @@ json VariantRecord(const index::CohortIndex& idx, const index::VariantIndex::Ent
 
 // /api/g_variants: the variants matching the g_variant parameters (all, without any) that
 // individuals matching the filters carry.
-http::Response GVariants(NodeService& service, http::Request& req) {
+// The records of a g_variants result set, for the audit entry: exactly the ids in `results`.
+void DiscloseVariantRecords(const std::string& dataset, const json& results,
+                            audit::Disclosure* disclosed) {
+  audit::ReleasedRecords variants{dataset, audit::RecordKind::kGenomicVariation, {}};
+  audit::ReleasedRecords biosamples{dataset, audit::RecordKind::kBiosample, {}};
+  audit::ReleasedRecords individuals{dataset, audit::RecordKind::kIndividual, {}};
+  std::set<std::string> seen_biosamples, seen_individuals;
+  for (const json& r : results) {
+    variants.ids.push_back(r.value("variantInternalId", ""));
+    auto cases = r.find("caseLevelData");
+    if (cases == r.end()) continue;
+    for (const json& c : *cases) {
+      const std::string biosample = c.value("biosampleId", ""), individual = c.value("individualId", "");
+      if (seen_biosamples.insert(biosample).second) biosamples.ids.push_back(biosample);
+      if (seen_individuals.insert(individual).second) individuals.ids.push_back(individual);
+    }
+  }
+  for (audit::ReleasedRecords* r : {&variants, &biosamples, &individuals}) {
+    if (!r->ids.empty()) disclosed->records.push_back(std::move(*r));
+  }
+}
+
+Audited GVariants(NodeService& service, http::Request& req) {
   const std::string entity = "genomicVariation";
   const BeaconIdentity& id = service.identity();
+  Audited out;
   Admitted admitted;
-  if (std::optional<http::Response> refused = Admit(service, req, entity, &admitted)) return *refused;
+  if (std::optional<http::Response> refused = Admit(service, req, entity, &admitted, &out)) {
+    out.response = std::move(*refused);
+    return out;
+  }
   const query::BeaconRequest& request = admitted.request;
   const gate::AccessLevel level = admitted.level;
   const model::Granularity granularity = admitted.granularity;
@@ -141,7 +192,10 @@ http::Response GVariants(NodeService& service, http::Request& req) {
   std::vector<uint32_t> matches;
   if (request.variant) {
     Result<std::vector<uint32_t>> m = variants.Match(*request.variant);
-    if (!m.ok()) return ErrorResponse(id, m.status(), &request, entity);
+    if (!m.ok()) {
+      out.response = ErrorResponse(id, m.status(), &request, entity);
+      return out;
+    }
     matches = std::move(*m);
   } else {
     matches.resize(variants.size());
@@ -151,7 +205,10 @@ http::Response GVariants(NodeService& service, http::Request& req) {
   roaring_bitmap_t* cohort = nullptr;
   if (!request.filters.empty()) {
     Result<index::Plan> plan = query::BuildPlan(request.filters, *idx);
-    if (!plan.ok()) return ErrorResponse(id, plan.status(), &request, entity);
+    if (!plan.ok()) {
+      out.response = ErrorResponse(id, plan.status(), &request, entity);
+      return out;
+    }
     cohort = roaring_bitmap_create();
     index::ForEachMatchingChunk(*plan, idx->num_rows(), [&](uint32_t chunk, const uint64_t* words) {
       for (uint32_t w = 0; w < index::kChunkWords; ++w) {
@@ -180,30 +237,37 @@ http::Response GVariants(NodeService& service, http::Request& req) {
         service.node().config().datasets.empty() ? "default" : service.node().config().datasets[0].id;
     body["responseSummary"] = {{"exists", !matches.empty()},
                                {"numTotalResults", static_cast<int64_t>(matches.size())}};
+    // A permitted caller's figures are exact (the gate coarsens only below kPermitted).
+    out.disclosed.figures.push_back({dataset, "genomicVariations", static_cast<int64_t>(matches.size())});
+    out.disclosed.figures.push_back({dataset, "exists", matches.empty() ? 0 : 1});
+    DiscloseVariantRecords(dataset, results, &out.disclosed);
     body["response"] = {{"resultSets", json::array({{{"id", dataset},
                                                      {"setType", "dataset"},
                                                      {"exists", !matches.empty()},
                                                      {"resultsCount", static_cast<int64_t>(matches.size())},
-                                                     {"results", results}}})}};
+                                                     {"results", std::move(results)}}})}};
   } else if (granularity == model::Granularity::kCount) {
     body["responseSummary"] = {{"exists", released.exists}, {"numTotalResults", released.count}};
+    DiscloseCount("genomicVariations", released, granularity, &out.disclosed);
   } else {
     body["responseSummary"] = {{"exists", released.exists}};
+    DiscloseCount("genomicVariations", released, granularity, &out.disclosed);
   }
   if (cohort) roaring_bitmap_free(cohort);
-  return JsonResponse(body);
+  out.response = JsonResponse(body);
+  return out;
 }
 
 }  // namespace
 
-void RegisterNodeEntryRoutes(NodeService& service, http::Router& router) {
+void RegisterNodeEntryRoutes(NodeService& service, http::Router& router, const Auditor& auditor) {
   for (const char* method : {"GET", "POST"}) {
-    router.AddSync(method, "/api/individuals", "Individuals matching the filters (count/boolean)",
-                   [&service](http::Request& r) { return Query(service, r, "individual"); });
-    router.AddSync(method, "/api/biosamples", "Biosamples of individuals matching the filters",
-                   [&service](http::Request& r) { return Query(service, r, "biosample"); });
-    router.AddSync(method, "/api/g_variants", "Genomic variants matching the parameters and filters",
-                   [&service](http::Request& r) { return GVariants(service, r); });
+    router.Add(method, "/api/individuals", "Individuals matching the filters (count/boolean)",
+               auditor.Wrap([&service](http::Request& r) { return Query(service, r, "individual"); }));
+    router.Add(method, "/api/biosamples", "Biosamples of individuals matching the filters",
+               auditor.Wrap([&service](http::Request& r) { return Query(service, r, "biosample"); }));
+    router.Add(method, "/api/g_variants", "Genomic variants matching the parameters and filters",
+               auditor.Wrap([&service](http::Request& r) { return GVariants(service, r); }));
   }
 }
 

@@ -1,5 +1,10 @@
 // Informational endpoints of a node's Beacon: /api, /api/info, /api/service-info,
 // /api/configuration, /api/map, /api/entry_types, /api/filtering_terms.
+//
+// All but /api/filtering_terms are exempt from the audit trail (docs/audit.md): they describe
+// the service, are the same for every caller and say nothing derived from the node's data, and
+// the hub and monitors poll them. /api/filtering_terms lists the terms present in the index
+// (which codes occur at this node, however rarely): it is audited like a query.
 #include "api/node_service.h"
 
 namespace oncomesh::api {
@@ -8,7 +13,7 @@ using nlohmann::json;
 
 json FilteringTermsDocument(const BeaconIdentity& identity, const std::vector<index::TermInfo>& terms);
 
-void RegisterNodeInfoRoutes(NodeService& service, http::Router& router) {
+void RegisterNodeInfoRoutes(NodeService& service, http::Router& router, const Auditor& auditor) {
   const BeaconIdentity& id = service.identity();
   auto info = [&id](http::Request&) { return JsonResponse(InfoResponse(id)); };
   router.AddSync("GET", "/api", "Beacon information (same as /api/info)", info);
@@ -22,15 +27,21 @@ void RegisterNodeInfoRoutes(NodeService& service, http::Router& router) {
   router.AddSync("GET", "/api/map", "Map of endpoints", [&service, &id](http::Request& req) {
     return JsonResponse(MapResponse(id, BaseUrl(req, service.node().config().address)));
   });
-  router.AddSync("GET", "/api/filtering_terms", "Every filtering term present, with labels",
-                 [&service, &id](http::Request& req) {
-                   // Open to everyone, but credentials that are not a valid passport are refused
-                   // here as everywhere (a caller must learn that its passport is not accepted).
-                   if (Result<auth::Caller> caller = service.CallerFor(req); !caller.ok()) {
-                     return ErrorResponse(id, caller.status(), nullptr, "filteringTerm");
-                   }
-                   return JsonResponse(FilteringTermsDocument(id, service.index()->Terms()));
-                 });
+  router.Add("GET", "/api/filtering_terms", "Every filtering term present, with labels",
+             auditor.Wrap([&service, &id](http::Request& req) {
+               Audited out;
+               // Open to everyone, but credentials that are not a valid passport are refused
+               // here as everywhere (a caller must learn that its passport is not accepted).
+               out.caller = service.CallerFor(req);
+               if (!out.caller->ok()) {
+                 out.response = ErrorResponse(id, out.caller->status(), nullptr, "filteringTerm");
+                 return out;
+               }
+               const std::vector<index::TermInfo> terms = service.index()->Terms();
+               out.response = JsonResponse(FilteringTermsDocument(id, terms));
+               out.details["filteringTerms"] = terms.size();
+               return out;
+             }));
 }
 
 json FilteringTermsDocument(const BeaconIdentity& identity, const std::vector<index::TermInfo>& terms) {

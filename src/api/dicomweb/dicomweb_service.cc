@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -123,6 +124,55 @@ Result<std::string> NewBoundary(const std::vector<std::pair<std::string, std::st
   return Internal("no multipart boundary found that the instances do not contain");
 }
 
+// The UIDs of the three levels, as the audit names them (a study is not a dataset here: the
+// instances carry none, so the records' dataset is "").
+constexpr std::pair<uint32_t, audit::RecordKind> kUidTags[] = {
+    {internal::kStudyInstanceUidTag, audit::RecordKind::kStudy},
+    {internal::kSeriesInstanceUidTag, audit::RecordKind::kSeries},
+    {0x00080018, audit::RecordKind::kSopInstance}};
+
+// Each kind's ids in first-seen order, once each, as records of the disclosure.
+void AddRecords(const std::vector<std::vector<std::string>>& ids_by_kind,
+                audit::Disclosure* disclosed) {
+  for (size_t k = 0; k < std::size(kUidTags); ++k) {
+    audit::ReleasedRecords records{"", kUidTags[k].second, {}};
+    std::set<std::string> seen;
+    for (const std::string& id : ids_by_kind[k]) {
+      if (!id.empty() && seen.insert(id).second) records.ids.push_back(id);
+    }
+    if (!records.ids.empty()) disclosed->records.push_back(std::move(records));
+  }
+}
+
+// The UIDs the QIDO results show: exactly what is in the DICOM JSON objects sent.
+void DiscloseResults(const std::vector<json>& results, audit::Disclosure* disclosed) {
+  std::vector<std::vector<std::string>> ids(std::size(kUidTags));
+  char tag[9];
+  for (const json& r : results) {
+    for (size_t k = 0; k < std::size(kUidTags); ++k) {
+      std::snprintf(tag, sizeof tag, "%08X", kUidTags[k].first);
+      auto it = r.find(tag);
+      if (it == r.end() || !it->contains("Value")) continue;
+      for (const json& v : (*it)["Value"]) {
+        if (v.is_string()) ids[k].push_back(v.get<std::string>());
+      }
+    }
+  }
+  AddRecords(ids, disclosed);
+}
+
+// The UIDs of instances sent (WADO-RS instances or metadata).
+void DiscloseInstances(const std::vector<model::DicomInstance>& instances,
+                       audit::Disclosure* disclosed) {
+  std::vector<std::vector<std::string>> ids(std::size(kUidTags));
+  for (const model::DicomInstance& i : instances) {
+    ids[0].push_back(i.study_uid);
+    ids[1].push_back(i.series_uid);
+    ids[2].push_back(i.id);
+  }
+  AddRecords(ids, disclosed);
+}
+
 }  // namespace
 
 http::Response DicomwebError(const std::string& error, const std::string& message) {
@@ -152,12 +202,33 @@ std::optional<http::Response> RefusalFor(const Result<auth::Caller>& caller) {
 DicomwebService::DicomwebService(node::NodeDir node, CallerFn caller)
     : node_(std::move(node)), caller_(std::move(caller)) {}
 
-std::optional<http::Response> DicomwebService::Refusal(const http::Request& request) const {
-  return RefusalFor(caller_(request));
+std::optional<http::Response> DicomwebService::Refusal(const http::Request& request,
+                                                       Audited* audited) const {
+  audited->caller = caller_(request);
+  return RefusalFor(*audited->caller);
 }
 
-http::Response DicomwebService::Search(const http::Request& req, const std::string& level) const {
-  if (auto refused = Refusal(req)) return *refused;
+Audited DicomwebService::Search(const http::Request& request, const std::string& level) const {
+  Audited out;
+  out.response = SearchResponse(request, level, &out);
+  return out;
+}
+
+Audited DicomwebService::Retrieve(const http::Request& request) const {
+  Audited out;
+  out.response = RetrieveResponse(request, &out);
+  return out;
+}
+
+Audited DicomwebService::Metadata(const http::Request& request) const {
+  Audited out;
+  out.response = MetadataResponse(request, &out);
+  return out;
+}
+
+http::Response DicomwebService::SearchResponse(const http::Request& req, const std::string& level,
+                                               Audited* audited) const {
+  if (auto refused = Refusal(req, audited)) return *refused;
   const internal::Level l = level == "studies"  ? internal::Level::kStudy
                             : level == "series" ? internal::Level::kSeries
                                                 : internal::Level::kInstance;
@@ -186,6 +257,7 @@ http::Response DicomwebService::Search(const http::Request& req, const std::stri
   }
   r.content_type = kDicomJson;
   r.body = json(results).dump(-1, ' ', false, json::error_handler_t::replace);
+  DiscloseResults(results, &audited->disclosed);
   if (query->fuzzy_matching_requested) {
     // PS3.18 8.3.4.4.1: the Warning when fuzzy matching is asked for and not supported.
     r.headers.emplace_back(
@@ -202,8 +274,8 @@ http::Response DicomwebService::Search(const http::Request& req, const std::stri
   return r;
 }
 
-http::Response DicomwebService::Retrieve(const http::Request& req) const {
-  if (auto refused = Refusal(req)) return *refused;
+http::Response DicomwebService::RetrieveResponse(const http::Request& req, Audited* audited) const {
+  if (auto refused = Refusal(req, audited)) return *refused;
   Result<std::vector<model::DicomInstance>> instances = InstancesOf(node_, req);
   if (!instances.ok()) return FromStatus(instances.status());
   if (instances->empty()) return DicomwebError("NotFound", "no stored instances for " + Named(req));
@@ -215,9 +287,11 @@ http::Response DicomwebService::Retrieve(const http::Request& req) const {
                          "their stored transfer syntax");
   }
   std::vector<std::pair<std::string, std::string>> parts;
+  std::vector<audit::ServedFile> files;
   for (const model::DicomInstance& i : *instances) {
     Result<std::string> bytes = ReadStoredFile(node_.dir(), i);
     if (!bytes.ok()) return FromStatus(bytes.status());
+    files.push_back({i.id, {{0, bytes->size()}}, bytes->size(), {}});
     parts.emplace_back("application/dicom; transfer-syntax=" + i.transfer_syntax,
                        std::move(*bytes));
   }
@@ -226,11 +300,13 @@ http::Response DicomwebService::Retrieve(const http::Request& req) const {
   http::Response r;
   r.content_type = "multipart/related; type=\"application/dicom\"; boundary=" + *boundary;
   r.body = internal::MultipartRelated(parts, *boundary);
+  DiscloseInstances(*instances, &audited->disclosed);
+  audited->disclosed.files = std::move(files);
   return r;
 }
 
-http::Response DicomwebService::Metadata(const http::Request& req) const {
-  if (auto refused = Refusal(req)) return *refused;
+http::Response DicomwebService::MetadataResponse(const http::Request& req, Audited* audited) const {
+  if (auto refused = Refusal(req, audited)) return *refused;
   Result<std::vector<model::DicomInstance>> instances = InstancesOf(node_, req);
   if (!instances.ok()) return FromStatus(instances.status());
   if (instances->empty()) return DicomwebError("NotFound", "no stored instances for " + Named(req));
@@ -250,23 +326,25 @@ http::Response DicomwebService::Metadata(const http::Request& req) const {
   http::Response r;
   r.content_type = kDicomJson;
   r.body = std::move(body);
+  DiscloseInstances(*instances, &audited->disclosed);
   return r;
 }
 
-void AddDicomwebRoutes(http::Router& router, std::shared_ptr<const DicomwebService> service) {
+void AddDicomwebRoutes(http::Router& router, const Auditor& auditor,
+                       std::shared_ptr<const DicomwebService> service) {
   auto search = [&](const char* pattern, const char* level, const char* description) {
-    router.AddSync("GET", pattern, description,
-                   [service, level = std::string(level)](http::Request& r) {
-                     return service->Search(r, level);
-                   });
+    router.Add("GET", pattern, description,
+               auditor.Wrap([service, level = std::string(level)](http::Request& r) {
+                 return service->Search(r, level);
+               }));
   };
   auto retrieve = [&](const char* pattern, const char* description) {
-    router.AddSync("GET", pattern, description,
-                   [service](http::Request& r) { return service->Retrieve(r); });
+    router.Add("GET", pattern, description,
+               auditor.Wrap([service](http::Request& r) { return service->Retrieve(r); }));
   };
   auto metadata = [&](const char* pattern, const char* description) {
-    router.AddSync("GET", pattern, description,
-                   [service](http::Request& r) { return service->Metadata(r); });
+    router.Add("GET", pattern, description,
+               auditor.Wrap([service](http::Request& r) { return service->Metadata(r); }));
   };
   search("/dicomweb/studies", "studies", "QIDO-RS: search for studies (PS3.18 10.6)");
   search("/dicomweb/series", "series", "QIDO-RS: search for series");
@@ -285,6 +363,17 @@ void AddDicomwebRoutes(http::Router& router, std::shared_ptr<const DicomwebServi
            "WADO-RS: metadata of a series' instances");
   metadata("/dicomweb/studies/{study}/series/{series}/instances/{instance}/metadata",
            "WADO-RS: metadata of one instance");
+}
+
+ErrorFormat DicomwebErrorFormat() {
+  ErrorFormat format;
+  format.error = [](const http::Request&, int status, const std::string& message) {
+    http::Response r = DicomwebError(status == 503 ? "Unavailable" : "InternalError", message);
+    r.status = status;
+    return r;
+  };
+  format.message_of = [](const http::Response& r) { return JsonErrorMessage(r, "/dicomweb/message"); };
+  return format;
 }
 
 }  // namespace oncomesh::api::dicomweb

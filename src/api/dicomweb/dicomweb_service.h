@@ -36,6 +36,7 @@
 #include <optional>
 #include <string>
 
+#include "api/audited.h"
 #include "api/caller.h"
 #include "gate/gate.h"
 #include "http/http.h"
@@ -52,21 +53,35 @@ class DicomwebService {
 
   // Handlers; thread-safe, no sockets (tests call them directly). The level ("studies",
   // "series", "instances") comes from the route; UIDs from the path parameters study, series
-  // and instance.
-  http::Response Search(const http::Request& request, const std::string& level) const;
-  http::Response Retrieve(const http::Request& request) const;
-  http::Response Metadata(const http::Request& request) const;
+  // and instance. Each returns what its audit entry needs (api/audited.h): the caller, and the
+  // records that left — the Study, Series and SOP Instance UIDs in the QIDO results, or of the
+  // instances retrieved — and for WADO-RS instances each stored file sent whole (its SOP
+  // Instance UID, [0, size), size).
+  Audited Search(const http::Request& request, const std::string& level) const;
+  Audited Retrieve(const http::Request& request) const;
+  Audited Metadata(const http::Request& request) const;
 
  private:
-  // The refusal for a caller below record level, or nullopt when the caller is permitted.
-  std::optional<http::Response> Refusal(const http::Request& request) const;
+  // The refusal for a caller below record level, or nullopt when the caller is permitted; the
+  // caller goes to `audited`.
+  std::optional<http::Response> Refusal(const http::Request& request, Audited* audited) const;
+  http::Response SearchResponse(const http::Request& request, const std::string& level,
+                                Audited* audited) const;
+  http::Response RetrieveResponse(const http::Request& request, Audited* audited) const;
+  http::Response MetadataResponse(const http::Request& request, Audited* audited) const;
 
   node::NodeDir node_;
   CallerFn caller_;
 };
 
-// Adds the routes above to `router`; `service` is kept alive by the routes.
-void AddDicomwebRoutes(http::Router& router, std::shared_ptr<const DicomwebService> service);
+// Adds the routes above to `router`, every one audited by `auditor`; `service` is kept alive by
+// the routes.
+void AddDicomwebRoutes(http::Router& router, const Auditor& auditor,
+                       std::shared_ptr<const DicomwebService> service);
+
+// DICOMweb's errors for the audit wrapper: 503 "Unavailable", other statuses "InternalError";
+// the reason read from dicomweb.message.
+ErrorFormat DicomwebErrorFormat();
 
 // {"dicomweb":{"error":..., "message":...}} with its HTTP status: InvalidAuthentication 401,
 // Unauthorized 401, PermissionDenied 403, NotFound 404, NotAcceptable 406, InvalidInput 400,

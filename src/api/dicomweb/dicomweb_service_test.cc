@@ -214,7 +214,7 @@ TEST(DicomwebAccept, Negotiation) {
 }
 
 TEST_F(DicomwebTest, StudiesCarryTheRequiredAttributesAndCounts) {
-  json studies = Results(service_->Search(Get({}), "studies"));
+  json studies = Results(service_->Search(Get({}), "studies").response);
   const std::set<std::string> uids = Distinct(&model::DicomInstance::study_uid);
   ASSERT_EQ(studies.size(), uids.size());
   for (const json& s : studies) {
@@ -246,16 +246,16 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
   const model::DicomInstance& some = instances_->front();
   // Study by UID, by keyword and by tag, and a UID list.
   EXPECT_EQ(
-      Results(service_->Search(Get({}, {{"StudyInstanceUID", some.study_uid}}), "studies")).size(),
+      Results(service_->Search(Get({}, {{"StudyInstanceUID", some.study_uid}}), "studies").response).size(),
       1u);
-  EXPECT_EQ(Results(service_->Search(Get({}, {{"0020000D", some.study_uid}}), "studies")).size(),
+  EXPECT_EQ(Results(service_->Search(Get({}, {{"0020000D", some.study_uid}}), "studies").response).size(),
             1u);
   std::set<std::string> studies = Distinct(&model::DicomInstance::study_uid);
   const std::string two = *studies.begin() + "," + *std::next(studies.begin());
-  EXPECT_EQ(Results(service_->Search(Get({}, {{"StudyInstanceUID", two}}), "studies")).size(), 2u);
+  EXPECT_EQ(Results(service_->Search(Get({}, {{"StudyInstanceUID", two}}), "studies").response).size(), 2u);
   // PatientID: the pseudonym.
   for (const json& s :
-       Results(service_->Search(Get({}, {{"PatientID", some.individual_id}}), "studies"))) {
+       Results(service_->Search(Get({}, {{"PatientID", some.individual_id}}), "studies").response)) {
     EXPECT_EQ(Value(s, "00100020"), some.individual_id);
   }
 
@@ -264,7 +264,7 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
   for (const model::DicomInstance& i : *instances_)
     series_by_modality[i.modality].insert(i.series_uid);
   for (const auto& [modality, series] : series_by_modality) {
-    json found = Results(service_->Search(Get({}, {{"Modality", modality}}), "series"));
+    json found = Results(service_->Search(Get({}, {{"Modality", modality}}), "series").response);
     std::set<std::string> uids;
     for (const json& s : found) {
       uids.insert(Value(s, "0020000E"));
@@ -273,11 +273,11 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
     }
     EXPECT_EQ(uids, series) << modality;
     EXPECT_EQ(
-        Results(service_->Search(Get({}, {{"Modality", modality.substr(0, 1) + "*"}}), "series"))
+        Results(service_->Search(Get({}, {{"Modality", modality.substr(0, 1) + "*"}}), "series").response)
                 .size() >= series.size(),
         true);
   }
-  json in_study = Results(service_->Search(Get({{"study", some.study_uid}}), "series"));
+  json in_study = Results(service_->Search(Get({{"study", some.study_uid}}), "series").response);
   std::set<std::string> expected_series;
   for (const model::DicomInstance& i : *instances_) {
     if (i.study_uid == some.study_uid) expected_series.insert(i.series_uid);
@@ -289,14 +289,14 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
   }
   if (!some.body_part.empty()) {
     for (const json& s :
-         Results(service_->Search(Get({}, {{"BodyPartExamined", some.body_part}}), "series"))) {
+         Results(service_->Search(Get({}, {{"BodyPartExamined", some.body_part}}), "series").response)) {
       EXPECT_EQ(Value(s, "00180015"), some.body_part);
     }
   }
 
   // Instances of a series, and by SOP Instance UID at /instances.
   json of_series = Results(
-      service_->Search(Get({{"study", some.study_uid}, {"series", some.series_uid}}), "instances"));
+      service_->Search(Get({{"study", some.study_uid}, {"series", some.series_uid}}), "instances").response);
   size_t expected = 0;
   for (const model::DicomInstance& i : *instances_) expected += i.series_uid == some.series_uid;
   EXPECT_EQ(of_series.size(), expected);
@@ -308,15 +308,15 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
       series_of.begin(), series_of.end(),
       [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
   ASSERT_GT(multi->second.size(), 1u);
-  json study = Results(service_->Search(Get({}, {{"StudyInstanceUID", multi->first}}), "studies"));
+  json study = Results(service_->Search(Get({}, {{"StudyInstanceUID", multi->first}}), "studies").response);
   json of_one_series = Results(service_->Search(
-      Get({{"study", multi->first}, {"series", *multi->second.begin()}}), "instances"));
+      Get({{"study", multi->first}, {"series", *multi->second.begin()}}), "instances").response);
   ASSERT_FALSE(of_one_series.empty());
   for (const json& i : of_one_series) {
     EXPECT_EQ(i["00201206"]["Value"][0].get<size_t>(), multi->second.size());
     EXPECT_EQ(i["00201208"], study[0]["00201208"]);
   }
-  json one = Results(service_->Search(Get({}, {{"SOPInstanceUID", some.id}}), "instances"));
+  json one = Results(service_->Search(Get({}, {{"SOPInstanceUID", some.id}}), "instances").response);
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(Value(one[0], "00080016"), some.sop_class_uid);
   EXPECT_EQ(Value(one[0], "00200013"), std::to_string(some.instance_number));
@@ -331,7 +331,7 @@ TEST_F(DicomwebTest, StudyDateRanges) {
   const std::string date = date_of.begin()->second;
   ASSERT_EQ(date.size(), 8u);
   auto count = [&](const std::string& range) {
-    http::Response r = service_->Search(Get({}, {{"StudyDate", range}}), "studies");
+    http::Response r = service_->Search(Get({}, {{"StudyDate", range}}), "studies").response;
     return r.status == 204 ? size_t{0} : Results(r).size();
   };
   auto expected = [&](const std::string& from, const std::string& to) {
@@ -348,12 +348,12 @@ TEST_F(DicomwebTest, StudyDateRanges) {
 }
 
 TEST_F(DicomwebTest, LimitOffsetPagesAndNoContent) {
-  json all = Results(service_->Search(Get({}), "instances"));
+  json all = Results(service_->Search(Get({}), "instances").response);
   ASSERT_EQ(all.size(), instances_->size());
   json paged = json::array();
   for (size_t offset = 0; offset < all.size(); offset += 7) {
     http::Response r = service_->Search(
-        Get({}, {{"limit", "7"}, {"offset", std::to_string(offset)}}), "instances");
+        Get({}, {{"limit", "7"}, {"offset", std::to_string(offset)}}), "instances").response;
     const bool more = offset + 7 < all.size();
     bool warned = false;
     for (const auto& [name, value] : r.headers) warned = warned || name == "Warning";
@@ -362,19 +362,19 @@ TEST_F(DicomwebTest, LimitOffsetPagesAndNoContent) {
   }
   EXPECT_EQ(paged, all);
 
-  http::Response none = service_->Search(Get({}, {{"Modality", "XA"}}), "series");
+  http::Response none = service_->Search(Get({}, {{"Modality", "XA"}}), "series").response;
   EXPECT_EQ(none.status, 204);
   EXPECT_TRUE(none.body.empty());
-  EXPECT_EQ(service_->Search(Get({}, {{"offset", "100000"}}), "studies").status, 204);
-  EXPECT_EQ(service_->Search(Get({{"study", "1.2.3.4.5.6"}}), "series").status, 204);
+  EXPECT_EQ(service_->Search(Get({}, {{"offset", "100000"}}), "studies").response.status, 204);
+  EXPECT_EQ(service_->Search(Get({{"study", "1.2.3.4.5.6"}}), "series").response.status, 204);
 
-  http::Response bad = service_->Search(Get({}, {{"colour", "red"}}), "studies");
+  http::Response bad = service_->Search(Get({}, {{"colour", "red"}}), "studies").response;
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(json::parse(bad.body)["dicomweb"]["message"].get<std::string>().find("colour"),
             std::string::npos);
-  EXPECT_EQ(service_->Search(Get({}, {{"limit", "-3"}}), "studies").status, 400);
+  EXPECT_EQ(service_->Search(Get({}, {{"limit", "-3"}}), "studies").response.status, 400);
 
-  http::Response fuzzy = service_->Search(Get({}, {{"fuzzymatching", "true"}}), "studies");
+  http::Response fuzzy = service_->Search(Get({}, {{"fuzzymatching", "true"}}), "studies").response;
   EXPECT_EQ(fuzzy.status, 200);
   bool warned = false;
   for (const auto& [name, value] : fuzzy.headers)
@@ -384,7 +384,7 @@ TEST_F(DicomwebTest, LimitOffsetPagesAndNoContent) {
 
 TEST_F(DicomwebTest, RetrieveGivesTheStoredFilesByteForByte) {
   for (const std::string& study : Distinct(&model::DicomInstance::study_uid)) {
-    http::Response r = service_->Retrieve(Get({{"study", study}}));
+    http::Response r = service_->Retrieve(Get({{"study", study}})).response;
     ASSERT_EQ(r.status, 200) << r.body;
     ASSERT_EQ(r.content_type.rfind("multipart/related; type=\"application/dicom\"; boundary=", 0),
               0u);
@@ -404,7 +404,7 @@ TEST_F(DicomwebTest, RetrieveGivesTheStoredFilesByteForByte) {
   // One instance: one part, readable by DCMTK.
   const model::DicomInstance& i = instances_->back();
   http::Response r = service_->Retrieve(
-      Get({{"study", i.study_uid}, {"series", i.series_uid}, {"instance", i.id}}));
+      Get({{"study", i.study_uid}, {"series", i.series_uid}, {"instance", i.id}})).response;
   ASSERT_EQ(r.status, 200);
   auto parts = testing::ParseMultipart(r.body, testing::BoundaryOf(r.content_type));
   ASSERT_EQ(parts.size(), 1u);
@@ -416,12 +416,12 @@ TEST_F(DicomwebTest, RetrieveGivesTheStoredFilesByteForByte) {
   EXPECT_NE(out.find(i.id), std::string::npos) << out;
 
   // A series of another study, unknown UIDs: 404. Accept it cannot meet: 406.
-  EXPECT_EQ(service_->Retrieve(Get({{"study", "1.2.3"}})).status, 404);
-  EXPECT_EQ(service_->Retrieve(Get({{"study", "1.2.3"}, {"series", i.series_uid}})).status, 404);
+  EXPECT_EQ(service_->Retrieve(Get({{"study", "1.2.3"}})).response.status, 404);
+  EXPECT_EQ(service_->Retrieve(Get({{"study", "1.2.3"}, {"series", i.series_uid}})).response.status, 404);
   http::Request xml = Get({{"study", i.study_uid}});
   xml.headers["accept"] = "multipart/related; type=\"application/dicom+xml\"";
-  EXPECT_EQ(service_->Retrieve(xml).status, 406);
-  EXPECT_EQ(service_->Metadata(xml).status, 406);
+  EXPECT_EQ(service_->Retrieve(xml).response.status, 406);
+  EXPECT_EQ(service_->Metadata(xml).response.status, 406);
 }
 
 TEST_F(DicomwebTest, MetadataIsWhatDcm2jsonSaysOfTheStoredFile) {
@@ -433,7 +433,7 @@ TEST_F(DicomwebTest, MetadataIsWhatDcm2jsonSaysOfTheStoredFile) {
       study = i.study_uid;
       path_of[i.id] = node_->dir() + "/" + i.path;
     }
-    http::Response r = service_->Metadata(Get({{"study", study}, {"series", series}}));
+    http::Response r = service_->Metadata(Get({{"study", study}, {"series", series}})).response;
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.content_type, "application/dicom+json");
     json metadata = json::parse(r.body);
@@ -470,8 +470,8 @@ TEST_F(DicomwebTest, RefusalsLeakNothing) {
     const int status = 401;
     for (size_t k = 0; k < known.size(); ++k) {
       for (auto handler : {&DicomwebService::Retrieve, &DicomwebService::Metadata}) {
-        http::Response a = (service_->*handler)(Get(known[k], {}, token));
-        http::Response b = (service_->*handler)(Get(unknown[k], {}, token));
+        http::Response a = (service_->*handler)(Get(known[k], {}, token)).response;
+        http::Response b = (service_->*handler)(Get(unknown[k], {}, token)).response;
         EXPECT_EQ(a.status, status);
         EXPECT_EQ(a.body, b.body);
         EXPECT_EQ(a.content_type, b.content_type);
@@ -479,15 +479,15 @@ TEST_F(DicomwebTest, RefusalsLeakNothing) {
         EXPECT_EQ(a.body.find(i.study_uid), std::string::npos);
       }
       http::Response a =
-          service_->Search(Get(known[k], {{"StudyDate", "bad"}}, token), "instances");
-      http::Response b = service_->Search(Get(unknown[k], {}, token), "instances");
+          service_->Search(Get(known[k], {{"StudyDate", "bad"}}, token), "instances").response;
+      http::Response b = service_->Search(Get(unknown[k], {}, token), "instances").response;
       EXPECT_EQ(a.status, status);
       EXPECT_EQ(a.body, b.body);  // refused before the parameters are looked at
     }
   }
   // A valid credential below record level: 403, the same for both.
-  http::Response a = service_->Retrieve(Get(known[0], {}, Broker().Registered()));
-  http::Response b = service_->Retrieve(Get(unknown[0], {}, Broker().Registered()));
+  http::Response a = service_->Retrieve(Get(known[0], {}, Broker().Registered())).response;
+  http::Response b = service_->Retrieve(Get(unknown[0], {}, Broker().Registered())).response;
   EXPECT_EQ(a.status, 403);
   EXPECT_EQ(a.body, b.body);
 }

@@ -315,9 +315,11 @@ std::string HtsgetService::Sign(const std::string& payload) const {
 
 namespace {
 
-// Resolves the caller's access to records; a response when it is refused.
-std::optional<http::Response> RefuseUnlessPermitted(const CallerFn& caller_of, const http::Request& req) {
-  Result<auth::Caller> caller = caller_of(req);
+// Resolves the caller's access to records (into `audited`); a response when it is refused.
+std::optional<http::Response> RefuseUnlessPermitted(const CallerFn& caller_of, const http::Request& req,
+                                                    Audited* audited) {
+  audited->caller = caller_of(req);
+  const Result<auth::Caller>& caller = *audited->caller;
   if (!caller.ok()) {
     if (caller.status().code() == StatusCode::kUnavailable) return HtsgetError("Unavailable", caller.status().message());
     return HtsgetError("InvalidAuthentication", caller.status().message());
@@ -343,10 +345,16 @@ Result<std::string> PathOf(const std::string& node_dir, const model::VariantFile
 
 }  // namespace
 
-http::Response HtsgetService::Ticket(const http::Request& req) const {
+Audited HtsgetService::Ticket(const http::Request& req) const {
+  Audited out;
+  out.response = TicketResponse(req, &out);
+  return out;
+}
+
+http::Response HtsgetService::TicketResponse(const http::Request& req, Audited* audited) const {
   auto it = req.path_params.find("id");
   const std::string id = it == req.path_params.end() ? "" : it->second;
-  if (auto refused = RefuseUnlessPermitted(config_.caller, req)) return *refused;
+  if (auto refused = RefuseUnlessPermitted(config_.caller, req, audited)) return *refused;
 
   auto parsed = req.method == "POST" ? ParsePost(req) : ParseGet(req);
   if (auto* bad = std::get_if<HtsgetFailure>(&parsed)) return HtsgetError(bad->error, bad->message);
@@ -384,9 +392,12 @@ http::Response HtsgetService::Ticket(const http::Request& req) const {
   }
   const int64_t expires = NowSeconds() + config_.ticket_lifetime.count();
   json urls = json::array();
+  audit::ServedFile served{id, {}, 0, {}};
   for (const genomics::SlicePart& part : slice->parts) {
     json u;
     if (part.is_range()) {
+      served.granted.push_back({static_cast<uint64_t>(part.file_offset),
+                                static_cast<uint64_t>(part.file_offset + part.length)});
       const std::string offset = std::to_string(part.file_offset);
       const std::string length = std::to_string(part.length);
       const std::string expiry = std::to_string(expires);
@@ -400,6 +411,7 @@ http::Response HtsgetService::Ticket(const http::Request& req) const {
       }
     } else {
       u["url"] = "data:application/octet-stream;base64," + Base64(part.bytes);
+      served.bytes += part.bytes.size();
     }
     u["class"] = part.header ? "header" : "body";
     urls.push_back(std::move(u));
@@ -408,13 +420,20 @@ http::Response HtsgetService::Ticket(const http::Request& req) const {
   r.content_type = kTicketContentType;
   r.body = json{{"htsget", {{"format", genomics::VariantFormatName(slice->format)}, {"urls", urls}}}}
                .dump();
+  audited->disclosed.files.push_back(std::move(served));
   return r;
 }
 
-http::Response HtsgetService::Block(const http::Request& req) const {
+Audited HtsgetService::Block(const http::Request& req) const {
+  Audited out;
+  out.response = BlockResponse(req, &out);
+  return out;
+}
+
+http::Response HtsgetService::BlockResponse(const http::Request& req, Audited* audited) const {
   auto it = req.path_params.find("id");
   const std::string id = it == req.path_params.end() ? "" : it->second;
-  if (auto refused = RefuseUnlessPermitted(config_.caller, req)) return *refused;
+  if (auto refused = RefuseUnlessPermitted(config_.caller, req, audited)) return *refused;
   const std::string* offset = req.Query("offset");
   const std::string* length = req.Query("length");
   const std::string* version = req.Query("version");
@@ -470,6 +489,10 @@ http::Response HtsgetService::Block(const http::Request& req) const {
   }
   http::Response r;
   r.content_type = "application/octet-stream";
+  audited->disclosed.files.push_back({id,
+                                      {{static_cast<uint64_t>(off), static_cast<uint64_t>(off + len)}},
+                                      body.size(),
+                                      {}});
   r.body = std::move(body);
   return r;
 }
@@ -492,16 +515,28 @@ http::Response HtsgetService::ServiceInfo() const {
   return r;
 }
 
-void AddHtsgetRoutes(http::Router& router, std::shared_ptr<const HtsgetService> service) {
+void AddHtsgetRoutes(http::Router& router, const Auditor& auditor,
+                     std::shared_ptr<const HtsgetService> service) {
   // service-info first: the router takes the first matching pattern.
   router.AddSync("GET", "/variants/service-info", "htsget service-info (GA4GH service-info 1.0)",
                  [service](http::Request&) { return service->ServiceInfo(); });
   for (const char* method : {"GET", "POST"}) {
-    router.AddSync(method, "/variants/{id}", "htsget 1.3 ticket for a slice of a variant file",
-                   [service](http::Request& r) { return service->Ticket(r); });
+    router.Add(method, "/variants/{id}", "htsget 1.3 ticket for a slice of a variant file",
+               auditor.Wrap([service](http::Request& r) { return service->Ticket(r); }));
   }
-  router.AddSync("GET", "/variants/{id}/block", "A byte range of a variant file named by a ticket",
-                 [service](http::Request& r) { return service->Block(r); });
+  router.Add("GET", "/variants/{id}/block", "A byte range of a variant file named by a ticket",
+             auditor.Wrap([service](http::Request& r) { return service->Block(r); }));
+}
+
+ErrorFormat HtsgetErrorFormat() {
+  ErrorFormat format;
+  format.error = [](const http::Request&, int status, const std::string& message) {
+    http::Response r = HtsgetError(status == 503 ? "Unavailable" : "InternalError", message);
+    r.status = status;
+    return r;
+  };
+  format.message_of = [](const http::Response& r) { return JsonErrorMessage(r, "/htsget/message"); };
+  return format;
 }
 
 }  // namespace oncomesh::api::htsget

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 
+#include "api/audited.h"
 #include "api/caller.h"
 #include "genomics/variant_slice.h"
 #include "http/http.h"
@@ -61,20 +62,33 @@ class HtsgetService {
  public:
   explicit HtsgetService(HtsgetConfig config);
 
-  // Handlers; thread-safe, no sockets (tests call them directly).
-  http::Response Ticket(const http::Request& request) const;  // GET/POST /variants/{id}
-  http::Response Block(const http::Request& request) const;   // GET /variants/{id}/block
-  http::Response ServiceInfo() const;                         // GET /variants/service-info
+  // Handlers; thread-safe, no sockets (tests call them directly). Ticket and Block return what
+  // their audit entry needs (api/audited.h): the caller, and what left, as a served file named
+  // by its htsget id. A ticket sends the bytes of its inline parts (the header and the edges of
+  // the regions, re-encoded: `bytes`, no `ranges`) and grants its block URLs' byte ranges
+  // (`granted`); a block sends one byte range of the stored file (`ranges`, `bytes`).
+  Audited Ticket(const http::Request& request) const;  // GET/POST /variants/{id}
+  Audited Block(const http::Request& request) const;   // GET /variants/{id}/block
+  http::Response ServiceInfo() const;                  // GET /variants/service-info
 
  private:
+  // The responses of Ticket and Block; they fill `audited` (caller, disclosure) as they go.
+  http::Response TicketResponse(const http::Request& request, Audited* audited) const;
+  http::Response BlockResponse(const http::Request& request, Audited* audited) const;
   std::string Sign(const std::string& payload) const;
 
   HtsgetConfig config_;
   std::string key_;  // HMAC key for block URLs, random per process
 };
 
-// Adds the routes above to `router`; `service` must outlive the router's use.
-void AddHtsgetRoutes(http::Router& router, std::shared_ptr<const HtsgetService> service);
+// Adds the routes above to `router`: tickets and blocks audited by `auditor`, service-info not
+// (exempt: it describes the service only). `service` is kept alive by the routes.
+void AddHtsgetRoutes(http::Router& router, const Auditor& auditor,
+                     std::shared_ptr<const HtsgetService> service);
+
+// htsget's errors for the audit wrapper (api/audited.h): 503 "Unavailable", other statuses
+// "InternalError"; the reason read from htsget.message.
+ErrorFormat HtsgetErrorFormat();
 
 // {"htsget":{"error":..., "message":...}} with the status of the htsget 1.3 error table.
 http::Response HtsgetError(const std::string& error, const std::string& message);

@@ -54,7 +54,7 @@ TEST(HtsgetServiceTest, HandlersAnswerWithoutASocket) {
   config.caller = testing::BrokerCallerFn(Broker(), kGrant);
   HtsgetService service(std::move(config));
 
-  http::Response ok = service.Ticket(Get("spec", {{"referenceName", "20"}, {"start", "14369"}, {"end", "17330"}}));
+  http::Response ok = service.Ticket(Get("spec", {{"referenceName", "20"}, {"start", "14369"}, {"end", "17330"}})).response;
   ASSERT_EQ(ok.status, 200) << ok.body;
   json ticket = json::parse(ok.body);
   EXPECT_EQ(ticket["htsget"]["format"], "VCF");
@@ -86,13 +86,13 @@ TEST(HtsgetServiceTest, HandlersAnswerWithoutASocket) {
       {{{"referenceName", "chrUn"}}, permitted, true, 404, "NotFound", ""},
   };
   for (const Case& c : cases) {
-    http::Response r = service.Ticket(Get("spec", c.query, c.passport, c.send));
+    http::Response r = service.Ticket(Get("spec", c.query, c.passport, c.send)).response;
     EXPECT_EQ(r.status, c.status) << r.body;
     EXPECT_EQ(ErrorOf(r), c.error) << r.body;
     EXPECT_NE(r.body.find(c.message), std::string::npos) << r.body;
   }
-  EXPECT_EQ(ErrorOf(service.Ticket(Get("other", {}))), "NotFound");
-  EXPECT_EQ(ErrorOf(service.Ticket(Get("spec.tbi", {}))), "NotFound");
+  EXPECT_EQ(ErrorOf(service.Ticket(Get("other", {})).response), "NotFound");
+  EXPECT_EQ(ErrorOf(service.Ticket(Get("spec.tbi", {})).response), "NotFound");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audit/entry.h"
 #include "audit/verify.h"
 #include "auth/jose.h"
 #include "util/status.h"
@@ -38,6 +39,20 @@ struct SealedLine {
 // invalid UTF-8 replaced by U+FFFD) is hashed, and the line is that text with the hash member
 // put before the closing brace.
 SealedLine Seal(const nlohmann::json& body);
+
+// An entry as its top-level members: each key with its value's JSON text, written as dump()
+// writes it (compact, keys sorted). The writer serialises request entries straight into this
+// form (EntryMembers), without a JSON tree: a tree's allocations cost more than the write.
+using Members = std::vector<std::pair<std::string, std::string>>;
+// The members of a JSON object.
+Members MembersOf(const nlohmann::json& object);
+// The same line as Seal(the object of `members`): the members sorted by key and joined.
+SealedLine SealMembers(Members members);
+// Appends `text` as a JSON string, as dump() writes it (invalid UTF-8 replaced by U+FFFD).
+void AppendJsonString(std::string* out, std::string_view text);
+
+// The members of an entry's own fields, what EntryFieldsToJson returns, in this form.
+Members EntryMembers(const Entry& entry);
 
 struct ParsedLine {
   nlohmann::json body;   // the entry without "hash"
