@@ -8,6 +8,7 @@
 // visa for the node's dataset). A node with clinical data, genomes and images; a hub over it.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -92,6 +93,32 @@ class AccessLevelsTest : public ::testing::Test {
     return r.ok() ? *r : http::Response{};
   }
 
+  // The node's request and refusal entries with a seq above `after`, in order (the answer is sent
+  // only once its entry is written, so a finished request's entry is already in the file).
+  static std::vector<json> AuditEntriesAfter(int64_t after) {
+    std::vector<std::string> names;
+    for (const auto& f : std::filesystem::directory_iterator(dir_->path() + "/node/audit")) {
+      if (f.path().extension() == ".jsonl") names.push_back(f.path().string());
+    }
+    std::sort(names.begin(), names.end());
+    std::vector<json> out;
+    for (const std::string& name : names) {
+      std::ifstream in(name);
+      for (std::string line; std::getline(in, line);) {
+        json e = json::parse(line, nullptr, false);
+        if (e.is_discarded()) continue;  // a line being written
+        if (e["seq"].get<int64_t>() > after && (e["type"] == "request" || e["type"] == "refusal")) {
+          out.push_back(std::move(e));
+        }
+      }
+    }
+    return out;
+  }
+  static int64_t LastAuditSeq() {
+    const std::vector<json> all = AuditEntriesAfter(-1);
+    return all.empty() ? -1 : all.back()["seq"].get<int64_t>();
+  }
+
   static TempDir* dir_;
   static ChildProcess* node_;
   static ChildProcess* hub_;
@@ -120,6 +147,62 @@ bool HasCount(const json& body) {
 bool HasRecords(const std::string& body) {
   return body.find("caseLevelData") != std::string::npos || body.find("\"results\":[{") != std::string::npos ||
          body.find("\"results\": [\n") != std::string::npos || body.find("individualId") != std::string::npos;
+}
+
+// The node's audit trail of one request (point 5 and 6 of issue 5: every request that reaches
+// the gate is appended with its caller and level, refusals too, and nothing but the refusal left).
+void CheckAudited(const CallerCase& c, const EndpointCase& e, const std::string& passport,
+                  const http::Response& r, const std::vector<json>& entries) {
+  if (e.shape == Shape::kAdmin) {
+    // The admin API is not a data endpoint: its reads are not audited, its permit decisions are
+    // (PermitTest).
+    EXPECT_TRUE(entries.empty()) << entries.size();
+    return;
+  }
+  // The hub asks the node once per question; the node answers the hub's question as the caller.
+  ASSERT_EQ(entries.size(), 1u) << (entries.empty() ? std::string("no entry") : entries.back().dump());
+  const json& entry = entries[0];
+  if (!e.hub) {
+    EXPECT_EQ(entry["outcome"]["status"].get<int>(), r.status) << entry.dump();
+  }
+  const bool refused = entry["outcome"]["status"].get<int>() >= 400;
+  EXPECT_EQ(entry["type"], refused ? "refusal" : "request") << entry.dump();
+  if (refused) {
+    EXPECT_FALSE(entry["outcome"]["reason"].get<std::string>().empty()) << entry.dump();
+    for (const char* part : {"figures", "records", "files"}) EXPECT_TRUE(entry["disclosed"][part].empty()) << entry.dump();
+  }
+  const std::string line = entry.dump();
+  if (!passport.empty()) {
+    EXPECT_EQ(line.find(passport), std::string::npos) << "the token itself is never written";
+  }
+  switch (c.level) {
+    case Level::kNone:
+      EXPECT_TRUE(refused);
+      EXPECT_EQ(entry["caller"].value("unverified", false), true) << line;
+      EXPECT_FALSE(entry["details"]["credentials"]["verified"].get<bool>()) << line;
+      EXPECT_TRUE(entry["access"].empty()) << line;
+      return;
+    case Level::kAnonymous:
+      EXPECT_EQ(entry["caller"].value("anonymous", false), true) << line;
+      break;
+    default:
+      EXPECT_EQ(entry["caller"]["subject"], "researcher-1") << line;
+      EXPECT_EQ(entry["caller"]["issuer"], SharedBroker().issuer()) << line;
+      break;
+  }
+  const char* level = c.level == Level::kAnonymous ? "anonymous" : c.level == Level::kRegistered ? "registered" : "permitted";
+  ASSERT_FALSE(entry["access"].empty()) << line;
+  for (const auto& [dataset, granted] : entry["access"].items()) EXPECT_EQ(granted, level) << dataset << " " << line;
+  // Below registered, the figures that left are booleans only.
+  for (const json& f : entry["disclosed"]["figures"]) {
+    if (c.level == Level::kAnonymous) {
+      EXPECT_EQ(f["name"], "exists") << line;
+    }
+  }
+  if (c.level < Level::kPermitted) {
+    EXPECT_TRUE(entry["disclosed"]["records"].empty()) << line;
+    EXPECT_TRUE(entry["disclosed"]["files"].empty()) << line;
+  }
 }
 
 TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
@@ -165,8 +248,10 @@ TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
     const std::string passport = c.passport();
     for (const EndpointCase& e : endpoints) {
       SCOPED_TRACE(std::string(c.name) + ": " + e.method + " " + (e.hub ? "hub " : "node ") + e.target);
+      const int64_t before = LastAuditSeq();
       const http::Response r = Ask(e, passport);
       const json body = json::parse(r.body, nullptr, false);
+      CheckAudited(c, e, passport, r, AuditEntriesAfter(before));
       // Credentials that are not a valid passport: 401 with the reason, and nothing else,
       // whatever was asked (the admin API too: it takes only its own token).
       if (c.level == Level::kNone) {

@@ -169,6 +169,9 @@ TEST_F(PermitTest, DuoDecidesApprovalVisasOpenRecordsAndRevocationClosesThemAtOn
     if (f.path().extension() == ".jsonl") log += ReadAll(f.path().string());
   }
   EXPECT_NE(log.find("\"override\""), std::string::npos);
+  // The refused approval attempt (no override) is recorded with the matcher's reason.
+  EXPECT_NE(log.find("\"approval-refused\""), std::string::npos);
+  EXPECT_NE(log.find("purpose does not match:"), std::string::npos);
   EXPECT_NE(log.find("academic spin-off, board decision 12"), std::string::npos);
   EXPECT_NE(log.find("consent withdrawn by the biobank"), std::string::npos);
   size_t decisions = 0;
@@ -176,7 +179,7 @@ TEST_F(PermitTest, DuoDecidesApprovalVisasOpenRecordsAndRevocationClosesThemAtOn
        at = log.find("\"type\":\"permit\"", at + 1)) {
     ++decisions;
   }
-  EXPECT_EQ(decisions, 6u);  // two requests, the override, the approval, two revocations
+  EXPECT_EQ(decisions, 7u);  // two requests, the refused approval, the override, the approval, two revocations
 }
 
 TEST_F(PermitTest, BadRequestsAreRefusedNamingTheField) {

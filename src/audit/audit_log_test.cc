@@ -555,8 +555,24 @@ TEST(AuditLogDurabilityTest, PastMaxUnsyncedEntriesRequestsWaitForTheSync) {
     third_done = true;
   });
   sync.WaitBlocked();
-  // The third is written, but two entries already wait for their sync: it waits too. (It may
-  // not have been written yet when this runs; either way it cannot be acknowledged.)
+  // Wait until the third is in the file: released before that, the sync would make room under
+  // the bound and the third could rightly be acknowledged as written.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto third_written = [&] {
+    for (const std::string& line : Lines(tmp.path())) {
+      if (line.find("i=3\"") != std::string::npos) return true;
+    }
+    return false;
+  };
+  while (!third_written() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(third_written());
+  // Its writer decides between acknowledging and waiting just after the write(), under the log's
+  // lock: give it that moment (a writer descheduled for longer than this between its write()
+  // and taking the lock would see the released sync's room and rightly acknowledge).
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The third is written, but two entries already wait for their sync: it waits too.
   EXPECT_FALSE(third_done);
   sync.Release();
   t.join();

@@ -48,6 +48,7 @@ const char* PermitActionName(PermitAction action) {
     case PermitAction::kReject: return "reject";
     case PermitAction::kRevoke: return "revoke";
     case PermitAction::kOverride: return "override";
+    case PermitAction::kApprovalRefused: return "approval-refused";
   }
   return "request";
 }
@@ -64,7 +65,8 @@ Status ValidateEntry(const Entry& e) {
       if (e.permit->permit_id.empty()) return InvalidArgument(what + ": no permit id");
       if (e.permit->reason.empty() && (e.permit->action == PermitAction::kReject ||
                                        e.permit->action == PermitAction::kRevoke ||
-                                       e.permit->action == PermitAction::kOverride)) {
+                                       e.permit->action == PermitAction::kOverride ||
+                                       e.permit->action == PermitAction::kApprovalRefused)) {
         return InvalidArgument(what + ": a " + PermitActionName(e.permit->action) +
                                " needs a reason");
       }

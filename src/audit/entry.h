@@ -120,7 +120,9 @@ struct Disclosure {
   bool empty() const { return figures.empty() && records.empty() && files.empty(); }
 };
 
-enum class PermitAction { kRequest, kApprove, kReject, kRevoke, kOverride };
+// kApprovalRefused: an approval the node refused because the research purpose does not match
+// the datasets' data-use conditions and no override was given (nothing changed).
+enum class PermitAction { kRequest, kApprove, kReject, kRevoke, kOverride, kApprovalRefused };
 const char* PermitActionName(PermitAction action);
 
 // A data-permit decision (type kPermit). `Entry::caller` is who made it.

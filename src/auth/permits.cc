@@ -217,6 +217,8 @@ Result<Permit> PermitService::Approve(const std::string& id, const std::string& 
           for (const auto& [dataset, m] : p.match.items()) {
             for (const json& r : m["reasons"]) why += "\n  " + dataset + ": " + r["message"].get<std::string>();
           }
+          // The attempt is part of the committee's record, though nothing changes.
+          RETURN_IF_ERROR(options_.audit({"approval-refused", &p, actor, "purpose does not match:" + why}));
           return FailedPrecondition("the research purpose does not match the datasets' data-use conditions; approve "
                                     "only with an explicit override (and its reason):" + why);
         }

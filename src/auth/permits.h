@@ -79,7 +79,9 @@ struct Permit {
 
 // A permit decision for the audit trail.
 struct PermitEvent {
-  std::string action;  // "request", "approve", "reject", "revoke"
+  // "request", "approve", "reject", "revoke", or "approval-refused" (an approval refused for a
+  // purpose that does not match, without override: nothing changed, but the attempt is recorded)
+  std::string action;
   const Permit* permit = nullptr;
   std::string actor;
   std::string reason;

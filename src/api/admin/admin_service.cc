@@ -99,6 +99,7 @@ audit::Entry PermitAuditEntry(const auth::PermitEvent& event) {
              : event.action == "approve" ? (event.permit->override_reason.empty() ? audit::PermitAction::kApprove
                                                                                   : audit::PermitAction::kOverride)
              : event.action == "reject"  ? audit::PermitAction::kReject
+             : event.action == "approval-refused" ? audit::PermitAction::kApprovalRefused
                                          : audit::PermitAction::kRevoke;
   d.permit_id = event.permit->id;
   d.researcher = event.permit->request.researcher_subject + " @ " + event.permit->request.researcher_issuer;
