@@ -153,8 +153,16 @@ void Auditor::Send(http::Request& request, Audited answer, http::Responder respo
     respond(std::move(answer.response));
     return;
   }
-  if (!answer.caller) answer.caller = core.caller(request);
-  const audit::Entry entry = AuditEntryFor(request, answer, core.format);
+  audit::Entry entry;
+  try {
+    if (!answer.caller) answer.caller = core.caller(request);
+    entry = AuditEntryFor(request, answer, core.format);
+  } catch (const std::exception& e) {
+    // No entry, no answer: the family's 503, as when the log cannot be written.
+    spdlog::error("audit entry for {} {}: {}", request.method, request.path, e.what());
+    respond(core.format.error(request, 503, kNotAudited));
+    return;
+  }
   // The callback may run after `request` is gone: the 503, made only when needed, gets a copy
   // of what an error document may echo.
   http::Request echo;

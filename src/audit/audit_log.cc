@@ -353,11 +353,16 @@ Status AuditLog::OpenSegment(uint64_t first_seq) {
   fd_ = fd;
   segment_size_ = 0;
   segment_day_.clear();
+  {
+    // Sizes of the new file from now on: a failure below cuts it back to 0, not to the old
+    // file's size (CutBack).
+    std::lock_guard<std::mutex> lock(mu_);
+    written_size_ = synced_size_ = acked_size_ = 0;
+  }
   // The new file's name must be durable before an entry in it is acknowledged.
   RETURN_IF_ERROR(SyncPath(dir_));
   std::lock_guard<std::mutex> lock(mu_);
   sync_fd_ = fd_;
-  written_size_ = synced_size_ = acked_size_ = 0;
   return Status::Ok();
 }
 
@@ -461,6 +466,13 @@ void AuditLog::SyncLoop() {
   for (;;) {
     syncer_wait_ = SyncerWait::kNone;
     const bool sync_work = failure_.ok() && written_.seq > durable_.seq && sync_fd_ >= 0;
+    if (sync_work && syncing_) {
+      // A writer drains the syncs itself before it rotates the segment (DrainSync): one
+      // fdatasync at a time, or an older one finishing last would move durable_ back and the
+      // file could be closed under it.
+      synced_cv_.wait(lock);
+      continue;
+    }
     if (sync_work) {
       // Paced when nobody waits for this sync (Durability::kWritten): an fdatasync costs the
       // node CPU and context switches whatever it covers (docs/audit.md).
@@ -585,7 +597,11 @@ void AuditLog::WriteRounds(std::unique_lock<std::mutex>& lock, bool closing) {
     // Wake the syncer only when it has to act: something to sync or a new checkpoint deadline
     // while it idles, an appender waiting while it paces, a failure. (A wake per append cost
     // a context switch per answer.)
-    if ((syncer_wait_ == SyncerWait::kIdle && (wrote || !failure_.ok())) ||
+    // A syncer waiting for this writer to finish (to write the interval checkpoint) is woken
+    // too when there is something to sync: a writer kept busy by a full queue must not hold
+    // the fdatasyncs back.
+    if (((syncer_wait_ == SyncerWait::kIdle || syncer_wait_ == SyncerWait::kWriter) &&
+         (wrote || !failure_.ok())) ||
         (syncer_wait_ == SyncerWait::kPacing && (!sync_waiters_.empty() || !failure_.ok()))) {
       sync_cv_.notify_one();
     }

@@ -165,6 +165,54 @@ TEST(AuditLogTest, SecondOpenOfTheSameLogIsRefused) {
   EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
 }
 
+// Rotation while appenders and the syncer run: the writer drains the syncs before it closes a
+// file, and only one fdatasync runs at a time (a second one on a closed file descriptor would
+// fail the log, or sync another file).
+TEST(AuditLogTest, RotationUnderConcurrentAppendsKeepsEveryAnsweredEntry) {
+  for (Durability durability : {Durability::kSync, Durability::kWritten}) {
+    SCOPED_TRACE(DurabilityName(durability));
+    oncomesh::testing::TempDir tmp;
+    AuditOptions o = Options();
+    o.segment_bytes = 3000;  // a new file every few entries
+    o.request_durability = durability;
+    o.sync_interval = std::chrono::milliseconds(0);
+    // fdatasyncs that take a while, counted while they run.
+    std::atomic<int> in_flight{0}, most_in_flight{0};
+    const FileOps posix = PosixFileOps();
+    o.file_ops.sync = [&](int fd) {
+      const int now = ++in_flight;
+      int seen = most_in_flight;
+      while (now > seen && !most_in_flight.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      const int rc = posix.sync(fd);
+      --in_flight;
+      return rc;
+    };
+    Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    constexpr int kThreads = 6, kPerThread = 80;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          if (!(*log)->AppendSync(CountEntry(t * 1000 + i)).ok()) ++failures;
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    ASSERT_TRUE((*log)->Close().ok());
+    EXPECT_EQ(failures, 0);
+    EXPECT_EQ(most_in_flight, 1);
+    EXPECT_GE(internal::ListSegments(tmp.path())->size(), 20u);
+    const VerifyReport report = Verify(tmp.path());
+    ASSERT_TRUE(report.ok()) << report.problem->ToString();
+    EXPECT_EQ(report.entries, 1 + kThreads * kPerThread + report.checkpoints);
+    EXPECT_TRUE(report.ends_with_close);
+  }
+}
+
 TEST(AuditLogTest, RotatesBySizeAndByDayAndTheChainCrossesFiles) {
   oncomesh::testing::TempDir tmp;
   std::atomic<int64_t> now_ms{1'740'787'200'000};  // 2025-03-01T00:00:00Z

@@ -383,6 +383,20 @@ Result<std::string> CanonicalTime(std::string_view text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
+  std::tm date{};
+  date.tm_year = tm.tm_year;
+  date.tm_mon = tm.tm_mon;
+  date.tm_mday = day;
+  const std::time_t midnight = timegm(&date);
+  std::tm back{};
+  if (gmtime_r(&midnight, &back) == nullptr || back.tm_mday != day || back.tm_mon != month - 1) {
+    return InvalidArgument("'" + std::string(text) + "' is not a date (day " + std::to_string(day) +
+                           " of month " + std::to_string(month) + ")");
+  }
+  // The log's clock (std::chrono::system_clock in nanoseconds) reaches the year 2262.
+  if (year < 1970 || year > 2261) {
+    return InvalidArgument("'" + std::string(text) + "': a time between 1970 and 2261 is needed");
+  }
   const std::time_t secs = timegm(&tm) - static_cast<std::time_t>(offset_minutes) * 60;
   return FormatTime(std::chrono::system_clock::from_time_t(secs) + std::chrono::milliseconds(millis));
 }

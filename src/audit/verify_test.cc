@@ -405,8 +405,10 @@ TEST(TimeTest, CanonicalTimes) {
   EXPECT_EQ(*CanonicalTime("2025-03-01T12:30:05.1234Z"), "2025-03-01T12:30:05.123Z");
   EXPECT_EQ(*CanonicalTime("2025-03-01T12:30:05+02:00"), "2025-03-01T10:30:05.000Z");
   EXPECT_EQ(*CanonicalTime("2025-03-01T00:30:00-01:00"), "2025-03-01T01:30:00.000Z");
+  EXPECT_EQ(*CanonicalTime("2024-02-29"), "2024-02-29T00:00:00.000Z");
+  EXPECT_EQ(*CanonicalTime("2261-12-31"), "2261-12-31T00:00:00.000Z");
   for (const char* bad : {"", "2025-3-1", "2025-03-01T12:30Z", "2025-03-01T12:30:05", "yesterday",
-                          "2025-13-01"}) {
+                          "2025-13-01", "2025-02-29", "2025-04-31", "2500-01-01", "1969-12-31"}) {
     EXPECT_EQ(CanonicalTime(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
 }

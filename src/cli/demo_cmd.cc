@@ -9,9 +9,11 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "api/node_service.h"
+#include "audit/verify.h"
 #include "auth/jose.h"
 #include "auth/permits.h"
 #include "cli/commands.h"
@@ -264,6 +266,71 @@ void DemoPermit(const DemoOptions& o, api::NodeService& node, const auth::Jwk& b
             << (refused.ok() ? "answered (unexpected)" : refused.status().message()) << "\n";
 }
 
+// What the first node's audit trail says of this demo: the entries of its last start (every
+// question above reached it through the hub, and the permit decisions), the last few of them in
+// brief, and the chain verified as `oncomesh audit verify` does.
+void DemoAudit(api::NodeService& node) {
+  const std::string dir = node.node().audit_dir();
+  std::cout << "\nThe audit trail of " << node.node().config().name << " (" << dir
+            << "; docs/audit.md): every request, refusal and permit decision, hash-chained\n";
+  std::vector<std::string> names;
+  for (const fs::directory_entry& f : fs::directory_iterator(dir)) {
+    if (f.path().extension() == ".jsonl") names.push_back(f.path().string());
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<nlohmann::json> run;  // entries since the last open
+  for (const std::string& name : names) {
+    std::ifstream in(name);
+    for (std::string line; std::getline(in, line);) {
+      nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
+      if (e.is_discarded()) continue;
+      if (e.value("type", "") == "open") run.clear();
+      run.push_back(std::move(e));
+    }
+  }
+  std::map<std::string, int> by_type;
+  for (const nlohmann::json& e : run) ++by_type[e.value("type", "")];
+  std::cout << "  this run:";
+  for (const auto& [type, n] : by_type) std::cout << " " << n << " " << type;
+  std::cout << "\n";
+  const size_t shown = std::min<size_t>(run.size(), 5);
+  for (size_t i = run.size() - shown; i < run.size(); ++i) {
+    const nlohmann::json& e = run[i];
+    std::cout << "  #" << e.value("seq", 0) << " " << e.value("type", "");
+    if (e.contains("permit")) {
+      std::cout << " " << e["permit"].value("action", "") << " " << e["permit"].value("id", "") << " by "
+                << e["caller"].value("subject", "");
+    } else if (e.contains("request")) {
+      const nlohmann::json& c = e["caller"];
+      std::cout << " " << e["outcome"].value("status", 0) << " " << e["request"].value("method", "") << " "
+                << e["request"].value("path", "") << " by "
+                << (c.value("anonymous", false) ? "anonymous" : c.value("subject", "?"));
+      const nlohmann::json& d = e["disclosed"];
+      std::cout << "; left:";
+      for (const nlohmann::json& f : d["figures"]) std::cout << " " << f.value("name", "") << "=" << f.value("value", 0);
+      for (const nlohmann::json& r : d["records"]) {
+        std::cout << " " << r["ids"].size() << " " << r.value("kind", "") << " ids";
+      }
+      if (d["figures"].empty() && d["records"].empty() && d["files"].empty()) std::cout << " nothing";
+      if (!e["outcome"].value("reason", "").empty()) std::cout << "; refused: " << e["outcome"].value("reason", "");
+    }
+    std::cout << "\n";
+  }
+  // A signed checkpoint now (the node writes one every 1000 entries or 60 s, and at stop).
+  if (Result<audit::Receipt> cp = node.audit().Checkpoint(); !cp.ok()) {
+    std::cout << "  checkpoint: " << cp.status().message() << "\n";
+  }
+  Result<audit::VerifyReport> report = audit::VerifyLogDirectory(dir, {node.node().signing_key()});
+  if (!report.ok()) {
+    std::cout << "  audit verify: " << report.status().message() << "\n";
+  } else if (!report->ok()) {
+    std::cout << "  audit verify: BROKEN: " << report->problem->ToString() << "\n";
+  } else {
+    std::cout << "  audit verify: " << report->entries << " entries, chain intact, " << report->checkpoints
+              << " signed checkpoints (oncomesh audit verify --dir " << node.node().dir() << ")\n";
+  }
+}
+
 int RunDemo(const DemoOptions& o) {
   BlockTerminationSignals();
   if (o.sizes.size() != 3) {
@@ -360,6 +427,7 @@ int RunDemo(const DemoOptions& o) {
     PrintAnswer(std::cout, *answer);
   }
   DemoPermit(o, *services[0], *broker, servers[0]->port());
+  DemoAudit(*services[0]);
   std::cout << "\n";
   std::cout << "hub http://127.0.0.1:" << hub_server.port() << "\n";
   for (size_t i = 0; i < servers.size(); ++i) {
