@@ -6,6 +6,7 @@
 #include "api/admin/admin_service.h"
 #include "api/dicomweb/dicomweb_service.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -19,7 +20,14 @@ class StoreVariantFiles final : public htsget::VariantFileSource {
   explicit StoreVariantFiles(node::NodeDir node) : node_(std::move(node)) {}
   Result<model::VariantFile> Find(const std::string& id) const override {
     ASSIGN_OR_RETURN(auto store, node_.OpenStore());
-    return store->FindVariantFile(id);
+    ASSIGN_OR_RETURN(model::VariantFile file, store->FindVariantFile(id));
+    // Individuals stored without a dataset belong to the first.
+    for (std::string& d : file.datasets) {
+      if (d.empty()) d = node_.DefaultDataset();
+    }
+    std::sort(file.datasets.begin(), file.datasets.end());
+    file.datasets.erase(std::unique(file.datasets.begin(), file.datasets.end()), file.datasets.end());
+    return file;
   }
 
  private:
@@ -113,7 +121,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_d
   RETURN_IF_ERROR(service->permits_->Reload());
   ASSIGN_OR_RETURN(auto store, service->node_.OpenStore());
   ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx,
-                   index::CohortIndex::Build(*store, service->vocab_));
+                   index::CohortIndex::Build(*store, service->vocab_, service->node_.DefaultDataset()));
   spdlog::info("node {}: index of {} individuals, {} records, {:.1f} MB", service->node_.config().name,
                idx->stats().individuals, idx->stats().records,
                static_cast<double>(idx->stats().memory_bytes) / 1e6);
@@ -130,7 +138,7 @@ Status NodeService::RefreshIfChanged() {
   ASSIGN_OR_RETURN(auto store, node_.OpenStore());
   ASSIGN_OR_RETURN(store::Seq seq, store->LastSeq());
   if (seq == index()->stats().seq) return Status::Ok();
-  ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx, index::CohortIndex::Build(*store, vocab_));
+  ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx, index::CohortIndex::Build(*store, vocab_, node_.DefaultDataset()));
   spdlog::info("node {}: store changed, index rebuilt: {} individuals", node_.config().name,
                idx->stats().individuals);
   std::lock_guard<std::mutex> lock(mu_);

@@ -21,6 +21,20 @@ std::string Caller::Missing(gate::AccessLevel wanted) const {
   return out;
 }
 
+std::vector<std::string> Caller::PermittedDatasets() const {
+  std::vector<std::string> out;
+  for (const DatasetAccess& d : datasets) {
+    if (d.level >= gate::AccessLevel::kPermitted) out.push_back(d.dataset_id);
+  }
+  return out;
+}
+
+bool Caller::PermittedOn(const std::string& dataset) const {
+  return std::any_of(datasets.begin(), datasets.end(), [&](const DatasetAccess& d) {
+    return d.dataset_id == dataset && d.level >= gate::AccessLevel::kPermitted;
+  });
+}
+
 AccessPolicy::AccessPolicy(AccessConfig config, std::string own_issuer, std::vector<DatasetGrants> datasets,
                            OwnGrantCheck own_grant_check)
     : config_(std::move(config)),

@@ -34,12 +34,14 @@ struct Caller {
 
   // "anonymous", or the passport's "sub @ iss".
   std::string Identity() const { return passport ? passport->Identity() : "anonymous"; }
-  // The level on every dataset at once: the lowest. Until datasets partition a node's
-  // individuals, every dataset holds every record, so a record may only leave at the level
-  // the caller holds on all of them.
+  // The level on every dataset at once: the lowest. For what spans the node's datasets (a
+  // count of the whole node); records are per dataset (PermittedDatasets).
   gate::AccessLevel NodeLevel() const;
   // Why the caller is not at `wanted` on some dataset ("" when it is).
   std::string Missing(gate::AccessLevel wanted) const;
+  // The datasets the caller may see records of (kPermitted), in node.yaml order.
+  std::vector<std::string> PermittedDatasets() const;
+  bool PermittedOn(const std::string& dataset) const;
 };
 
 struct DatasetGrants {

@@ -136,7 +136,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths,
-                   bool strict_references, int threads) {
+                   bool strict_references, int threads, const std::string& dataset) {
   std::optional<node::NodeDir> node;
   std::unique_ptr<store::Store> store;
   if (!OpenNode(dir, node, store)) return;
@@ -145,6 +145,7 @@ void RunIngestFhir(const std::string& dir, const std::vector<std::string>& paths
   options.progress = progress.Fn();
   options.strict_references = strict_references;
   options.parse_threads = threads;
+  options.dataset = dataset;
   const auto start = std::chrono::steady_clock::now();
   Result<ingest::IngestReport> report = ingest::IngestFhir(*node, *store, paths, options);
   PrintReport(report, SecondsSince(start), "resources",
@@ -188,6 +189,7 @@ void RegisterIngestCommand(CLI::App& app) {
     std::vector<std::string> paths;
     bool strict_references = false;
     int threads = 0;
+    std::string dataset;
   };
   auto args = std::make_shared<Args>();
   CLI::App* fhir = ingest->add_subcommand(
@@ -204,8 +206,12 @@ void RegisterIngestCommand(CLI::App& app) {
       "file (by default such resources are left out, counted and reported, and the file goes in)");
   fhir->add_option("--threads", args->threads, "Parsing threads (0: one per CPU)")
       ->capture_default_str();
-  fhir->callback(
-      [args] { RunIngestFhir(args->dir, args->paths, args->strict_references, args->threads); });
+  fhir->add_option("--dataset", args->dataset,
+                   "The dataset of node.yaml the Patients belong to, and with them their records, "
+                   "genomes and images (default: the first dataset)");
+  fhir->callback([args] {
+    RunIngestFhir(args->dir, args->paths, args->strict_references, args->threads, args->dataset);
+  });
 
   struct VcfArgs {
     std::string dir;

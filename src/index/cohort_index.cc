@@ -68,6 +68,8 @@ struct IndexBuilder::State {
   std::vector<int32_t> thinnest_slice_um;
   std::vector<uint8_t> primaries;
   std::unordered_map<std::string, std::vector<uint32_t>> rows_by_term;
+  std::map<std::string, std::vector<uint32_t>> rows_by_dataset;  // rising rows
+  std::string default_dataset;  // for individuals stored without one
   uint64_t records = 0;
   uint64_t skipped = 0;
   std::unordered_map<std::string, std::string> custom_labels;  // generated custom terms
@@ -104,6 +106,8 @@ IndexBuilder::IndexBuilder(const Vocabulary& vocab)
 
 IndexBuilder::~IndexBuilder() = default;
 
+void IndexBuilder::SetDefaultDataset(const std::string& id) { state_->default_dataset = id; }
+
 void IndexBuilder::AddIndividual(const model::Individual& r) {
   State& st = *state_;
   const uint32_t row = static_cast<uint32_t>(index_->individual_ids_.size());
@@ -114,6 +118,7 @@ void IndexBuilder::AddIndividual(const model::Individual& r) {
     return;
   }
   ++st.records;
+  st.rows_by_dataset[r.dataset.empty() ? st.default_dataset : r.dataset].push_back(row);
   st.birth.push_back(r.birth_date);
   st.first_diagnosis.push_back(model::kNoDate);
   st.thinnest_slice_um.push_back(0);
@@ -297,6 +302,11 @@ Status IndexBuilder::AddBatch(const model::RecordBatch& b) {
   return Status::Ok();
 }
 
+const Posting* CohortIndex::DatasetRows(const std::string& dataset) const {
+  auto it = datasets_.find(dataset);
+  return it == datasets_.end() ? nullptr : &it->second;
+}
+
 std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   State& st = *state_;
   CohortIndex* idx = index_.get();
@@ -330,6 +340,11 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   }
   for (auto& [term, p] : idx->exact_) p.Freeze(chunks);
   for (auto& [term, p] : idx->descendants_) p.Freeze(chunks);
+  for (auto& [dataset, dataset_rows] : st.rows_by_dataset) {
+    Posting& p = idx->datasets_[dataset];
+    p.AddSorted(dataset_rows);
+    p.Freeze(chunks);
+  }
   idx->ShareIdenticalPostings();
   for (auto& [term, label] : st.custom_labels) {
     idx->custom_types_[term] = TermType::kCustom;
@@ -380,9 +395,11 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
 }
 
 Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
-                                                         const Vocabulary& vocab) {
+                                                         const Vocabulary& vocab,
+                                                         const std::string& default_dataset) {
   ASSIGN_OR_RETURN(const store::Seq seq, store.LastSeq());
   IndexBuilder b(vocab);
+  b.SetDefaultDataset(default_dataset);
   RETURN_IF_ERROR(store.ScanIndividuals(0, [&](store::Seq, const model::Individual& r) { b.AddIndividual(r); }));
   RETURN_IF_ERROR(store.ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& r) { b.AddDiagnosis(r); }));
   RETURN_IF_ERROR(store.ScanObservations(0, [&](store::Seq, const model::Observation& r) { b.AddObservation(r); }));

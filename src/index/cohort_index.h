@@ -71,7 +71,9 @@ struct IndexStats {
 class CohortIndex {
  public:
   // Reads every record of `store` and builds the index. Vocabulary must outlive the index.
-  static Result<std::unique_ptr<CohortIndex>> Build(store::Store& store, const Vocabulary& vocab);
+  // Individuals stored without a dataset count under `default_dataset` (the node's first).
+  static Result<std::unique_ptr<CohortIndex>> Build(store::Store& store, const Vocabulary& vocab,
+                                                    const std::string& default_dataset = "");
 
   uint32_t num_rows() const { return static_cast<uint32_t>(individual_ids_.size()); }
   const IndexStats& stats() const { return stats_; }
@@ -107,6 +109,9 @@ class CohortIndex {
   // Variants the individuals carry, with carrier postings over the same rows.
   const VariantIndex& variants() const { return variants_; }
 
+  // The rows of a dataset's individuals (model::Individual::dataset); nullptr when it has none.
+  const Posting* DatasetRows(const std::string& dataset) const;
+
   // Pseudonymous id of a row.
   const std::string& IndividualId(uint32_t row) const { return individual_ids_[row]; }
 
@@ -127,6 +132,7 @@ class CohortIndex {
   std::unordered_map<std::string, std::string> custom_labels_;
   std::map<std::string, std::unique_ptr<RangeAttribute>> attributes_;
   std::vector<uint16_t> biosamples_per_row_;
+  std::map<std::string, Posting> datasets_;  // dataset id -> its individuals' rows
   VariantIndex variants_;
   IndexStats stats_;
 };
@@ -139,6 +145,8 @@ class IndexBuilder {
  public:
   explicit IndexBuilder(const Vocabulary& vocab);
   ~IndexBuilder();
+  // The dataset of individuals added without one (before any AddIndividual).
+  void SetDefaultDataset(const std::string& id);
   void AddIndividual(const model::Individual& r);
   void AddDiagnosis(const model::Diagnosis& r);
   void AddObservation(const model::Observation& r);

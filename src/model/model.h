@@ -52,6 +52,10 @@ struct Individual {
   VitalStatus vital_status = VitalStatus::kUnknown;
   Date death_date = kNoDate;
   Date last_contact_date = kNoDate;  // last follow-up; kNoDate when unknown
+  // The node's dataset (node.yaml datasets[].id) the individual was ingested into, and with it
+  // everything recorded of them: diagnoses, samples, genotypes, images. "" is the node's first
+  // dataset (stores from before datasets partitioned individuals).
+  std::string dataset;
 };
 
 // A cancer diagnosis (FHIR Condition / mCODE PrimaryCancerCondition and
@@ -243,6 +247,9 @@ struct VariantFile {
   std::string content_sha256;
   int64_t samples = 0;
   int64_t records = 0;     // VCF records (before splitting)
+  // Read only: the datasets of the individuals of its samples, sorted ("" for the node's first
+  // dataset). Serving the file discloses genotypes of each.
+  std::vector<std::string> datasets;
 };
 
 // Everything one input file yields: the unit an ingest commits whole or not at all.

@@ -103,6 +103,8 @@ class NodeDir {
   const std::string& dir() const { return dir_; }
   const NodeConfig& config() const { return config_; }
   NodeConfig& mutable_config() { return config_; }
+  // The dataset of data ingested without naming one: node.yaml's first ("" when none).
+  std::string DefaultDataset() const { return config_.datasets.empty() ? "" : config_.datasets.front().id; }
   const deid::Pseudonymizer& pseudonymizer() const { return *pseudonymizer_; }
   // The node's signing key (NODE_DIR/node_key.jwk; made on first open for nodes older than it).
   const auth::Jwk& signing_key() const { return signing_key_; }

@@ -84,6 +84,9 @@ class Store {
 
   // True if a record with this individual id exists.
   virtual Result<bool> HasIndividual(const std::string& id) = 0;
+  // The dataset of an individual (model::Individual::dataset: "" for the node's first);
+  // NotFound for an unknown id.
+  virtual Result<std::string> IndividualDataset(const std::string& id) = 0;
 
   // True if a file with this content hash was ingested.
   virtual Result<bool> HasSourceFile(const std::string& content_sha256) = 0;

@@ -64,10 +64,15 @@ Audited Collections(NodeService& service, http::Request& req, const std::string&
     if (entity == "dataset") {
       collections.push_back(DatasetDocument(service, d));
     } else {
-      // Until datasets partition individuals, every dataset holds the whole node.
-      const gate::ReleasedCount size = service.gate().ReleaseCount(idx->num_rows(), level);
+      // The dataset's individuals (ingest fhir --dataset), released at the caller's level on it.
+      gate::AccessLevel on_dataset = level;
+      for (const auth::DatasetAccess& a : caller->datasets) {
+        if (a.dataset_id == d.id) on_dataset = a.level;
+      }
+      const index::Posting* rows = idx->DatasetRows(d.id);
+      const gate::ReleasedCount size = service.gate().ReleaseCount(rows ? rows->cardinality() : 0, on_dataset);
       json cohort = CohortDocument(d, size);
-      if (level < gate::AccessLevel::kRegistered) {
+      if (on_dataset < gate::AccessLevel::kRegistered) {
         cohort.erase("cohortSize");
       } else {
         out.disclosed.figures.push_back({d.id, "cohortSize", size.count});

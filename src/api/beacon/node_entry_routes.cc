@@ -36,7 +36,12 @@ std::optional<http::Response> Admit(NodeService& service, http::Request& req, co
   audited->caller = service.CallerFor(req);
   const Result<auth::Caller>& caller = *audited->caller;
   if (!caller.ok()) return ErrorResponse(id, caller.status(), &*parsed, entity);
-  const gate::AccessLevel level = caller->NodeLevel();
+  // Counts are of the whole node, so at the lowest level over its datasets; records are per
+  // dataset, so a permit for any of them admits a record request (GVariants then answers
+  // with the permitted datasets only).
+  const bool records = parsed->requested_granularity == model::Granularity::kRecord;
+  const gate::AccessLevel level =
+      records && !caller->PermittedDatasets().empty() ? gate::AccessLevel::kPermitted : caller->NodeLevel();
   const Result<model::Granularity> granularity = service.gate().Decide(
       level, parsed->requested_granularity,
       caller->Missing(parsed->requested_granularity == model::Granularity::kRecord ? gate::AccessLevel::kPermitted
@@ -49,8 +54,8 @@ std::optional<http::Response> Admit(NodeService& service, http::Request& req, co
 }
 
 // The figures a count or boolean answer released, for the audit entry: the count as released
-// (count granularity) and `exists`. Beacon counts are of the node's whole cohort (every dataset
-// holds it until datasets partition individuals), so their dataset is "".
+// (count granularity) and `exists`. Beacon counts are of the node's whole cohort (all its
+// datasets), so their dataset is "".
 void DiscloseCount(const std::string& name, const gate::ReleasedCount& released,
                    model::Granularity granularity, audit::Disclosure* disclosed,
                    const std::string& dataset = "") {
@@ -69,11 +74,16 @@ Audited Query(NodeService& service, http::Request& req, const std::string& entit
     return out;
   }
   const query::BeaconRequest& request = admitted.request;
-  const gate::AccessLevel level = admitted.level;
+  gate::AccessLevel level = admitted.level;
   model::Granularity granularity = admitted.granularity;
   // Individual and biosample records are not served yet: a permitted caller asking for them
-  // gets the count (Beacon allows answering below the requested granularity).
-  if (granularity == model::Granularity::kRecord) granularity = model::Granularity::kCount;
+  // gets the count (Beacon allows answering below the requested granularity) — a count of the
+  // whole node, so released at the caller's lowest level over the datasets (a permit for one
+  // dataset does not make the others' counts exact).
+  if (granularity == model::Granularity::kRecord) {
+    level = (*out.caller)->NodeLevel();
+    granularity = level >= gate::AccessLevel::kRegistered ? model::Granularity::kCount : model::Granularity::kBoolean;
+  }
 
   const std::shared_ptr<const index::CohortIndex> idx = service.index();
   Result<index::Plan> plan = query::BuildRequestPlan(request, *idx);
@@ -229,23 +239,37 @@ Audited GVariants(NodeService& service, http::Request& req) {
                  {"countAdjustedTo", released.adjusted_to},
                  {"accessLevel", gate::AccessLevelName(level)}}}};
   if (granularity == model::Granularity::kRecord) {
-    json results = json::array();
-    const size_t first = static_cast<size_t>(std::min<int64_t>(request.skip, static_cast<int64_t>(matches.size())));
-    const size_t last = std::min(matches.size(), first + static_cast<size_t>(request.limit));
-    for (size_t k = first; k < last; ++k) results.push_back(VariantRecord(*idx, variants.entry(matches[k]), cohort));
-    const std::string dataset =
-        service.node().config().datasets.empty() ? "default" : service.node().config().datasets[0].id;
-    body["responseSummary"] = {{"exists", !matches.empty()},
-                               {"numTotalResults", static_cast<int64_t>(matches.size())}};
-    // A permitted caller's figures are exact (the gate coarsens only below kPermitted).
-    out.disclosed.figures.push_back({dataset, "genomicVariations", static_cast<int64_t>(matches.size())});
-    out.disclosed.figures.push_back({dataset, "exists", matches.empty() ? 0 : 1});
-    DiscloseVariantRecords(dataset, results, &out.disclosed);
-    body["response"] = {{"resultSets", json::array({{{"id", dataset},
-                                                     {"setType", "dataset"},
-                                                     {"exists", !matches.empty()},
-                                                     {"resultsCount", static_cast<int64_t>(matches.size())},
-                                                     {"results", std::move(results)}}})}};
+    // One result set per dataset the caller holds a permit for, each with the variants its
+    // individuals carry and only their calls; nothing of the other datasets.
+    json sets = json::array();
+    int64_t total = 0;
+    for (const std::string& dataset : (*out.caller)->PermittedDatasets()) {
+      const index::Posting* rows = idx->DatasetRows(dataset);
+      roaring_bitmap_t* scope = rows ? roaring_bitmap_copy(rows->bitmap()) : roaring_bitmap_create();
+      if (cohort) roaring_bitmap_and_inplace(scope, cohort);
+      std::vector<uint32_t> in_set;
+      for (uint32_t i : matches) {
+        if (roaring_bitmap_intersect(variants.entry(i).carriers.bitmap(), scope)) in_set.push_back(i);
+      }
+      json results = json::array();
+      const size_t first = static_cast<size_t>(std::min<int64_t>(request.skip, static_cast<int64_t>(in_set.size())));
+      const size_t last = std::min(in_set.size(), first + static_cast<size_t>(request.limit));
+      for (size_t k = first; k < last; ++k) results.push_back(VariantRecord(*idx, variants.entry(in_set[k]), scope));
+      roaring_bitmap_free(scope);
+      const int64_t n = static_cast<int64_t>(in_set.size());
+      total += n;
+      // A permitted caller's figures are exact (the gate coarsens only below kPermitted).
+      out.disclosed.figures.push_back({dataset, "genomicVariations", n});
+      out.disclosed.figures.push_back({dataset, "exists", n > 0 ? 1 : 0});
+      DiscloseVariantRecords(dataset, results, &out.disclosed);
+      sets.push_back({{"id", dataset},
+                      {"setType", "dataset"},
+                      {"exists", n > 0},
+                      {"resultsCount", n},
+                      {"results", std::move(results)}});
+    }
+    body["responseSummary"] = {{"exists", total > 0}, {"numTotalResults", total}};
+    body["response"] = {{"resultSets", std::move(sets)}};
   } else if (granularity == model::Granularity::kCount) {
     body["responseSummary"] = {{"exists", released.exists}, {"numTotalResults", released.count}};
     DiscloseCount("genomicVariations", released, granularity, &out.disclosed);

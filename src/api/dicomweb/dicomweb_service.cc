@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "api/dicomweb/internal/dicomweb_internal.h"
 
@@ -77,6 +78,33 @@ Result<std::vector<model::DicomInstance>> AllInstances(const node::NodeDir& node
   RETURN_IF_ERROR(store->ScanDicomInstances(
       0, [&](store::Seq, const model::DicomInstance& i) { out.push_back(i); }));
   return out;
+}
+
+// Drops the instances of individuals in datasets the caller holds no permit for: to the
+// caller they do not exist (the same 204 or 404 as an unknown UID).
+Status KeepPermitted(const node::NodeDir& node, const Result<auth::Caller>& caller,
+                     std::vector<model::DicomInstance>* instances) {
+  const std::vector<std::string> permitted = caller->PermittedDatasets();
+  if (permitted.size() == caller->datasets.size()) return Status::Ok();  // every dataset
+  ASSIGN_OR_RETURN(auto store, node.OpenStore());
+  std::unordered_map<std::string, bool> allowed;  // individual -> in a permitted dataset
+  Status failed;
+  std::erase_if(*instances, [&](const model::DicomInstance& i) {
+    auto it = allowed.find(i.individual_id);
+    if (it == allowed.end()) {
+      Result<std::string> dataset = store->IndividualDataset(i.individual_id);
+      std::string d;
+      if (dataset.ok()) {
+        d = *dataset;
+      } else if (dataset.status().code() != StatusCode::kNotFound) {
+        failed = dataset.status();
+      }
+      if (d.empty()) d = node.DefaultDataset();  // of no dataset, or of no known individual
+      it = allowed.emplace(i.individual_id, failed.ok() && caller->PermittedOn(d)).first;
+    }
+    return !it->second;
+  });
+  return failed;
 }
 
 // What the path names, for 404 messages: only ever sent to permitted callers.
@@ -190,7 +218,9 @@ std::optional<http::Response> RefusalFor(const Result<auth::Caller>& caller) {
     if (caller.status().code() == StatusCode::kUnavailable) return DicomwebError("Unavailable", caller.status().message());
     return DicomwebError("InvalidAuthentication", caller.status().message());
   }
-  if (caller->NodeLevel() == gate::AccessLevel::kPermitted) return std::nullopt;
+  // Record-level data for callers permitted on some dataset; the instances of the others are
+  // then left out (KeepPermitted).
+  if (!caller->PermittedDatasets().empty()) return std::nullopt;
   if (!caller->passport) {
     return DicomwebError("Unauthorized",
                          "record-level data needs a data permit: send 'Authorization: Bearer <GA4GH Passport>'");
@@ -247,6 +277,7 @@ http::Response DicomwebService::SearchResponse(const http::Request& req, const s
   }
   Result<std::vector<model::DicomInstance>> instances = AllInstances(node_);
   if (!instances.ok()) return FromStatus(instances.status());
+  if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok()) return FromStatus(st);
   size_t total = 0;
   std::vector<json> results = internal::Search(*query, *instances, BaseUrl(req), &total);
   http::Response r;
@@ -278,6 +309,7 @@ http::Response DicomwebService::RetrieveResponse(const http::Request& req, Audit
   if (auto refused = Refusal(req, audited)) return *refused;
   Result<std::vector<model::DicomInstance>> instances = InstancesOf(node_, req);
   if (!instances.ok()) return FromStatus(instances.status());
+  if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok()) return FromStatus(st);
   if (instances->empty()) return DicomwebError("NotFound", "no stored instances for " + Named(req));
   std::set<std::string> syntaxes;
   for (const model::DicomInstance& i : *instances) syntaxes.insert(i.transfer_syntax);
@@ -309,6 +341,7 @@ http::Response DicomwebService::MetadataResponse(const http::Request& req, Audit
   if (auto refused = Refusal(req, audited)) return *refused;
   Result<std::vector<model::DicomInstance>> instances = InstancesOf(node_, req);
   if (!instances.ok()) return FromStatus(instances.status());
+  if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok()) return FromStatus(st);
   if (instances->empty()) return DicomwebError("NotFound", "no stored instances for " + Named(req));
   if (!internal::AcceptsDicomJson(req.Header("accept"))) {
     return DicomwebError("NotAcceptable", "metadata is served as application/dicom+json");

@@ -324,8 +324,9 @@ std::optional<http::Response> RefuseUnlessPermitted(const CallerFn& caller_of, c
     if (caller.status().code() == StatusCode::kUnavailable) return HtsgetError("Unavailable", caller.status().message());
     return HtsgetError("InvalidAuthentication", caller.status().message());
   }
-  // Record-level data only at kPermitted (the gate's record granularity).
-  if (caller->NodeLevel() != gate::AccessLevel::kPermitted) {
+  // Record-level data only at kPermitted (the gate's record granularity), on some dataset; the
+  // file's own datasets are checked once it is found (RefuseUnlessFilePermitted).
+  if (caller->PermittedDatasets().empty()) {
     return HtsgetError("PermissionDenied",
                        caller->passport ? "record-level data needs a data permit: " +
                                               caller->Missing(gate::AccessLevel::kPermitted)
@@ -333,6 +334,19 @@ std::optional<http::Response> RefuseUnlessPermitted(const CallerFn& caller_of, c
                                           "<GA4GH Passport>' holding a ControlledAccessGrants visa");
   }
   return std::nullopt;
+}
+
+// A file serves the genotypes of every sample in it: the caller needs a permit for each
+// dataset they belong to.
+std::optional<http::Response> RefuseUnlessFilePermitted(const Audited& audited, const model::VariantFile& file) {
+  const auth::Caller& caller = **audited.caller;
+  std::string missing;
+  for (const std::string& d : file.datasets) {
+    if (!caller.PermittedOn(d)) missing += (missing.empty() ? "'" : ", '") + d + "'";
+  }
+  if (missing.empty()) return std::nullopt;
+  return HtsgetError("PermissionDenied", "variant file '" + file.id + "' holds genotypes of individuals of dataset " +
+                                             missing + ", for which the passport holds no ControlledAccessGrants visa");
 }
 
 // The file's path under the node directory; refuses paths that would leave it.
@@ -369,6 +383,7 @@ http::Response HtsgetService::TicketResponse(const http::Request& req, Audited* 
     }
     return FromStatus(file.status());
   }
+  if (auto refused = RefuseUnlessFilePermitted(*audited, *file)) return *refused;
   if (request.format && *request.format != file->format) {
     return HtsgetError("UnsupportedFormat", "variant file '" + id + "' is available as " +
                                                 file->format + " only");
@@ -460,6 +475,7 @@ http::Response HtsgetService::BlockResponse(const http::Request& req, Audited* a
   }
   Result<model::VariantFile> file = config_.files->Find(id);
   if (!file.ok()) return FromStatus(file.status());
+  if (auto refused = RefuseUnlessFilePermitted(*audited, *file)) return *refused;
   Result<std::string> path = PathOf(config_.node_dir, *file);
   if (!path.ok()) return FromStatus(path.status());
   // Open first, then compare the version, so the bytes read are of the file the ticket named.

@@ -235,6 +235,7 @@ class Ingester {
     }
     if (moved) DropMoved(chunk.records);
     if (chunk.records.size() == 0) return Status::Ok();
+    for (model::Individual& i : chunk.records.individuals) i.dataset = options_.dataset;
     return txn.Add(chunk.records);
   }
 
@@ -659,9 +660,20 @@ class Ingester {
 Result<IngestReport> IngestFhir(const node::NodeDir& node, store::Store& store,
                                 const std::vector<std::string>& paths,
                                 const IngestOptions& options) {
+  // The dataset, as an id of node.yaml (the first one when none is named).
+  IngestOptions resolved = options;
+  const std::vector<node::DatasetConfig>& datasets = node.config().datasets;
+  if (resolved.dataset.empty() && !datasets.empty()) resolved.dataset = datasets.front().id;
+  if (std::none_of(datasets.begin(), datasets.end(),
+                   [&](const node::DatasetConfig& d) { return d.id == resolved.dataset; })) {
+    std::string known;
+    for (const node::DatasetConfig& d : datasets) known += (known.empty() ? "" : ", ") + d.id;
+    return InvalidArgument("dataset: " + node.dir() + "/node.yaml has no dataset '" + resolved.dataset +
+                           "' (its datasets: " + known + ")");
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPaths(paths));
   IngestReport report;
-  Ingester ingester(node, store, options);
+  Ingester ingester(node, store, resolved);
   for (const std::string& file : files) {
     report.files.push_back(ingester.IngestFile(file, report));
   }

@@ -35,6 +35,9 @@ struct IngestOptions {
   // Threads that parse and map (0: one per hardware thread). The calling thread reads the
   // files and writes the store.
   int parse_threads = 0;
+  // The node's dataset (node.yaml datasets[].id) the Patients of these files belong to; "" the
+  // node's first. Checked against node.yaml: an unknown id fails before anything is read.
+  std::string dataset;
 };
 
 // Ingests every path (a file, or a folder searched recursively for *.ndjson and

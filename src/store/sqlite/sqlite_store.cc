@@ -135,6 +135,10 @@ CREATE TABLE dicom_quarantine(
 CREATE TABLE permits(
   id TEXT PRIMARY KEY, status TEXT NOT NULL, document TEXT NOT NULL, created INTEGER NOT NULL);
 )sql",
+    // 8: the dataset an individual belongs to (model::Individual::dataset; '' = the first).
+    R"sql(
+ALTER TABLE individuals ADD COLUMN dataset TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -264,6 +268,20 @@ class SqliteStore final : public Store {
     return Error("HasIndividual");
   }
 
+  Result<std::string> IndividualDataset(const std::string& id) override {
+    Statement& s = Stmt(kIndividualDataset, "SELECT dataset FROM individuals WHERE id=?");
+    s.Reset();
+    s.Bind(1, id);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) {
+      std::string dataset = s.Text(0);
+      sqlite3_reset(s.get());
+      return dataset;
+    }
+    if (rc == SQLITE_DONE) return NotFound("store: no individual '" + id + "'");
+    return Error("IndividualDataset");
+  }
+
   Result<Seq> LastSeq() override {
     Result<std::string> v = GetMeta("last_seq");
     if (!v.ok()) return v.status().code() == StatusCode::kNotFound ? Result<Seq>(Seq{0}) : v.status();
@@ -275,7 +293,7 @@ class SqliteStore final : public Store {
     Statement s;
     RETURN_IF_ERROR(s.Prepare(db_,
                               "SELECT seq,id,sex,birth_date,vital_status,death_date,"
-                              "last_contact_date FROM individuals WHERE seq>? ORDER BY seq"));
+                              "last_contact_date,dataset FROM individuals WHERE seq>? ORDER BY seq"));
     s.Bind(1, after);
     return Scan(s, [&] {
       model::Individual r;
@@ -285,6 +303,7 @@ class SqliteStore final : public Store {
       r.vital_status = static_cast<model::VitalStatus>(s.Int(4));
       r.death_date = s.DateAt(5);
       r.last_contact_date = s.DateAt(6);
+      r.dataset = s.Text(7);
       fn(s.Int(0), r);
     });
   }
@@ -560,6 +579,14 @@ class SqliteStore final : public Store {
     if (rc == SQLITE_ROW) {
       model::VariantFile r = VariantFileAt(s);
       sqlite3_reset(s.get());
+      // The datasets whose individuals' genotypes the file holds (a sample of no known
+      // individual counts under the first dataset, as an individual of no dataset does).
+      Statement d;
+      RETURN_IF_ERROR(d.Prepare(db_,
+                                "SELECT DISTINCT coalesce(i.dataset,'') FROM variant_samples v "
+                                "LEFT JOIN individuals i ON i.id=v.individual_id WHERE v.file_id=? ORDER BY 1"));
+      d.Bind(1, id);
+      RETURN_IF_ERROR(Scan(d, [&] { r.datasets.push_back(d.Text(0)); }));
       return r;
     }
     if (rc == SQLITE_DONE) return NotFound("store: no variant file '" + id + "'");
@@ -640,6 +667,7 @@ class SqliteStore final : public Store {
  private:
   enum StmtId {
     kHasIndividual,
+    kIndividualDataset,
     kPutMeta,
     kGetMeta,
     kFindFile,
@@ -775,7 +803,7 @@ class SqliteStore final : public Store {
     for (const model::Individual& r : batch.individuals) {
       Statement& s = Stmt(kAddIndividual,
                           "INSERT OR IGNORE INTO individuals(seq,id,sex,birth_date,vital_status,"
-                          "death_date,last_contact_date) VALUES(?,?,?,?,?,?,?)");
+                          "death_date,last_contact_date,dataset) VALUES(?,?,?,?,?,?,?,?)");
       s.Reset();
       s.Bind(1, ++seq);
       s.Bind(2, r.id);
@@ -784,6 +812,7 @@ class SqliteStore final : public Store {
       s.Bind(5, static_cast<int64_t>(r.vital_status));
       s.BindDate(6, r.death_date);
       s.BindDate(7, r.last_contact_date);
+      s.Bind(8, r.dataset);
       RETURN_IF_ERROR(insert(s, "individual"));
     }
     for (const model::Diagnosis& r : batch.diagnoses) {

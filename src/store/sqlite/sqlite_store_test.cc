@@ -143,6 +143,7 @@ void MakeSchema4(const std::string& path, bool with_rows) {
   std::string sql =
       "DROP TABLE variant_samples; DROP TABLE variant_blocks;"
       "DROP TABLE dicom_instances; DROP TABLE dicom_quarantine; DROP TABLE permits;"
+      "ALTER TABLE individuals DROP COLUMN dataset;"
       "CREATE TABLE variants(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, assembly TEXT NOT NULL,"
       " chrom TEXT NOT NULL, position INTEGER NOT NULL, ref TEXT NOT NULL, alt TEXT NOT NULL,"
       " end_position INTEGER NOT NULL, variant_type TEXT NOT NULL, gene TEXT NOT NULL);"
