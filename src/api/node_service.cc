@@ -21,9 +21,13 @@ class StoreVariantFiles final : public htsget::VariantFileSource {
   Result<model::VariantFile> Find(const std::string& id) const override {
     ASSIGN_OR_RETURN(auto store, node_.OpenStore());
     ASSIGN_OR_RETURN(model::VariantFile file, store->FindVariantFile(id));
-    // Individuals stored without a dataset belong to the first.
+    // Individuals stored without a dataset belong to the first; a sample of no known
+    // individual could be of any dataset, so the file needs a permit for every one.
     for (std::string& d : file.datasets) {
       if (d.empty()) d = node_.DefaultDataset();
+    }
+    if (file.unlinked_samples > 0) {
+      for (const node::DatasetConfig& d : node_.config().datasets) file.datasets.push_back(d.id);
     }
     std::sort(file.datasets.begin(), file.datasets.end());
     file.datasets.erase(std::unique(file.datasets.begin(), file.datasets.end()), file.datasets.end());
@@ -120,6 +124,9 @@ Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_d
                                                [log](const audit::Entry& e) { return log->AppendSync(e).status(); });
   RETURN_IF_ERROR(service->permits_->Reload());
   ASSIGN_OR_RETURN(auto store, service->node_.OpenStore());
+  if (!service->node_.DefaultDataset().empty()) {
+    RETURN_IF_ERROR(store->SetEmptyDatasets(service->node_.DefaultDataset()));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx,
                    index::CohortIndex::Build(*store, service->vocab_, service->node_.DefaultDataset()));
   spdlog::info("node {}: index of {} individuals, {} records, {:.1f} MB", service->node_.config().name,

@@ -248,8 +248,10 @@ struct VariantFile {
   int64_t samples = 0;
   int64_t records = 0;     // VCF records (before splitting)
   // Read only: the datasets of the individuals of its samples, sorted ("" for the node's first
-  // dataset). Serving the file discloses genotypes of each.
+  // dataset), and how many samples link to no known individual (their dataset is unknown).
+  // Serving the file discloses genotypes of each.
   std::vector<std::string> datasets;
+  int64_t unlinked_samples = 0;
 };
 
 // Everything one input file yields: the unit an ingest commits whole or not at all.

@@ -87,6 +87,9 @@ class Store {
   // The dataset of an individual (model::Individual::dataset: "" for the node's first);
   // NotFound for an unknown id.
   virtual Result<std::string> IndividualDataset(const std::string& id) = 0;
+  // Puts the individuals stored without a dataset (before datasets partitioned them) in
+  // `dataset`, once, so that they stay there whatever node.yaml later lists first.
+  virtual Status SetEmptyDatasets(const std::string& dataset) = 0;
 
   // True if a file with this content hash was ingested.
   virtual Result<bool> HasSourceFile(const std::string& content_sha256) = 0;

@@ -92,15 +92,16 @@ Status KeepPermitted(const node::NodeDir& node, const Result<auth::Caller>& call
   std::erase_if(*instances, [&](const model::DicomInstance& i) {
     auto it = allowed.find(i.individual_id);
     if (it == allowed.end()) {
+      // An image of no known individual could be of any dataset: only for callers permitted
+      // on every one (returned above).
       Result<std::string> dataset = store->IndividualDataset(i.individual_id);
-      std::string d;
+      bool ok = false;
       if (dataset.ok()) {
-        d = *dataset;
+        ok = caller->PermittedOn(dataset->empty() ? node.DefaultDataset() : *dataset);
       } else if (dataset.status().code() != StatusCode::kNotFound) {
         failed = dataset.status();
       }
-      if (d.empty()) d = node.DefaultDataset();  // of no dataset, or of no known individual
-      it = allowed.emplace(i.individual_id, failed.ok() && caller->PermittedOn(d)).first;
+      it = allowed.emplace(i.individual_id, ok).first;
     }
     return !it->second;
   });

@@ -337,16 +337,14 @@ std::optional<http::Response> RefuseUnlessPermitted(const CallerFn& caller_of, c
 }
 
 // A file serves the genotypes of every sample in it: the caller needs a permit for each
-// dataset they belong to.
+// dataset they belong to. To a caller without, the file does not exist (the same NotFound as an
+// unknown id, so that file ids of other datasets cannot be probed).
 std::optional<http::Response> RefuseUnlessFilePermitted(const Audited& audited, const model::VariantFile& file) {
   const auth::Caller& caller = **audited.caller;
-  std::string missing;
   for (const std::string& d : file.datasets) {
-    if (!caller.PermittedOn(d)) missing += (missing.empty() ? "'" : ", '") + d + "'";
+    if (!caller.PermittedOn(d)) return HtsgetError("NotFound", "no variant file with id '" + file.id + "'");
   }
-  if (missing.empty()) return std::nullopt;
-  return HtsgetError("PermissionDenied", "variant file '" + file.id + "' holds genotypes of individuals of dataset " +
-                                             missing + ", for which the passport holds no ControlledAccessGrants visa");
+  return std::nullopt;
 }
 
 // The file's path under the node directory; refuses paths that would leave it.

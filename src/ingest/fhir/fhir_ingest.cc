@@ -671,6 +671,8 @@ Result<IngestReport> IngestFhir(const node::NodeDir& node, store::Store& store,
     return InvalidArgument("dataset: " + node.dir() + "/node.yaml has no dataset '" + resolved.dataset +
                            "' (its datasets: " + known + ")");
   }
+  // Individuals stored before datasets partitioned them are in the first (as the node reads them).
+  if (!resolved.dataset.empty() && !datasets.empty()) RETURN_IF_ERROR(store.SetEmptyDatasets(datasets.front().id));
   ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPaths(paths));
   IngestReport report;
   Ingester ingester(node, store, resolved);

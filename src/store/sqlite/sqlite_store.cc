@@ -268,6 +268,13 @@ class SqliteStore final : public Store {
     return Error("HasIndividual");
   }
 
+  Status SetEmptyDatasets(const std::string& dataset) override {
+    Statement s;
+    RETURN_IF_ERROR(s.Prepare(db_, "UPDATE individuals SET dataset=? WHERE dataset=''"));
+    s.Bind(1, dataset);
+    return Step(s, "SetEmptyDatasets");
+  }
+
   Result<std::string> IndividualDataset(const std::string& id) override {
     Statement& s = Stmt(kIndividualDataset, "SELECT dataset FROM individuals WHERE id=?");
     s.Reset();
@@ -579,8 +586,13 @@ class SqliteStore final : public Store {
     if (rc == SQLITE_ROW) {
       model::VariantFile r = VariantFileAt(s);
       sqlite3_reset(s.get());
-      // The datasets whose individuals' genotypes the file holds (a sample of no known
-      // individual counts under the first dataset, as an individual of no dataset does).
+      // The datasets whose individuals' genotypes the file holds; a sample of no known
+      // individual has no row in variant_samples, and makes the file's datasets unknown.
+      Statement linked;
+      RETURN_IF_ERROR(linked.Prepare(db_, "SELECT count(*) FROM variant_samples WHERE file_id=?"));
+      linked.Bind(1, id);
+      if (sqlite3_step(linked.get()) != SQLITE_ROW) return Error("FindVariantFile");
+      r.unlinked_samples = r.samples - linked.Int(0);
       Statement d;
       RETURN_IF_ERROR(d.Prepare(db_,
                                 "SELECT DISTINCT coalesce(i.dataset,'') FROM variant_samples v "
@@ -814,6 +826,15 @@ class SqliteStore final : public Store {
       s.BindDate(7, r.last_contact_date);
       s.Bind(8, r.dataset);
       RETURN_IF_ERROR(insert(s, "individual"));
+      if (sqlite3_changes(db_) == 0) {
+        // Known already: a patient belongs to one dataset, and what follows (its diagnoses,
+        // genotypes, images) would join the dataset it is in.
+        ASSIGN_OR_RETURN(std::string stored, IndividualDataset(r.id));
+        if (stored != r.dataset) {
+          return FailedPrecondition("individual " + r.id + " is in dataset '" + stored + "', not '" + r.dataset +
+                                    "': a patient belongs to one dataset (the same patient id in two sources?)");
+        }
+      }
     }
     for (const model::Diagnosis& r : batch.diagnoses) {
       Statement& s = Stmt(
