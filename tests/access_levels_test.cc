@@ -16,6 +16,7 @@
 
 #include "support/process.h"
 #include "support/test_access.h"
+#include "support/audit_entries.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -96,23 +97,7 @@ class AccessLevelsTest : public ::testing::Test {
   // The node's request and refusal entries with a seq above `after`, in order (the answer is sent
   // only once its entry is written, so a finished request's entry is already in the file).
   static std::vector<json> AuditEntriesAfter(int64_t after) {
-    std::vector<std::string> names;
-    for (const auto& f : std::filesystem::directory_iterator(dir_->path() + "/node/audit")) {
-      if (f.path().extension() == ".jsonl") names.push_back(f.path().string());
-    }
-    std::sort(names.begin(), names.end());
-    std::vector<json> out;
-    for (const std::string& name : names) {
-      std::ifstream in(name);
-      for (std::string line; std::getline(in, line);) {
-        json e = json::parse(line, nullptr, false);
-        if (e.is_discarded()) continue;  // a line being written
-        if (e["seq"].get<int64_t>() > after && (e["type"] == "request" || e["type"] == "refusal")) {
-          out.push_back(std::move(e));
-        }
-      }
-    }
-    return out;
+    return AuditRequestEntries(dir_->path() + "/node/audit", after);
   }
   static int64_t LastAuditSeq() {
     const std::vector<json> all = AuditEntriesAfter(-1);

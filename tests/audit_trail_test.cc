@@ -19,6 +19,7 @@
 #include "http/http.h"
 #include "support/process.h"
 #include "support/test_access.h"
+#include "support/audit_entries.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -148,22 +149,7 @@ class AuditTrailTest : public ::testing::Test {
   }
 
   // The request and refusal entries of the node's log, in order.
-  std::vector<json> Entries() {
-    std::vector<std::string> names;
-    for (const auto& f : fs::directory_iterator(node_dir_ + "/audit")) {
-      if (f.path().extension() == ".jsonl") names.push_back(f.path().string());
-    }
-    std::sort(names.begin(), names.end());
-    std::vector<json> out;
-    for (const std::string& name : names) {
-      std::ifstream in(name);
-      for (std::string line; std::getline(in, line);) {
-        json e = json::parse(line);
-        if (e["type"] == "request" || e["type"] == "refusal") out.push_back(std::move(e));
-      }
-    }
-    return out;
-  }
+  std::vector<json> Entries() { return AuditRequestEntries(node_dir_ + "/audit"); }
 
   struct Expected {
     std::string what;

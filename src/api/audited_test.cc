@@ -14,6 +14,7 @@
 #include "api/node_service.h"
 #include "auth/jose.h"
 #include "support/process.h"
+#include "support/audit_entries.h"
 
 namespace oncomesh::api {
 namespace {
@@ -119,22 +120,7 @@ class AuditedTest : public ::testing::Test {
   }
 
   // The log's entries of type request or refusal, in order.
-  std::vector<json> Entries() {
-    std::vector<json> out;
-    std::vector<std::string> names;
-    for (const auto& f : fs::directory_iterator(dir_.path() + "/audit")) {
-      if (f.path().extension() == ".jsonl") names.push_back(f.path().string());
-    }
-    std::sort(names.begin(), names.end());
-    for (const std::string& name : names) {
-      std::ifstream in(name);
-      for (std::string line; std::getline(in, line);) {
-        json e = json::parse(line);
-        if (e["type"] == "request" || e["type"] == "refusal") out.push_back(std::move(e));
-      }
-    }
-    return out;
-  }
+  std::vector<json> Entries() { return oncomesh::testing::AuditRequestEntries(dir_.path() + "/audit"); }
 
   Auditor MakeAuditor() { return Auditor(log_.get(), TestCaller, TestFormat()); }
 
