@@ -159,6 +159,7 @@ TEST_F(DatasetsTest, RecordsOnlyFromTheDatasetsOfThePermit) {
   EXPECT_EQ(a["response"]["resultSets"][0]["resultsCount"],
             json::parse(both.body)["response"]["resultSets"][0]["resultsCount"]);
   for (const json& set : a["response"]["resultSets"]) EXPECT_EQ(set["id"], "clinic-a");
+  EXPECT_EQ(a["info"]["countPrecision"], "exact");  // records are counted as they are
   for (const json& r : a["response"]["resultSets"][0]["results"]) EXPECT_TRUE(r.contains("caseLevelData")) << r.dump();
 
   // Registered on both, permitted on A: a count of the whole node is rounded, as for anyone

@@ -42,6 +42,16 @@ void Router::AddSync(std::string method, std::string pattern, std::string descri
 
 namespace {
 
+// A message's header fields into `request`, names in lower case (Request::Header).
+template <class Fields>
+void CopyHeaders(const Fields& fields, Request* request) {
+  for (const auto& field : fields) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request->headers[name] = std::string(field.value());
+  }
+}
+
 std::vector<std::string_view> Segments(std::string_view path) {
   std::vector<std::string_view> out;
   size_t start = 0;
@@ -228,11 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
         qs.remove_prefix(amp + 1);
       }
     }
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request->headers[name] = std::string(field.value());
-    }
+    CopyHeaders(msg, request.get());
     request->body = std::move(msg.body());
     request->peer = peer_;
 
@@ -269,12 +275,16 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Request> PartialRequest() {
     auto request = std::make_shared<Request>();
     request->peer = peer_;
-    if (parser_ && parser_->is_header_done()) {
+    // Beast refuses an announced body over the limit before it marks the header done, with the
+    // start line and fields already read: what was read is used whenever the target is there.
+    if (parser_ && (parser_->is_header_done() || !parser_->get().target().empty())) {
       const auto& header = parser_->get();
       request->method = std::string(header.method_string());
       request->target = std::string(header.target());
       const std::string_view target(request->target);
       request->path = UrlDecode(target.substr(0, target.find('?')), false);
+      // The headers too: the refusal's audit entry names the caller its credentials show.
+      CopyHeaders(header, request.get());
     }
     return request;
   }

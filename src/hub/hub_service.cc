@@ -279,6 +279,7 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
            // count question with a boolean (an anonymous caller) leaves the total unknown.
            model::Granularity granularity = request->requested_granularity;
            std::map<int, std::pair<size_t, std::string>> refusals;  // http status -> count, message
+           bool all_exact = true;
            for (const NodeAnswer& a : answers) {
              Outcome o = Examine(a);
              json& body = o.body;
@@ -296,6 +297,8 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
                  granularity = model::Granularity::kBoolean;
                }
                json set_info = body.value("info", json::object());
+               // A node's exact figures (records for a permitted caller) are summed as such.
+               if (set_info.value("countPrecision", "rounded") != "exact") all_exact = false;
                set_info["node"] = a.node;
                info["exists"] = node_exists;
                if (summary.contains("numTotalResults")) info["count"] = count;
@@ -338,8 +341,10 @@ void HubService::Query(http::Request& req, http::Responder respond, const std::s
                          {{"nodes", nodes},
                           {"nodesAnswered", answered},
                           {"nodesAsked", answers.size()},
-                          {"countPrecision", "rounded"},
-                          {"note", "each node's count is rounded by that node; the total is their sum"}}}};
+                          {"countPrecision", all_exact ? "exact" : "rounded"},
+                          {"note", all_exact ? "each node's count is exact (the caller is permitted there); "
+                                               "the total is their sum"
+                                             : "each node's count is rounded by that node; the total is their sum"}}}};
            if (granularity == model::Granularity::kCount) {
              body["responseSummary"] = {{"exists", exists}, {"numTotalResults", total}};
              body["response"] = {{"resultSets", result_sets}};

@@ -270,6 +270,9 @@ Audited GVariants(NodeService& service, http::Request& req) {
     }
     body["responseSummary"] = {{"exists", total > 0}, {"numTotalResults", total}};
     body["response"] = {{"resultSets", std::move(sets)}};
+    // Records are counted as they are: the totals of a record answer are exact.
+    body["info"]["countPrecision"] = "exact";
+    body["info"]["countAdjustedTo"] = 1;
   } else if (granularity == model::Granularity::kCount) {
     body["responseSummary"] = {{"exists", released.exists}, {"numTotalResults", released.count}};
     DiscloseCount("genomicVariations", released, granularity, &out.disclosed);
