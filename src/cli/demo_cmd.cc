@@ -255,8 +255,9 @@ void DemoPermit(const DemoOptions& o, api::NodeService& node, const auth::Jwk& b
         calls += r.value("caseLevelData", nlohmann::json::array()).size();
       }
     }
-    std::cout << "  record level with the permit: " << variants << " TP53 variants of lung cancer patients, "
-              << calls << " carrier calls (pseudonymous ids)\n";
+    std::cout << "  record level with the permit: " << variants << (variants == 1 ? " TP53 variant" : " TP53 variants")
+              << " of lung cancer patients, " << calls << (calls == 1 ? " carrier call" : " carrier calls")
+              << " (pseudonymous ids)\n";
   } else {
     std::cout << "  record level with the permit: " << records.status().message() << "\n";
   }
@@ -327,7 +328,8 @@ void DemoAudit(api::NodeService& node) {
     std::cout << "  audit verify: BROKEN: " << report->problem->ToString() << "\n";
   } else {
     std::cout << "  audit verify: " << report->entries << " entries, chain intact, " << report->checkpoints
-              << " signed checkpoints (oncomesh audit verify --dir " << node.node().dir() << ")\n";
+              << (report->checkpoints == 1 ? " signed checkpoint" : " signed checkpoints")
+              << " (oncomesh audit verify --dir " << node.node().dir() << ")\n";
   }
 }
 
