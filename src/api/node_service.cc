@@ -6,7 +6,6 @@
 #include "api/admin/admin_service.h"
 #include "api/dicomweb/dicomweb_service.h"
 
-#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -21,16 +20,11 @@ class StoreVariantFiles final : public htsget::VariantFileSource {
   Result<model::VariantFile> Find(const std::string& id) const override {
     ASSIGN_OR_RETURN(auto store, node_.OpenStore());
     ASSIGN_OR_RETURN(model::VariantFile file, store->FindVariantFile(id));
-    // Individuals stored without a dataset belong to the first; a sample of no known
-    // individual could be of any dataset, so the file needs a permit for every one.
-    for (std::string& d : file.datasets) {
-      if (d.empty()) d = node_.DefaultDataset();
-    }
+    // A sample of no known individual could be of any dataset: the file needs a permit for
+    // every one. (Individuals of no dataset were put in the first when the node opened.)
     if (file.unlinked_samples > 0) {
       for (const node::DatasetConfig& d : node_.config().datasets) file.datasets.push_back(d.id);
     }
-    std::sort(file.datasets.begin(), file.datasets.end());
-    file.datasets.erase(std::unique(file.datasets.begin(), file.datasets.end()), file.datasets.end());
     return file;
   }
 

@@ -247,8 +247,8 @@ struct VariantFile {
   std::string content_sha256;
   int64_t samples = 0;
   int64_t records = 0;     // VCF records (before splitting)
-  // Read only: the datasets of the individuals of its samples, sorted ("" for the node's first
-  // dataset), and how many samples link to no known individual (their dataset is unknown).
+  // Read only: the datasets of the individuals of its samples, and how many samples link to no
+  // known individual (their dataset is unknown).
   // Serving the file discloses genotypes of each.
   std::vector<std::string> datasets;
   int64_t unlinked_samples = 0;

@@ -97,7 +97,7 @@ Status KeepPermitted(const node::NodeDir& node, const Result<auth::Caller>& call
       Result<std::string> dataset = store->IndividualDataset(i.individual_id);
       bool ok = false;
       if (dataset.ok()) {
-        ok = caller->PermittedOn(dataset->empty() ? node.DefaultDataset() : *dataset);
+        ok = caller->PermittedOn(*dataset);  // none is "" once the node has opened
       } else if (dataset.status().code() != StatusCode::kNotFound) {
         failed = dataset.status();
       }
