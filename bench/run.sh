@@ -3,6 +3,8 @@
 #
 #   bench/run.sh            # 1M and 10M individuals in-process, HTTP at 1M (about 25 minutes)
 #   bench/run.sh --quick    # 200k individuals everywhere, short wrk runs (a few minutes)
+#   bench/run.sh --smoke    # every part at a toy size (about a minute): the test suite runs it so
+#                           # the script cannot rot; its figures mean nothing
 #
 # Options (or environment variables):
 #   --sizes LIST              BENCH_SIZES, default 1M,10M: in-process comparison sizes
@@ -22,25 +24,35 @@
 #                             BENCH_AUDIT_INDIVIDUALS (default 200000), BENCH_AUDIT_ROUNDS
 #                             (default 3); wrk runs of --wrk-seconds
 #   --build-dir DIR           BENCH_BUILD_DIR, default build/ in the repository
+#   --no-build                use the binaries in the build directory as they are (no install-deps,
+#                             no configure, no build): how the test suite runs --smoke
 #   --keep                    keep the temporary directory (node, FHIR, databases)
 #
 # Installs packages only through scripts/install-deps.sh. Starts PostgreSQL 15 (initdb into a
 # temporary directory, loopback only) and an `oncomesh node serve`; stops both and removes
 # the temporary directory on exit, whatever happens.
-set -euo pipefail
+set -eEuo pipefail
+# Every failing step says so: a bare `set -e` exits silently (a grep that finds nothing in a
+# command substitution ended the whole run with no message once).
+trap 'echo "run.sh: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sizes=${BENCH_SIZES:-1M,10M}
 http_n=${BENCH_HTTP_INDIVIDUALS:-1000000}
 wrk_seconds=${BENCH_WRK_SECONDS:-10}
 build=${BENCH_BUILD_DIR:-$root/build}
-do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 do_imaging=1 do_auth=1 do_audit=1 keep=0 mode=full
+do_pg=1 do_sqlite=1 do_http=1 do_cohort=1 do_genomics=1 do_imaging=1 do_auth=1 do_audit=1 keep=0 mode=full build_first=1
 audit_n=${BENCH_AUDIT_INDIVIDUALS:-200000}
 audit_rounds=${BENCH_AUDIT_ROUNDS:-3}
 imaging_studies=${BENCH_IMAGING_STUDIES:-120}
 genome_sizes=${BENCH_GENOME_SIZES:-200000x100,1000000x200}
 while (($#)); do
   case "$1" in
+    --smoke) sizes=2k http_n=2000 wrk_seconds=1 genome_sizes=2000x20 imaging_studies=4 audit_rounds=1
+             audit_n=2000 mode=smoke
+             export BENCH_AUTH_INDIVIDUALS=${BENCH_AUTH_INDIVIDUALS:-500} BENCH_IMAGING_INDIVIDUALS=${BENCH_IMAGING_INDIVIDUALS:-2000}
+             export BENCH_COMBINED_INDIVIDUALS=${BENCH_COMBINED_INDIVIDUALS:-2000} ;;
+    --no-build) build_first=0 ;;
     --quick) sizes=200k http_n=200000 wrk_seconds=3 genome_sizes=20000x50 imaging_studies=20 audit_rounds=2 mode=quick ;;
     --genome-sizes) genome_sizes=$2; shift ;;
     --no-genomics) do_genomics=0 ;;
@@ -70,10 +82,17 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 
 # ---------------------------------------------------------------- build
-log "dependencies (scripts/install-deps.sh) and Release build in $build"
-"$root/scripts/install-deps.sh"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" --target oncomesh cohort_bench genomics_bench imaging_bench passport_bench
+if ((build_first)); then
+  log "dependencies (scripts/install-deps.sh) and Release build in $build"
+  "$root/scripts/install-deps.sh"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" --target oncomesh cohort_bench genomics_bench imaging_bench passport_bench \
+    bench_broker
+fi
+for b in oncomesh bench/cohort_bench bench/genomics_bench bench/imaging_bench bench/passport_bench \
+  bench/bench_broker; do
+  [ -x "$build/$b" ] || { echo "run.sh: $build/$b is missing (build it, or drop --no-build)" >&2; exit 1; }
+done
 oncomesh=$build/oncomesh
 cohort_bench=$build/bench/cohort_bench
 genomics_bench=$build/bench/genomics_bench
@@ -142,7 +161,7 @@ if ((do_cohort)); then
   bench_args=(--sizes "$sizes" --workdir "$tmp/cohort" --results "$results")
   [ -n "$pg_conn" ] && bench_args+=(--pg "$pg_conn")
   ((do_sqlite)) || bench_args+=(--no-sqlite)
-  [ "$mode" = quick ] && bench_args+=(--sqlite-reps 3 --pg-reps 5)
+  [ "$mode" != full ] && bench_args+=(--sqlite-reps 3 --pg-reps 5)
   set +e
   "$cohort_bench" "${bench_args[@]}"
   bench_rc=$?
@@ -163,6 +182,9 @@ if ((do_http)); then
   "$oncomesh" node init --dir "$tmp/node" --name bench --port 0 >/dev/null
   "$oncomesh" ingest fhir --dir "$tmp/node" "$tmp/fhir"
   t2=$(now)
+  # Anonymous callers get a boolean: the benchmark asks as a registered researcher, whose
+  # passport (verified once, then cached by the node) every request carries.
+  passport=$("$build/bench/bench_broker" "$tmp/node")
   synth_s=$(elapsed "$t0" "$t1"); ingest_s=$(elapsed "$t1" "$t2"); total_s=$(elapsed "$t0" "$t2")
   echo "synth ${synth_s} s, ingest ${ingest_s} s, together ${total_s} s"
   printf 'RESULT http synth_s %s\nRESULT http ingest_s %s\nRESULT http synth_ingest_s %s\n' \
@@ -183,14 +205,21 @@ if ((do_http)); then
   done
   echo "node serve ready after $(elapsed "$t0" "$(now)") s (opens the store, builds the index)"
   body_file=$tmp/cohort/dense.json
-  response=$(curl -sf -X POST -H 'Content-Type: application/json' --data-binary @"$body_file" \
-    "$url/api/individuals")
-  http_count=$(printf '%s' "$response" | grep -o '"numTotalResults":[0-9]*' | head -1 | cut -d: -f2)
-  echo "dense count over HTTP: ${http_count:-?} (rounded up to the node's count step)"
-  echo "RESULT http dense_count_rounded ${http_count:-nan}" >>"$results"
+  [ -s "$body_file" ] || { echo "run.sh: $body_file is missing (the in-process part writes it)" >&2; exit 1; }
+  response=$(curl -sS -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $passport" \
+    --data-binary @"$body_file" "$url/api/individuals")
+  http_count=$(printf '%s' "$response" | grep -o '"numTotalResults":[0-9]*' | head -1 | cut -d: -f2 || true)
+  if [ -z "$http_count" ]; then
+    echo "run.sh: the dense count over HTTP has no numTotalResults; the node answered:" >&2
+    printf '%s\n' "$response" | head -c 2000 >&2
+    exit 1
+  fi
+  echo "dense count over HTTP, as a registered researcher: $http_count (rounded up to the node's count step)"
+  echo "RESULT http dense_count_rounded $http_count" >>"$results"
   {
     echo 'wrk.method = "POST"'
     echo 'wrk.headers["Content-Type"] = "application/json"'
+    printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$passport"
     printf 'wrk.body = [==[%s]==]\n' "$(cat "$body_file")"
   } >"$tmp/post.lua"
 
@@ -473,5 +502,5 @@ if ((do_audit)); then
       "$(get audit written_c${c}_ratio) (sync: $(get audit sync_c${c}_ratio))"
   done
 fi
-[ "$mode" = quick ] && echo "  (quick mode: sizes are below the targets' 10M / 1M; run without --quick for the real figures)"
+[ "$mode" = quick ] || [ "$mode" = smoke ] && echo "  ($mode mode: sizes are below the targets' 10M / 1M; run without --quick for the real figures)"
 exit "$bench_rc"

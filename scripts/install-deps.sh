@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
+  # lint (scripts/lint.sh; the test suite checks the formatting)
+  clang-format clang-tidy
   # libraries (see CMakeLists.txt)
   libboost-dev libssl-dev libsqlite3-dev libroaring-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev libsimdjson-dev libhts-dev
