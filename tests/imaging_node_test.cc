@@ -9,7 +9,10 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -197,19 +200,31 @@ TEST(ImagingNodeTest, NodeFilesAreTheOwnersOnlyAndTheStoreKeepsNoSourcePath) {
   EXPECT_EQ(sql.find(uid), std::string::npos) << "an original SOP Instance UID is in the store";
 }
 
-// Regular files under a node's dicom/ and quarantine/ folders, relative to the node directory.
-std::set<std::string> ImagingFiles(const std::string& node_dir) {
+// Regular files under a node's dicom/ and quarantine/ folders, relative to the node directory;
+// only those modified at `since` or later when it is given.
+std::set<std::string> ImagingFiles(
+    const std::string& node_dir,
+    std::optional<std::filesystem::file_time_type> since = std::nullopt) {
   std::set<std::string> out;
   for (const char* folder : {"dicom", "quarantine"}) {
     std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(node_dir + "/" + folder, ec);
          !ec && it != std::filesystem::end(it); it.increment(ec)) {
-      if (it->is_regular_file()) {
-        out.insert(std::filesystem::relative(it->path(), node_dir).generic_string());
-      }
+      std::error_code gone;  // a temporary file may be renamed while we look
+      if (!it->is_regular_file(gone)) continue;
+      if (since && it->last_write_time(gone) < *since) continue;
+      if (!gone) out.insert(std::filesystem::relative(it->path(), node_dir).generic_string());
     }
   }
   return out;
+}
+
+// Whether process `pid` (a child not yet waited for) has exited.
+bool Exited(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] == 'Z';
 }
 
 // kill -9 at random moments of `ingest dicom` (issue 12, item 13): temporary files and
@@ -225,18 +240,27 @@ TEST(ImagingNodeTest, WhatKilledIngestsLeaveIsRemovedByTheNextOne) {
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 random(seed);
-  // The kill's moment: up to 300 ms into a run that takes about that long for the DICOMDIR's
-  // 31 images and README (quarantined).
-  std::uniform_int_distribution<int> delay_us(0, 300000);
-  int killed = 0;
-  for (int i = 0; i < 10; ++i) {
+  // The kill's moment: once the run has written a random number of files (of the DICOMDIR's
+  // 31 images and its README, quarantined), whatever the machine's speed.
+  std::uniform_int_distribution<size_t> written(1, 24);
+  int killed_while_writing = 0;
+  for (int i = 0; i < 6; ++i) {
+    const auto start = std::filesystem::file_time_type::clock::now();
     ChildProcess ingest({OncomeshBinary(), "ingest", "dicom", "--dir", node_dir,
                          SharedDir() + "/data/dicom/dicomdir"});
-    // The stimulus, not a wait for something: a kill at a random moment.
-    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(random)));
-    killed += ::kill(ingest.pid(), SIGKILL) == 0;
+    const size_t k = written(random);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    bool reached = false;
+    while (!(reached = ImagingFiles(node_dir, start).size() >= k) && !Exited(ingest.pid()) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling the folder
+    }
+    if (reached && !Exited(ingest.pid())) {
+      ASSERT_EQ(::kill(ingest.pid(), SIGKILL), 0);
+      ++killed_while_writing;
+    }
   }
-  ASSERT_GT(killed, 0);
+  ASSERT_GT(killed_while_writing, 0) << "no run was killed while it wrote";
   // Another file, to completion: what the killed runs stored and did not commit is no one's.
   ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", node_dir,
                         SharedDir() + "/data/dicom/CT_small.dcm"},

@@ -226,7 +226,9 @@ void Collect(DcmItem& item, const BasicProfileTable& table, bool top, bool remov
 }
 
 // dciodvfy's verdict on a file: its exit status (non-zero when it found errors) and its error
-// lines ("Error - ..."), each once.
+// lines ("Error - ..."), each once, with the values they quote ("<...>") and the UIDs they
+// name left out: an input's error about its UIDs is the same error about the UIDs that replace
+// them.
 struct Dciodvfy {
   int exit_status = -1;
   std::set<std::string> errors;
@@ -239,7 +241,27 @@ Dciodvfy Verify(const std::string& path) {
   std::istringstream lines(output);
   std::string line;
   while (std::getline(lines, line)) {
-    if (line.rfind("Error - ", 0) == 0) v.errors.insert(line);
+    if (line.rfind("Error - ", 0) != 0) continue;
+    std::string shape;
+    bool quoted = false;
+    for (char c : line) {
+      if (c == '>') quoted = false;
+      if (!quoted) shape += c;
+      if (c == '<') quoted = true;
+    }
+    std::string without_uids;
+    for (size_t i = 0; i < shape.size();) {
+      const size_t end = shape.find_first_not_of("0123456789.", i);
+      const size_t n = (end == std::string::npos ? shape.size() : end) - i;
+      if (std::count(shape.begin() + static_cast<std::ptrdiff_t>(i),
+                     shape.begin() + static_cast<std::ptrdiff_t>(i + n), '.') >= 2) {  // a UID
+        without_uids += "#";
+        i += n;
+      } else {
+        without_uids += shape[i++];
+      }
+    }
+    v.errors.insert(without_uids);
   }
   return v;
 }
@@ -252,7 +274,9 @@ void ExpectNoNewDciodvfyError(const std::string& source, const std::string& outp
   for (const std::string& e : after.errors) {
     EXPECT_TRUE(before.errors.count(e)) << "de-identified, dciodvfy says: " << e;
   }
-  if (before.exit_status == 0) EXPECT_EQ(after.exit_status, 0);
+  if (before.exit_status == 0) {
+    EXPECT_EQ(after.exit_status, 0);
+  }
 }
 
 std::string Get(DcmItem& item, const DcmTagKey& tag) {
@@ -284,7 +308,7 @@ TEST_F(DicomDeidFiles, NoIdentifyingValueOfAnyRealFileReachesTheOutput) {
   const std::string known_output_text =
       "ANONYMIZED OncoMesh PS3.15 2023b Basic Profile Retain Longitudinal Modified Dates "
       "(per-patient shift) Basic Application Confidentiality Profile Retain Longitudinal "
-      "Temporal Information Modified Dates Option";
+      "Temporal Information Modified Dates Option +0000";  // the last: a timezone's dummy
   std::map<std::string, std::set<std::string>> study_outputs;  // source study UID -> outputs
   std::set<std::string> output_sop_uids;
   std::vector<std::pair<std::string, std::vector<std::string>>> seg_references;

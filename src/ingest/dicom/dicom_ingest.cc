@@ -238,6 +238,13 @@ DicomOutcome DicomBatch::Quarantine(const std::string& source, const std::string
     copied = static_cast<bool>(f);
   } else {
     copied = fs::copy_file(bytes_path, tmp, fs::copy_options::overwrite_existing, ec);
+    // copy_file gives the copy the source's mode (0444 from a read-only export): the owner's
+    // only, as every file of the node.
+    if (copied) {
+      fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write,
+                      fs::perm_options::replace, ec);
+      copied = !ec;
+    }
   }
   int64_t size = 0;
   Result<std::string> sha = copied ? FileSha256(tmp, &size) : Result<std::string>(Unavailable(""));
