@@ -4,7 +4,6 @@
 // answers on another node; a node killed while storescu sends keeps every instance it answered
 // Success.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <csignal>
@@ -96,7 +95,8 @@ TEST(ImagingNodeTest, EveryInstanceAnsweredSuccessSurvivesAKilledNode) {
   TempDir dir;
   const std::string node_dir = dir.path() + "/node";
   std::string out;
-  ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node_dir, "--name", "n"}, &out), 0)
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node_dir, "--name", "n"}, &out),
+            0)
       << out;
   const uint16_t dicom_port = FreePort();
   ChildProcess server({OncomeshBinary(), "node", "serve", "--dir", node_dir, "--port", "0",
@@ -105,7 +105,8 @@ TEST(ImagingNodeTest, EveryInstanceAnsweredSuccessSurvivesAKilledNode) {
   // The DICOMDIR's 31 images (CR, CT, MR of three patients), one association.
   std::string files;
   int sent = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(SharedDir() + "/data/dicom/dicomdir")) {
+  for (const auto& e :
+       std::filesystem::recursive_directory_iterator(SharedDir() + "/data/dicom/dicomdir")) {
     const std::string name = e.path().filename().string();
     if (!e.is_regular_file() || name == "DICOMDIR" || name == "README.txt") continue;
     files += " " + ShellQuote(e.path().string());
@@ -134,10 +135,13 @@ TEST(ImagingNodeTest, EveryInstanceAnsweredSuccessSurvivesAKilledNode) {
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   int stored = 0;
   ASSERT_TRUE((*store)
-                  ->ScanDicomInstances(0, [&](store::Seq, const model::DicomInstance& i) {
-                    ++stored;
-                    EXPECT_TRUE(std::filesystem::is_regular_file(node_dir + "/" + i.path)) << i.path;
-                  })
+                  ->ScanDicomInstances(
+                      0,
+                      [&](store::Seq, const model::DicomInstance& i) {
+                        ++stored;
+                        EXPECT_TRUE(std::filesystem::is_regular_file(node_dir + "/" + i.path))
+                            << i.path;
+                      })
                   .ok());
   // Every Success is stored; at most one more (committed, then killed before its answer).
   EXPECT_GE(stored, successes) << scu.output();
@@ -235,7 +239,8 @@ TEST(ImagingNodeTest, WhatKilledIngestsLeaveIsRemovedByTheNextOne) {
   TempDir dir;
   const std::string node_dir = dir.path() + "/node";
   std::string out;
-  ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node_dir, "--name", "n"}, &out), 0)
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node_dir, "--name", "n"}, &out),
+            0)
       << out;
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
@@ -272,15 +277,14 @@ TEST(ImagingNodeTest, WhatKilledIngestsLeaveIsRemovedByTheNextOne) {
   Result<std::unique_ptr<store::Store>> store = node->OpenStore();
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   std::set<std::string> referenced;
+  ASSERT_TRUE(
+      (*store)
+          ->ScanDicomInstances(
+              0, [&](store::Seq, const model::DicomInstance& i) { referenced.insert(i.path); })
+          .ok());
   ASSERT_TRUE((*store)
-                  ->ScanDicomInstances(0, [&](store::Seq, const model::DicomInstance& i) {
-                    referenced.insert(i.path);
-                  })
-                  .ok());
-  ASSERT_TRUE((*store)
-                  ->ScanQuarantinedDicom([&](const model::QuarantinedDicom& q) {
-                    referenced.insert(q.path);
-                  })
+                  ->ScanQuarantinedDicom(
+                      [&](const model::QuarantinedDicom& q) { referenced.insert(q.path); })
                   .ok());
   EXPECT_FALSE(referenced.empty());
   EXPECT_EQ(ImagingFiles(node_dir), referenced);

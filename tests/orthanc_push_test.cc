@@ -65,10 +65,10 @@ class OrthancPushTest : public ::testing::Test {
         {"DicomModalities", {{"node", {"ONCOMESH", "127.0.0.1", node_dicom_port}}}}};
     std::ofstream(dir + "/orthanc.json") << config.dump(2);
     orthanc_log_ = dir + "/orthanc.log";
-    orthanc_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        "/bin/sh", "-c",
-        "exec Orthanc --verbose " + ShellQuote(dir + "/orthanc.json") + " 2>" +
-            ShellQuote(orthanc_log_)});
+    orthanc_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"/bin/sh", "-c",
+                                 "exec Orthanc --verbose " + ShellQuote(dir + "/orthanc.json") +
+                                     " 2>" + ShellQuote(orthanc_log_)});
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       auto r = http::Fetch("127.0.0.1", http_port_, "GET", "/system", "", std::chrono::seconds(2));
@@ -82,7 +82,8 @@ class OrthancPushTest : public ::testing::Test {
   std::string Upload(const std::string& path) {
     auto r = http::Fetch("127.0.0.1", http_port_, "POST", "/instances", ReadAll(path),
                          std::chrono::seconds(30));
-    EXPECT_TRUE(r.ok() && r->status == 200) << path << ": " << (r.ok() ? r->body : r.status().ToString());
+    EXPECT_TRUE(r.ok() && r->status == 200)
+        << path << ": " << (r.ok() ? r->body : r.status().ToString());
     if (!r.ok() || r->status != 200) return "";
     return json::parse(r->body).value("ID", "");
   }
@@ -96,7 +97,8 @@ class OrthancPushTest : public ::testing::Test {
 TEST_F(OrthancPushTest, AMixedStudyPushedByOrthancIsStoredOrRefusedWithItsStatus) {
   const std::string node_dir = dir_.path() + "/node";
   std::string out;
-  ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node_dir, "--name", "n"}, &out), 0)
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node_dir, "--name", "n"}, &out),
+            0)
       << out;
   const uint16_t dicom_port = FreePort();
   const std::string node_log = dir_.path() + "/node.err";
@@ -138,14 +140,15 @@ TEST_F(OrthancPushTest, AMixedStudyPushedByOrthancIsStoredOrRefusedWithItsStatus
   EXPECT_EQ(json::parse(r->body).value("InstancesCount", -1), static_cast<int>(files.size()));
   const std::string orthanc_log = ReadAll(orthanc_log_);
   EXPECT_GE(LinesWith(orthanc_log, "Re-negotiating DICOM association").size(), 2u)
-      << "the push was not several associations:\n" << orthanc_log;
+      << "the push was not several associations:\n"
+      << orthanc_log;
   EXPECT_TRUE(LinesWith(orthanc_log, "0xA700").empty()) << orthanc_log;
   EXPECT_EQ(LinesWith(orthanc_log, "DIMSE status 0xC000").size(), 1u) << orthanc_log;
   // Then each instance alone (already stored: Success again), to read each one's status.
   for (size_t i = 0; i < files.size(); ++i) {
     const json one = {{"Resources", {ids[i]}}, {"Synchronous", true}};
-    auto answer = http::Fetch("127.0.0.1", http_port_, "POST", "/modalities/node/store",
-                              one.dump(), std::chrono::seconds(60));
+    auto answer = http::Fetch("127.0.0.1", http_port_, "POST", "/modalities/node/store", one.dump(),
+                              std::chrono::seconds(60));
     ASSERT_TRUE(answer.ok()) << answer.status().ToString();
     if (files[i].first == "SC") {
       EXPECT_EQ(answer->status, 500) << answer->body;
@@ -162,9 +165,8 @@ TEST_F(OrthancPushTest, AMixedStudyPushedByOrthancIsStoredOrRefusedWithItsStatus
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   std::map<std::string, int> stored, expected;
   ASSERT_TRUE((*store)
-                  ->ScanDicomInstances(0, [&](store::Seq, const model::DicomInstance& i) {
-                    ++stored[i.modality];
-                  })
+                  ->ScanDicomInstances(
+                      0, [&](store::Seq, const model::DicomInstance& i) { ++stored[i.modality]; })
                   .ok());
   for (const auto& [modality, path] : files) {
     if (modality != "SC") ++expected[modality];
@@ -172,9 +174,8 @@ TEST_F(OrthancPushTest, AMixedStudyPushedByOrthancIsStoredOrRefusedWithItsStatus
   EXPECT_EQ(stored, expected);
   std::vector<std::string> reasons;
   ASSERT_TRUE((*store)
-                  ->ScanQuarantinedDicom([&](const model::QuarantinedDicom& q) {
-                    reasons.push_back(q.reason);
-                  })
+                  ->ScanQuarantinedDicom(
+                      [&](const model::QuarantinedDicom& q) { reasons.push_back(q.reason); })
                   .ok());
   ASSERT_EQ(reasons.size(), 1u);  // the same file twice: one quarantined copy
   EXPECT_NE(reasons[0].find("Secondary Capture"), std::string::npos) << reasons[0];

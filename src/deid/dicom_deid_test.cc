@@ -308,7 +308,7 @@ TEST_F(DicomDeidFiles, NoIdentifyingValueOfAnyRealFileReachesTheOutput) {
   const std::string known_output_text =
       "ANONYMIZED OncoMesh PS3.15 2023b Basic Profile Retain Longitudinal Modified Dates "
       "(per-patient shift) Basic Application Confidentiality Profile Retain Longitudinal "
-      "Temporal Information Modified Dates Option +0000";  // the last: a timezone's dummy
+      "Temporal Information Modified Dates Option +0000";      // the last: a timezone's dummy
   std::map<std::string, std::set<std::string>> study_outputs;  // source study UID -> outputs
   std::set<std::string> output_sop_uids;
   std::vector<std::pair<std::string, std::vector<std::string>>> seg_references;

@@ -169,10 +169,9 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
     }
     if (const YAML::Node imaging = root["imaging"]) {
       if (!imaging.IsMap()) return InvalidArgument(source + ": imaging must be a mapping");
-      RETURN_IF_ERROR(CheckKeys(imaging,
-                                {"dicom_port", "dicom_address", "ae_title",
-                                 "allowed_calling_ae_titles", "deid"},
-                                source + ": imaging"));
+      RETURN_IF_ERROR(CheckKeys(
+          imaging, {"dicom_port", "dicom_address", "ae_title", "allowed_calling_ae_titles", "deid"},
+          source + ": imaging"));
       if (imaging["dicom_address"]) {
         c.imaging.dicom_address = imaging["dicom_address"].as<std::string>();
       }

@@ -516,9 +516,10 @@ TEST(DicomwebDatasets, ImagesOfNoKnownIndividualNeedAPermitOnEveryDataset) {
           .ok());
   std::map<std::string, std::string> study_of;  // modality -> study UID
   ASSERT_TRUE((*store)
-                  ->ScanDicomInstances(0, [&](store::Seq, const model::DicomInstance& i) {
-                    study_of[i.modality] = i.study_uid;
-                  })
+                  ->ScanDicomInstances(0,
+                                       [&](store::Seq, const model::DicomInstance& i) {
+                                         study_of[i.modality] = i.study_uid;
+                                       })
                   .ok());
   ASSERT_EQ(study_of.size(), 2u);
 
@@ -528,7 +529,8 @@ TEST(DicomwebDatasets, ImagesOfNoKnownIndividualNeedAPermitOnEveryDataset) {
       auth::Caller c;
       for (const char* id : {"a", "b"}) {
         const bool yes = std::find(permitted.begin(), permitted.end(), id) != permitted.end();
-        c.datasets.push_back({id, yes ? gate::AccessLevel::kPermitted : gate::AccessLevel::kRegistered,
+        c.datasets.push_back({id,
+                              yes ? gate::AccessLevel::kPermitted : gate::AccessLevel::kRegistered,
                               yes ? "" : "no permit"});
       }
       return c;

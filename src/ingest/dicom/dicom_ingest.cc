@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -179,8 +179,8 @@ int64_t RemoveUnreferenced(const node::NodeDir& node, const std::string& folder,
   for (auto it = fs::recursive_directory_iterator(node.dir() + "/" + folder, ec);
        !ec && it != fs::end(it); it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
-    const std::string rel = folder + "/" + fs::relative(it->path(), node.dir() + "/" + folder, ec)
-                                               .generic_string();
+    const std::string rel =
+        folder + "/" + fs::relative(it->path(), node.dir() + "/" + folder, ec).generic_string();
     const bool temporary = it->path().filename().string().rfind("tmp-", 0) == 0;
     if (temporary || !kept.count(rel)) doomed.push_back(it->path());
   }
@@ -266,8 +266,7 @@ DicomOutcome DicomBatch::Quarantine(const std::string& source, const std::string
 DicomOutcome DicomBatch::AddFile(const std::string& path) {
   // A file's path often names its patient (a PACS export's folders): the store keeps a keyed
   // digest of it, which an operator holding the node can recompute for a path to find its row.
-  const std::string source =
-      "file " + node_.pseudonymizer().Pseudonym("dicom-source-path", path);
+  const std::string source = "file " + node_.pseudonymizer().Pseudonym("dicom-source-path", path);
   DcmFileFormat file;
   const OFCondition read = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange,
                                          DCM_MaxReadLength, ERM_autoDetect);

@@ -273,7 +273,6 @@ TEST_F(DicomIngestTest, ImagesLinkToTheClinicalRecordThroughThePatientPseudonym)
   EXPECT_NE(refused.status().message().find("not a thickness in millimetres"), std::string::npos);
 }
 
-
 TEST_F(DicomIngestTest, StorescuSendsAndEveryInstanceAnsweredSuccessIsKept) {
   StoreScpOptions options;
   options.port = FreePort();

@@ -2,6 +2,7 @@
 // DicomBatch an instance. See store_scp.h.
 #include "ingest/dicom/store_scp.h"
 
+#include <arpa/inet.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/assoc.h>
@@ -9,8 +10,6 @@
 #include <dcmtk/dcmnet/dul.h>
 #include <dcmtk/dcmnet/scpthrd.h>
 #include <dcmtk/oflog/oflog.h>
-
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -90,8 +89,7 @@ class Worker : public DcmThreadSCP {
       store_ = std::move(*s);
     } else {
       store_error_ = s.status().message();
-      std::cerr << "dicom: " << Peer() << ": the store cannot be opened: " << store_error_
-                << "\n";
+      std::cerr << "dicom: " << Peer() << ": the store cannot be opened: " << store_error_ << "\n";
     }
   }
 
@@ -108,8 +106,7 @@ class Worker : public DcmThreadSCP {
       const char* sop_class = dcmFindNameOfUID(request.AffectedSOPClassUID, nullptr);
       std::cerr << "dicom: " << Peer() << ": C-STORE message " << request.MessageID << " ("
                 << (sop_class != nullptr ? sop_class : request.AffectedSOPClassUID)
-                << ") refused with status " << Hex(answer.status) << ": " << answer.comment
-                << "\n";
+                << ") refused with status " << Hex(answer.status) << ": " << answer.comment << "\n";
     }
     if (answer.comment.empty()) {
       return sendSTOREResponse(info.presentationContextID, request, answer.status);
@@ -135,9 +132,7 @@ class Worker : public DcmThreadSCP {
   void notifyAssociationTermination() override { store_.reset(); }
 
  private:
-  std::string Peer() const {
-    return Trimmed(getPeerAETitle()) + "@" + getPeerIP().c_str();
-  }
+  std::string Peer() const { return Trimmed(getPeerAETitle()) + "@" + getPeerIP().c_str(); }
 
   void LogRefusal(const std::string& why) const {
     std::cerr << "dicom: association from " << Peer() << " refused: " << why << "\n";
@@ -161,9 +156,9 @@ class Worker : public DcmThreadSCP {
         answer = {kCannotUnderstand, out.reason};
         break;
       case DicomOutcome::Kind::kFailed:
-        answer = {out.reason.rfind("missing mandatory", 0) == 0 ? kDataSetDoesNotMatch
-                                                                 : kOutOfResources,
-                  out.reason};
+        answer = {
+            out.reason.rfind("missing mandatory", 0) == 0 ? kDataSetDoesNotMatch : kOutOfResources,
+            out.reason};
         break;
     }
     Result<store::IngestCounts> counts = (*batch)->Commit();
@@ -269,9 +264,8 @@ struct StoreScp::Listener {
   }
 
   static void Refuse(T_ASC_Association* assoc, const std::string& why) {
-    std::cerr << "dicom: association from "
-              << Trimmed(assoc->params->DULparams.callingAPTitle) << "@"
-              << assoc->params->DULparams.callingPresentationAddress << " refused: " << why
+    std::cerr << "dicom: association from " << Trimmed(assoc->params->DULparams.callingAPTitle)
+              << "@" << assoc->params->DULparams.callingPresentationAddress << " refused: " << why
               << "\n";
     T_ASC_RejectParameters reject{ASC_RESULT_REJECTEDTRANSIENT,
                                   ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
@@ -282,9 +276,9 @@ struct StoreScp::Listener {
   void Loop(const node::NodeDir& node, const StoreScpOptions& options) {
     while (!stop.load()) {
       T_ASC_Association* assoc = nullptr;
-      const OFCondition cond =
-          ASC_receiveAssociation(network, &assoc, static_cast<long>(config->getMaxReceivePDULength()),
-                                 nullptr, nullptr, OFFalse, DUL_NOBLOCK, 1);
+      const OFCondition cond = ASC_receiveAssociation(
+          network, &assoc, static_cast<long>(config->getMaxReceivePDULength()), nullptr, nullptr,
+          OFFalse, DUL_NOBLOCK, 1);
       JoinFinished(false);
       if (cond == DUL_NOASSOCIATIONREQUEST) {
         ASC_destroyAssociation(&assoc);
@@ -329,8 +323,8 @@ Result<std::unique_ptr<StoreScp>> StoreScp::Start(const node::NodeDir& node,
   }
   for (const std::string& t : options.allowed_calling_ae_titles) {
     if (t.empty() || t.size() > 16) {
-      return InvalidArgument("dicom: an allowed calling AE title must be 1 to 16 characters, not '" +
-                             t + "'");
+      return InvalidArgument(
+          "dicom: an allowed calling AE title must be 1 to 16 characters, not '" + t + "'");
     }
   }
   if (options.max_associations < 1) {
@@ -370,8 +364,7 @@ Result<std::unique_ptr<StoreScp>> StoreScp::Start(const node::NodeDir& node,
   // listens on), so that it accepts only on the configured address.
   auto listener = std::make_unique<Listener>();
   listener->config = DcmSharedSCPConfig(config);
-  const OFCondition init =
-      ASC_initializeNetwork(NET_ACCEPTOR, 0, kAcseTimeout, &listener->network);
+  const OFCondition init = ASC_initializeNetwork(NET_ACCEPTOR, 0, kAcseTimeout, &listener->network);
   const int dcmtk_fd = init.good() ? DUL_networkSocket(listener->network->network) : -1;
   if (dcmtk_fd < 0 || ::dup2(fd, dcmtk_fd) < 0) {
     ::close(fd);

@@ -47,8 +47,8 @@ namespace oncomesh::ingest {
 
 struct StoreScpOptions {
   std::string address = "127.0.0.1";  // IPv4 address or host name to listen on
-  uint16_t port = 0;                   // 0: an ephemeral port (port() tells which)
-  std::string ae_title = "ONCOMESH";   // the called AE title it answers to
+  uint16_t port = 0;                  // 0: an ephemeral port (port() tells which)
+  std::string ae_title = "ONCOMESH";  // the called AE title it answers to
   // Calling AE titles accepted; empty: any.
   std::vector<std::string> allowed_calling_ae_titles;
   int max_associations = 8;  // handled at once
