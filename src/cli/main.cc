@@ -1,9 +1,14 @@
 // oncomesh: one binary, one subcommand per role. main only dispatches.
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
+  // Everything the node writes is about patients (the store, de-identified images, the raw
+  // files in quarantine, pseudonymised VCF copies, the audit log): folders 0700 and files 0600
+  // whatever the caller's umask, as the node's secrets are (issue 12, item 11).
+  ::umask(077);
   CLI::App app{"OncoMesh: federated discovery and analysis of cancer data that stays where it is"};
   app.set_version_flag("--version", ONCOMESH_VERSION);
   app.require_subcommand(1);

@@ -80,7 +80,10 @@ int Serve(const ServeOptions& o) {
   if (dicom_port > 0) {
     ingest::StoreScpOptions scp_options;
     scp_options.port = static_cast<uint16_t>(dicom_port);
+    scp_options.address =
+        config.imaging.dicom_address.empty() ? address : config.imaging.dicom_address;
     scp_options.ae_title = config.imaging.ae_title;
+    scp_options.allowed_calling_ae_titles = config.imaging.allowed_calling_ae_titles;
     scp_options.ingest.deid = config.imaging.deid;
     Result<std::unique_ptr<ingest::StoreScp>> started =
         ingest::StoreScp::Start((*service)->node(), scp_options);
@@ -95,7 +98,8 @@ int Serve(const ServeOptions& o) {
   std::cout << "node " << config.name << " http://" << options.address << ":" << server.port()
             << std::endl;
   if (scp) {
-    std::cout << "node " << config.name << " dicom " << scp->ae_title() << "@" << options.address
+    std::cout << "node " << config.name << " dicom " << scp->ae_title() << "@"
+              << (config.imaging.dicom_address.empty() ? address : config.imaging.dicom_address)
               << ":" << scp->port() << std::endl;
   }
   // Where `oncomesh permit` finds this process (it holds the audit log while it serves).

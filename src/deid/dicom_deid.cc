@@ -184,9 +184,24 @@ void RemapUids(Context& ctx, DcmElement& element) {
   if (element.putString(out.c_str()).bad()) element.clear();
 }
 
-// Replaces an element's value with a dummy of its VR (PS3.15 action D).
+// Dummies of attributes whose value has a form narrower than their VR's (PS3.3 C.12.1.1:
+// Timezone Offset From UTC is SH but "&ZZXX", an offset from UTC): the VR's dummy would be
+// invalid there.
+struct FormedDummy {
+  uint16_t group, element;
+  const char* value;
+};
+constexpr FormedDummy kFormedDummies[] = {{0x0008, 0x0201, "+0000"}};
+
+// Replaces an element's value with a dummy valid for its VR (PS3.15 action D; PS3.5 6.2).
 void PutDummy(Context& ctx, DcmElement& element, int depth) {
   OFCondition status = EC_Normal;
+  for (const FormedDummy& d : kFormedDummies) {
+    if (element.getGTag() == d.group && element.getETag() == d.element) {
+      if (element.putString(d.value).bad()) element.clear();
+      return;
+    }
+  }
   switch (element.ident()) {
     case EVR_SQ:
       ProcessSequence(ctx, static_cast<DcmSequenceOfItems&>(element), depth, /*scrub=*/true);

@@ -169,7 +169,25 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
     }
     if (const YAML::Node imaging = root["imaging"]) {
       if (!imaging.IsMap()) return InvalidArgument(source + ": imaging must be a mapping");
-      RETURN_IF_ERROR(CheckKeys(imaging, {"dicom_port", "ae_title", "deid"}, source + ": imaging"));
+      RETURN_IF_ERROR(CheckKeys(
+          imaging, {"dicom_port", "dicom_address", "ae_title", "allowed_calling_ae_titles", "deid"},
+          source + ": imaging"));
+      if (imaging["dicom_address"]) {
+        c.imaging.dicom_address = imaging["dicom_address"].as<std::string>();
+      }
+      if (const YAML::Node allowed = imaging["allowed_calling_ae_titles"]) {
+        if (!allowed.IsSequence()) {
+          return InvalidArgument(source + ": imaging.allowed_calling_ae_titles must be a list");
+        }
+        for (const YAML::Node& t : allowed) {
+          const std::string title = t.as<std::string>();
+          if (title.empty() || title.size() > 16) {
+            return InvalidArgument(source + ": imaging.allowed_calling_ae_titles: '" + title +
+                                   "' is not an AE title of 1 to 16 characters");
+          }
+          c.imaging.allowed_calling_ae_titles.push_back(title);
+        }
+      }
       if (imaging["dicom_port"]) c.imaging.dicom_port = imaging["dicom_port"].as<uint16_t>();
       if (imaging["ae_title"]) c.imaging.ae_title = imaging["ae_title"].as<std::string>();
       if (c.imaging.ae_title.empty() || c.imaging.ae_title.size() > 16) {
@@ -283,6 +301,13 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
   out << YAML::Key << "imaging" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "dicom_port" << YAML::Value << c.imaging.dicom_port;
   out << YAML::Key << "ae_title" << YAML::Value << c.imaging.ae_title;
+  if (!c.imaging.dicom_address.empty()) {
+    out << YAML::Key << "dicom_address" << YAML::Value << c.imaging.dicom_address;
+  }
+  if (!c.imaging.allowed_calling_ae_titles.empty()) {
+    out << YAML::Key << "allowed_calling_ae_titles" << YAML::Value << YAML::Flow
+        << c.imaging.allowed_calling_ae_titles;
+  }
   out << YAML::Key << "deid" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "retain_longitudinal_modified_dates" << YAML::Value
       << o.retain_longitudinal_modified_dates;
@@ -357,6 +382,9 @@ Result<NodeDir> NodeDir::Init(const std::string& dir, const NodeConfig& config) 
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Unavailable("node init: cannot create " + dir + ": " + ec.message());
+  // Its owner's only, whatever the umask of the process that makes it.
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return Unavailable("node init: cannot make " + dir + " private: " + ec.message());
   if (fs::exists(dir + "/node.yaml") || fs::exists(dir + "/secret.key")) {
     return AlreadyExists("node init: " + dir + " already holds a node");
   }

@@ -40,6 +40,11 @@ namespace oncomesh::node {
 struct ImagingConfig {
   uint16_t dicom_port = 0;             // C-STORE SCP port for `node serve`; 0: none
   std::string ae_title = "ONCOMESH";   // its AE title (1 to 16 characters)
+  // imaging.dicom_address: where the receiver listens (IPv4 address or host name); empty: the
+  // node's `address`.
+  std::string dicom_address;
+  // imaging.allowed_calling_ae_titles: the senders' AE titles it accepts; empty: any.
+  std::vector<std::string> allowed_calling_ae_titles;
   deid::DicomDeidOptions deid;         // imaging.deid: the PS3.15 options taken
 };
 

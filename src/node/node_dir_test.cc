@@ -21,6 +21,32 @@ TEST(NodeConfigTest, GenomicsReferenceFasta) {
   EXPECT_EQ(typo.status().message(), "node.yaml: genomics: unknown key 'reference'");
 }
 
+TEST(NodeConfigTest, DicomAddressAndAllowedCallingAeTitles) {
+  Result<NodeConfig> c = ParseNodeConfig(
+      "imaging:\n  dicom_port: 11112\n  dicom_address: 10.0.0.5\n"
+      "  allowed_calling_ae_titles: [PACS, CT01]\n",
+      "node.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->imaging.dicom_address, "10.0.0.5");
+  EXPECT_EQ(c->imaging.allowed_calling_ae_titles, (std::vector<std::string>{"PACS", "CT01"}));
+  Result<NodeConfig> again = ParseNodeConfig(NodeConfigToYaml(*c), "node.yaml");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->imaging.dicom_address, "10.0.0.5");
+  EXPECT_EQ(again->imaging.allowed_calling_ae_titles, c->imaging.allowed_calling_ae_titles);
+  // Not configured: the node's address, any sender; not written.
+  EXPECT_EQ(NodeConfigToYaml(NodeConfig{}).find("allowed_calling"), std::string::npos);
+  for (const auto& [yaml, message] : std::vector<std::pair<std::string, std::string>>{
+           {"imaging:\n  allowed_calling_ae_titles: PACS\n",
+            "node.yaml: imaging.allowed_calling_ae_titles must be a list"},
+           {"imaging:\n  allowed_calling_ae_titles: [A_TITLE_LONGER_THAN_16]\n",
+            "node.yaml: imaging.allowed_calling_ae_titles: 'A_TITLE_LONGER_THAN_16' is not an AE "
+            "title of 1 to 16 characters"}}) {
+    Result<NodeConfig> bad = ParseNodeConfig(yaml, "node.yaml");
+    ASSERT_FALSE(bad.ok()) << yaml;
+    EXPECT_EQ(bad.status().message(), message);
+  }
+}
+
 TEST(NodeConfigTest, AuditDurabilityAndSyncInterval) {
   // Defaults: written, 20 ms between unawaited fdatasyncs; written out for operators to see.
   EXPECT_EQ(NodeConfig{}.audit.durability, audit::Durability::kWritten);

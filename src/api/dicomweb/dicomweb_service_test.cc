@@ -492,5 +492,71 @@ TEST_F(DicomwebTest, RefusalsLeakNothing) {
   EXPECT_EQ(a.body, b.body);
 }
 
+// Images of no known individual belong to no dataset the node can name: they are served only
+// to a caller permitted on every dataset (issue 12, item 10). A node of two datasets, "a" with
+// the individual CT_small.dcm's patient became, "b" empty; MR_small.dcm's patient is nobody's.
+TEST(DicomwebDatasets, ImagesOfNoKnownIndividualNeedAPermitOnEveryDataset) {
+  testing::TempDir dir;
+  node::NodeConfig config;
+  config.datasets = {node::DatasetConfig{}, node::DatasetConfig{}};
+  config.datasets[0].id = "a";
+  config.datasets[1].id = "b";
+  Result<node::NodeDir> node = node::NodeDir::Init(dir.path() + "/node", config);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  auto store = node->OpenStore();
+  ASSERT_TRUE(store.ok());
+  model::RecordBatch patients;
+  model::Individual ct_patient;
+  ct_patient.id = node->pseudonymizer().IndividualPseudonym("1CT1");  // CT_small's PatientID
+  ct_patient.dataset = "a";
+  patients.individuals.push_back(ct_patient);
+  ASSERT_TRUE((*store)->IngestBatch({"patients", "test-patients", "test"}, patients).ok());
+  ASSERT_TRUE(
+      ingest::IngestDicom(*node, **store, {kDicom + "/CT_small.dcm", kDicom + "/MR_small.dcm"}, {})
+          .ok());
+  std::map<std::string, std::string> study_of;  // modality -> study UID
+  ASSERT_TRUE((*store)
+                  ->ScanDicomInstances(0,
+                                       [&](store::Seq, const model::DicomInstance& i) {
+                                         study_of[i.modality] = i.study_uid;
+                                       })
+                  .ok());
+  ASSERT_EQ(study_of.size(), 2u);
+
+  // Callers as the node's access policy makes them: permitted on "a" only, or on both.
+  auto caller_on = [](std::vector<std::string> permitted) -> CallerFn {
+    return [permitted](const http::Request&) -> Result<auth::Caller> {
+      auth::Caller c;
+      for (const char* id : {"a", "b"}) {
+        const bool yes = std::find(permitted.begin(), permitted.end(), id) != permitted.end();
+        c.datasets.push_back({id,
+                              yes ? gate::AccessLevel::kPermitted : gate::AccessLevel::kRegistered,
+                              yes ? "" : "no permit"});
+      }
+      return c;
+    };
+  };
+  auto studies_seen = [&](const DicomwebService& service) {
+    http::Request r;
+    r.method = "GET";
+    r.headers["host"] = "node.test";
+    http::Response answer = service.Search(r, "studies").response;
+    std::set<std::string> seen;
+    if (answer.status != 200) return seen;
+    for (const json& study : json::parse(answer.body)) seen.insert(Value(study, "0020000D"));
+    return seen;
+  };
+  const DicomwebService only_a(*node, caller_on({"a"})), both(*node, caller_on({"a", "b"}));
+  EXPECT_EQ(studies_seen(only_a), (std::set<std::string>{study_of["CT"]}));
+  EXPECT_EQ(studies_seen(both), (std::set<std::string>{study_of["CT"], study_of["MR"]}));
+  // Retrieving the unknown individual's study: as if it did not exist, unless permitted on all.
+  http::Request retrieve;
+  retrieve.method = "GET";
+  retrieve.headers["host"] = "node.test";
+  retrieve.path_params = {{"study", study_of["MR"]}};
+  EXPECT_EQ(only_a.Retrieve(retrieve).response.status, 404);
+  EXPECT_EQ(both.Retrieve(retrieve).response.status, 200);
+}
+
 }  // namespace
 }  // namespace oncomesh::api::dicomweb

@@ -22,8 +22,8 @@
 // where it came from and why.
 //
 // Batches: an `ingest dicom` run commits once, at its end (every study it read goes in with all
-// its readable instances, or nothing does); a C-STORE association commits when it is released,
-// and an association that is aborted stores nothing. A batch holds its rows in memory and
+// its readable instances, or nothing does); the C-STORE SCP commits each instance alone before
+// it answers it (store_scp.h). A batch holds its rows in memory and
 // writes them in one short transaction at the end, after syncing the files they refer to; a
 // crash before that leaves only unreferenced files.
 #pragma once
@@ -58,7 +58,7 @@ struct DicomOutcome {
   std::string reason;            // for kQuarantined and kFailed
 };
 
-// One batch of instances committed together (an `ingest dicom` run, a C-STORE association).
+// One batch of instances committed together (an `ingest dicom` run, one C-STORE instance).
 // Not thread-safe; one batch at a time per store.
 class DicomBatch {
  public:
@@ -77,7 +77,7 @@ class DicomBatch {
   // Syncs the files written, then writes the rows in one short store transaction. Counts of
   // records added/skipped. Once only.
   Result<store::IngestCounts> Commit();
-  void Rollback();
+  void Rollback();  // also when Commit was not called: nothing of the batch is recorded
 
   int64_t stored() const { return stored_; }
   int64_t already_stored() const { return already_; }
@@ -89,11 +89,13 @@ class DicomBatch {
   DicomOutcome Quarantine(const std::string& source, const std::string& reason,
                           const std::string& bytes_path, const std::string* bytes);
   DicomOutcome Store(DcmFileFormat& file, const std::string& source);
+  void Unlock();
 
   const node::NodeDir& node_;
   store::Store& store_;
   DicomIngestOptions options_;
   std::string name_;
+  int lock_fd_ = -1;  // NODE/dicom.lock, shared while the batch may write files
   bool committed_ = false;
   model::RecordBatch pending_;  // rows, committed together by Commit()
   std::vector<std::string> written_;  // files to sync before the commit
@@ -104,6 +106,15 @@ class DicomBatch {
   std::map<std::string, Known> batch_sha_;
   int64_t stored_ = 0, already_ = 0, quarantined_ = 0;
 };
+
+// Removes what a process killed while ingesting DICOM left behind: temporary files
+// (NODE/dicom/tmp-*, NODE/quarantine/tmp-*) and image or quarantine files no store row refers
+// to (written by a batch that never committed). Every batch holds a shared lock
+// (NODE/dicom.lock, flock) from Begin to its end; the sweep runs only when it can take that
+// lock exclusively, i.e. when no batch of any process is open, and does nothing otherwise (the
+// next one will). Counts the files removed. Called when `ingest dicom` starts and when the
+// C-STORE SCP starts.
+Result<int64_t> SweepDicomLeftovers(const node::NodeDir& node, store::Store& store);
 
 // `oncomesh ingest dicom PATH...`: files, folders (recursively, every regular file; non-DICOM
 // files are quarantined, except a DICOMDIR, which is read for the files it references) in one

@@ -176,6 +176,12 @@ TEST_F(DicomIngestTest, SharedFilesAreStoredDeidentifiedOrQuarantinedWithAReason
   for (const std::string& v : identifying) {
     EXPECT_EQ(sql.find(v), std::string::npos) << "'" << v << "' in the store";
   }
+  // Nor the paths of the quarantined files: a keyed digest of each (issue 12, item 11).
+  EXPECT_EQ(sql.find(kDicom), std::string::npos) << "a source path in the store";
+  for (const auto& [source, reason] : quarantined) {
+    EXPECT_EQ(source.rfind("file ", 0), 0u) << source;
+    EXPECT_EQ(source.size(), 5u + 32u) << source;
+  }
 }
 
 TEST_F(DicomIngestTest, ReingestAddsNothingAndADicomdirReadsItsFiles) {
@@ -267,8 +273,7 @@ TEST_F(DicomIngestTest, ImagesLinkToTheClinicalRecordThroughThePatientPseudonym)
   EXPECT_NE(refused.status().message().find("not a thickness in millimetres"), std::string::npos);
 }
 
-
-TEST_F(DicomIngestTest, StorescuSendsAndTheNodeStoresOnRelease) {
+TEST_F(DicomIngestTest, StorescuSendsAndEveryInstanceAnsweredSuccessIsKept) {
   StoreScpOptions options;
   options.port = FreePort();
   options.ae_title = "ONCOMESH";
@@ -292,7 +297,7 @@ TEST_F(DicomIngestTest, StorescuSendsAndTheNodeStoresOnRelease) {
   ASSERT_EQ(Shell(send + "-xr " + ShellQuote(kDicom + "/MR_small_RLE.dcm") + " 2>&1", &out), 0) << out;
   const auto instances = Instances();
   EXPECT_EQ(instances.size(), 6u) << out;
-  EXPECT_EQ(commits, 2);
+  EXPECT_EQ(commits, 6);  // one commit an instance, before its answer
   std::set<std::string> syntaxes, modalities;
   for (const auto& [id, r] : instances) {
     syntaxes.insert(r.transfer_syntax);
@@ -302,24 +307,21 @@ TEST_F(DicomIngestTest, StorescuSendsAndTheNodeStoresOnRelease) {
   EXPECT_TRUE(modalities.count("SEG"));
   EXPECT_TRUE(modalities.count("RTSTRUCT"));
 
-  // The same again (and MR_small in another transfer syntax): nothing new. An aborted
-  // association stores nothing.
+  // The same again (and MR_small in another transfer syntax): nothing new.
   ASSERT_EQ(Shell(send + ShellQuote(kDicom + "/CT_small.dcm") + " " +
                       ShellQuote(kDicom + "/MR_small_implicit.dcm") + " 2>&1",
                   &out),
             0)
       << out;
-  Shell(send + "--abort " + ShellQuote(kDicom + "/MR_small.dcm") + " " +
-            ShellQuote(kDicom + "/CT_small.dcm") + " 2>&1",
-        &out);
   EXPECT_EQ(Instances().size(), 6u);
-  Shell(send + "--abort " + ShellQuote(kDicom + "/badVR.dcm") + " 2>&1", &out);
-  EXPECT_EQ(Instances().size(), 6u) << "an aborted association stored something";
+  // An association aborted after its instances were answered Success keeps them (issue 12,
+  // item 6: they were dropped with the association).
+  Shell(send + "-v --abort " + ShellQuote(kDicom + "/badVR.dcm") + " 2>&1", &out);
+  ASSERT_NE(out.find("Received Store Response (Success)"), std::string::npos) << out;
+  EXPECT_EQ(Instances().size(), 7u) << "an instance answered Success was dropped: " << out;
 
-  // badVR.dcm, then rtdose.dcm under the same SOP Instance UID with other content: refused
-  // with a reason (C000), quarantined.
-  ASSERT_EQ(Shell(send + ShellQuote(kDicom + "/badVR.dcm") + " 2>&1", &out), 0) << out;
-  EXPECT_EQ(Instances().size(), 7u);
+  // rtdose.dcm has badVR.dcm's SOP Instance UID and other content: refused with a reason
+  // (C000), quarantined.
   Shell(send + "-v -R " + ShellQuote(kDicom + "/rtdose.dcm") + " 2>&1", &out);
   EXPECT_NE(out.find("Error: CannotUnderstand"), std::string::npos) << "storescu said: " << out;
   EXPECT_EQ(Instances().size(), 7u);
@@ -329,7 +331,64 @@ TEST_F(DicomIngestTest, StorescuSendsAndTheNodeStoresOnRelease) {
                    reason.find("other content") != std::string::npos;
   }
   EXPECT_TRUE(quarantined);
+  // The quarantined instance's original SOP Instance UID is nowhere in the store.
+  std::string sql;
+  ASSERT_EQ(Shell("sqlite3 " + ShellQuote(node_->store_path()) + " .dump", &sql), 0);
+  EXPECT_EQ(sql.find("1.9.999.999.99.9.9999.9999.20030818153516"), std::string::npos);
   (*scp)->Stop();
+}
+
+// The receiver listens on its address only, answers to its own AE title and, when the node
+// lists them, to the listed calling AE titles only; each refusal is logged (issue 12, item 5).
+TEST_F(DicomIngestTest, TheReceiverChecksItsAddressAndTheAeTitles) {
+  StoreScpOptions options;
+  options.address = "127.0.0.1";
+  options.port = FreePort();
+  options.allowed_calling_ae_titles = {"PACS", "MODALITY"};
+  Result<std::unique_ptr<StoreScp>> scp = StoreScp::Start(*node_, options);
+  ASSERT_TRUE(scp.ok()) << scp.status().ToString();
+  const std::string port = std::to_string((*scp)->port());
+  std::string out;
+  ASSERT_EQ(Shell("echoscu -aet PACS -aec ONCOMESH 127.0.0.1 " + port + " 2>&1", &out), 0) << out;
+  ASSERT_EQ(Shell("echoscu -aet MODALITY -aec ONCOMESH 127.0.0.1 " + port + " 2>&1", &out), 0)
+      << out;
+
+  ::testing::internal::CaptureStderr();
+  // Another loopback address of this host: nothing listens there.
+  EXPECT_NE(Shell("echoscu -aet PACS -aec ONCOMESH 127.0.0.2 " + port + " 2>&1", &out), 0) << out;
+  // A called AE title not the node's: A-ASSOCIATE-RJ, permanent, called AE title not
+  // recognized.
+  EXPECT_NE(Shell("echoscu -aet PACS -aec NOTONCOMESH 127.0.0.1 " + port + " 2>&1", &out), 0);
+  EXPECT_NE(out.find("Called AE Title Not Recognized"), std::string::npos) << out;
+  // A calling AE title not listed: calling AE title not recognized.
+  EXPECT_NE(Shell("echoscu -aet ANYONE -aec ONCOMESH 127.0.0.1 " + port + " 2>&1", &out), 0);
+  EXPECT_NE(out.find("Calling AE Title Not Recognized"), std::string::npos) << out;
+  // A refused sender's instances are not stored.
+  EXPECT_NE(Shell("storescu -aet ANYONE -aec ONCOMESH 127.0.0.1 " + port + " " +
+                      ShellQuote(kDicom + "/CT_small.dcm") + " 2>&1",
+                  &out),
+            0);
+  (*scp)->Stop();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(Instances().empty());
+  EXPECT_NE(log.find("association from PACS@127.0.0.1 refused: called AE title 'NOTONCOMESH' "
+                     "is not ONCOMESH"),
+            std::string::npos)
+      << log;
+  size_t calling = 0;
+  for (size_t at = log.find("association from ANYONE@127.0.0.1 refused: calling AE title 'ANYONE'");
+       at != std::string::npos; at = log.find("association from ANYONE@", at + 1)) {
+    ++calling;
+  }
+  EXPECT_EQ(calling, 2u) << log;
+
+  // Bad options are refused before anything listens.
+  StoreScpOptions bad = options;
+  bad.address = "::1";
+  EXPECT_EQ(StoreScp::Start(*node_, bad).status().code(), StatusCode::kInvalidArgument);
+  bad = options;
+  bad.allowed_calling_ae_titles = {"A_TITLE_LONGER_THAN_16"};
+  EXPECT_EQ(StoreScp::Start(*node_, bad).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

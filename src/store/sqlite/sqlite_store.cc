@@ -219,6 +219,11 @@ class SqliteStore final : public Store {
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Status Init() {
+    // The busy timeout first: the pragmas below wait for locks too. A store opened while the
+    // last other connection closes (SQLite then checkpoints the WAL under an exclusive lock)
+    // failed at once with "database is locked": the DICOM receiver, opening a store per
+    // association, refused a PACS's second association so (issue 12, item 4).
+    sqlite3_busy_timeout(db_, 30000);
     // 16 KB pages for a new store (a no-op on an existing one: the page size is fixed once
     // the file has content, and WAL mode keeps it). Ingest writes gigabytes of B-tree pages,
     // most into the UNIQUE(id) index at random places; measured against the 4 KB default on
@@ -227,7 +232,6 @@ class SqliteStore final : public Store {
     RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
     RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
     RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
-    sqlite3_busy_timeout(db_, 30000);
     RETURN_IF_ERROR(Migrate());
     return Status::Ok();
   }

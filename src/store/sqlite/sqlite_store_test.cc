@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "model/variant_block.h"
 #include "store/store.h"
@@ -172,6 +176,45 @@ TEST(SqliteStoreTest, Schema4WithVariantsIsRefusedAndAnEmptyOneMigrates) {
   ASSERT_TRUE(migrated.ok()) << migrated.status().ToString();
   ASSERT_TRUE(Ingest(**migrated, "b", true).ok());
   EXPECT_EQ(Stored(**migrated).size(), 2u);
+}
+
+// A store opened while another connection holds the database's lock (as SQLite's checkpoint
+// does when the last other connection closes) waits for it instead of failing at once with
+// "database is locked" (issue 12, item 4: the DICOM receiver refused a PACS's second
+// association so).
+TEST(SqliteStoreTest, OpeningWaitsForALockHeldByAnotherConnection) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/store.sqlite";
+  ASSERT_TRUE(OpenSqliteStore(path).ok());
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &holder), SQLITE_OK);
+  // In WAL mode with exclusive locking a connection keeps the file's exclusive lock from its
+  // first write until it closes.
+  ASSERT_EQ(sqlite3_exec(holder,
+                         "PRAGMA locking_mode=EXCLUSIVE; CREATE TABLE held(x); INSERT INTO held "
+                         "VALUES(1);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  Status opened = Status::Ok();
+  std::thread opener([&] {
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+    std::lock_guard<std::mutex> lock(mu);
+    opened = store.status();
+    done = true;
+    cv.notify_all();
+  });
+  {
+    // Without the wait, the open fails while the lock is held; with it, it is still waiting
+    // when the holder lets go.
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, std::chrono::milliseconds(300), [&] { return done; });
+  }
+  sqlite3_close(holder);
+  opener.join();
+  EXPECT_TRUE(opened.ok()) << opened.ToString();
 }
 
 }  // namespace
