@@ -16,6 +16,7 @@
 
 #include "support/process.h"
 #include "support/test_access.h"
+#include "support/variant_files.h"
 #include "support/audit_entries.h"
 
 namespace oncomesh::testing {
@@ -68,6 +69,10 @@ class AccessLevelsTest : public ::testing::Test {
                                 : std::string(kind) == "vcf" ? fhir + "/genomes.vcf.gz"
                                                              : fhir + "/dicom";
       ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", kind, "--dir", node, input}, &out), 0) << out;
+      if (std::string(kind) == "vcf") {
+        ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
+        genomes_ = "/variants/" + HtsgetIdOfIngest(out);
+      }
     }
     node_ = new ChildProcess({OncomeshBinary(), "node", "serve", "--dir", node, "--port", "0"});
     port_ = PortOf(node_->WaitForLine("node "));
@@ -105,6 +110,7 @@ class AccessLevelsTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
+  static inline std::string genomes_;  // the htsget target of the node's VCF, as ingest printed its id
   static ChildProcess* node_;
   static ChildProcess* hub_;
   static uint16_t port_;
@@ -220,7 +226,7 @@ TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
       {"GET", "/api/cohorts", nullptr, Shape::kCohorts, false},
       {"GET", "/api/datasets", nullptr, Shape::kOpen, false},
       {"GET", "/api/filtering_terms", nullptr, Shape::kOpen, false},
-      {"GET", "/variants/genomes?referenceName=chr12", nullptr, Shape::kPermittedOnly, false},
+      {"GET", genomes_ + "?referenceName=chr12", nullptr, Shape::kPermittedOnly, false},
       {"GET", "/dicomweb/studies", nullptr, Shape::kPermittedOnly, false},
       {"GET", "/admin/permits", nullptr, Shape::kAdmin, false},
       {"POST", "/api/individuals", Query(breast, "count"), Shape::kBeaconQuery, true},

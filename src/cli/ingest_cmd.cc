@@ -99,11 +99,15 @@ void PrintReport(const Result<ingest::IngestReport>& report, double seconds, con
                 << f.status.message() << "\n";
     } else if (f.already_ingested) {
       std::cout << "OK      " << f.path << ": already ingested, " << f.resources << " " << unit
-                << ", nothing added\n";
+                << ", nothing added";
     } else {
       std::cout << "OK      " << f.path << ": " << f.resources << " " << unit << ", "
                 << f.records_added << " records added, " << f.records_skipped
-                << " already present\n";
+                << " already present";
+    }
+    if (f.status.ok()) {
+      if (!f.served_as.empty()) std::cout << "; htsget id " << f.served_as;
+      std::cout << "\n";
     }
   }
   if (!report->unknown_resource_types.empty()) {
@@ -115,6 +119,13 @@ void PrintReport(const Result<ingest::IngestReport>& report, double seconds, con
   if (!report->unmapped_codings.empty()) {
     std::cout << "Codings in systems not mapped (records stored with the coding as given):\n";
     for (const auto& [key, n] : report->unmapped_codings) {
+      std::cout << "  " << key << ": " << n << "\n";
+    }
+  }
+  if (!report->conditions_left_out.empty()) {
+    std::cout << "Conditions left out, not being cancers or not mapped to ICD-10 (see "
+                 "docs/fhir-profile.md):\n";
+    for (const auto& [key, n] : report->conditions_left_out) {
       std::cout << "  " << key << ": " << n << "\n";
     }
   }

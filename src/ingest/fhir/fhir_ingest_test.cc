@@ -171,13 +171,19 @@ TEST_F(FhirIngestTest, SyntheaBulkExportGoesInWithExpectedCounts) {
   EXPECT_NE(report.files[0].path.find("Patient.000.ndjson"), std::string::npos)
       << "Patient files go first";
 
+  // Conditions that are not cancers are left out and counted (cancer_conditions_test.cc
+  // checks which, against an oracle).
+  int64_t conditions_left_out = 0;
+  for (const auto& [why, n] : report.conditions_left_out) conditions_left_out += n;
+  EXPECT_GT(conditions_left_out, 0);
   EXPECT_EQ(Rows("individuals"), static_cast<int64_t>(patients.size()));
-  EXPECT_EQ(Rows("diagnoses"), static_cast<int64_t>(conditions.size()));
+  EXPECT_EQ(Rows("diagnoses"), static_cast<int64_t>(conditions.size()) - conditions_left_out);
   EXPECT_EQ(Rows("treatments"), static_cast<int64_t>(procedures.size() + requests.size()));
   EXPECT_EQ(Rows("source_files"), 8);
   EXPECT_EQ(report.RecordsAdded(),
             static_cast<int64_t>(patients.size() + conditions.size() + procedures.size() +
-                                 requests.size()));
+                                 requests.size()) -
+                conditions_left_out);
 
   EXPECT_EQ(report.unknown_resource_types.at("Immunization"),
             static_cast<int64_t>(ReadNdjson(kBulk + "/Immunization.000.ndjson").size()));
@@ -201,7 +207,11 @@ TEST_F(FhirIngestTest, SyntheaTransactionBundleGoesIn) {
   ASSERT_TRUE(report.files[0].status.ok()) << report.files[0].status.message();
   EXPECT_EQ(report.files[0].resources, static_cast<int64_t>(resources.size()));
   EXPECT_EQ(Rows("individuals"), CountType(resources, "Patient"));
-  EXPECT_EQ(Rows("diagnoses"), CountType(resources, "Condition"));
+  // Its one Condition, obesity, is no cancer: left out and reported.
+  EXPECT_EQ(CountType(resources, "Condition"), 1);
+  EXPECT_EQ(Rows("diagnoses"), 0);
+  EXPECT_EQ(report.conditions_left_out.size(), 1u);
+  EXPECT_NE(report.conditions_left_out.begin()->first.find("162864005"), std::string::npos);
   EXPECT_EQ(Rows("observations"), CountType(resources, "Observation"));
   EXPECT_EQ(Rows("treatments"), CountType(resources, "Procedure"));
   EXPECT_EQ(report.unknown_resource_types.at("Encounter"), CountType(resources, "Encounter"));
