@@ -174,8 +174,9 @@ void RunIngestVcf(const std::string& dir, const std::vector<std::string>& paths,
   const auto start = std::chrono::steady_clock::now();
   Result<ingest::IngestReport> report = ingest::IngestVcf(*node, *store, paths, options);
   PrintReport(report, SecondsSince(start), "records",
-              "Samples left out, their individual not being in the store (calls left out; "
-              "--strict-references refuses such files):");
+              "Samples not linked yet, their individual not being in the store: their calls "
+              "are kept and count once the patient's clinical data are ingested (calls per "
+              "sample; --strict-references refuses such files):");
 }
 
 void RunIngestDicom(const std::string& dir, const std::vector<std::string>& paths) {
