@@ -17,10 +17,10 @@
 
 #include "api/node_service.h"
 #include "http/http.h"
+#include "support/audit_entries.h"
 #include "support/process.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
-#include "support/audit_entries.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -49,7 +49,8 @@ const std::string& SiteDir() {
 // A node holding the site (FHIR, the genomes' VCF, the DICOM studies), trusting
 // SharedBroker() with kSharedGrant for its dataset; `durability` for audit.durability.
 // `*genomes` gets the VCF's htsget target ("/variants/ID"), as `ingest vcf` printed its id.
-void MakeNode(const std::string& node, std::string* genomes, const std::string& durability = "written") {
+void MakeNode(const std::string& node, std::string* genomes,
+              const std::string& durability = "written") {
   std::string out;
   ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "audited"}, &out), 0)
       << out;
@@ -279,8 +280,8 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
 
   // htsget: a ticket (inline bytes sent, block ranges granted), then one block (its bytes).
   const std::string id = genomes_.substr(genomes_.rfind('/') + 1);
-  const http::Response ticket = Send(
-      "GET", genomes_, permitted, "", [&](const json& e, const http::Response& r) {
+  const http::Response ticket =
+      Send("GET", genomes_, permitted, "", [&](const json& e, const http::Response& r) {
         CheckCommon(e, "GET", genomes_, 200);
         uint64_t inline_bytes = 0;
         json granted = json::array();

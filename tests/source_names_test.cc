@@ -3,10 +3,10 @@
 // the node's store, its kept copies, an htsget ticket or the audit log (issue 12). The htsget id
 // is a keyed digest of the content, which `ingest vcf` prints for the operator.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "http/http.h"
@@ -43,7 +43,9 @@ TEST(SourceNamesTest, AVcfFileNameReachesNoStoreCopyTicketOrAuditEntry) {
   TempDir dir;
   const std::string node = dir.path() + "/node";
   std::string out;
-  ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "names"}, &out), 0) << out;
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "names"}, &out),
+            0)
+      << out;
   TrustBroker(node, SharedBroker(), kSharedGrant);
   const std::string named = dir.path() + "/candig-NA18537.vcf.gz";
   fs::copy_file(SharedDir() + "/data/vcf/candig-test.vcf.gz", named);

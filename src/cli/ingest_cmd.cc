@@ -102,8 +102,7 @@ void PrintReport(const Result<ingest::IngestReport>& report, double seconds, con
                 << ", nothing added";
     } else {
       std::cout << "OK      " << f.path << ": " << f.resources << " " << unit << ", "
-                << f.records_added << " records added, " << f.records_skipped
-                << " already present";
+                << f.records_added << " records added, " << f.records_skipped << " already present";
     }
     if (f.status.ok()) {
       if (!f.served_as.empty()) std::cout << "; htsget id " << f.served_as;

@@ -33,7 +33,6 @@ int32_t AgeValue(model::Date birth, model::Date on) {
   return years * kAgeYearSlot + std::clamp(days, 0, kAgeYearSlot - 1);
 }
 
-
 // A non-zero key of a primary cancer's site: its ICD-10 category ("C34"), else its ICD-O-3
 // topography category, else its code.
 uint32_t PrimarySiteKey(const std::string& icd10, const model::Diagnosis& r) {

@@ -310,13 +310,19 @@ TEST(VariantIndexTest, TheMitochondrialAccessionFindsMtOnEitherAssembly) {
     return plan.ok() ? static_cast<int64_t>(f.index->Count(*plan)) : -1;
   };
   for (const char* name : {"NC_012920.1", "refseq:NC_012920.1", "MT", "chrM"}) {
-    EXPECT_EQ(count({{"assemblyId", "GRCh37"}, {"referenceName", name}, {"start", "72"}, {"end", "73"}}), 1)
+    EXPECT_EQ(
+        count({{"assemblyId", "GRCh37"}, {"referenceName", name}, {"start", "72"}, {"end", "73"}}),
+        1)
         << name;
-    EXPECT_EQ(count({{"assemblyId", "GRCh38"}, {"referenceName", name}, {"start", "72"}, {"end", "73"}}), 1)
+    EXPECT_EQ(
+        count({{"assemblyId", "GRCh38"}, {"referenceName", name}, {"start", "72"}, {"end", "73"}}),
+        1)
         << name;
     EXPECT_EQ(count({{"referenceName", name}, {"start", "72"}, {"end", "73"}}), 2) << name;
   }
-  EXPECT_EQ(count({{"referenceName", "NC_012920.1"}, {"start", "72"}, {"referenceBases", "A"},
+  EXPECT_EQ(count({{"referenceName", "NC_012920.1"},
+                   {"start", "72"},
+                   {"referenceBases", "A"},
                    {"alternateBases", "C"}}),
             1);
 }

@@ -19,7 +19,8 @@ NeoplasmKind Icd10Kind(std::string_view code) {
   if (chapter == 'C' && code[1] == '7' && (code[2] == 'A' || code[2] == 'B')) {
     return code[2] == 'A' ? NeoplasmKind::kPrimaryCancer : NeoplasmKind::kSecondaryCancer;
   }
-  if (chapter == 'D' && code[1] == '3' && code[2] == 'A') return NeoplasmKind::kNotCancer;  // benign NET
+  if (chapter == 'D' && code[1] == '3' && code[2] == 'A')
+    return NeoplasmKind::kNotCancer;  // benign NET
   if (!IsDigit(code[2])) return NeoplasmKind::kNotCancer;
   const int category = (code[1] - '0') * 10 + (code[2] - '0');
   if (chapter == 'C') {
@@ -34,13 +35,17 @@ std::optional<NeoplasmKind> IcdO3BehaviourKind(std::string_view morphology) {
   const size_t slash = morphology.find('/');
   if (slash == std::string_view::npos || slash + 2 != morphology.size()) return std::nullopt;
   switch (morphology[slash + 1]) {
-    case '0': return NeoplasmKind::kNotCancer;
+    case '0':
+      return NeoplasmKind::kNotCancer;
     case '1':
     case '2':
     case '3':
-    case '9': return NeoplasmKind::kPrimaryCancer;
-    case '6': return NeoplasmKind::kSecondaryCancer;
-    default: return std::nullopt;
+    case '9':
+      return NeoplasmKind::kPrimaryCancer;
+    case '6':
+      return NeoplasmKind::kSecondaryCancer;
+    default:
+      return std::nullopt;
   }
 }
 

@@ -10,12 +10,12 @@
 // naming a malignancy, carcinoma, cancer or neoplasm; secondary when that name or profile says
 // secondary or metastatic; its site is the organ its name names.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -62,9 +62,9 @@ int AgeInYears(const YearMonthDay& birth, const YearMonthDay& on) {
 struct OraclePatient {
   YearMonthDay birth;
   int cancer_conditions = 0;
-  std::set<std::string> codes;           // SNOMED CT codes of its cancer Conditions
-  std::set<std::string> primary_sites;   // "lung", "breast"…
-  YearMonthDay first_primary;            // earliest onset of a primary cancer
+  std::set<std::string> codes;          // SNOMED CT codes of its cancer Conditions
+  std::set<std::string> primary_sites;  // "lung", "breast"…
+  YearMonthDay first_primary;           // earliest onset of a primary cancer
 };
 
 struct Oracle {
@@ -211,7 +211,8 @@ TEST_F(CancerConditionsTest, OnlyCancersCountOnRealSyntheaAndMcodeExports) {
 
   // Only the cancers are stored; every other Condition is in the report, none silently lost.
   int64_t stored = 0;
-  ASSERT_TRUE(store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis&) { ++stored; }).ok());
+  ASSERT_TRUE(
+      store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis&) { ++stored; }).ok());
   int64_t left_out = 0;
   for (const auto& [why, n] : report_.conditions_left_out) left_out += n;
   // patient_data.json lists its secondary cancer twice, with one id: one record.
@@ -237,7 +238,8 @@ TEST_F(CancerConditionsTest, OnlyCancersCountOnRealSyntheaAndMcodeExports) {
   EXPECT_EQ(under_20, 0);
   EXPECT_EQ(Count({Age("<", "P20Y")}), under_20);
 
-  const int64_t multiple = Expected([](const OraclePatient& p) { return p.primary_sites.size() >= 2; });
+  const int64_t multiple =
+      Expected([](const OraclePatient& p) { return p.primary_sites.size() >= 2; });
   EXPECT_EQ(multiple, 1) << "lung and breast; lung recorded twice is one primary";
   EXPECT_EQ(Count({{{"id", "multiplePrimaryCancers"}}}), multiple);
 
@@ -253,7 +255,8 @@ TEST_F(CancerConditionsTest, OnlyCancersCountOnRealSyntheaAndMcodeExports) {
     const int age = oracle_.AgeAtDiagnosis(p);
     if (age < 0) continue;
     const std::string years = "P" + std::to_string(age) + "Y";
-    const int64_t expected = Expected([&](const OraclePatient& q) { return oracle_.AgeAtDiagnosis(q) == age; });
+    const int64_t expected =
+        Expected([&](const OraclePatient& q) { return oracle_.AgeAtDiagnosis(q) == age; });
     EXPECT_EQ(Count({Age("=", years.c_str())}), expected) << years;
   }
 }

@@ -180,10 +180,9 @@ TEST_F(FhirIngestTest, SyntheaBulkExportGoesInWithExpectedCounts) {
   EXPECT_EQ(Rows("diagnoses"), static_cast<int64_t>(conditions.size()) - conditions_left_out);
   EXPECT_EQ(Rows("treatments"), static_cast<int64_t>(procedures.size() + requests.size()));
   EXPECT_EQ(Rows("source_files"), 8);
-  EXPECT_EQ(report.RecordsAdded(),
-            static_cast<int64_t>(patients.size() + conditions.size() + procedures.size() +
-                                 requests.size()) -
-                conditions_left_out);
+  EXPECT_EQ(report.RecordsAdded(), static_cast<int64_t>(patients.size() + conditions.size() +
+                                                        procedures.size() + requests.size()) -
+                                       conditions_left_out);
 
   EXPECT_EQ(report.unknown_resource_types.at("Immunization"),
             static_cast<int64_t>(ReadNdjson(kBulk + "/Immunization.000.ndjson").size()));

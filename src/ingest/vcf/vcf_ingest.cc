@@ -832,10 +832,9 @@ class VcfIngester {
     // a sample's or a patient's: candig-NA18537.vcf.gz). The store keeps no name either.
     // Unique among the node's files (lookups see this transaction's records).
     const std::string id_base = node_.pseudonymizer().Pseudonym("VariantFile", sha256);
-    ASSIGN_OR_RETURN(
-        std::unique_ptr<store::IngestTransaction> txn,
-        store_.BeginIngest({is_bcf ? "(name withheld) bcf" : "(name withheld) vcf", "",
-                            is_bcf ? "bcf" : "vcf"}));
+    ASSIGN_OR_RETURN(std::unique_ptr<store::IngestTransaction> txn,
+                     store_.BeginIngest({is_bcf ? "(name withheld) bcf" : "(name withheld) vcf", "",
+                                         is_bcf ? "bcf" : "vcf"}));
     std::string file_id = id_base;
     for (int n = 2;; ++n) {
       Result<model::VariantFile> existing = store_.FindVariantFile(file_id);

@@ -51,9 +51,9 @@
 // calls, in IngestReport::skipped_unresolved_subjects; it counts (index, htsget datasets) once
 // the individual is ingested, by FHIR, with no second VCF ingest. strict_references refuses
 // such a file instead. A sample with no patient id (not in the samples map) links to no one:
-// its calls are kept in the blocks but no sample row names an individual for them. A sample's biosample id is Pseudonym("Specimen", biosample_id) when the
-// map gives one (the FHIR Specimen's pseudonym), else Pseudonym("VcfSample", patient + sample
-// name).
+// its calls are kept in the blocks but no sample row names an individual for them. A sample's
+// biosample id is Pseudonym("Specimen", biosample_id) when the map gives one (the FHIR Specimen's
+// pseudonym), else Pseudonym("VcfSample", patient + sample name).
 //
 // Somatic calls. A call is VariantOrigin::kSomatic when its sample is the file's tumour sample,
 // or when its record has the INFO/SOMATIC flag and its sample is not the file's normal sample;

@@ -759,7 +759,8 @@ TEST_F(VcfIngestTest, VcfBeforeItsPatientsLinksWhenTheyArrive) {
   const Reading oracle = BcftoolsReading(vcf);
   std::map<std::pair<std::string, std::string>, int> by_individual;
   for (const auto& [k, z] : oracle.calls) {
-    by_individual.emplace(std::make_pair(k.first, node_->pseudonymizer().IndividualPseudonym(k.second)), z);
+    by_individual.emplace(
+        std::make_pair(k.first, node_->pseudonymizer().IndividualPseudonym(k.second)), z);
   }
   ASSERT_FALSE(by_individual.empty());
   EXPECT_EQ(StoredReading().calls, by_individual);

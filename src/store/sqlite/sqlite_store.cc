@@ -597,9 +597,10 @@ class SqliteStore final : public Store {
       if (sqlite3_step(linked.get()) != SQLITE_ROW) return Error("FindVariantFile");
       r.unlinked_samples = r.samples - linked.Int(0);
       Statement d;
-      RETURN_IF_ERROR(d.Prepare(db_,
-                                "SELECT DISTINCT i.dataset FROM variant_samples v "
-                                "JOIN individuals i ON i.id=v.individual_id WHERE v.file_id=? ORDER BY 1"));
+      RETURN_IF_ERROR(
+          d.Prepare(db_,
+                    "SELECT DISTINCT i.dataset FROM variant_samples v "
+                    "JOIN individuals i ON i.id=v.individual_id WHERE v.file_id=? ORDER BY 1"));
       d.Bind(1, id);
       RETURN_IF_ERROR(Scan(d, [&] { r.datasets.push_back(d.Text(0)); }));
       return r;

@@ -186,8 +186,8 @@ struct ConditionFacts {
 // Whether a Condition is a primary or a secondary cancer (docs/fhir-profile.md, "Which
 // Conditions are cancers"): an mCODE cancer profile says which, a "metastasis" category says
 // secondary; else its ICD-10 code, or its SNOMED CT code's ICD-10 map, or else an ICD-O-3
-// behaviour says whether it is a cancer, and it is secondary when one of them says so. nullopt for a Condition that is not stored, with
-// `why` set to the line the ingest report counts it under.
+// behaviour says whether it is a cancer, and it is secondary when one of them says so. nullopt for
+// a Condition that is not stored, with `why` set to the line the ingest report counts it under.
 std::optional<model::NeoplasmKind> ClassifyCondition(const model::Coding& code,
                                                      const ConditionFacts& facts,
                                                      std::string& why) {
@@ -209,9 +209,10 @@ std::optional<model::NeoplasmKind> ClassifyCondition(const model::Coding& code,
   if (!kind) kind = facts.behaviour;
   if (kind == NeoplasmKind::kNotCancer) kind.reset();
   if (!kind) {
-    const std::string what = code.code.empty() ? std::string("(no code)")
-                             : code.system + "|" + code.code +
-                                   (code.display.empty() ? "" : " " + code.display);
+    const std::string what =
+        code.code.empty()
+            ? std::string("(no code)")
+            : code.system + "|" + code.code + (code.display.empty() ? "" : " " + code.display);
     if (by_code == NeoplasmKind::kNotCancer || facts.behaviour == NeoplasmKind::kNotCancer) {
       why = "not a cancer: " + what + (snomed && !icd10.empty() ? " (ICD-10 " + icd10 + ")" : "");
     } else if (snomed) {
@@ -457,7 +458,8 @@ bool ResourceMapper::Map(JsonView r, const std::string& where, std::string_view 
         }
       }
     }
-    if (morphology_system == sys::kIcdO3) facts.behaviour = model::IcdO3BehaviourKind(dx.morphology);
+    if (morphology_system == sys::kIcdO3)
+      facts.behaviour = model::IcdO3BehaviourKind(dx.morphology);
     std::string left_out;
     const std::optional<model::NeoplasmKind> kind = ClassifyCondition(dx.code, facts, left_out);
     if (!kind) {
