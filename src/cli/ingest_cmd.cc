@@ -1,6 +1,6 @@
 // oncomesh ingest fhir --dir NODE_DIR PATH...
 // oncomesh ingest vcf --dir NODE_DIR [--assembly A] [--samples MAP] [--reference FASTA]
-//                     [--strict-references] FILE...
+//                     [--strict-references] [--relink] FILE...
 // oncomesh ingest dicom --dir NODE_DIR PATH...
 #include <unistd.h>
 
@@ -253,6 +253,10 @@ void RegisterIngestCommand(CLI::App& app) {
   vcf->add_flag("--strict-references", vcf_args->options.strict_references,
                 "Refuse a file with a sample whose individual is not in the store (by default "
                 "such samples are left out and reported)");
+  vcf->add_flag("--relink", vcf_args->options.relink,
+                "For files ingested before: link the samples not linked yet that now name a "
+                "patient (with a --samples map given now); samples whose patient was only not "
+                "ingested yet link by themselves when the patient is ingested");
   vcf->callback([vcf_args] { RunIngestVcf(vcf_args->dir, vcf_args->paths, vcf_args->options); });
 
   auto dicom_args = std::make_shared<Args>();

@@ -755,6 +755,46 @@ class VcfIngester {
     return samples;
   }
 
+  // VcfIngestOptions::relink for a file ingested before (`file_id`): a sample row and biosample
+  // for each sample column that has none and now names a patient (a samples map given now);
+  // the calls of every column are in the file's blocks already. Recorded as a source file of
+  // its own (the file's digest and the new links), so the same relink adds nothing twice.
+  Result<store::IngestCounts> Relink(const std::string& path, const std::string& sha256,
+                                     const std::string& file_id,
+                                     std::map<std::string, int64_t>& unresolved) {
+    std::unique_ptr<htsFile, HtsCloser> fp(hts_open(path.c_str(), "r"));
+    if (!fp) return Unavailable("ingest: cannot open " + path + ": " + std::strerror(errno));
+    const bool is_bcf = hts_get_format(fp.get())->format == bcf;
+    std::unique_ptr<bcf_hdr_t, HdrCloser> hdr(is_bcf ? bcf_hdr_read(fp.get())
+                                                     : ReadVcfHeader(fp.get()));
+    if (!hdr) return InvalidArgument(path + ": cannot read the header");
+    ASSIGN_OR_RETURN(std::vector<Sample> samples, ResolveSamples(hdr.get(), path, unresolved));
+    std::set<uint32_t> have;
+    RETURN_IF_ERROR(store_.ScanVariantSamples(0, [&](store::Seq, const model::VariantSample& s) {
+      if (s.file_id == file_id) have.insert(s.column);
+    }));
+    model::RecordBatch batch;
+    std::string links = "relink\n" + sha256 + "\n";
+    for (uint32_t i = 0; i < samples.size(); ++i) {
+      const Sample& s = samples[i];
+      if (s.individual_id.empty() || have.count(i) > 0) continue;
+      model::Biosample b;
+      b.id = s.biosample_id;
+      b.individual_id = s.individual_id;
+      b.tumour = s.role == SampleRole::kTumour;
+      batch.biosamples.push_back(std::move(b));
+      batch.variant_samples.push_back({file_id, i, s.individual_id, s.biosample_id});
+      links += std::to_string(i) + "\t" + s.individual_id + "\n";
+    }
+    store::IngestCounts counts;
+    counts.file_already_ingested = true;
+    if (batch.variant_samples.empty()) return counts;
+    ASSIGN_OR_RETURN(std::unique_ptr<store::IngestTransaction> txn,
+                     store_.BeginIngest({"(name withheld) vcf links", "", "vcf-links"}));
+    RETURN_IF_ERROR(txn->Add(batch));
+    return txn->Commit(deid::Sha256Hex(links));
+  }
+
   // `src_offset`: for BGZF input the virtual offset after the last record handled (its
   // compressed part is the bytes read; the read-ahead thread owns the file meanwhile), else 0
   // and the file's position is asked.
@@ -782,6 +822,9 @@ class VcfIngester {
       ASSIGN_OR_RETURN(std::vector<model::VariantFile> files, store_.ListVariantFiles());
       for (const model::VariantFile& f : files) {
         if (f.content_sha256 == sha256) outcome.served_as = f.id;
+      }
+      if (options_.relink && !outcome.served_as.empty()) {
+        return Relink(path, sha256, outcome.served_as, unresolved);
       }
       store::IngestCounts counts;
       counts.file_already_ingested = true;

@@ -96,6 +96,11 @@ struct VcfIngestOptions {
   // Refuse a file with a sample whose individual is not in the store (default: leave the
   // sample out and report it).
   bool strict_references = false;
+  // For a file ingested before (same content): link its sample columns that are not linked
+  // yet and now name a patient (a samples map given now), instead of adding nothing. Samples
+  // whose patient was only missing from the store need no relink: they link when the patient
+  // is ingested.
+  bool relink = false;
 };
 
 // Ingests each file (VCF, .vcf.gz, BCF). Returns an error only when nothing could be

@@ -798,5 +798,51 @@ TEST_F(VcfIngestTest, VcfBeforeItsPatientsLinksWhenTheyArrive) {
   EXPECT_EQ(StoredReading().calls, by_individual);
 }
 
+// A samples map given after the file: --relink links the samples it names now (their calls
+// were kept); ingesting the file again without it adds nothing.
+TEST_F(VcfIngestTest, RelinkLinksSamplesAMapNamesLater) {
+  AddIndividuals({"patient-1", "patient-2", "patient-3"});
+  const std::string vcf = kVcf + "/spec-v4.3.vcf.gz";
+  const std::string first_map = tmp_ + "/first.tsv";
+  WriteAll(first_map, "NA00001\tpatient-1\n");
+  VcfIngestOptions options;
+  options.assembly = "GRCh37";
+  options.samples_map = first_map;
+  const FileOutcome first = IngestOne(vcf, options);
+  ASSERT_TRUE(first.status.ok()) << first.status.message();
+  const Reading oracle = BcftoolsReading(vcf);
+  auto expected_for = [&](const std::map<std::string, std::string>& patient_of) {
+    std::map<std::pair<std::string, std::string>, int> out;
+    for (const auto& [k, z] : oracle.calls) {
+      const auto it = patient_of.find(k.second);
+      if (it == patient_of.end()) continue;
+      out.emplace(std::make_pair(k.first, node_->pseudonymizer().IndividualPseudonym(it->second)), z);
+    }
+    return out;
+  };
+  const std::map<std::string, std::string> one = {{"NA00001", "patient-1"}};
+  const std::map<std::string, std::string> all = {
+      {"NA00001", "patient-1"}, {"NA00002", "patient-2"}, {"NA00003", "patient-3"}};
+  EXPECT_EQ(StoredReading().calls, expected_for(one));
+
+  const std::string full_map = tmp_ + "/full.tsv";
+  WriteAll(full_map, "NA00001\tpatient-1\nNA00002\tpatient-2\nNA00003\tpatient-3\n");
+  options.samples_map = full_map;
+  const FileOutcome plain = IngestOne(vcf, options);
+  EXPECT_TRUE(plain.already_ingested);
+  EXPECT_EQ(StoredReading().calls, expected_for(one));
+
+  options.relink = true;
+  const FileOutcome relinked = IngestOne(vcf, options);
+  ASSERT_TRUE(relinked.status.ok()) << relinked.status.message();
+  EXPECT_FALSE(relinked.already_ingested);
+  EXPECT_EQ(relinked.records_added, 4);  // two sample rows, two biosamples
+  EXPECT_EQ(relinked.served_as, first.served_as);
+  EXPECT_EQ(StoredReading().calls, expected_for(all));
+  const FileOutcome again = IngestOne(vcf, options);
+  EXPECT_TRUE(again.already_ingested);
+  EXPECT_EQ(StoredReading().calls, expected_for(all));
+}
+
 }  // namespace
 }  // namespace oncomesh::ingest
