@@ -19,6 +19,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "index/cohort_index.h"
 #include "index/evaluate.h"
