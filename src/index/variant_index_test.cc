@@ -299,7 +299,9 @@ TEST(VariantIndexTest, TheMitochondrialAccessionFindsMtOnEitherAssembly) {
   f.index = builder.Finish();
   for (uint32_t i = 0; i < f.index->variants().size(); ++i) {
     const VariantIndex::Entry& e = f.index->variants().entry(i);
-    if (e.variant.id == mt37.id) EXPECT_EQ(e.hgvs_g, "NC_012920.1:g.73A>C");
+    if (e.variant.id == mt37.id) {
+      EXPECT_EQ(e.hgvs_g, "NC_012920.1:g.73A>C");
+    }
   }
   auto count = [&](const std::multimap<std::string, std::string>& get) -> int64_t {
     auto request = query::ParseBeaconGet(get);

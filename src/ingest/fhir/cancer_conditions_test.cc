@@ -176,7 +176,8 @@ class CancerConditionsTest : public ::testing::Test {
 
   // Individuals matching Beacon filters, counted exactly by the index.
   int64_t Count(std::initializer_list<json> filter_list) {
-    const json filters = json::array(filter_list);
+    json filters = json::array();
+    for (const json& f : filter_list) filters.push_back(f);
     Result<index::Plan> plan = query::BuildPlan(filters, *index_);
     EXPECT_TRUE(plan.ok()) << plan.status().ToString() << " for " << filters.dump();
     return plan.ok() ? static_cast<int64_t>(index_->Count(*plan)) : -1;
