@@ -67,7 +67,8 @@ TEST(SourceNamesTest, AVcfFileNameReachesNoStoreCopyTicketOrAuditEntry) {
   const http::Response ticket = get("/variants/" + id + "?referenceName=chr1");
   ASSERT_EQ(ticket.status, 200) << ticket.body;
   std::string block;
-  for (const json& u : json::parse(ticket.body)["htsget"]["urls"]) {
+  const json ticket_doc = json::parse(ticket.body);  // (a temporary would die before the loop)
+  for (const json& u : ticket_doc["htsget"]["urls"]) {
     const std::string url = u["url"];
     if (url.rfind("http://", 0) == 0) block = url.substr(url.find('/', 7));
   }
