@@ -14,9 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "support/audit_entries.h"
 #include "support/process.h"
 #include "support/test_access.h"
-#include "support/audit_entries.h"
+#include "support/variant_files.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -68,6 +69,10 @@ class AccessLevelsTest : public ::testing::Test {
                                 : std::string(kind) == "vcf" ? fhir + "/genomes.vcf.gz"
                                                              : fhir + "/dicom";
       ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", kind, "--dir", node, input}, &out), 0) << out;
+      if (std::string(kind) == "vcf") {
+        ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
+        genomes_ = "/variants/" + HtsgetIdOfIngest(out);
+      }
     }
     node_ = new ChildProcess({OncomeshBinary(), "node", "serve", "--dir", node, "--port", "0"});
     port_ = PortOf(node_->WaitForLine("node "));
@@ -105,6 +110,8 @@ class AccessLevelsTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
+  static inline std::string
+      genomes_;  // the htsget target of the node's VCF, as ingest printed its id
   static ChildProcess* node_;
   static ChildProcess* hub_;
   static uint16_t port_;
@@ -209,18 +216,22 @@ TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
   const json nothing = json::array({"ICD10:C50", "NCIT:C20197", "ICD10:C61"});  // women with prostate cancer: 0
   const std::vector<EndpointCase> endpoints = {
       {"POST", "/api/individuals", Query(breast, "count"), Shape::kBeaconQuery, false},
-      {"GET", "/api/individuals?filters=ICD10:C50&requestedGranularity=count", nullptr, Shape::kBeaconQuery, false},
+      {"GET", "/api/individuals?filters=ICD10:C50&requestedGranularity=count", nullptr,
+       Shape::kBeaconQuery, false},
       {"POST", "/api/individuals", Query(nothing, "count"), Shape::kBeaconQuery, false},
       {"POST", "/api/biosamples", Query(breast, "count"), Shape::kBeaconQuery, false},
       {"POST", "/api/g_variants", Query(json::array(), "count"), Shape::kBeaconQuery, false},
-      {"POST", "/api/g_variants", Query(json::array(), "record", 0, 5), Shape::kBeaconRecord, false},
-      {"POST", "/api/g_variants", Query(json::array(), "record", 5, 5), Shape::kBeaconRecord, false},
-      {"GET", "/api/g_variants?requestedGranularity=record&skip=10&limit=3", nullptr, Shape::kBeaconRecord, false},
+      {"POST", "/api/g_variants", Query(json::array(), "record", 0, 5), Shape::kBeaconRecord,
+       false},
+      {"POST", "/api/g_variants", Query(json::array(), "record", 5, 5), Shape::kBeaconRecord,
+       false},
+      {"GET", "/api/g_variants?requestedGranularity=record&skip=10&limit=3", nullptr,
+       Shape::kBeaconRecord, false},
       {"POST", "/api/individuals", Query(breast, "record"), Shape::kBeaconRecord, false},
       {"GET", "/api/cohorts", nullptr, Shape::kCohorts, false},
       {"GET", "/api/datasets", nullptr, Shape::kOpen, false},
       {"GET", "/api/filtering_terms", nullptr, Shape::kOpen, false},
-      {"GET", "/variants/genomes?referenceName=chr12", nullptr, Shape::kPermittedOnly, false},
+      {"GET", genomes_ + "?referenceName=chr12", nullptr, Shape::kPermittedOnly, false},
       {"GET", "/dicomweb/studies", nullptr, Shape::kPermittedOnly, false},
       {"GET", "/admin/permits", nullptr, Shape::kAdmin, false},
       {"POST", "/api/individuals", Query(breast, "count"), Shape::kBeaconQuery, true},

@@ -17,9 +17,10 @@
 
 #include "api/node_service.h"
 #include "http/http.h"
+#include "support/audit_entries.h"
 #include "support/process.h"
 #include "support/test_access.h"
-#include "support/audit_entries.h"
+#include "support/variant_files.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -45,9 +46,11 @@ const std::string& SiteDir() {
   return site;
 }
 
-// A node holding the site (FHIR, the genomes' VCF as htsget id "genomes", the DICOM studies),
-// trusting SharedBroker() with kSharedGrant for its dataset; `durability` for audit.durability.
-void MakeNode(const std::string& node, const std::string& durability = "written") {
+// A node holding the site (FHIR, the genomes' VCF, the DICOM studies), trusting
+// SharedBroker() with kSharedGrant for its dataset; `durability` for audit.durability.
+// `*genomes` gets the VCF's htsget target ("/variants/ID"), as `ingest vcf` printed its id.
+void MakeNode(const std::string& node, std::string* genomes,
+              const std::string& durability = "written") {
   std::string out;
   ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "audited"}, &out), 0)
       << out;
@@ -65,6 +68,8 @@ void MakeNode(const std::string& node, const std::string& durability = "written"
   ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, site + "/genomes.vcf.gz"}, &out),
             0)
       << out;
+  ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
+  *genomes = "/variants/" + HtsgetIdOfIngest(out);
   ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", node, site + "/dicom"}, &out), 0)
       << out;
 }
@@ -129,7 +134,7 @@ class AuditTrailTest : public ::testing::Test {
  protected:
   void SetUp() override {
     node_dir_ = tmp_.path() + "/node";
-    MakeNode(node_dir_);
+    MakeNode(node_dir_, &genomes_);
     node_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{OncomeshBinary(), "node", "serve", "--dir", node_dir_, "--port", "0"});
     port_ = PortOf(node_->WaitForLine("node "));
@@ -159,6 +164,7 @@ class AuditTrailTest : public ::testing::Test {
 
   TempDir tmp_;
   std::string node_dir_;
+  std::string genomes_;  // the htsget target of the node's VCF
   std::unique_ptr<ChildProcess> node_;
   uint16_t port_ = 0;
   std::vector<Expected> expected_;
@@ -273,9 +279,10 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
   });
 
   // htsget: a ticket (inline bytes sent, block ranges granted), then one block (its bytes).
-  const http::Response ticket = Send(
-      "GET", "/variants/genomes", permitted, "", [](const json& e, const http::Response& r) {
-        CheckCommon(e, "GET", "/variants/genomes", 200);
+  const std::string id = genomes_.substr(genomes_.rfind('/') + 1);
+  const http::Response ticket =
+      Send("GET", genomes_, permitted, "", [&](const json& e, const http::Response& r) {
+        CheckCommon(e, "GET", genomes_, 200);
         uint64_t inline_bytes = 0;
         json granted = json::array();
         const json ticket = json::parse(r.body);  // (a temporary would die before the loop)
@@ -290,7 +297,7 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
         }
         ASSERT_FALSE(granted.empty());
         const json& file = e["disclosed"]["files"][0];
-        EXPECT_EQ(file["file"], "genomes");
+        EXPECT_EQ(file["file"], id);
         EXPECT_EQ(file["bytes"], inline_bytes);
         EXPECT_TRUE(file["ranges"].empty());
         EXPECT_EQ(file["granted"], granted);
@@ -303,14 +310,14 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
   ASSERT_FALSE(block_url.empty()) << ticket.body.substr(0, 300);
   const std::string block_target = block_url.substr(block_url.find("/variants/"));
   Send("GET", block_target, permitted, "", [&](const json& e, const http::Response& r) {
-    CheckCommon(e, "GET", "/variants/genomes/block", 200);
+    CheckCommon(e, "GET", genomes_ + "/block", 200);
     const uint64_t offset = std::stoull(UrlParam(block_url, "offset"));
     const json& file = e["disclosed"]["files"][0];
     EXPECT_EQ(file["bytes"], r.body.size());
     EXPECT_EQ(file["ranges"], json::array({json::array({offset, offset + r.body.size()})}));
   });
-  Send("GET", "/variants/genomes", registered, "", [](const json& e, const http::Response& r) {
-    CheckCommon(e, "GET", "/variants/genomes", 403);
+  Send("GET", genomes_, registered, "", [&](const json& e, const http::Response& r) {
+    CheckCommon(e, "GET", genomes_, 403);
     EXPECT_EQ(e["outcome"]["reason"], json::parse(r.body)["htsget"]["message"]);
   });
 
@@ -405,7 +412,8 @@ TEST_P(AuditFailureTest, AnUnwritableLogMeans503InEachFamilysFormatAndNothingOfT
   const std::string durability = GetParam();
   TempDir tmp;
   const std::string node = tmp.path() + "/node";
-  MakeNode(node, durability);
+  std::string genomes;
+  MakeNode(node, &genomes, durability);
   std::atomic<bool> broken{false};
   api::NodeServiceOptions options;
   options.audit_file_ops = {[&](int fd, const void* data, size_t size) -> ssize_t {
@@ -453,7 +461,7 @@ TEST_P(AuditFailureTest, AnUnwritableLogMeans503InEachFamilysFormatAndNothingOfT
       {"/api/g_variants?requestedGranularity=record&limit=3", AsPermitted(), "/error/errorMessage",
        {"variantInternalId", "caseLevelData", "resultSets"}},
       {"/api/cohorts", AsRegistered(), "/error/errorMessage", {"cohortSize"}},
-      {"/variants/genomes", AsPermitted(), "/htsget/message", {"urls", "data:"}},
+      {genomes, AsPermitted(), "/htsget/message", {"urls", "data:"}},
       {"/dicomweb/studies", AsPermitted(), "/dicomweb/message", {"0020000D", "Value"}},
       {"/api/nosuch", AsRegistered(), "/error/errorMessage", {"no such endpoint"}},
   };

@@ -13,6 +13,7 @@
 #include "node/node_dir.h"
 #include "support/process.h"
 #include "support/test_access.h"
+#include "support/variant_files.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -55,12 +56,14 @@ class DatasetsTest : public ::testing::Test {
                            &out),
                 0)
           << out;
-      // htsget ids: "genomes" (clinic A's, first) and "genomes-2".
+      // htsget ids: as `ingest vcf` prints them (keyed digests of the content).
       ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, fhir + "/genomes.vcf.gz"}, &out), 0)
           << out;
+      (site[0] == 'a' ? genomes_a_ : genomes_b_) = "/variants/" + HtsgetIdOfIngest(out);
+      ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
       ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", node, fhir + "/dicom"}, &out), 0) << out;
     }
-    // Genomes of people the node does not know (no FHIR for them): "genomes-3", of no dataset.
+    // Genomes of people the node does not know (no FHIR for them): of no dataset.
     const std::string unknown = dir_->path() + "/fhir-c";
     ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "clinic-c", "--individuals", "50", "--seed", "7",
                           "--genomes", "20", "--genome-sites", "200", "--out", unknown},
@@ -69,6 +72,8 @@ class DatasetsTest : public ::testing::Test {
         << out;
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, unknown + "/genomes.vcf.gz"}, &out), 0)
         << out;
+    genomes_c_ = "/variants/" + HtsgetIdOfIngest(out);
+    ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
     // A dataset node.yaml does not have: refused, and nothing of the files goes in (they are
     // new: clinic C's patients).
     EXPECT_NE(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, "--dataset", "clinic-x", unknown}, &out),
@@ -121,6 +126,8 @@ class DatasetsTest : public ::testing::Test {
   static TempDir* dir_;
   static ChildProcess* node_;
   static uint16_t port_;
+  // htsget targets of the genomes of clinics A, B, and of people of no known dataset.
+  static inline std::string genomes_a_, genomes_b_, genomes_c_;
 };
 
 TempDir* DatasetsTest::dir_ = nullptr;
@@ -189,18 +196,18 @@ TEST_F(DatasetsTest, RecordsOnlyFromTheDatasetsOfThePermit) {
 }
 
 TEST_F(DatasetsTest, HtsgetServesOnlyFilesOfPermittedDatasets) {
-  const http::Response a = Get("/variants/genomes", OnlyA());
+  const http::Response a = Get(genomes_a_, OnlyA());
   EXPECT_EQ(a.status, 200) << a.body;
   EXPECT_NE(a.body.find("\"urls\""), std::string::npos) << a.body;
   // Clinic B's file, to a researcher permitted on A, is as absent as an unknown id.
-  const http::Response b = Get("/variants/genomes-2", OnlyA());
+  const http::Response b = Get(genomes_b_, OnlyA());
   EXPECT_EQ(b.status, 404) << b.body;
   EXPECT_EQ(b.body.find("\"urls\""), std::string::npos) << b.body;
-  const http::Response none = Get("/variants/genomes-9", OnlyA());
+  const http::Response none = Get("/variants/no-such-file", OnlyA());
   EXPECT_EQ(none.status, 404) << none.body;
   EXPECT_EQ(json::parse(b.body)["htsget"]["error"], json::parse(none.body)["htsget"]["error"]);
   // A block URL of B's file, issued to a researcher permitted on both, is no use with A's.
-  const http::Response ticket = Get("/variants/genomes-2?referenceName=chr1", Both());
+  const http::Response ticket = Get(genomes_b_ + "?referenceName=chr1", Both());
   ASSERT_EQ(ticket.status, 200) << ticket.body;
   std::string block;
   const json ticket_doc = json::parse(ticket.body);
@@ -213,8 +220,8 @@ TEST_F(DatasetsTest, HtsgetServesOnlyFilesOfPermittedDatasets) {
   EXPECT_EQ(Get(block, OnlyA()).status, 404);
   // Genomes of people of no known dataset could be anyone's: only for a caller permitted on
   // every dataset.
-  EXPECT_EQ(Get("/variants/genomes-3", OnlyA()).status, 404);
-  EXPECT_EQ(Get("/variants/genomes-3", Both()).status, 200);
+  EXPECT_EQ(Get(genomes_c_, OnlyA()).status, 404);
+  EXPECT_EQ(Get(genomes_c_, Both()).status, 200);
 }
 
 TEST_F(DatasetsTest, DicomwebShowsOnlyStudiesOfPermittedDatasets) {

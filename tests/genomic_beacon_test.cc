@@ -13,6 +13,7 @@
 #include "fhir_oracle.h"
 #include "support/process.h"
 #include "support/test_access.h"
+#include "support/variant_files.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -82,6 +83,8 @@ class GenomicBeaconTest : public ::testing::Test {
     std::ofstream(dir_->path() + "/token") << Token() << "\n";
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0) << out;
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, *vcf_}, &out), 0) << out;
+    ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
+    htsget_id_ = HtsgetIdOfIngest(out);
     facts_ = new std::map<std::string, PatientFacts>(ReadFhirFacts(fhir));
     carriers_ = new std::map<std::string, std::set<std::string>>(CarriersByBcftools(*vcf_));
     node_ = new ChildProcess({OncomeshBinary(), "node", "serve", "--dir", node, "--port", "0"});
@@ -124,6 +127,7 @@ class GenomicBeaconTest : public ::testing::Test {
 
   static TempDir* dir_;
   static std::string* vcf_;
+  static inline std::string htsget_id_;  // as `ingest vcf` printed it
   static std::map<std::string, PatientFacts>* facts_;
   static std::map<std::string, std::set<std::string>>* carriers_;
   static ChildProcess* node_;
@@ -244,9 +248,9 @@ TEST_F(GenomicBeaconTest, RecordLevelVariantsForPermittedCallersValidateAndNameT
 }
 
 TEST_F(GenomicBeaconTest, HtsgetOfTheIngestedFileGivesWhatBcftoolsReadsFromTheSource) {
-  // The ingest kept the file under the htsget id "genomes"; bcftools follows the node's ticket.
-  const std::string url = "http://127.0.0.1:" + std::to_string(port_) +
-                          "/variants/genomes?referenceName=chr12&start=25000000&end=26000000";
+  // The ingest kept the file under the htsget id it printed; bcftools follows the node's ticket.
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/variants/" + htsget_id_ +
+                          "?referenceName=chr12&start=25000000&end=26000000";
   std::string via_htsget, direct;
   ASSERT_EQ(RunCommand({"sh", "-c",
                         "HTS_AUTH_LOCATION='" + dir_->path() + "/token' "

@@ -1,6 +1,6 @@
 // oncomesh ingest fhir --dir NODE_DIR PATH...
 // oncomesh ingest vcf --dir NODE_DIR [--assembly A] [--samples MAP] [--reference FASTA]
-//                     [--strict-references] FILE...
+//                     [--strict-references] [--relink] FILE...
 // oncomesh ingest dicom --dir NODE_DIR PATH...
 #include <unistd.h>
 
@@ -99,11 +99,14 @@ void PrintReport(const Result<ingest::IngestReport>& report, double seconds, con
                 << f.status.message() << "\n";
     } else if (f.already_ingested) {
       std::cout << "OK      " << f.path << ": already ingested, " << f.resources << " " << unit
-                << ", nothing added\n";
+                << ", nothing added";
     } else {
       std::cout << "OK      " << f.path << ": " << f.resources << " " << unit << ", "
-                << f.records_added << " records added, " << f.records_skipped
-                << " already present\n";
+                << f.records_added << " records added, " << f.records_skipped << " already present";
+    }
+    if (f.status.ok()) {
+      if (!f.served_as.empty()) std::cout << "; htsget id " << f.served_as;
+      std::cout << "\n";
     }
   }
   if (!report->unknown_resource_types.empty()) {
@@ -115,6 +118,13 @@ void PrintReport(const Result<ingest::IngestReport>& report, double seconds, con
   if (!report->unmapped_codings.empty()) {
     std::cout << "Codings in systems not mapped (records stored with the coding as given):\n";
     for (const auto& [key, n] : report->unmapped_codings) {
+      std::cout << "  " << key << ": " << n << "\n";
+    }
+  }
+  if (!report->conditions_left_out.empty()) {
+    std::cout << "Conditions left out, not being cancers or not mapped to ICD-10 (see "
+                 "docs/fhir-profile.md):\n";
+    for (const auto& [key, n] : report->conditions_left_out) {
       std::cout << "  " << key << ": " << n << "\n";
     }
   }
@@ -163,8 +173,9 @@ void RunIngestVcf(const std::string& dir, const std::vector<std::string>& paths,
   const auto start = std::chrono::steady_clock::now();
   Result<ingest::IngestReport> report = ingest::IngestVcf(*node, *store, paths, options);
   PrintReport(report, SecondsSince(start), "records",
-              "Samples left out, their individual not being in the store (calls left out; "
-              "--strict-references refuses such files):");
+              "Samples not linked yet, their individual not being in the store: their calls "
+              "are kept and count once the patient's clinical data are ingested (calls per "
+              "sample; --strict-references refuses such files):");
 }
 
 void RunIngestDicom(const std::string& dir, const std::vector<std::string>& paths) {
@@ -242,6 +253,10 @@ void RegisterIngestCommand(CLI::App& app) {
   vcf->add_flag("--strict-references", vcf_args->options.strict_references,
                 "Refuse a file with a sample whose individual is not in the store (by default "
                 "such samples are left out and reported)");
+  vcf->add_flag("--relink", vcf_args->options.relink,
+                "For files ingested before: link the samples not linked yet that now name a "
+                "patient (with a --samples map given now); samples whose patient was only not "
+                "ingested yet link by themselves when the patient is ingested");
   vcf->callback([vcf_args] { RunIngestVcf(vcf_args->dir, vcf_args->paths, vcf_args->options); });
 
   auto dicom_args = std::make_shared<Args>();

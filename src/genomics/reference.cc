@@ -21,7 +21,11 @@ const GenomeReference& GenomeReference::Get() {
   static const GenomeReference* reference = [] {
     auto* r = new GenomeReference;
     for (auto& f : EmbeddedTableRows("data/genes/chromosomes.tsv", 3)) {
-      r->by_accession_[f[2]] = {f[0], f[1]};
+      // An accession of both assemblies (the mitochondrion's NC_012920.1, the revised
+      // Cambridge Reference Sequence in GRCh37 and GRCh38) names its chromosome, not an
+      // assembly.
+      const auto [it, added] = r->by_accession_.try_emplace(f[2], f[0], f[1]);
+      if (!added && it->second.first != f[0]) it->second.first.clear();
       r->accession_of_[{f[0], f[1]}] = f[2];
     }
     for (auto& f : EmbeddedTableRows("data/genes/grch38_genes.tsv", 6)) {

@@ -44,8 +44,9 @@ class GenomeReference {
   static std::string NormalizeChrom(std::string_view name);
 
   // Resolves a Beacon referenceName: a chromosome name ("17", "chr17") or a RefSeq accession
-  // ("NC_000017.11", "refseq:NC_000017.11", which also fixes the assembly). Returns
-  // {assembly or "" when the name does not say, chrom}; nullopt for an unknown accession.
+  // ("NC_000017.11", "refseq:NC_000017.11", which also fixes the assembly unless both
+  // assemblies share it, as they share the mitochondrion's NC_012920.1). Returns {assembly or
+  // "" when the name does not say, chrom}; nullopt for an unknown accession.
   std::optional<std::pair<std::string, std::string>> ResolveSequence(std::string_view name) const;
 
   // The RefSeq accession of a chromosome, or "" when unknown.

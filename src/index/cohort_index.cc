@@ -7,6 +7,7 @@
 
 #include "index/evaluate.h"
 #include "index/imaging_terms.h"
+#include "model/neoplasm.h"
 #include "model/variant_block.h"
 
 namespace oncomesh::index {
@@ -32,6 +33,24 @@ int32_t AgeValue(model::Date birth, model::Date on) {
   return years * kAgeYearSlot + std::clamp(days, 0, kAgeYearSlot - 1);
 }
 
+// A non-zero key of a primary cancer's site: its ICD-10 category ("C34"), else its ICD-O-3
+// topography category, else its code.
+uint32_t PrimarySiteKey(const std::string& icd10, const model::Diagnosis& r) {
+  std::string_view site = icd10;
+  if (site.empty()) site = r.topography;
+  if (!site.empty()) {
+    site = site.substr(0, 3);
+  } else {
+    site = r.code.code;
+  }
+  if (site.size() <= 3) {  // exact: the characters themselves, with the top bit set
+    uint32_t key = 0x80000000u;
+    for (char c : site) key = (key << 8 | static_cast<unsigned char>(c)) | 0x80000000u;
+    return key;
+  }
+  const uint32_t h = static_cast<uint32_t>(std::hash<std::string_view>()(site)) & 0x7fffffffu;
+  return h == 0 ? 1 : h;
+}
 
 }  // namespace
 
@@ -66,7 +85,10 @@ struct IndexBuilder::State {
   std::vector<model::Date> first_diagnosis;
   // Per row, the thinnest slice of the individual's DICOM series, in micrometres (0: none).
   std::vector<int32_t> thinnest_slice_um;
-  std::vector<uint8_t> primaries;
+  // Per row: a key of the site of the first primary cancer (0: none yet), and whether one of
+  // another site was seen.
+  std::vector<uint32_t> primary_site;
+  std::vector<bool> multiple_primaries;
   std::unordered_map<std::string, std::vector<uint32_t>> rows_by_term;
   std::map<std::string, std::vector<uint32_t>> rows_by_dataset;  // rising rows
   std::string default_dataset;  // for individuals stored without one
@@ -122,7 +144,8 @@ void IndexBuilder::AddIndividual(const model::Individual& r) {
   st.birth.push_back(r.birth_date);
   st.first_diagnosis.push_back(model::kNoDate);
   st.thinnest_slice_um.push_back(0);
-  st.primaries.push_back(0);
+  st.primary_site.push_back(0);
+  st.multiple_primaries.push_back(false);
   if (r.sex == model::Sex::kFemale) st.Add("NCIT:C16576", row);
   if (r.sex == model::Sex::kMale) st.Add("NCIT:C20197", row);
   // The same NCIt term the vital-status Observation (LOINC 75186-7) maps to.
@@ -139,16 +162,33 @@ void IndexBuilder::AddDiagnosis(const model::Diagnosis& r) {
   if (!code.empty()) st.Add(code, row);
   if (!r.topography.empty()) st.Add("ICDO3:" + r.topography, row);
   if (!r.morphology.empty()) st.Add("ICDO3:" + r.morphology, row);
-  if (code.rfind("ICD10:", 0) == 0) {
-    if (auto concept_term = vocab_.CancerConcept(code.substr(6), r.morphology)) {
-      st.Add(*concept_term, row);
+  // A SNOMED CT code counts under its ICD-10 map too (data/vocab/snomed_icd10.tsv), so ICD-10
+  // and NCIt filters find it.
+  std::string icd10 = code.rfind("ICD10:", 0) == 0 ? code.substr(6) : std::string();
+  if (icd10.empty() && r.code.system == model::system::kSnomed) {
+    if (std::optional<std::string> mapped = model::SnomedToIcd10(r.code.code)) {
+      icd10 = *mapped;
+      st.Add("ICD10:" + icd10, row);
     }
+  }
+  if (!icd10.empty()) {
+    if (auto concept_term = vocab_.CancerConcept(icd10, r.morphology)) st.Add(*concept_term, row);
   }
   if (!r.stage_group.empty()) {
     if (auto stage = vocab_.StageTerm(r.stage_group)) st.Add(*stage, row);
   }
-  if (r.primary && st.primaries[row] < 2 && ++st.primaries[row] == 2) {
-    st.Add(kMultiplePrimariesTerm, row);
+  // Multiple primaries: primary cancers of two sites (ICD-10 categories). The same cancer
+  // recorded twice (Synthea writes "Non-small cell lung cancer" and then its "TNM stage 1"
+  // Condition) is one primary.
+  if (r.primary && !st.multiple_primaries[row]) {
+    const uint32_t site = PrimarySiteKey(icd10, r);
+    uint32_t& first = st.primary_site[row];
+    if (first == 0) {
+      first = site;
+    } else if (site != first) {
+      st.multiple_primaries[row] = true;
+      st.Add(kMultiplePrimariesTerm, row);
+    }
   }
   if (r.progression_date != model::kNoDate) st.Add(kProgressedTerm, row);
   if (r.primary && r.onset_date != model::kNoDate &&

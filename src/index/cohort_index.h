@@ -35,6 +35,8 @@ inline constexpr const char* kProgressedTerm = "progressed";
 // (the Beacon filter "sliceThickness" takes millimetres).
 inline constexpr const char* kManufacturerTermPrefix = "manufacturer:";
 inline constexpr const char* kSliceThicknessAttribute = "sliceThickness";
+// Primary cancers of two sites (ICD-10 categories, else ICD-O-3 topography categories): one
+// cancer recorded twice is one primary.
 inline constexpr const char* kMultiplePrimariesTerm = "multiplePrimaryCancers";
 inline constexpr const char* kPdl1PositiveTerm = "PD-L1:positive";
 inline constexpr const char* kPdl1NegativeTerm = "PD-L1:negative";

@@ -279,3 +279,55 @@ TEST(VariantIndexTest, CarriersCombineWithClinicalFiltersInOnePlan) {
 
 }  // namespace
 }  // namespace oncomesh::index
+
+namespace oncomesh::index {
+namespace {
+
+// The mitochondrion's RefSeq accession, NC_012920.1, is the same sequence (rCRS) in GRCh37 and
+// GRCh38 (data/genes/chromosomes.tsv lists it for both): as a referenceName it names MT without
+// choosing an assembly (issue 12: it found nothing on a GRCh37 node, though the node's own
+// records print NC_012920.1:g.73A>C).
+TEST(VariantIndexTest, TheMitochondrialAccessionFindsMtOnEitherAssembly) {
+  Fixture f{*Vocabulary::LoadEmbedded(), nullptr};
+  model::RecordBatch b;
+  for (const char* id : {"m37", "m38"}) b.individuals.push_back(model::Individual{id});
+  const model::Variant mt37 = V("GRCh37", "MT", 73, "A", "C", "SNP");
+  const model::Variant mt38 = V("GRCh38", "MT", 73, "A", "G", "SNP");
+  AddAsStored(b, {mt37, mt38}, {Call(mt37, "m37"), Call(mt38, "m38")});
+  IndexBuilder builder(f.vocab);
+  ASSERT_TRUE(builder.AddBatch(b).ok());
+  f.index = builder.Finish();
+  for (uint32_t i = 0; i < f.index->variants().size(); ++i) {
+    const VariantIndex::Entry& e = f.index->variants().entry(i);
+    if (e.variant.id == mt37.id) {
+      EXPECT_EQ(e.hgvs_g, "NC_012920.1:g.73A>C");
+    }
+  }
+  auto count = [&](const std::multimap<std::string, std::string>& get) -> int64_t {
+    auto request = query::ParseBeaconGet(get);
+    EXPECT_TRUE(request.ok()) << request.status().ToString();
+    if (!request.ok()) return -1;
+    auto plan = query::BuildRequestPlan(*request, *f.index);
+    EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+    return plan.ok() ? static_cast<int64_t>(f.index->Count(*plan)) : -1;
+  };
+  for (const char* name : {"NC_012920.1", "refseq:NC_012920.1", "MT", "chrM"}) {
+    EXPECT_EQ(
+        count({{"assemblyId", "GRCh37"}, {"referenceName", name}, {"start", "72"}, {"end", "73"}}),
+        1)
+        << name;
+    EXPECT_EQ(
+        count({{"assemblyId", "GRCh38"}, {"referenceName", name}, {"start", "72"}, {"end", "73"}}),
+        1)
+        << name;
+    EXPECT_EQ(count({{"referenceName", name}, {"start", "72"}, {"end", "73"}}), 2) << name;
+  }
+  EXPECT_EQ(count({{"referenceName", "NC_012920.1"},
+                   {"start", "72"},
+                   {"referenceBases", "A"},
+                   {"alternateBases", "C"}}),
+            1);
+}
+
+}  // namespace
+}  // namespace oncomesh::index

@@ -20,6 +20,9 @@ struct FileOutcome {
   int64_t records_added = 0;
   int64_t records_skipped = 0;   // already present
   bool already_ingested = false; // same content ingested before
+  // The id the node serves the file under (VCF/BCF: its htsget id, a keyed digest of the
+  // content); empty for other formats.
+  std::string served_as;
 };
 
 struct IngestReport {
@@ -30,6 +33,11 @@ struct IngestReport {
   // could not be mapped to the model (e.g. a Condition coded only in a system we do not read).
   // The record is still stored, with the first coding as it came (FHIR).
   std::map<std::string, int64_t> unmapped_codings;
+  // Conditions not stored (FHIR): "not a cancer: SYSTEM|CODE DISPLAY" (an ICD-10 code outside
+  // the cancers, a SNOMED CT code that maps to one, an ICD-O-3 benign behaviour) and
+  // "unmapped, no ICD-10 map for this SNOMED CT code: SYSTEM|CODE DISPLAY" -> count. Which
+  // Conditions are cancers: model/neoplasm.h, docs/fhir-profile.md.
+  std::map<std::string, int64_t> conditions_left_out;
   // Subject reference as written (FHIR "Patient/abc"; VCF "FILE: sample S (patient P)") ->
   // number of records left out because that individual is neither in the store nor in their
   // file (empty with strict references, which refuse such files instead).

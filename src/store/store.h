@@ -150,8 +150,9 @@ class Store {
 };
 
 // Every stored variant with its calls: blocks decoded and carriers joined with their file's
-// sample columns (carriers of unlinked columns left out). For tests and tools; the index reads
-// the blocks itself. DataLoss when a block does not decode.
+// sample columns, as the index counts them: carriers of columns without a sample row, or whose
+// individual is not in the store (yet), left out. For tests and tools; the index reads the
+// blocks itself. DataLoss when a block does not decode.
 Status ScanStoredVariants(
     Store& store,
     const std::function<void(const model::Variant&, const std::vector<model::VariantCall>&)>& fn);

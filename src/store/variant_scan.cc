@@ -11,9 +11,13 @@ Status ScanStoredVariants(
     Store& store,
     const std::function<void(const model::Variant&, const std::vector<model::VariantCall>&)>& fn) {
   std::map<std::pair<std::string, uint32_t>, model::VariantSample> samples;
+  Status lookup = Status::Ok();
   RETURN_IF_ERROR(store.ScanVariantSamples(0, [&](Seq, const model::VariantSample& s) {
-    samples[{s.file_id, s.column}] = s;
+    Result<bool> known = store.HasIndividual(s.individual_id);
+    if (!known.ok()) lookup = known.status();
+    if (known.ok() && *known) samples[{s.file_id, s.column}] = s;
   }));
+  RETURN_IF_ERROR(lookup);
   Status status = Status::Ok();
   std::vector<model::VariantCall> calls;
   RETURN_IF_ERROR(store.ScanVariantBlocks(0, [&](Seq, const model::VariantBlock& block) {

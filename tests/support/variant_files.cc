@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string_view>
 
 namespace oncomesh::testing {
 
@@ -126,6 +127,18 @@ std::string DecompressBgzf(const std::string& bytes, const std::string& scratch_
   bgzf_close(fp);
   std::remove(file.c_str());
   return out;
+}
+
+std::string HtsgetIdOfIngest(const std::string& ingest_output) {
+  static constexpr std::string_view kMark = "; htsget id ";
+  std::string id;
+  for (size_t at = ingest_output.find(kMark); at != std::string::npos;
+       at = ingest_output.find(kMark, at + 1)) {
+    if (!id.empty()) return "";
+    const size_t start = at + kMark.size();
+    id = ingest_output.substr(start, ingest_output.find_first_of(" \n", start) - start);
+  }
+  return id;
 }
 
 }  // namespace oncomesh::testing

@@ -23,6 +23,11 @@ std::string RecordsOfRegion(const std::string& file, const std::string& region);
 // Decompresses a run of whole BGZF blocks (a ticket part) with htslib.
 std::string DecompressBgzf(const std::string& bytes, const std::string& scratch_dir);
 
+// The htsget id `oncomesh ingest vcf` printed for the one file it ingested ("…; htsget id ID"
+// on the file's line; ids are keyed digests of the content, so this is how a test learns them),
+// or "" when the output names none or several.
+std::string HtsgetIdOfIngest(const std::string& ingest_output);
+
 // Single-quotes `s` for sh.
 std::string ShellQuote(const std::string& s);
 

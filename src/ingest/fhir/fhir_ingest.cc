@@ -178,6 +178,7 @@ struct FileState {
   std::vector<SubjectRef> pending_subjects;
   std::map<std::string, int64_t> unknown_resource_types;
   std::map<std::string, int64_t> unmapped_codings;
+  std::map<std::string, int64_t> conditions_left_out;
   std::map<std::string, int64_t> skipped_unresolved;
   int64_t resources = 0;
 };
@@ -208,6 +209,7 @@ class Ingester {
     known_.insert(state.individuals.begin(), state.individuals.end());
     Merge(report.unknown_resource_types, state.unknown_resource_types);
     Merge(report.unmapped_codings, state.unmapped_codings);
+    Merge(report.conditions_left_out, state.conditions_left_out);
     Merge(report.skipped_unresolved_subjects, state.skipped_unresolved);
     return outcome;
   }
@@ -219,6 +221,7 @@ class Ingester {
     state.resources += chunk.resources;
     Merge(state.unknown_resource_types, chunk.unknown_resource_types);
     Merge(state.unmapped_codings, chunk.unmapped_codings);
+    Merge(state.conditions_left_out, chunk.conditions_left_out);
     state.individuals.insert(chunk.individual_keys.begin(), chunk.individual_keys.end());
     bool moved = false;
     for (SubjectRef& s : chunk.subjects) {
@@ -552,6 +555,7 @@ class Ingester {
       state.resources = chunk.resources;
       Merge(state.unknown_resource_types, chunk.unknown_resource_types);
       Merge(state.unmapped_codings, chunk.unmapped_codings);
+      Merge(state.conditions_left_out, chunk.conditions_left_out);
       store::IngestCounts counts;
       counts.file_already_ingested = true;
       counts.skipped = static_cast<int64_t>(chunk.records.size());

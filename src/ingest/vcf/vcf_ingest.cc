@@ -333,25 +333,6 @@ Result<std::string> FileSha256(const std::string& path) {
   return sha.HexDigest();
 }
 
-// The htsget id for a file: base name without extensions, [A-Za-z0-9._-] only.
-std::string VariantFileIdBase(const std::string& path) {
-  std::string name = fs::path(path).filename().string();
-  for (bool again = true; again;) {
-    again = false;
-    for (const char* ext : {".gz", ".bgz", ".vcf", ".bcf"}) {
-      if (EndsWith(name, ext) && name.size() > std::strlen(ext)) {
-        name.resize(name.size() - std::strlen(ext));
-        again = true;
-      }
-    }
-  }
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
-  }
-  if (name.empty() || name == "." || name == "..") name = "variants";
-  return name;
-}
-
 // The header of a VCF file, parsed by htslib from its lines, leaving `fp` at the first data
 // line. Not bcf_hdr_read: for a bgzipped VCF it also loads the file's tabix index to add
 // contigs the header does not declare (60 ms for the 1-MB index of 200,000 records), and
@@ -717,6 +698,7 @@ class VcfIngester {
     Result<store::IngestCounts> counts = Ingest(path, outcome, unresolved);
     if (!counts.ok()) {
       outcome.status = counts.status();
+      outcome.served_as.clear();
       return outcome;
     }
     outcome.records_added = counts->added;
@@ -773,6 +755,46 @@ class VcfIngester {
     return samples;
   }
 
+  // VcfIngestOptions::relink for a file ingested before (`file_id`): a sample row and biosample
+  // for each sample column that has none and now names a patient (a samples map given now);
+  // the calls of every column are in the file's blocks already. Recorded as a source file of
+  // its own (the file's digest and the new links), so the same relink adds nothing twice.
+  Result<store::IngestCounts> Relink(const std::string& path, const std::string& sha256,
+                                     const std::string& file_id,
+                                     std::map<std::string, int64_t>& unresolved) {
+    std::unique_ptr<htsFile, HtsCloser> fp(hts_open(path.c_str(), "r"));
+    if (!fp) return Unavailable("ingest: cannot open " + path + ": " + std::strerror(errno));
+    const bool is_bcf = hts_get_format(fp.get())->format == bcf;
+    std::unique_ptr<bcf_hdr_t, HdrCloser> hdr(is_bcf ? bcf_hdr_read(fp.get())
+                                                     : ReadVcfHeader(fp.get()));
+    if (!hdr) return InvalidArgument(path + ": cannot read the header");
+    ASSIGN_OR_RETURN(std::vector<Sample> samples, ResolveSamples(hdr.get(), path, unresolved));
+    std::set<uint32_t> have;
+    RETURN_IF_ERROR(store_.ScanVariantSamples(0, [&](store::Seq, const model::VariantSample& s) {
+      if (s.file_id == file_id) have.insert(s.column);
+    }));
+    model::RecordBatch batch;
+    std::string links = "relink\n" + sha256 + "\n";
+    for (uint32_t i = 0; i < samples.size(); ++i) {
+      const Sample& s = samples[i];
+      if (s.individual_id.empty() || have.count(i) > 0) continue;
+      model::Biosample b;
+      b.id = s.biosample_id;
+      b.individual_id = s.individual_id;
+      b.tumour = s.role == SampleRole::kTumour;
+      batch.biosamples.push_back(std::move(b));
+      batch.variant_samples.push_back({file_id, i, s.individual_id, s.biosample_id});
+      links += std::to_string(i) + "\t" + s.individual_id + "\n";
+    }
+    store::IngestCounts counts;
+    counts.file_already_ingested = true;
+    if (batch.variant_samples.empty()) return counts;
+    ASSIGN_OR_RETURN(std::unique_ptr<store::IngestTransaction> txn,
+                     store_.BeginIngest({"(name withheld) vcf links", "", "vcf-links"}));
+    RETURN_IF_ERROR(txn->Add(batch));
+    return txn->Commit(deid::Sha256Hex(links));
+  }
+
   // `src_offset`: for BGZF input the virtual offset after the last record handled (its
   // compressed part is the bytes read; the read-ahead thread owns the file meanwhile), else 0
   // and the file's position is asked.
@@ -797,6 +819,13 @@ class VcfIngester {
     ASSIGN_OR_RETURN(const std::string sha256, FileSha256(path));
     ASSIGN_OR_RETURN(bool known, store_.HasSourceFile(sha256));
     if (known) {
+      ASSIGN_OR_RETURN(std::vector<model::VariantFile> files, store_.ListVariantFiles());
+      for (const model::VariantFile& f : files) {
+        if (f.content_sha256 == sha256) outcome.served_as = f.id;
+      }
+      if (options_.relink && !outcome.served_as.empty()) {
+        return Relink(path, sha256, outcome.served_as, unresolved);
+      }
       store::IngestCounts counts;
       counts.file_already_ingested = true;
       return counts;
@@ -842,10 +871,13 @@ class VcfIngester {
       if (samples[static_cast<size_t>(i)].role == SampleRole::kNormal) normal_index = i;
     }
 
-    // The htsget id, unique among the node's files (lookups see this transaction's records).
-    const std::string id_base = VariantFileIdBase(path);
+    // The htsget id: a keyed digest of the content, never the file's name (a name can carry
+    // a sample's or a patient's: candig-NA18537.vcf.gz). The store keeps no name either.
+    // Unique among the node's files (lookups see this transaction's records).
+    const std::string id_base = node_.pseudonymizer().Pseudonym("VariantFile", sha256);
     ASSIGN_OR_RETURN(std::unique_ptr<store::IngestTransaction> txn,
-                     store_.BeginIngest({id_base, "", is_bcf ? "bcf" : "vcf"}));
+                     store_.BeginIngest({is_bcf ? "(name withheld) bcf" : "(name withheld) vcf", "",
+                                         is_bcf ? "bcf" : "vcf"}));
     std::string file_id = id_base;
     for (int n = 2;; ++n) {
       Result<model::VariantFile> existing = store_.FindVariantFile(file_id);
@@ -854,12 +886,17 @@ class VcfIngester {
       file_id = id_base + "-" + std::to_string(n);
     }
 
+    outcome.served_as = file_id;
     const deid::Pseudonymizer& pseudonymizer = node_.pseudonymizer();
     {
       model::RecordBatch head;
       for (int i = 0; i < nsamples; ++i) {
         const Sample& s = samples[static_cast<size_t>(i)];
-        if (!s.linked) continue;
+        // A sample whose individual is not in the store yet is kept too: its column, biosample
+        // and calls count once that individual's clinical data are ingested (the link is the
+        // individual's pseudonym, the same from FHIR). Only a sample without a patient id
+        // (not in the samples map) links to no one.
+        if (s.individual_id.empty()) continue;
         model::Biosample b;
         b.id = s.biosample_id;
         b.individual_id = s.individual_id;
@@ -1049,13 +1086,12 @@ class VcfIngester {
         const std::optional<NormalizedAllele>& n = alleles[static_cast<size_t>(a)];
         std::vector<model::VariantCarrier>& c = carriers[static_cast<size_t>(a)];
         if (!n) continue;
-        // Unlinked samples' calls are counted, not kept.
+        // Every sample's calls are kept (the index counts those of known individuals); the
+        // calls of samples not linked yet are counted for the report.
         if (any_unlinked) {
-          std::erase_if(c, [&](const model::VariantCarrier& x) {
-            if (samples[x.column].linked) return false;
-            ++unlinked_calls[x.column];
-            return true;
-          });
+          for (const model::VariantCarrier& x : c) {
+            if (!samples[x.column].linked) ++unlinked_calls[x.column];
+          }
         }
         encoder.Add(chrom, n->position, n->end, n->ref, n->alt, n->variant_type, c);
       }

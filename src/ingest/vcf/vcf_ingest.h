@@ -33,8 +33,10 @@
 //    out; every data line is kept as it is (VCF text byte for byte, BCF record for record).
 //    From BGZF input the data blocks are copied as they are and the index is built from the
 //    records as they are read (vcf_internal::KeptCopy); plain or gzip VCF and uncompressed
-//    BCF are compressed and indexed after the read. Its id (the htsget id) is the file's base
-//    name without extensions, restricted to [A-Za-z0-9._-], made unique with "-2", "-3"…;
+//    BCF are compressed and indexed after the read. Its id (the htsget id) is
+//    Pseudonym("VariantFile", <sha256>): a keyed digest of the content, never the file's name
+//    (a name can identify a person: candig-NA18537.vcf.gz); FileOutcome::served_as tells it,
+//    and `ingest vcf` prints it. The store records the file as "(name withheld) vcf|bcf".
 //    <sha256> is that of the input bytes. The copy is written before the commit and removed
 //    if the commit does not happen.
 //
@@ -44,11 +46,14 @@
 // it; samples not listed are unlinked. Without it, a sample's name is its patient id. The
 // individual id is deid::Pseudonymizer::IndividualPseudonym(patient id): the same function the
 // FHIR ingest uses for Patient.id, so a sample named after a FHIR Patient links to that
-// patient's clinical records. A sample whose individual is not in the store is left out (its
-// calls counted in IngestReport::skipped_unresolved_subjects) unless strict_references, which
-// refuses the file. A sample's biosample id is Pseudonym("Specimen", biosample_id) when the
-// map gives one (the FHIR Specimen's pseudonym), else Pseudonym("VcfSample", patient + sample
-// name).
+// patient's clinical records. A sample whose individual is not in the store yet is kept all the
+// same (its sample column, biosample and calls, linked by that pseudonym) and reported, with its
+// calls, in IngestReport::skipped_unresolved_subjects; it counts (index, htsget datasets) once
+// the individual is ingested, by FHIR, with no second VCF ingest. strict_references refuses
+// such a file instead. A sample with no patient id (not in the samples map) links to no one:
+// its calls are kept in the blocks but no sample row names an individual for them. A sample's
+// biosample id is Pseudonym("Specimen", biosample_id) when the map gives one (the FHIR Specimen's
+// pseudonym), else Pseudonym("VcfSample", patient + sample name).
 //
 // Somatic calls. A call is VariantOrigin::kSomatic when its sample is the file's tumour sample,
 // or when its record has the INFO/SOMATIC flag and its sample is not the file's normal sample;
@@ -91,6 +96,11 @@ struct VcfIngestOptions {
   // Refuse a file with a sample whose individual is not in the store (default: leave the
   // sample out and report it).
   bool strict_references = false;
+  // For a file ingested before (same content): link its sample columns that are not linked
+  // yet and now name a patient (a samples map given now), instead of adding nothing. Samples
+  // whose patient was only missing from the store need no relink: they link when the patient
+  // is ingested.
+  bool relink = false;
 };
 
 // Ingests each file (VCF, .vcf.gz, BCF). Returns an error only when nothing could be

@@ -12,7 +12,9 @@
 #include <sstream>
 #include <tuple>
 
+#include "index/cohort_index.h"
 #include "ingest/fhir/fhir_ingest.h"
+#include "query/beacon_request.h"
 #include "support/process.h"
 
 namespace oncomesh::ingest {
@@ -357,7 +359,10 @@ TEST_F(VcfIngestTest, TumourNormalPairGivesSomaticCallsForTheTumourOnly) {
   Result<std::vector<model::VariantFile>> files = store_->ListVariantFiles();
   ASSERT_TRUE(files.ok() && files->size() == 1u);
   EXPECT_EQ((*files)[0].assembly, "GRCh38");  // from chr1's length
-  EXPECT_EQ((*files)[0].id, "candig-test");
+  // Its htsget id is a keyed digest of its content, nothing of its name.
+  EXPECT_EQ((*files)[0].id,
+            node_->pseudonymizer().Pseudonym("VariantFile", (*files)[0].content_sha256));
+  EXPECT_EQ(out.served_as, (*files)[0].id);
   int tumour_biosamples = 0;
   ASSERT_TRUE(store_
                   ->ScanBiosamples(0,
@@ -653,8 +658,19 @@ TEST_F(VcfIngestTest, IdempotentAndTheSameCallsFromVcfAndBcf) {
   Result<std::vector<model::VariantFile>> files = store_->ListVariantFiles();
   ASSERT_TRUE(files.ok());
   ASSERT_EQ(files->size(), 2u);
-  EXPECT_EQ((*files)[0].id, "spec-v4.3");
-  EXPECT_EQ((*files)[1].id, "spec-v4.3-2");
+  EXPECT_EQ((*files)[0].id, first.served_as);
+  EXPECT_EQ((*files)[1].id, bcf.served_as);
+  EXPECT_EQ(again.served_as, first.served_as);  // "already ingested" names it too
+  EXPECT_NE((*files)[0].id, (*files)[1].id);
+  for (const model::VariantFile& f : *files) {
+    EXPECT_EQ(f.id, node_->pseudonymizer().Pseudonym("VariantFile", f.content_sha256));
+    EXPECT_EQ(f.id.find("spec"), std::string::npos);
+  }
+  Result<std::vector<store::SourceFile>> sources = store_->ListSourceFiles();
+  ASSERT_TRUE(sources.ok());
+  for (const store::SourceFile& f : *sources) {
+    EXPECT_EQ(f.name.find("spec"), std::string::npos) << f.name;
+  }
   EXPECT_EQ((*files)[1].format, "BCF");
   EXPECT_EQ((*files)[0].records, 5);
   EXPECT_EQ((*files)[0].path, "variants/" + (*files)[0].content_sha256 + ".vcf.gz");
@@ -708,9 +724,124 @@ TEST_F(VcfIngestTest, PlainVcfIsKeptBgzippedWithItsDataLinesUnchanged) {
                                 &region),
             0);
   EXPECT_EQ(region, "2\n");
-  // Nothing is linked (no individuals), so the samples are reported, not stored.
+  // Nothing is linked (no individuals yet), so the samples are reported and no call counts.
   EXPECT_TRUE(Calls().empty());
   EXPECT_GT(CountVariants(), 0);
+}
+
+// Genomes ingested before their patients (issue 12): the calls are kept, and the samples link
+// once the Patients are ingested, with no second VCF ingest (which would add nothing: the file
+// is already ingested). Carriers then count with clinical filters.
+TEST_F(VcfIngestTest, VcfBeforeItsPatientsLinksWhenTheyArrive) {
+  const std::string vcf = kVcf + "/spec-v4.3.vcf.gz";
+  VcfIngestOptions options;
+  options.assembly = "GRCh37";
+  IngestReport report = Ingest({vcf}, options);
+  ASSERT_TRUE(report.files.at(0).status.ok()) << report.files[0].status.message();
+  const std::string file_id = report.files[0].served_as;
+  EXPECT_EQ(report.skipped_unresolved_subjects.size(), 3u);  // NA00001-3, not linked yet
+  EXPECT_TRUE(Calls().empty());
+  Result<model::VariantFile> file = store_->FindVariantFile(file_id);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->unlinked_samples, 3);
+  EXPECT_TRUE(file->datasets.empty());
+
+  const std::string ndjson = tmp_ + "/Patient.000.ndjson";
+  WriteAll(ndjson,
+           "{\"resourceType\":\"Patient\",\"id\":\"NA00001\",\"gender\":\"female\"}\n"
+           "{\"resourceType\":\"Patient\",\"id\":\"NA00002\",\"gender\":\"male\"}\n"
+           "{\"resourceType\":\"Patient\",\"id\":\"NA00003\",\"gender\":\"female\"}\n");
+  Result<IngestReport> fhir = IngestFhir(*node_, *store_, {ndjson});
+  ASSERT_TRUE(fhir.ok());
+  ASSERT_TRUE(fhir->files[0].status.ok()) << fhir->files[0].status.message();
+
+  // Every call of the file, as bcftools reads it, now belongs to its sample's individual.
+  const Reading oracle = BcftoolsReading(vcf);
+  std::map<std::pair<std::string, std::string>, int> by_individual;
+  for (const auto& [k, z] : oracle.calls) {
+    by_individual.emplace(
+        std::make_pair(k.first, node_->pseudonymizer().IndividualPseudonym(k.second)), z);
+  }
+  ASSERT_FALSE(by_individual.empty());
+  EXPECT_EQ(StoredReading().calls, by_individual);
+  file = store_->FindVariantFile(file_id);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->unlinked_samples, 0);
+  EXPECT_EQ(file->datasets.size(), 1u);  // the node's one dataset
+
+  // The index counts the carriers with a clinical filter: women carrying 20:14370 G>A.
+  Result<index::Vocabulary> vocab = index::Vocabulary::LoadEmbedded();
+  ASSERT_TRUE(vocab.ok());
+  Result<std::unique_ptr<index::CohortIndex>> idx = index::CohortIndex::Build(*store_, *vocab);
+  ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+  EXPECT_EQ((*idx)->stats().biosamples, 3u);
+  int64_t women_carrying = 0;
+  for (const char* woman : {"NA00001", "NA00003"}) {
+    women_carrying += oracle.calls.count({"20:14370:G:A", woman});
+  }
+  ASSERT_GT(women_carrying, 0);
+  auto request = query::ParseBeaconGet({{"assemblyId", "GRCh37"},
+                                        {"referenceName", "20"},
+                                        {"start", "14369"},
+                                        {"referenceBases", "G"},
+                                        {"alternateBases", "A"},
+                                        {"filters", "NCIT:C16576"}});
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  Result<index::Plan> plan = query::BuildRequestPlan(*request, **idx);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(static_cast<int64_t>((*idx)->Count(*plan)), women_carrying);
+
+  // Ingesting the file again adds nothing, and changes nothing of the links.
+  const FileOutcome again = IngestOne(vcf, options);
+  EXPECT_TRUE(again.already_ingested);
+  EXPECT_EQ(again.served_as, file_id);
+  EXPECT_EQ(StoredReading().calls, by_individual);
+}
+
+// A samples map given after the file: --relink links the samples it names now (their calls
+// were kept); ingesting the file again without it adds nothing.
+TEST_F(VcfIngestTest, RelinkLinksSamplesAMapNamesLater) {
+  AddIndividuals({"patient-1", "patient-2", "patient-3"});
+  const std::string vcf = kVcf + "/spec-v4.3.vcf.gz";
+  const std::string first_map = tmp_ + "/first.tsv";
+  WriteAll(first_map, "NA00001\tpatient-1\n");
+  VcfIngestOptions options;
+  options.assembly = "GRCh37";
+  options.samples_map = first_map;
+  const FileOutcome first = IngestOne(vcf, options);
+  ASSERT_TRUE(first.status.ok()) << first.status.message();
+  const Reading oracle = BcftoolsReading(vcf);
+  auto expected_for = [&](const std::map<std::string, std::string>& patient_of) {
+    std::map<std::pair<std::string, std::string>, int> out;
+    for (const auto& [k, z] : oracle.calls) {
+      const auto it = patient_of.find(k.second);
+      if (it == patient_of.end()) continue;
+      out.emplace(std::make_pair(k.first, node_->pseudonymizer().IndividualPseudonym(it->second)), z);
+    }
+    return out;
+  };
+  const std::map<std::string, std::string> one = {{"NA00001", "patient-1"}};
+  const std::map<std::string, std::string> all = {
+      {"NA00001", "patient-1"}, {"NA00002", "patient-2"}, {"NA00003", "patient-3"}};
+  EXPECT_EQ(StoredReading().calls, expected_for(one));
+
+  const std::string full_map = tmp_ + "/full.tsv";
+  WriteAll(full_map, "NA00001\tpatient-1\nNA00002\tpatient-2\nNA00003\tpatient-3\n");
+  options.samples_map = full_map;
+  const FileOutcome plain = IngestOne(vcf, options);
+  EXPECT_TRUE(plain.already_ingested);
+  EXPECT_EQ(StoredReading().calls, expected_for(one));
+
+  options.relink = true;
+  const FileOutcome relinked = IngestOne(vcf, options);
+  ASSERT_TRUE(relinked.status.ok()) << relinked.status.message();
+  EXPECT_FALSE(relinked.already_ingested);
+  EXPECT_EQ(relinked.records_added, 4);  // two sample rows, two biosamples
+  EXPECT_EQ(relinked.served_as, first.served_as);
+  EXPECT_EQ(StoredReading().calls, expected_for(all));
+  const FileOutcome again = IngestOne(vcf, options);
+  EXPECT_TRUE(again.already_ingested);
+  EXPECT_EQ(StoredReading().calls, expected_for(all));
 }
 
 }  // namespace

@@ -591,16 +591,20 @@ class SqliteStore final : public Store {
       model::VariantFile r = VariantFileAt(s);
       sqlite3_reset(s.get());
       // The datasets whose individuals' genotypes the file holds; a sample of no known
-      // individual has no row in variant_samples, and makes the file's datasets unknown.
+      // individual (no row in variant_samples, or a row whose individual is not stored yet)
+      // makes the file's datasets unknown.
       Statement linked;
-      RETURN_IF_ERROR(linked.Prepare(db_, "SELECT count(*) FROM variant_samples WHERE file_id=?"));
+      RETURN_IF_ERROR(linked.Prepare(db_,
+                                     "SELECT count(*) FROM variant_samples v JOIN individuals i "
+                                     "ON i.id=v.individual_id WHERE v.file_id=?"));
       linked.Bind(1, id);
       if (sqlite3_step(linked.get()) != SQLITE_ROW) return Error("FindVariantFile");
       r.unlinked_samples = r.samples - linked.Int(0);
       Statement d;
-      RETURN_IF_ERROR(d.Prepare(db_,
-                                "SELECT DISTINCT coalesce(i.dataset,'') FROM variant_samples v "
-                                "LEFT JOIN individuals i ON i.id=v.individual_id WHERE v.file_id=? ORDER BY 1"));
+      RETURN_IF_ERROR(
+          d.Prepare(db_,
+                    "SELECT DISTINCT i.dataset FROM variant_samples v "
+                    "JOIN individuals i ON i.id=v.individual_id WHERE v.file_id=? ORDER BY 1"));
       d.Bind(1, id);
       RETURN_IF_ERROR(Scan(d, [&] { r.datasets.push_back(d.Text(0)); }));
       return r;

@@ -31,7 +31,8 @@ model::VariantBlock Block(const std::string& file_id) {
 
 model::RecordBatch FileBatch(const std::string& file_id) {
   model::RecordBatch b;
-  // Columns 0 and 2 are linked; column 1 (an unlinked sample) has no row.
+  // Columns 0 and 2 are linked to stored individuals; column 1 (an unlinked sample) has no row.
+  b.individuals = {model::Individual{"ind-a"}, model::Individual{"ind-c"}};
   b.variant_samples = {{file_id, 0, "ind-a", "bs-a"}, {file_id, 2, "ind-c", "bs-c"}};
   b.variant_blocks = {Block(file_id)};
   model::VariantFile f;

@@ -9,6 +9,7 @@
 #include "ingest/fhir/internal/hgvs.h"
 #include "ingest/fhir/internal/json_view.h"
 #include "model/date.h"
+#include "model/neoplasm.h"
 
 namespace oncomesh::ingest::fhir_internal {
 namespace {
@@ -17,6 +18,7 @@ namespace sys = model::system;
 
 constexpr const char* kHistologyMorphologyBehavior =
     "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior";
+constexpr const char* kPrimaryCancerCondition = "mcode-primary-cancer-condition";
 constexpr const char* kSecondaryCancerCondition = "mcode-secondary-cancer-condition";
 constexpr const char* kRadiationProcedureProfiles[] = {
     "mcode-cancer-related-radiation-procedure",  // mCODE STU1/STU2
@@ -174,6 +176,59 @@ void MapGenomicComponent(Mapping& m, JsonView component, model::Observation& obs
   }
 }
 
+// What a Condition says about being a cancer, beside its code.
+struct ConditionFacts {
+  std::optional<model::NeoplasmKind> profile;    // mCODE primary / secondary cancer profile
+  std::optional<model::NeoplasmKind> behaviour;  // ICD-O-3 morphology's behaviour digit
+  bool metastasis_category = false;              // category "metastasis"
+};
+
+// Whether a Condition is a primary or a secondary cancer (docs/fhir-profile.md, "Which
+// Conditions are cancers"): an mCODE cancer profile says which, a "metastasis" category says
+// secondary; else its ICD-10 code, or its SNOMED CT code's ICD-10 map, or else an ICD-O-3
+// behaviour says whether it is a cancer, and it is secondary when one of them says so. nullopt for
+// a Condition that is not stored, with `why` set to the line the ingest report counts it under.
+std::optional<model::NeoplasmKind> ClassifyCondition(const model::Coding& code,
+                                                     const ConditionFacts& facts,
+                                                     std::string& why) {
+  using model::NeoplasmKind;
+  std::optional<NeoplasmKind> by_code;
+  std::string icd10;
+  const bool snomed = code.system == sys::kSnomed;
+  if (code.system == sys::kIcd10 || code.system == sys::kIcd10Cm) {
+    icd10 = code.code;
+  } else if (snomed) {
+    if (std::optional<std::string> mapped = model::SnomedToIcd10(code.code)) icd10 = *mapped;
+  }
+  if (!icd10.empty()) by_code = model::Icd10Kind(icd10);
+  if (facts.profile) return facts.profile;
+  // A "metastasis" category says the Condition is a secondary cancer, whatever its code.
+  if (facts.metastasis_category) return NeoplasmKind::kSecondaryCancer;
+  std::optional<NeoplasmKind> kind;
+  if (by_code != NeoplasmKind::kNotCancer) kind = by_code;
+  if (!kind) kind = facts.behaviour;
+  if (kind == NeoplasmKind::kNotCancer) kind.reset();
+  if (!kind) {
+    const std::string what =
+        code.code.empty()
+            ? std::string("(no code)")
+            : code.system + "|" + code.code + (code.display.empty() ? "" : " " + code.display);
+    if (by_code == NeoplasmKind::kNotCancer || facts.behaviour == NeoplasmKind::kNotCancer) {
+      why = "not a cancer: " + what + (snomed && !icd10.empty() ? " (ICD-10 " + icd10 + ")" : "");
+    } else if (snomed) {
+      why = "unmapped, no ICD-10 map for this SNOMED CT code: " + what;
+    } else {
+      why = "unmapped, not coded in ICD-10 or SNOMED CT: " + what;
+    }
+    return std::nullopt;
+  }
+  if (by_code == NeoplasmKind::kSecondaryCancer ||
+      facts.behaviour == NeoplasmKind::kSecondaryCancer) {
+    return NeoplasmKind::kSecondaryCancer;
+  }
+  return NeoplasmKind::kPrimaryCancer;
+}
+
 }  // namespace
 
 uint64_t IndividualKey(std::string_view pseudonym) {
@@ -194,6 +249,7 @@ void MappedChunk::Clear() {
   individual_keys.clear();
   unknown_resource_types.clear();
   unmapped_codings.clear();
+  conditions_left_out.clear();
   resources = 0;
   status = Status::Ok();
   problems = 0;
@@ -363,23 +419,29 @@ bool ResourceMapper::Map(JsonView r, const std::string& where, std::string_view 
       }
       if (dx.topography.empty() && !sites.empty()) m.Unmapped("bodySite", sites.at(0));
     }
+    std::string morphology_system;
     if (JsonView exts = r["extension"]) {
       for (JsonView ext : exts.items()) {
         if (StrAt(ext, "url") != kHistologyMorphologyBehavior) continue;
         JsonView value = ext["valueCodeableConcept"];
         if (JsonView c = PickCoding(value, {sys::kIcdO3, sys::kSnomed})) {
           dx.morphology = std::string(StrAt(c, "code"));
+          morphology_system = std::string(StrAt(c, "system"));
         } else if (value) {
           m.Unmapped("extension:histologyMorphologyBehavior", value);
         }
         break;
       }
     }
+    ConditionFacts facts;
     if (JsonView meta = r["meta"]) {
       if (JsonView profiles = meta["profile"]) {
         for (JsonView p : profiles.items()) {
+          if (p.str().find(kPrimaryCancerCondition) != std::string_view::npos) {
+            facts.profile = model::NeoplasmKind::kPrimaryCancer;
+          }
           if (p.str().find(kSecondaryCancerCondition) != std::string_view::npos) {
-            dx.primary = false;
+            facts.profile = model::NeoplasmKind::kSecondaryCancer;
           }
         }
       }
@@ -391,11 +453,20 @@ bool ResourceMapper::Map(JsonView r, const std::string& where, std::string_view 
         for (JsonView c : codings.items()) {
           if (StrAt(c, "code") == "metastasis" ||
               StrAt(c, "display").find("etasta") != std::string_view::npos) {
-            dx.primary = false;
+            facts.metastasis_category = true;
           }
         }
       }
     }
+    if (morphology_system == sys::kIcdO3)
+      facts.behaviour = model::IcdO3BehaviourKind(dx.morphology);
+    std::string left_out;
+    const std::optional<model::NeoplasmKind> kind = ClassifyCondition(dx.code, facts, left_out);
+    if (!kind) {
+      ++out.conditions_left_out[left_out];
+      return true;
+    }
+    dx.primary = *kind == model::NeoplasmKind::kPrimaryCancer;
     std::string_view onset = StrAt(r, "onsetDateTime");
     if (onset.empty()) {
       if (JsonView p = r["onsetPeriod"]) onset = StrAt(p, "start");

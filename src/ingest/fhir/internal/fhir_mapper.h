@@ -47,6 +47,9 @@ struct MappedChunk {
   std::vector<uint64_t> individual_keys;   // one per Individual record
   std::map<std::string, int64_t> unknown_resource_types;
   std::map<std::string, int64_t> unmapped_codings;
+  // Conditions not stored, not being cancers or coded in SNOMED CT without an ICD-10 map:
+  // IngestReport::conditions_left_out.
+  std::map<std::string, int64_t> conditions_left_out;
   int64_t resources = 0;
   Status status;  // the first error; records are then incomplete and must not be stored
   int64_t problems = 0;  // problems described by `status` (a resource can have several)
