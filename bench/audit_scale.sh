@@ -40,7 +40,8 @@ cleanup() {
 trap cleanup EXIT
 NODE="$WORK/node"
 
-"$ONCOMESH" node init --dir "$NODE" --name scale >/dev/null \
+# Made by the oldest binary compared: a newer one reads an older node.yaml, not the reverse.
+"${COMPARE:-$ONCOMESH}" node init --dir "$NODE" --name scale >/dev/null \
   || { echo "audit_scale.sh: node init failed" >&2; exit 1; }
 echo "generating $ENTRIES entries..."
 "$GENERATOR" generate "$NODE" "$ENTRIES" || { echo "audit_scale.sh: generating failed" >&2; exit 1; }
@@ -49,15 +50,25 @@ echo "log: $(du -sh "$NODE/audit" | cut -f1) in $(ls "$NODE/audit" | grep -c '^a
 now() { date +%s.%N; }
 
 measure() {
-  local bin="$1" label="$2" start end out port
-  start=$(now)
-  out="$("$bin" audit verify --dir "$NODE")" || { echo "$out" >&2; echo "audit_scale.sh: $label: verify failed" >&2; exit 1; }
-  end=$(now)
-  local n
-  n=$(grep -oE '[0-9]+ entries' <<<"$out" | head -1 | cut -d' ' -f1)
-  [[ -n "$n" ]] || { echo "$out" >&2; echo "audit_scale.sh: $label: no entry count in verify's output" >&2; exit 1; }
-  python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); n=int(sys.argv[3]); print(f'$label: audit verify: {n:,} entries in {s:.2f} s, {n/s:,.0f} entries/s')" \
-    "$start" "$end" "$n"
+  local bin="$1" label="$2" port start end
+  # Wall time and the CPU time of the process (user + system, all threads): on a shared machine
+  # the wall time varies with the load, the CPU time much less.
+  python3 - "$label" "$bin" audit verify --dir "$NODE" <<'PY' || { echo "audit_scale.sh: $label: verify failed" >&2; exit 1; }
+import re, resource, subprocess, sys, time
+label, argv = sys.argv[1], sys.argv[2:]
+t = time.time()
+r = subprocess.run(argv, capture_output=True, text=True)
+wall = time.time() - t
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = ru.ru_utime + ru.ru_stime
+m = re.search(r"(\d+) entries", r.stdout)
+if r.returncode != 0 or not m:
+    sys.stderr.write(r.stdout + r.stderr)
+    sys.exit(1)
+n = int(m.group(1))
+print(f"{label}: audit verify: {n:,} entries in {wall:.2f} s wall ({n / wall:,.0f} entries/s), "
+      f"{cpu:.2f} s CPU ({n / cpu:,.0f} entries per CPU-second)")
+PY
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   start=$(now)
   "$bin" node serve --dir "$NODE" --port "$port" >"$WORK/serve.log" 2>&1 &
@@ -76,3 +87,5 @@ measure() {
 
 measure "$ONCOMESH" "this build"
 [[ -z "$COMPARE" ]] || measure "$COMPARE" "$COMPARE"
+"$GENERATOR" open "$NODE" | sed 's/^/this build, in process: /' \
+  || { echo "audit_scale.sh: opening the log in process failed" >&2; exit 1; }

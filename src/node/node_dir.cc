@@ -136,9 +136,10 @@ Result<std::string> PublicUrl(std::string url, const std::string& source) {
       return bad("holds white space, a query, a fragment or a user part");
     }
   }
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  const std::string host = url.substr(scheme + 3, url.find('/', scheme + 3) - scheme - 3);
+  const std::string rest = url.substr(scheme + 3);
+  const std::string host = rest.substr(0, rest.find('/'));
   if (host.empty() || host.front() == ':') return bad("has no host");
+  while (url.back() == '/') url.pop_back();
   return url;
 }
 

@@ -215,6 +215,20 @@ TEST(DicomwebAccept, Negotiation) {
   EXPECT_FALSE(internal::AcceptsDicomJson(&xml));
 }
 
+// Issue 12 item 14: with node.yaml public_url, RetrieveURLs start with it (and never with the
+// request's Host header, which Get() makes hostile).
+TEST_F(DicomwebTest, RetrieveUrlsStartWithThePublicUrl) {
+  node::NodeDir behind_proxy = *node_;
+  behind_proxy.mutable_config().public_url = "https://pacs.example.org/oncomesh";
+  const DicomwebService service(behind_proxy, testing::BrokerCallerFn(Broker(), kGrant));
+  const json studies = Results(service.Search(Get({}), "studies").response);
+  ASSERT_FALSE(studies.empty());
+  for (const json& s : studies) {
+    EXPECT_EQ(Value(s, "00081190"),
+              "https://pacs.example.org/oncomesh/dicomweb/studies/" + Value(s, "0020000D"));
+  }
+}
+
 TEST_F(DicomwebTest, StudiesCarryTheRequiredAttributesAndCounts) {
   json studies = Results(service_->Search(Get({}), "studies").response);
   const std::set<std::string> uids = Distinct(&model::DicomInstance::study_uid);
