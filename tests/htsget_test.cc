@@ -333,14 +333,15 @@ TEST_F(HtsgetTest, BlockUrlsDoNotTakeAHostileHostHeader) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(r->body.find("evil.example"), std::string::npos) << r->body.substr(0, 2000);
+  const json ticket = json::parse(r->body);
   int blocks = 0;
-  for (const json& u : json::parse(r->body).at("htsget").at("urls")) {
+  for (const json& u : ticket.at("htsget").at("urls")) {
     const std::string url = u.at("url");
     if (url.rfind("data:", 0) == 0) continue;
     ++blocks;
     EXPECT_EQ(url.rfind(Url("/variants/big/block?"), 0), 0u) << url;
   }
-  EXPECT_GT(blocks, 0);
+  EXPECT_GE(blocks, 2);  // split at max_range_bytes, as TicketsFollowTheSpec sees them
 }
 
 TEST_F(HtsgetTest, PostRegionsAreMergedInFileOrder) {
