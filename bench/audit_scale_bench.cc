@@ -66,7 +66,8 @@ audit::AuditOptions Options(const node::NodeDir& node) {
 int Generate(const char* dir, uint64_t n) {
   Result<node::NodeDir> node = OpenNode(dir);
   if (!node.ok()) return 1;
-  Result<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(node->audit_dir(), Options(*node));
+  Result<std::unique_ptr<audit::AuditLog>> log =
+      audit::AuditLog::Open(node->audit_dir(), Options(*node));
   if (!log.ok()) {
     std::fprintf(stderr, "audit_scale_bench: %s\n", log.status().ToString().c_str());
     return 1;
@@ -88,7 +89,8 @@ int Generate(const char* dir, uint64_t n) {
     std::fprintf(stderr, "audit_scale_bench: appending failed: %s\n", closed.ToString().c_str());
     return 1;
   }
-  std::printf("generated %llu entries in %.1f s\n", static_cast<unsigned long long>(n), Seconds(start));
+  std::printf("generated %llu entries in %.1f s\n", static_cast<unsigned long long>(n),
+              Seconds(start));
   return 0;
 }
 
@@ -113,7 +115,8 @@ int OpenClose(const char* dir) {
   Result<node::NodeDir> node = OpenNode(dir);
   if (!node.ok()) return 1;
   const Clock::time_point start = Clock::now();
-  Result<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(node->audit_dir(), Options(*node));
+  Result<std::unique_ptr<audit::AuditLog>> log =
+      audit::AuditLog::Open(node->audit_dir(), Options(*node));
   const double s = Seconds(start);
   if (!log.ok()) {
     std::fprintf(stderr, "audit_scale_bench: %s\n", log.status().ToString().c_str());
@@ -128,7 +131,8 @@ int OpenClose(const char* dir) {
 
 int main(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
-  if (command == "generate" && argc == 4) return Generate(argv[2], std::strtoull(argv[3], nullptr, 10));
+  if (command == "generate" && argc == 4)
+    return Generate(argv[2], std::strtoull(argv[3], nullptr, 10));
   if (command == "verify" && argc == 3) return Verify(argv[2]);
   if (command == "open" && argc == 3) return OpenClose(argv[2]);
   std::fprintf(stderr,

@@ -8,9 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "audit/internal/chain.h"
 
@@ -23,7 +22,8 @@ namespace {
 
 Status SyncPath(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Unavailable("audit archive: cannot open " + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Unavailable("audit archive: cannot open " + path + ": " + std::strerror(errno));
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
@@ -73,7 +73,8 @@ json AnchorJson(const Anchor& a) {
 
 // The last complete line of a segment's text, parsed (its hash checked by the caller's verify).
 Result<internal::ParsedLine> LastEntry(const std::string& text, const std::string& name) {
-  if (text.empty() || text.back() != '\n') return DataLoss("audit archive: " + name + " does not end with a whole line");
+  if (text.empty() || text.back() != '\n')
+    return DataLoss("audit archive: " + name + " does not end with a whole line");
   const size_t start = text.rfind('\n', text.size() - 2);
   const std::string_view line =
       std::string_view(text).substr(start == std::string::npos ? 0 : start + 1);
@@ -129,10 +130,12 @@ Status VerifyAnchor(const Anchor& anchor, const std::vector<auth::Jwk>& keys) {
     if (k.kid() == parts->kid) key = &k;
   }
   if (key == nullptr) {
-    return Unauthenticated("signed with key \"" + parts->kid + "\", which is not among the node's keys given");
+    return Unauthenticated("signed with key \"" + parts->kid +
+                           "\", which is not among the node's keys given");
   }
   if (Status st = auth::VerifyJws(anchor.jws, *key); !st.ok()) {
-    return Unauthenticated("the signature does not verify with the node's key (" + st.message() + ")");
+    return Unauthenticated("the signature does not verify with the node's key (" + st.message() +
+                           ")");
   }
   if (parts->header.value("typ", "") != kAnchorTyp) {
     return Unauthenticated(std::string("the JWS is not of typ \"") + kAnchorTyp + "\"");
@@ -177,14 +180,16 @@ Result<ArchiveSummary> ArchiveSegments(const std::string& audit_dir, const std::
       // Archived by a run that stopped before removing it: the copy must be this file.
       ASSIGN_OR_RETURN(std::string copy, ReadFile(target));
       if (internal::Sha256Hex(copy) != digest) {
-        return DataLoss("audit archive: " + target + " differs from " + path + ", both before the anchor");
+        return DataLoss("audit archive: " + target + " differs from " + path +
+                        ", both before the anchor");
       }
       if (::unlink(path.c_str()) != 0) return Unavailable("audit archive: cannot remove " + path);
       RETURN_IF_ERROR(SyncPath(audit_dir));
       continue;
     }
     ASSIGN_OR_RETURN(internal::ParsedLine end, LastEntry(text, name));
-    if (end.seq != last) return DataLoss("audit archive: " + name + " ends at seq " + std::to_string(end.seq));
+    if (end.seq != last)
+      return DataLoss("audit archive: " + name + " ends at seq " + std::to_string(end.seq));
     if (!(end.time < before)) {
       summary.why_not = name + " has entries from " + before + " on (its last: " + end.time + ")";
       break;
@@ -203,14 +208,16 @@ Result<ArchiveSummary> ArchiveSegments(const std::string& audit_dir, const std::
     next.seq = last;
     next.hash = end.hash;
     next.time = end.time;
-    const json claims = {{"node", next.node}, {"seq", next.seq}, {"hash", next.hash}, {"time", next.time}};
+    const json claims = {
+        {"node", next.node}, {"seq", next.seq}, {"hash", next.hash}, {"time", next.time}};
     Result<std::string> jws = auth::SignJws(signing_key, claims.dump(), kAnchorTyp);
     if (!jws.ok()) return jws.status().WithContext("audit archive: signing the anchor");
     next.jws = *jws;
     next.archived.push_back(moved);
     const std::string anchor_text = AnchorJson(next).dump(2) + "\n";
     RETURN_IF_ERROR(WriteDurably(
-        archive_dir + "/ANCHOR-" + internal::SegmentName(next.seq).substr(6, 12) + ".json", anchor_text));
+        archive_dir + "/ANCHOR-" + internal::SegmentName(next.seq).substr(6, 12) + ".json",
+        anchor_text));
     RETURN_IF_ERROR(WriteDurably(audit_dir + "/ANCHOR.json", anchor_text));
     // 3. Only then the segment goes.
     if (::unlink(path.c_str()) != 0) return Unavailable("audit archive: cannot remove " + path);

@@ -162,8 +162,8 @@ TEST_F(ArchiveTest, OnlySegmentsThatACheckpointSignsAreArchived) {
     std::getline(in, first);  // entry 3; the closing checkpoint after it goes
     std::ofstream(newest, std::ios::trunc) << first << "\n";
   }
-  Result<ArchiveSummary> unsigned_tail = ArchiveSegments(other.path(), other.path() + "/archive",
-                                                         "2025-03-09", NodeKey(), "test-node", PublicKeys());
+  Result<ArchiveSummary> unsigned_tail = ArchiveSegments(
+      other.path(), other.path() + "/archive", "2025-03-09", NodeKey(), "test-node", PublicKeys());
   ASSERT_TRUE(unsigned_tail.ok()) << unsigned_tail.status().ToString();
   ASSERT_EQ(unsigned_tail->moved.size(), 1u);  // the day its checkpoint signs
   EXPECT_NE(unsigned_tail->why_not.find("which no checkpoint signs yet"), std::string::npos)
@@ -191,10 +191,10 @@ TEST_F(ArchiveTest, RemovalsAndForgeriesAroundTheAnchorAreFound) {
     EXPECT_EQ(forged.problem->kind, ProblemKind::kBadCheckpoint);
     EXPECT_EQ(forged.problem->file, "ANCHOR.json");
   }
-  ASSERT_TRUE(fs::copy_file(archive_dir_ + "/ANCHOR-" +
-                                internal::SegmentName(*internal::SegmentFirstSeq(live[0]) - 1).substr(6, 12) +
-                                ".json",
-                            log_dir_ + "/ANCHOR.json", fs::copy_options::overwrite_existing));
+  ASSERT_TRUE(fs::copy_file(
+      archive_dir_ + "/ANCHOR-" +
+          internal::SegmentName(*internal::SegmentFirstSeq(live[0]) - 1).substr(6, 12) + ".json",
+      log_dir_ + "/ANCHOR.json", fs::copy_options::overwrite_existing));
   ASSERT_TRUE(Verify(archive_dir_).ok());
   const std::vector<std::string> archived = *internal::ListSegments(archive_dir_);
   ASSERT_EQ(archived.size(), 2u);
