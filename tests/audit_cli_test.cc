@@ -122,6 +122,48 @@ TEST_F(AuditCliTest, ATamperedLogIsRefusedWithWhereAndWhat) {
   EXPECT_FALSE(fs::exists(exported + ".part"));
 }
 
+// Issue 12 item 17: `audit archive` moves the oldest segments out and leaves a log that
+// `audit verify` verifies from its anchor, and with --archive as a whole.
+TEST_F(AuditCliTest, ArchiveLeavesALogThatVerifiesFromItsAnchor) {
+  Result<node::NodeDir> node = node::NodeDir::Open(node_dir_);
+  ASSERT_TRUE(node.ok());
+  audit::AuditOptions options;
+  options.node_name = "site-a";
+  options.signing_key = node->signing_key();
+  options.checkpoint_entries = 10;
+  options.segment_bytes = 4000;  // a few entries a segment
+  {
+    Result<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(node->audit_dir(), options);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    for (int i = 0; i < 30; ++i) {
+      audit::Entry e;
+      e.request = {"GET", "/api/individuals", "i=" + std::to_string(i)};
+      e.outcome = {200, ""};
+      ASSERT_TRUE((*log)->AppendSync(e).ok());
+    }
+    ASSERT_TRUE((*log)->Close().ok());
+  }
+  size_t segments = 0;
+  for (const auto& f : fs::directory_iterator(node->audit_dir())) {
+    segments += f.path().extension() == ".jsonl" ? 1 : 0;
+  }
+  ASSERT_GE(segments, 3u);
+  const std::string archive = tmp_.path() + "/archive";
+  std::string output;
+  ASSERT_EQ(Run({"archive", "--dir", node_dir_, "--before", tomorrow_, "--to", archive}, &output), 0)
+      << output;
+  EXPECT_NE(output.find("anchor: seq "), std::string::npos) << output;
+  EXPECT_FALSE(fs::exists(segment_));  // the first segment left the node
+  EXPECT_TRUE(fs::exists(archive + "/audit-000000000001.jsonl"));
+  ASSERT_EQ(Run({"verify", "--dir", node_dir_}, &output), 0) << output;
+  EXPECT_NE(output.find("starts after the signed archive anchor"), std::string::npos) << output;
+  ASSERT_EQ(Run({"verify", "--dir", node_dir_, "--archive", archive}, &output), 0) << output;
+  EXPECT_NE(output.find("the archived segments verify and join it"), std::string::npos) << output;
+  EXPECT_NE(output.find(", seq 1 to "), std::string::npos) << output;
+  EXPECT_EQ(Run({"archive", "--dir", node_dir_, "--before", "last week", "--to", archive}, &output), 1);
+  EXPECT_NE(output.find("--before"), std::string::npos) << output;
+}
+
 TEST_F(AuditCliTest, BadArgumentsAreRefused) {
   std::string output;
   EXPECT_EQ(Run({"verify"}, &output), 1) << output;

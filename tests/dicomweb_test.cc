@@ -136,6 +136,24 @@ TEST_F(DicomwebNodeTest, QidoOverHttp) {
   EXPECT_NE(bad.body.find("StudyDate"), std::string::npos);
 }
 
+// Issue 12 item 14: a RetrieveURL names where the node is (node.yaml public_url, else the
+// address the connection reached), never what the client wrote in Host.
+TEST_F(DicomwebNodeTest, RetrieveUrlsDoNotTakeAHostileHostHeader) {
+  Result<http::Response> r =
+      http::Fetch("127.0.0.1", port_, "GET", "/dicomweb/studies", "", std::chrono::seconds(30),
+                  {{"Authorization", "Bearer " + Token()}, {"Host", "evil.example:666"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body.find("evil.example"), std::string::npos) << r->body;
+  const std::string base = "http://127.0.0.1:" + std::to_string(port_) + "/dicomweb/studies/";
+  const json studies = json::parse(r->body);
+  ASSERT_FALSE(studies.empty());
+  for (const json& study : studies) {
+    const std::string url = study.at("00081190").at("Value").at(0);
+    EXPECT_EQ(url, base + study.at("0020000D").at("Value").at(0).get<std::string>());
+  }
+}
+
 TEST_F(DicomwebNodeTest, WadoPartsAreTheStoredFiles) {
   const model::DicomInstance& i = instances_->back();
   http::Response r = Get("/dicomweb/studies/" + i.study_uid + "/series/" + i.series_uid);

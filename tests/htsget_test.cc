@@ -323,6 +323,27 @@ TEST_F(HtsgetTest, HeaderClassGivesTheHeaderAndNoRecords) {
   }
 }
 
+// Issue 12 item 14: block URLs carry the caller's passport in their headers, so they must
+// point at the node (the address the connection reached, or node.yaml public_url), never at
+// whatever the client wrote in Host.
+TEST_F(HtsgetTest, BlockUrlsDoNotTakeAHostileHostHeader) {
+  Result<http::Response> r = http::Fetch(
+      "127.0.0.1", port_, "GET", "/variants/big?referenceName=1&start=20000&end=150000", "", std::chrono::seconds(30),
+      {{"Authorization", "Bearer " + Token()}, {"Host", "evil.example:666"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body.find("evil.example"), std::string::npos) << r->body.substr(0, 2000);
+  const json ticket = json::parse(r->body);
+  int blocks = 0;
+  for (const json& u : ticket.at("htsget").at("urls")) {
+    const std::string url = u.at("url");
+    if (url.rfind("data:", 0) == 0) continue;
+    ++blocks;
+    EXPECT_EQ(url.rfind(Url("/variants/big/block?"), 0), 0u) << url;
+  }
+  EXPECT_GE(blocks, 2);  // split at max_range_bytes, as TicketsFollowTheSpec sees them
+}
+
 TEST_F(HtsgetTest, PostRegionsAreMergedInFileOrder) {
   http::Response r = Post("/variants/big",
                           R"({"format":"VCF","regions":[{"referenceName":"2","start":1000,"end":40000},

@@ -68,6 +68,7 @@ NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoO
   identity_.organization_name = c.organization;
   htsget::HtsgetConfig h;
   h.node_dir = node_.dir();
+  h.public_base_url = c.public_url;
   h.files = std::make_shared<StoreVariantFiles>(node_);
   h.caller = [this](const http::Request& r) { return CallerFor(r); };
   h.organization_name = c.organization.empty() ? identity_.name : c.organization;
@@ -87,6 +88,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_d
   audit_options.request_durability = node.config().audit.durability;
   audit_options.file_ops = options.audit_file_ops;
   audit_options.sync_interval = node.config().audit.sync_interval;
+  audit_options.checkpoint_interval = node.config().audit.checkpoint_interval;
   audit_options.open_details = {{"requests_audited", options.audit_requests}};
   if (options.audit_requests) {
     audit_options.open_details["durability"] = audit::DurabilityName(node.config().audit.durability);
@@ -182,7 +184,9 @@ Auditor NodeService::AuditorFor(ErrorFormat format) const {
 void NodeService::Register(http::Router& router) {
   std::ifstream token_file(node_.admin_token_path());
   std::string admin_token((std::istreambuf_iterator<char>(token_file)), std::istreambuf_iterator<char>());
-  admin::AddAdminRoutes(router, *permits_, node_, admin_token);
+  audit::AuditLog* log = audit_.get();
+  admin::AddAdminRoutes(router, *permits_, node_, admin_token,
+                        [log](const audit::Entry& e) { return log->AppendSync(e).status(); });
   const Auditor beacon = AuditorFor(BeaconErrorFormat(identity_));
   RegisterNodeInfoRoutes(*this, router, beacon);
   RegisterNodeCollectionRoutes(*this, router, beacon);

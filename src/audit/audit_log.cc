@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/archive.h"
 #include "audit/internal/chain.h"
 
 namespace oncomesh::audit {
@@ -114,35 +115,137 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOp
   return log;
 }
 
+namespace {
+
+// Where the writer resumes: the newest segment's text from its last checkpoint line (or whole,
+// when it has none), read from the end in chunks.
+struct SegmentTail {
+  uint64_t offset = 0;   // of `text` in the file
+  std::string text;
+  bool from_checkpoint = false;
+};
+
+// The end of a checkpoint line, as the writer writes it (members sorted: "type" is the last
+// before "hash"). Inside a JSON string a quote is escaped, so these bytes mark a member.
+constexpr std::string_view kCheckpointEnd = "\"type\":\"checkpoint\",\"hash\":\"";
+
+Result<SegmentTail> ReadSegmentTail(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unavailable(Errno("audit: cannot read " + path, errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return Unavailable(Errno("audit: cannot stat " + path, errno));
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  SegmentTail tail;
+  tail.offset = size;
+  constexpr uint64_t kChunk = 1 << 20;
+  Status failed;
+  while (tail.offset > 0) {
+    const uint64_t from = tail.offset > kChunk ? tail.offset - kChunk : 0;
+    std::string chunk(tail.offset - from, '\0');
+    size_t done = 0;
+    while (done < chunk.size()) {
+      const ssize_t n = ::pread(fd, chunk.data() + done, chunk.size() - done, static_cast<off_t>(from + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    if (done != chunk.size()) {
+      failed = Unavailable(Errno("audit: cannot read " + path, errno == 0 ? EIO : errno));
+      break;
+    }
+    tail.text.insert(0, chunk);
+    tail.offset = from;
+    // The last checkpoint line whose start is in what was read (the line before it ends there).
+    for (size_t at = tail.text.rfind(kCheckpointEnd); at != std::string::npos;
+         at = at == 0 ? std::string::npos : tail.text.rfind(kCheckpointEnd, at - 1)) {
+      const size_t end = at + kCheckpointEnd.size() + 64 + 2;
+      if (end >= tail.text.size() || tail.text.compare(end - 2, 3, "\"}\n") != 0) continue;
+      const size_t nl = at == 0 ? std::string::npos : tail.text.rfind('\n', at - 1);
+      if (nl == std::string::npos && tail.offset > 0) break;  // its start is in the next chunk
+      const size_t line_start = nl == std::string::npos ? 0 : nl + 1;
+      tail.text.erase(0, line_start);
+      tail.offset += line_start;
+      tail.from_checkpoint = true;
+      ::close(fd);
+      return tail;
+    }
+  }
+  ::close(fd);
+  if (!failed.ok()) return failed;
+  return tail;  // no checkpoint: the whole file
+}
+
+// The last complete line of a segment, parsed and its hash checked.
+Result<internal::ParsedLine> LastEntryOf(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  if (text.empty() || text.back() != '\n') {
+    return DataLoss("audit: " + path + " does not end with a whole line");
+  }
+  const size_t nl = text.rfind('\n', text.size() - 2);
+  const size_t start = nl == std::string::npos ? 0 : nl + 1;
+  Result<internal::ParsedLine> e =
+      internal::ParseLine(std::string_view(text).substr(start, text.size() - 1 - start));
+  if (!e.ok() || e->hash != e->computed) {
+    return DataLoss("audit: " + path + ": its last line is not an intact entry");
+  }
+  return e;
+}
+
+}  // namespace
+
 Status AuditLog::Recover() {
   ASSIGN_OR_RETURN(std::vector<std::string> names, internal::ListSegments(dir_));
   last_hash_ = std::string(internal::kGenesisHash);
   if (names.empty()) return Status::Ok();
-  // The newest two files: the chain is resumed from the last entry, and the link into the last
-  // file is checked. The whole log is `oncomesh audit verify`'s to check, not every start's.
-  const size_t from = names.size() >= 2 ? names.size() - 2 : 0;
+  // Resumed from the last checkpoint of the newest segment: the whole log is `oncomesh audit
+  // verify`'s to check, not every start's (a start reading a large log took seconds).
+  const std::string& newest = names.back();
+  const std::string newest_path = dir_ + "/" + newest;
   for (int attempt = 0;; ++attempt) {
-    internal::ChainChecker checker(nullptr, from == 0 ? 1 : 0,
-                                   from == 0 ? std::string(internal::kGenesisHash) : "");
-    std::string last_text;
-    bool ok = true;
-    for (size_t i = from; i < names.size() && ok; ++i) {
-      ASSIGN_OR_RETURN(std::string text, ReadWholeFile(dir_ + "/" + names[i]));
-      ok = checker.FeedFile(names[i], text);
-      if (i + 1 == names.size()) last_text = std::move(text);
+    ASSIGN_OR_RETURN(SegmentTail tail, ReadSegmentTail(newest_path));
+    // What the tail's first entry must follow: nothing (a checkpoint line is taken as it is),
+    // the last entry of the segment before, the archive's anchor, or the chain's start.
+    uint64_t expect_seq = 0;
+    std::string expect_prev, link_time;
+    if (!tail.from_checkpoint) {
+      expect_seq = 1;
+      expect_prev = std::string(internal::kGenesisHash);
+      ASSIGN_OR_RETURN(std::optional<Anchor> anchor, ReadAnchor(dir_));
+      if (names.size() >= 2) {
+        ASSIGN_OR_RETURN(internal::ParsedLine link, LastEntryOf(dir_ + "/" + names[names.size() - 2]));
+        expect_seq = link.seq + 1;
+        expect_prev = link.hash;
+        link_time = link.time;
+      } else if (anchor && internal::SegmentFirstSeq(newest) == anchor->seq + 1) {
+        expect_seq = anchor->seq + 1;
+        expect_prev = anchor->hash;
+        link_time = anchor->time;
+      }
     }
+    internal::ChainChecker checker(nullptr, expect_seq, expect_prev);
+    checker.set_check_segment_names(tail.offset == 0);  // a tail's first line is not the file's
+    const bool ok = checker.FeedFile(newest, tail.text);
     const VerifyReport& report = checker.report();
     if (!ok) {
-      const Problem& p = *report.problem;
-      if (attempt > 0 || p.kind != ProblemKind::kTruncated || p.file != names.back()) {
-        return DataLoss("audit: " + dir_ + "/" + p.ToString() +
+      Problem p = *report.problem;
+      p.offset += tail.offset;
+      if (attempt > 0 || p.kind != ProblemKind::kTruncated) {
+        // Lines are counted from where the read started (the last checkpoint): the byte offset
+        // names the place in the file.
+        const std::string where = p.file + " at byte " + std::to_string(p.offset) +
+                                  (p.seq > 0 ? " (seq " + std::to_string(p.seq) + ")" : "");
+        return DataLoss("audit: " + dir_ + "/" + where + ": " + ProblemKindName(p.kind) + ": " +
+                        p.message +
                         "; the node will not append to a log it cannot continue: run 'oncomesh "
                         "audit verify' and have an operator look");
       }
       // A last line without its newline: a write cut off by a crash. Its batch was never
       // synced, so no answer waited on it; it is kept aside and the log continues before it.
-      const std::string torn = last_text.substr(p.offset);
-      const std::string saved = "torn-" + names.back() + "-" + std::to_string(p.offset) + ".bin";
+      const std::string torn = tail.text.substr(p.offset - tail.offset);
+      const std::string saved = "torn-" + newest + "-" + std::to_string(p.offset) + ".bin";
       {
         std::ofstream out(dir_ + "/" + saved, std::ios::binary | std::ios::trunc);
         out.write(torn.data(), static_cast<std::streamsize>(torn.size()));
@@ -150,16 +253,15 @@ Status AuditLog::Recover() {
         if (!out) return Unavailable("audit: cannot write " + dir_ + "/" + saved);
       }
       RETURN_IF_ERROR(SyncPath(dir_ + "/" + saved));
-      const std::string path = dir_ + "/" + names.back();
-      if (::truncate(path.c_str(), static_cast<off_t>(p.offset)) != 0) {
-        return Unavailable(Errno("audit: cannot cut the torn line of " + path, errno));
+      if (::truncate(newest_path.c_str(), static_cast<off_t>(p.offset)) != 0) {
+        return Unavailable(Errno("audit: cannot cut the torn line of " + newest_path, errno));
       }
-      RETURN_IF_ERROR(SyncPath(path));
+      RETURN_IF_ERROR(SyncPath(newest_path));
       RETURN_IF_ERROR(SyncPath(dir_));
       spdlog::warn("audit: {}: dropped an incomplete last line ({} bytes at offset {}), never "
                    "acknowledged; kept as {}",
-                   path, torn.size(), p.offset, saved);
-      dropped_tail_ = {{"file", names.back()},
+                   newest_path, torn.size(), p.offset, saved);
+      dropped_tail_ = {{"file", newest},
                        {"offset", p.offset},
                        {"bytes", torn.size()},
                        {"sha256", internal::Sha256Hex(torn)},
@@ -168,7 +270,7 @@ Status AuditLog::Recover() {
     }
     last_seq_ = checker.last_seq();
     last_hash_ = checker.last_hash();
-    last_time_ = checker.last_time();
+    last_time_ = report.entries > 0 ? checker.last_time() : link_time;
     if (last_seq_ == 0) last_hash_ = std::string(internal::kGenesisHash);
     unsigned_entries_ = report.unsigned_tail;
     first_unsigned_ = std::chrono::steady_clock::now();
@@ -176,18 +278,17 @@ Status AuditLog::Recover() {
       last_checkpoint_ = {last_seq_, last_hash_};
     }
     // A file left empty by a crash right after it was made must be the next seq's.
-    if (last_text.empty() && internal::SegmentFirstSeq(names.back()) != last_seq_ + 1) {
-      return DataLoss("audit: " + dir_ + "/" + names.back() + " is empty and named for seq " +
-                      std::to_string(*internal::SegmentFirstSeq(names.back())) +
+    if (tail.text.empty() && internal::SegmentFirstSeq(newest) != last_seq_ + 1) {
+      return DataLoss("audit: " + dir_ + "/" + newest + " is empty and named for seq " +
+                      std::to_string(*internal::SegmentFirstSeq(newest)) +
                       ", but the chain ends at seq " + std::to_string(last_seq_));
     }
     break;
   }
-  const std::string path = dir_ + "/" + names.back();
-  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd_ < 0) return Unavailable(Errno("audit: cannot open " + path, errno));
+  fd_ = ::open(newest_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd_ < 0) return Unavailable(Errno("audit: cannot open " + newest_path, errno));
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) return Unavailable(Errno("audit: cannot stat " + path, errno));
+  if (::fstat(fd_, &st) != 0) return Unavailable(Errno("audit: cannot stat " + newest_path, errno));
   segment_size_ = static_cast<uint64_t>(st.st_size);
   segment_day_ = last_time_.substr(0, 10);
   durable_ = {last_seq_, last_hash_};
@@ -509,6 +610,10 @@ void AuditLog::SyncLoop() {
 void AuditLog::WriteRounds(std::unique_lock<std::mutex>& lock, bool closing) {
   using Clock = std::chrono::steady_clock;
   bool final_round = closing;
+  // A clean close is always signed, even when the log already ends with a checkpoint (an
+  // interval one on an idle node): verify says a log is closed only when its last entry is the
+  // checkpoint of reason "close".
+  bool close_due = closing;
   for (;;) {
     CutBack(lock);  // after a failure, once
     const bool interval_due =
@@ -545,10 +650,15 @@ void AuditLog::WriteRounds(std::unique_lock<std::mutex>& lock, bool closing) {
         }
         if (first_time.empty()) first_time = last_time_;
       }
-      if (failure.ok() && unsigned_entries_ > 0 &&
-          (closing || Clock::now() >= first_unsigned_ + options_.checkpoint_interval)) {
+      if (failure.ok() && close_due) {
         Receipt cp;
-        failure = SealCheckpoint(closing ? "close" : "interval", &bytes, &cp);
+        failure = SealCheckpoint("close", &bytes, &cp);
+        close_due = false;
+        if (first_time.empty()) first_time = last_time_;
+      } else if (failure.ok() && unsigned_entries_ > 0 &&
+                 Clock::now() >= first_unsigned_ + options_.checkpoint_interval) {
+        Receipt cp;
+        failure = SealCheckpoint("interval", &bytes, &cp);
         if (first_time.empty()) first_time = last_time_;
       }
       if (failure.ok() && !bytes.empty()) {

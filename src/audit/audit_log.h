@@ -20,6 +20,8 @@
 //                       is a few whole files). The chain continues across files.
 //   LOCK                held (flock) by the one process appending.
 //   torn-<seq>.bin      the bytes of an incomplete last line dropped at open (see Recovery).
+//   ANCHOR.json         after `oncomesh audit archive` moved the oldest segments away: the
+//                       signed seq and hash the remaining chain starts from (audit/archive.h).
 // Each segment is JSON lines (UTF-8, '\n'-terminated), one entry a line:
 //   {"access":{...},"caller":{...},...,"prev":"<64 hex>","seq":17,"time":"2025-03-01T12:00:00.123Z",
 //    "type":"request","hash":"<64 hex>"}
@@ -45,7 +47,8 @@
 // kid) over {"node", "seq": seq-1, "hash": prev, "time": the entry's time}: the node's signature
 // over the whole chain before it. One is written after every `checkpoint_entries` entries, at
 // most `checkpoint_interval` after an entry that no checkpoint covers yet, on Checkpoint(), and
-// at Close() (reason "close").
+// at Close() (reason "close": always, even when the entry before is itself a checkpoint, so
+// that a log stopped cleanly ends with a close whatever checkpointed it last).
 //
 // WHAT THE CHAIN PROVES AND WHAT IT DOES NOT
 //   Detected (by audit/verify.h): an edited entry (hash), a removed entry or file (seq gap), a
@@ -101,7 +104,12 @@
 // before a failed fdatasync were answered; they are kept in the file, and whether they reach
 // the disk is as uncertain as the failed fdatasync left it.
 //
-// RECOVERY at Open: the newest two segments are read and their chain checked. A last line
+// RECOVERY at Open: the log is resumed from its last checkpoint, not re-read: the newest
+// segment is searched from its end for its last checkpoint entry, and the chain is checked from
+// that entry to the end of the file (the whole newest segment when it holds no checkpoint, then
+// joined to the last line of the segment before it, or to the archive's anchor: audit/archive.h).
+// So opening costs the tail since the last checkpoint (at most `checkpoint_entries` entries or
+// `checkpoint_interval`), whatever the log's size (docs/audit.md, Figures). A last line
 // without its '\n' (a crash in the middle of a write, or a machine crash that kept part of an
 // unsynced tail) is cut off, saved as torn-<seq>.bin, logged, and recorded in the open entry
 // ("dropped_tail"). Under kSync such a line was never acknowledged, so never answered; under

@@ -65,7 +65,12 @@ std::vector<std::string> Lines(const std::string& dir) {
   return lines;
 }
 
-json Body(const std::string& line) { return internal::ParseLine(line)->body; }
+// The entry without its "hash" member.
+json Body(const std::string& line) {
+  json body = json::parse(line);
+  body.erase("hash");
+  return body;
+}
 
 VerifyReport Verify(const std::string& dir) {
   Result<VerifyReport> r = VerifyLogDirectory(dir, PublicKeys());
@@ -306,17 +311,53 @@ TEST(AuditLogTest, AnInconsistentLogIsNotContinued) {
   }
   const std::string segment = tmp.path() + "/" + internal::ListSegments(tmp.path())->back();
   std::vector<std::string> lines = Lines(tmp.path());
+  ASSERT_EQ(lines.size(), 7u);  // open, 5 requests, the closing checkpoint
+  // The tail from the last checkpoint is what Open checks: an edit there stops it.
+  lines[6].replace(lines[6].find("\"close\""), 7, "\"CLOSE\"");
+  uint64_t offset = 0;
+  {
+    std::ofstream out(segment, std::ios::trunc);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (i < 6) offset += lines[i].size() + 1;
+      out << lines[i] << "\n";
+    }
+  }
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(log.status().message().find("audit-000000000001.jsonl at byte " +
+                                        std::to_string(offset) + " (seq 7): edited"),
+            std::string::npos)
+      << log.status().message();
+}
+
+// Issue 12 item 17: Open resumes from the last checkpoint and reads nothing before it (a start
+// with a log of millions of entries took 10 s re-reading it). What lies before is `audit
+// verify`'s to check: an edit there does not stop the node, and verify finds it.
+TEST(AuditLogTest, OpenResumesFromTheLastCheckpointWithoutRereadingTheLog) {
+  oncomesh::testing::TempDir tmp;
+  {
+    Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 120; ++i) ASSERT_TRUE((*log)->AppendSync(CountEntry(i)).ok());
+  }
+  const std::string segment = tmp.path() + "/" + internal::ListSegments(tmp.path())->back();
+  std::vector<std::string> lines = Lines(tmp.path());
   lines[2].replace(lines[2].find("\"GET\""), 5, "\"PUT\"");
   {
     std::ofstream out(segment, std::ios::trunc);
     for (const std::string& l : lines) out << l << "\n";
   }
   Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
-  ASSERT_FALSE(log.ok());
-  EXPECT_EQ(log.status().code(), StatusCode::kDataLoss);
-  EXPECT_NE(log.status().message().find("audit-000000000001.jsonl:3 (seq 3): edited"),
-            std::string::npos)
-      << log.status().message();
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  const Result<Receipt> next = (*log)->AppendSync(CountEntry(999));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->seq, lines.size() + 2);  // after the open entry, the chain continues
+  ASSERT_TRUE((*log)->Close().ok());
+  const VerifyReport report = Verify(tmp.path());
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.problem->kind, ProblemKind::kEdited);
+  EXPECT_EQ(report.problem->seq, 3u);
 }
 
 TEST(AuditLogTest, InvalidEntriesAreRefusedAndNotWritten) {
@@ -477,6 +518,25 @@ TEST(AuditLogTest, ACheckpointIsWrittenAfterTheIntervalWithoutTraffic) {
   const VerifyReport report = Verify(tmp.path());
   EXPECT_TRUE(report.ok());
   EXPECT_EQ(report.unsigned_tail, 0u);
+}
+
+// Issue 12 item 16: a log whose last entry is a checkpoint (nothing left unsigned) still gets
+// its closing checkpoint, or verify calls a clean stop "not closed".
+TEST(AuditLogTest, CloseSignsALogThatAlreadyEndsWithACheckpoint) {
+  oncomesh::testing::TempDir tmp;
+  Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), Options());
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->AppendSync(CountEntry(1)).ok());
+  Result<Receipt> cp = (*log)->Checkpoint();
+  ASSERT_TRUE(cp.ok());
+  ASSERT_TRUE((*log)->Close().ok());
+  const std::vector<std::string> lines = Lines(tmp.path());
+  ASSERT_EQ(lines.size(), 4u);  // open, request, checkpoint, close
+  EXPECT_EQ(Body(lines[2])["checkpoint"]["reason"], "request");
+  EXPECT_EQ(Body(lines[3])["checkpoint"]["reason"], "close");
+  const VerifyReport report = Verify(tmp.path());
+  EXPECT_TRUE(report.ok());
+  EXPECT_TRUE(report.ends_with_close);
 }
 
 }  // namespace

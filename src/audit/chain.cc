@@ -1,9 +1,11 @@
 #include <dirent.h>
 #include <openssl/evp.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "audit/internal/chain.h"
 
@@ -124,31 +126,83 @@ Result<ParsedLine> ParseLine(std::string_view line) {
   ParsedLine p;
   p.hash = std::string(line.substr(line.size() - kHashSuffixBytes + kHashMember.size(), 64));
   if (!IsLowerHex64(p.hash)) return InvalidArgument("\"hash\" is not 64 lowercase hex digits");
-  std::string covered(line.substr(0, line.size() - kHashSuffixBytes));
-  covered.push_back('}');
-  p.computed = Sha256Hex(covered);
-  p.body = json::parse(covered, nullptr, /*allow_exceptions=*/false);
-  if (p.body.is_discarded() || !p.body.is_object()) return InvalidArgument("not a JSON object");
-  if (p.body.contains("hash")) return InvalidArgument("a second \"hash\" member");
-  const json& seq = p.body["seq"];
-  if (!seq.is_number_unsigned() || seq.get<uint64_t>() == 0) {
+  // The covered bytes, with simdjson's padding, in a buffer reused by this thread.
+  thread_local simdjson::dom::parser parser;
+  thread_local std::string covered;
+  const size_t covered_size = line.size() - kHashSuffixBytes + 1;
+  covered.resize(covered_size + simdjson::SIMDJSON_PADDING);
+  std::memcpy(covered.data(), line.data(), covered_size - 1);
+  covered[covered_size - 1] = '}';
+  const std::string_view bytes(covered.data(), covered_size);
+  p.computed = Sha256Hex(bytes);
+  simdjson::dom::object body;
+  if (parser.parse(covered.data(), covered_size, /*realloc_if_needed=*/false).get_object().get(body) !=
+      simdjson::SUCCESS) {
+    return InvalidArgument("not a JSON object");
+  }
+  // Every member once: readers that keep the first and those that keep the last of a repeated
+  // key (Python's json) must read the same entry.
+  std::vector<std::string_view> keys;
+  keys.reserve(16);
+  for (const auto field : body) keys.push_back(field.key);
+  std::sort(keys.begin(), keys.end());
+  if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) {
+    return InvalidArgument("a repeated member \"" + std::string(*std::adjacent_find(keys.begin(), keys.end())) + "\"");
+  }
+  if (std::binary_search(keys.begin(), keys.end(), "hash")) {
+    return InvalidArgument("a second \"hash\" member");
+  }
+  uint64_t seq = 0;
+  if (body["seq"].get_uint64().get(seq) != simdjson::SUCCESS || seq == 0) {
     return InvalidArgument("no \"seq\" (a positive integer)");
   }
-  p.seq = seq.get<uint64_t>();
-  const json& prev = p.body["prev"];
-  if (!prev.is_string() || !IsLowerHex64(prev.get<std::string>())) {
+  p.seq = seq;
+  std::string_view text;
+  if (body["prev"].get_string().get(text) != simdjson::SUCCESS || !IsLowerHex64(text)) {
     return InvalidArgument("no \"prev\" (64 lowercase hex digits)");
   }
-  p.prev = prev.get<std::string>();
-  const json& time = p.body["time"];
-  if (!time.is_string() || time.get<std::string>().size() != 24) {
+  p.prev = std::string(text);
+  if (body["time"].get_string().get(text) != simdjson::SUCCESS || text.size() != 24) {
     return InvalidArgument("no \"time\" (RFC 3339 UTC with milliseconds)");
   }
-  p.time = time.get<std::string>();
-  const json& type = p.body["type"];
-  if (!type.is_string() || type.get<std::string>().empty()) return InvalidArgument("no \"type\"");
-  p.type = type.get<std::string>();
+  p.time = std::string(text);
+  if (body["type"].get_string().get(text) != simdjson::SUCCESS || text.empty()) {
+    return InvalidArgument("no \"type\"");
+  }
+  p.type = std::string(text);
+  if (body["node"].get_string().get(text) == simdjson::SUCCESS) p.node = std::string(text);
+  simdjson::dom::object checkpoint;
+  if (body["checkpoint"].get_object().get(checkpoint) == simdjson::SUCCESS &&
+      checkpoint["jws"].get_string().get(text) == simdjson::SUCCESS) {
+    p.has_checkpoint = true;
+    p.checkpoint_jws = std::string(text);
+    if (checkpoint["reason"].get_string().get(text) == simdjson::SUCCESS) {
+      p.checkpoint_reason = std::string(text);
+    }
+  }
   return p;
+}
+
+unsigned VerifyThreads() {
+  return std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+}
+
+std::vector<Result<ParsedLine>> ParseLines(const std::vector<std::string_view>& lines,
+                                           unsigned threads) {
+  std::vector<Result<ParsedLine>> out(lines.size(), Result<ParsedLine>(Internal("not parsed")));
+  const size_t n = lines.size();
+  threads = static_cast<unsigned>(std::min<size_t>(std::max(threads, 1u), std::max<size_t>(n / 256, 1)));
+  const auto work = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) out[i] = ParseLine(lines[i]);
+  };
+  std::vector<std::thread> pool;
+  const size_t chunk = (n + threads - 1) / threads;
+  for (unsigned t = 1; t < threads; ++t) {
+    pool.emplace_back(work, std::min(n, t * chunk), std::min(n, (t + 1) * chunk));
+  }
+  work(0, std::min(n, chunk));
+  for (std::thread& t : pool) t.join();
+  return out;
 }
 
 std::string SegmentName(uint64_t first_seq) {
@@ -221,10 +275,15 @@ bool ChainChecker::FeedFile(const std::string& name, std::string_view text) {
     lines.push_back({pos, text.substr(pos, nl - pos)});
     pos = nl + 1;
   }
+  // Parsing and hashing are per line: spread over the cores; the links are checked in order.
+  std::vector<std::string_view> texts;
+  texts.reserve(lines.size());
+  for (const Line& l : lines) texts.push_back(l.text);
+  std::vector<Result<ParsedLine>> parsed = ParseLines(texts, threads_);
   for (size_t i = 0; i < lines.size(); ++i) {
     ParsedLine entry;
     const int64_t line_no = static_cast<int64_t>(i) + 1;
-    if (FeedLine(name, line_no, lines[i].offset, lines[i].text, &entry)) {
+    if (Check(name, line_no, lines[i].offset, std::move(parsed[i]), &entry)) {
       // A segment's name says its first seq; a file renamed or put in another's place shows.
       const std::optional<uint64_t> named = SegmentFirstSeq(name);
       if (i == 0 && check_segment_names_ && named && *named != entry.seq) {
@@ -239,7 +298,7 @@ bool ChainChecker::FeedFile(const std::string& name, std::string_view text) {
     Problem& p = *report_.problem;
     if (p.kind == ProblemKind::kRemoved) {
       for (size_t j = i + 1; j < lines.size(); ++j) {
-        Result<ParsedLine> later = ParseLine(lines[j].text);
+        const Result<ParsedLine>& later = parsed[j];
         if (later.ok() && later->seq == last_seq_ + 1) {
           p.kind = ProblemKind::kReordered;
           p.message = "seq " + std::to_string(entry.seq) + " comes before seq " +
@@ -256,7 +315,11 @@ bool ChainChecker::FeedFile(const std::string& name, std::string_view text) {
 
 bool ChainChecker::FeedLine(const std::string& name, int64_t line_no, uint64_t offset,
                             std::string_view line, ParsedLine* entry) {
-  Result<ParsedLine> parsed = ParseLine(line);
+  return Check(name, line_no, offset, ParseLine(line), entry);
+}
+
+bool ChainChecker::Check(const std::string& name, int64_t line_no, uint64_t offset,
+                         Result<ParsedLine> parsed, ParsedLine* entry) {
   if (!parsed.ok()) {
     return Fail(ProblemKind::kMalformed, name, line_no, offset, 0,
                 "not an audit entry: " + parsed.status().message());
@@ -323,19 +386,17 @@ bool ChainChecker::FeedLine(const std::string& name, int64_t line_no, uint64_t o
   report_.last_time = e.time;
   report_.unsigned_tail = report_.last_checkpoint_seq == 0 ? report_.entries
                                                            : e.seq - report_.last_checkpoint_seq;
-  const json& reason = e.body.contains("checkpoint") ? e.body["checkpoint"]["reason"] : json();
-  report_.ends_with_close = e.type == "checkpoint" && reason == "close";
+  report_.ends_with_close = e.type == "checkpoint" && e.checkpoint_reason == "close";
   return true;
 }
 
 bool ChainChecker::CheckCheckpoint(const ParsedLine& e, std::string* why) const {
-  const json& cp = e.body["checkpoint"];
-  if (!cp.is_object() || !cp["jws"].is_string()) {
+  if (!e.has_checkpoint) {
     *why = R"(no "checkpoint"."jws")";
     return false;
   }
   if (keys_ == nullptr) return true;
-  const std::string token = cp["jws"].get<std::string>();
+  const std::string& token = e.checkpoint_jws;
   Result<auth::JwsParts> parts = auth::DecodeJws(token);
   if (!parts.ok()) {
     *why = parts.status().message();
@@ -366,7 +427,7 @@ bool ChainChecker::CheckCheckpoint(const ParsedLine& e, std::string* why) const 
            "…, which is not the chain before it: entries before it were changed";
     return false;
   }
-  if (claims.value("time", "") != e.time || claims.value("node", "") != e.body.value("node", "")) {
+  if (claims.value("time", "") != e.time || claims.value("node", "") != e.node) {
     *why = "the signed time or node is not the entry's";
     return false;
   }

@@ -1,10 +1,13 @@
 #include "audit/verify.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "audit/archive.h"
 #include "audit/entry.h"
 #include "audit/internal/chain.h"
 
@@ -58,12 +61,19 @@ json PublicJwks(const std::vector<auth::Jwk>& keys) {
 namespace {
 
 Result<std::string> ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read " + path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Unavailable("cannot read " + path.string());
-  return ss.str();
+  // One read into a buffer of the file's size: a segment is tens of MB, a log thousands.
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return NotFound("cannot read " + path.string());
+  std::string text;
+  char buffer[1 << 16];
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!ec) text.reserve(static_cast<size_t>(size));
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) text.append(buffer, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Unavailable("cannot read " + path.string());
+  return text;
 }
 
 // Calls `line_fn(file, line)` for every complete line of every segment, in order, until it
@@ -82,16 +92,119 @@ Status ForEachLine(const std::string& dir, const std::vector<std::string>& names
 
 }  // namespace
 
+namespace {
+
+VerifyReport ProblemReport(ProblemKind kind, const std::string& file, std::string message) {
+  VerifyReport report;
+  report.problem = Problem{kind, file, 0, 0, 0, std::move(message)};
+  return report;
+}
+
+// Feeds `names` of `dir` to `checker` (skipping those whose first seq is at most `skip_through`)
+// until a problem.
+Status FeedSegments(const std::string& dir, const std::vector<std::string>& names,
+                    uint64_t skip_through, internal::ChainChecker* checker) {
+  for (const std::string& name : names) {
+    if (internal::SegmentFirstSeq(name).value_or(0) <= skip_through) continue;
+    ASSIGN_OR_RETURN(std::string text, ReadText(fs::path(dir) / name));
+    if (!checker->FeedFile(name, text)) break;
+  }
+  return Status::Ok();
+}
+
+// The archived segments in `archive_dir`, verified from seq 1 or from an anchor copy there, up to
+// exactly `anchor`.
+Result<VerifyReport> VerifyArchive(const std::string& archive_dir, const Anchor& anchor,
+                                   const std::vector<auth::Jwk>& keys) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, internal::ListSegments(archive_dir));
+  std::erase_if(names, [&](const std::string& n) {
+    return internal::SegmentFirstSeq(n).value_or(0) > anchor.seq;
+  });
+  if (names.empty()) return NotFound("no archived segments in " + archive_dir);
+  const uint64_t first = *internal::SegmentFirstSeq(names.front());
+  uint64_t expect_seq = 1;
+  std::string expect_prev(internal::kGenesisHash);
+  if (first != 1) {
+    // The oldest were deleted at the end of their retention: the anchor written when the
+    // archive's oldest remaining segment was archived says where it starts.
+    const std::string copy = "ANCHOR-" + internal::SegmentName(first - 1).substr(6, 12) + ".json";
+    ASSIGN_OR_RETURN(std::optional<Anchor> older, ReadAnchorFile(archive_dir + "/" + copy));
+    if (!older || older->seq != first - 1) {
+      return ProblemReport(ProblemKind::kRemoved, names.front(),
+                           "the archive starts at seq " + std::to_string(first) +
+                               " and holds no anchor " + copy + " for the seq before it");
+    }
+    if (Status st = VerifyAnchor(*older, keys); !st.ok()) {
+      return ProblemReport(ProblemKind::kBadCheckpoint, copy, "anchor: " + st.message());
+    }
+    expect_seq = older->seq + 1;
+    expect_prev = older->hash;
+  }
+  internal::ChainChecker checker(&keys, expect_seq, expect_prev);
+  RETURN_IF_ERROR(FeedSegments(archive_dir, names, 0, &checker));
+  VerifyReport report = std::move(checker.report());
+  if (report.ok() && (report.last_seq != anchor.seq || report.last_hash != anchor.hash)) {
+    report.problem = Problem{ProblemKind::kRemoved, names.back(), 0, 0, report.last_seq,
+                             "the archive ends at seq " + std::to_string(report.last_seq) +
+                                 ", but the anchor says entries up to seq " +
+                                 std::to_string(anchor.seq) + " (hash " +
+                                 anchor.hash.substr(0, 16) + "…) were archived"};
+  }
+  return report;
+}
+
+}  // namespace
+
 Result<VerifyReport> VerifyLogDirectory(const std::string& audit_dir,
-                                        const std::vector<auth::Jwk>& keys) {
+                                        const std::vector<auth::Jwk>& keys,
+                                        const std::string& archive_dir) {
   ASSIGN_OR_RETURN(std::vector<std::string> names, internal::ListSegments(audit_dir));
   if (names.empty()) return NotFound("no audit log in " + audit_dir);
-  internal::ChainChecker checker(&keys, 1, std::string(internal::kGenesisHash));
-  for (const std::string& name : names) {
-    ASSIGN_OR_RETURN(std::string text, ReadText(fs::path(audit_dir) / name));
-    if (!checker.FeedFile(name, text)) break;
+  ASSIGN_OR_RETURN(std::optional<Anchor> anchor, ReadAnchor(audit_dir));
+  if (!anchor && !archive_dir.empty()) {
+    return FailedPrecondition(audit_dir + " has no ANCHOR.json: nothing was archived from it");
   }
-  return std::move(checker.report());
+  if (anchor) {
+    if (Status st = VerifyAnchor(*anchor, keys); !st.ok()) {
+      return ProblemReport(ProblemKind::kBadCheckpoint, "ANCHOR.json", "anchor: " + st.message());
+    }
+  }
+  VerifyReport archived;
+  if (!archive_dir.empty()) {
+    ASSIGN_OR_RETURN(archived, VerifyArchive(archive_dir, *anchor, keys));
+    if (!archived.ok()) return archived;
+  }
+  internal::ChainChecker checker(&keys, anchor ? anchor->seq + 1 : 1,
+                                 anchor ? anchor->hash : std::string(internal::kGenesisHash));
+  const uint64_t skip = anchor ? anchor->seq : 0;
+  RETURN_IF_ERROR(FeedSegments(audit_dir, names, skip, &checker));
+  VerifyReport report = std::move(checker.report());
+  if (!anchor) return report;
+  report.anchor_seq = anchor->seq;
+  const size_t left_over = static_cast<size_t>(std::count_if(names.begin(), names.end(), [&](const std::string& n) {
+    return internal::SegmentFirstSeq(n).value_or(0) <= skip;
+  }));
+  if (left_over > 0) {
+    report.notes.push_back(std::to_string(left_over) +
+                           " segment(s) before the anchor are still here (an archive run was "
+                           "interrupted): run 'oncomesh audit archive' again to remove them");
+  }
+  if (archive_dir.empty()) {
+    report.notes.push_back("entries up to seq " + std::to_string(anchor->seq) +
+                           " are archived; the log was verified from the signed anchor at seq " +
+                           std::to_string(anchor->seq) + " (" + anchor->time +
+                           "); give --archive DIR to verify the archived segments too");
+    return report;
+  }
+  // Both halves, as one report.
+  report.archive_verified = true;
+  report.entries += archived.entries;
+  report.first_seq = archived.first_seq;
+  report.first_time = archived.first_time;
+  report.checkpoints += archived.checkpoints;
+  if (report.last_checkpoint_seq == 0) report.last_checkpoint_seq = archived.last_checkpoint_seq;
+  report.files.insert(report.files.begin(), archived.files.begin(), archived.files.end());
+  return report;
 }
 
 Result<ExportSummary> ExportPeriod(const std::string& audit_dir,

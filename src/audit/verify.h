@@ -66,6 +66,8 @@ struct VerifyReport {
   bool ends_with_close = false;      // the last entry is the checkpoint of a clean close
   std::vector<std::string> files;    // the files read, in order
   std::vector<std::string> notes;    // what holds but limits the proof (an export's open end)
+  uint64_t anchor_seq = 0;  // the live log was verified from the archive anchor at this seq
+  bool archive_verified = false;  // the archived segments were verified and join the anchor
 
   bool ok() const { return !problem.has_value(); }
 };
@@ -77,11 +79,16 @@ Result<std::vector<auth::Jwk>> ParseJwks(const nlohmann::json& jwks);
 nlohmann::json PublicJwks(const std::vector<auth::Jwk>& keys);
 
 // Verifies every segment of the log in `audit_dir` (NODE_DIR/audit) against `keys` (the node's
-// public keys). The chain must start at seq 1 with the all-zero prev. A Status error only when
-// the directory cannot be read or holds no log; tampering is a report with a problem. Reads
-// files being appended to safely (a line in the middle of being written shows as kTruncated).
+// public keys). The chain must start at seq 1 with the all-zero prev, or, when segments were
+// archived (audit/archive.h), right after the anchor in ANCHOR.json, whose signature must
+// verify. With `archive_dir`, the archived segments there are verified too (from seq 1 or an
+// anchor copy in the archive) and must end exactly at the anchor; the report then covers both.
+// A Status error only when a directory cannot be read or holds no log; tampering is a report
+// with a problem. Reads files being appended to safely (a line in the middle of being written
+// shows as kTruncated). Lines are parsed and hashed on up to internal::VerifyThreads() threads.
 Result<VerifyReport> VerifyLogDirectory(const std::string& audit_dir,
-                                        const std::vector<auth::Jwk>& keys);
+                                        const std::vector<auth::Jwk>& keys,
+                                        const std::string& archive_dir = "");
 
 // Verifies an export written by ExportPeriod: its header, the chain from the header's prev, the
 // checkpoints, and that the entries marked as the period are all of the period (the context

@@ -1,4 +1,5 @@
-// oncomesh audit verify --dir NODE_DIR [--jwks FILE]
+// oncomesh audit verify --dir NODE_DIR [--jwks FILE] [--archive DIR]
+// oncomesh audit archive --dir NODE_DIR --before T --to DIR
 // oncomesh audit verify --file EXPORT --jwks FILE
 // oncomesh audit export --dir NODE_DIR --from T1 --to T2 [--out FILE]
 // oncomesh audit jwks   --dir NODE_DIR [--out FILE]
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "audit/archive.h"
 #include "audit/entry.h"
 #include "audit/verify.h"
 #include "cli/commands.h"
@@ -26,6 +28,8 @@ struct AuditOptions {
   std::string jwks;
   std::string from, to;
   std::string out;
+  std::string archive;
+  std::string before;
 };
 
 int Fail(const std::string& command, const std::string& message) {
@@ -74,6 +78,11 @@ void PrintReport(const std::string& what, const audit::VerifyReport& r) {
   } else {
     std::cout << "  not closed (the node is running or stopped without closing)\n";
   }
+  if (r.anchor_seq != 0) {
+    std::cout << "  starts after the signed archive anchor at seq " << r.anchor_seq
+              << (r.archive_verified ? "; the archived segments verify and join it\n"
+                                     : " (archived segments not given)\n");
+  }
   std::cout << "  last entry: seq " << r.last_seq << " hash " << r.last_hash
             << "\n  (record it outside the node: a later log that lacks it lost its tail)\n";
   for (const std::string& note : r.notes) std::cout << "  note: " << note << "\n";
@@ -101,7 +110,7 @@ int Verify(const AuditOptions& o) {
     return report->ok() ? 0 : 1;
   }
   const std::string audit_dir = o.dir + "/audit";
-  Result<audit::VerifyReport> report = audit::VerifyLogDirectory(audit_dir, *keys);
+  Result<audit::VerifyReport> report = audit::VerifyLogDirectory(audit_dir, *keys, o.archive);
   if (!report.ok()) return Fail("verify", report.status().message());
   PrintReport("audit log " + audit_dir, *report);
   return report->ok() ? 0 : 1;
@@ -145,6 +154,29 @@ int Export(const AuditOptions& o) {
   return 0;
 }
 
+int Archive(const AuditOptions& o) {
+  Result<std::string> before = audit::CanonicalTime(o.before);
+  if (!before.ok()) return Fail("archive", "--before: " + before.status().message());
+  Result<node::NodeDir> node = node::NodeDir::Open(o.dir);
+  if (!node.ok()) return Fail("archive", node.status().message());
+  std::optional<node::NodeDir> n(std::move(*node));
+  Result<std::vector<auth::Jwk>> keys = Keys(n, "");
+  if (!keys.ok()) return Fail("archive", keys.status().message());
+  Result<audit::ArchiveSummary> summary = audit::ArchiveSegments(
+      n->audit_dir(), o.archive, *before, n->signing_key(), n->config().name, *keys);
+  if (!summary.ok()) return Fail("archive", summary.status().message());
+  for (const audit::ArchivedSegment& s : summary->moved) {
+    std::cout << "archived " << s.file << ": seq " << s.first_seq << " to " << s.last_seq << ", "
+              << s.bytes << " bytes, sha256 " << s.sha256 << "\n";
+  }
+  if (!summary->why_not.empty()) std::cout << "kept from there on: " << summary->why_not << "\n";
+  if (summary->anchor) {
+    std::cout << "anchor: seq " << summary->anchor->seq << " hash " << summary->anchor->hash
+              << " (" << o.dir << "/audit/ANCHOR.json, and a copy in " << o.archive << ")\n";
+  }
+  return 0;
+}
+
 int Jwks(const AuditOptions& o) {
   Result<node::NodeDir> node = node::NodeDir::Open(o.dir);
   if (!node.ok()) return Fail("jwks", node.status().message());
@@ -175,7 +207,25 @@ void RegisterAuditCommand(CLI::App& app) {
   verify->add_option("--file", v->file, "An export written by 'oncomesh audit export'");
   verify->add_option("--jwks", v->jwks,
                      "The node's public keys (JWKS); default with --dir: the node's own key");
+  verify->add_option("--archive", v->archive,
+                     "With --dir: also verify the segments 'audit archive' moved to this folder "
+                     "and that they join the log's anchor");
   verify->callback([v] { SetExitCode(Verify(*v)); });
+
+  auto a = std::make_shared<AuditOptions>();
+  CLI::App* archive = audit->add_subcommand(
+      "archive",
+      "Move the log's oldest segments, all of whose entries are older than --before and signed "
+      "by a later checkpoint, to --to, leaving a signed anchor the remaining log verifies from "
+      "(docs/audit.md, Retention); safe while the node runs");
+  archive->add_option("--dir", a->dir, "Node directory")->required();
+  archive->add_option("--before", a->before,
+                      "Archive segments whose entries are all before this time (YYYY-MM-DD or "
+                      "RFC 3339)")
+      ->required();
+  archive->add_option("--to", a->archive, "The archive folder (created; segments accumulate there)")
+      ->required();
+  archive->callback([a] { SetExitCode(Archive(*a)); });
 
   auto e = std::make_shared<AuditOptions>();
   CLI::App* exp = audit->add_subcommand(

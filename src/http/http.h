@@ -37,6 +37,10 @@ struct Request {
   // The client's address as the server's socket saw it: "127.0.0.1:51234", "[::1]:51234"
   // (a proxy in front of the node is the client here). Empty for requests not from a socket.
   std::string peer;
+  // The server's own address of the connection, in the same form ("127.0.0.1:8080"): where the
+  // client reached the node, known from the socket, never from what the client wrote (the Host
+  // header). Empty for requests not from a socket.
+  std::string local;
 
   // First value of a query parameter, or nullptr.
   const std::string* Query(const std::string& name) const;
@@ -49,6 +53,12 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// The base URL ("scheme://host[:port]", no trailing '/') that links in answers start with:
+// `public_url` when set (a node's node.yaml public_url), else "http://" + request.local (where
+// the client reached the server); "" when neither is known. Never the Host header: the client
+// writes it, and some links carry the caller's credentials beside them (htsget block URLs).
+std::string PublicBaseUrl(const Request& request, const std::string& public_url);
 
 // Handlers answer exactly once through the responder, possibly later and from another thread.
 using Responder = std::function<void(Response)>;

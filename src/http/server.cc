@@ -23,6 +23,13 @@ const std::string* Request::Query(const std::string& name) const {
   return it == query.end() ? nullptr : &it->second;
 }
 
+std::string PublicBaseUrl(const Request& request, const std::string& public_url) {
+  std::string base = public_url.empty() ? (request.local.empty() ? "" : "http://" + request.local)
+                                        : public_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
 const std::string* Request::Header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
   return it == headers.end() ? nullptr : &it->second;
@@ -177,6 +184,12 @@ class Session : public std::enable_shared_from_this<Session> {
       peer_ = (remote.address().is_v6() ? "[" + address + "]" : address) + ":" +
               std::to_string(remote.port());
     }
+    const tcp::endpoint local = stream_.socket().local_endpoint(ec);
+    if (!ec) {
+      const std::string address = local.address().to_string();
+      local_ = (local.address().is_v6() ? "[" + address + "]" : address) + ":" +
+               std::to_string(local.port());
+    }
   }
 
   void Start() {
@@ -241,6 +254,7 @@ class Session : public std::enable_shared_from_this<Session> {
     CopyHeaders(msg, request.get());
     request->body = std::move(msg.body());
     request->peer = peer_;
+    request->local = local_;
 
     bool method_mismatch = false;
     const Route* route = server_.router.Match(*request, &method_mismatch);
@@ -275,6 +289,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Request> PartialRequest() {
     auto request = std::make_shared<Request>();
     request->peer = peer_;
+    request->local = local_;
     // Beast refuses an announced body over the limit before it marks the header done, with the
     // start line and fields already read: what was read is used whenever the target is there.
     if (parser_ && (parser_->is_header_done() || !parser_->get().target().empty())) {
@@ -337,6 +352,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   unsigned version_ = 11;
   std::string peer_;
+  std::string local_;
 };
 
 }  // namespace

@@ -219,7 +219,7 @@ void HubService::Register(http::Router& router, boost::asio::io_context& io) {
   router.AddSync("GET", "/api/entry_types", "Entry types",
                  [&id](http::Request&) { return api::JsonResponse(api::EntryTypesResponse(id)); });
   router.AddSync("GET", "/api/map", "Map of endpoints", [this](http::Request& req) {
-    return api::JsonResponse(api::MapResponse(identity_, api::BaseUrl(req, config_.address)));
+    return api::JsonResponse(api::MapResponse(identity_, api::BaseUrl(req, "")));
   });
 
   // Queries: /api/individuals, /api/biosamples and /api/g_variants.

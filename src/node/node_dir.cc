@@ -117,6 +117,34 @@ Status ParseAccess(const YAML::Node& access, const std::string& where, auth::Acc
 
 }  // namespace
 
+namespace {
+
+// public_url: a scheme (http or https), a host, an optional port and path; no query, fragment,
+// user part or white space. Returned without its trailing '/'.
+Result<std::string> PublicUrl(std::string url, const std::string& source) {
+  const auto bad = [&](const std::string& why) {
+    return InvalidArgument(source + ": public_url '" + url + "' " + why +
+                           " (expected e.g. https://node.example.org or http://10.0.0.5:8080)");
+  };
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos || (url.substr(0, scheme) != "http" && url.substr(0, scheme) != "https")) {
+    return bad("is not an http:// or https:// URL");
+  }
+  for (const char ch : url) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f || ch == '?' || ch == '#' || ch == '@' || ch == '\\') {
+      return bad("holds white space, a query, a fragment or a user part");
+    }
+  }
+  const std::string rest = url.substr(scheme + 3);
+  const std::string host = rest.substr(0, rest.find('/'));
+  if (host.empty() || host.front() == ':') return bad("has no host");
+  while (url.back() == '/') url.pop_back();
+  return url;
+}
+
+}  // namespace
+
 Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& source) {
   NodeConfig c;
   try {
@@ -124,12 +152,15 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
     if (!root || root.IsNull()) return c;
     if (!root.IsMap()) return InvalidArgument(source + ": expected a mapping at the top");
     RETURN_IF_ERROR(CheckKeys(root,
-                              {"name", "organization", "address", "port", "threads", "gate",
-                               "datasets", "access", "genomics", "imaging", "audit"},
+                              {"name", "organization", "address", "public_url", "port", "threads",
+                               "gate", "datasets", "access", "genomics", "imaging", "audit"},
                               source));
     if (root["name"]) c.name = root["name"].as<std::string>();
     if (root["organization"]) c.organization = root["organization"].as<std::string>();
     if (root["address"]) c.address = root["address"].as<std::string>();
+    if (root["public_url"]) {
+      ASSIGN_OR_RETURN(c.public_url, PublicUrl(root["public_url"].as<std::string>(), source));
+    }
     if (root["port"]) c.port = root["port"].as<uint16_t>();
     if (root["threads"]) c.threads = root["threads"].as<int>();
     if (c.threads < 1 || c.threads > 256) {
@@ -149,7 +180,16 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
     }
     if (const YAML::Node audit = root["audit"]) {
       if (!audit.IsMap()) return InvalidArgument(source + ": audit must be a mapping");
-      RETURN_IF_ERROR(CheckKeys(audit, {"durability", "sync_interval_ms"}, source + ": audit"));
+      RETURN_IF_ERROR(CheckKeys(audit, {"durability", "sync_interval_ms", "checkpoint_interval_ms"},
+                                source + ": audit"));
+      if (audit["checkpoint_interval_ms"]) {
+        const int64_t ms = audit["checkpoint_interval_ms"].as<int64_t>();
+        if (ms < 10 || ms > 3'600'000) {
+          return InvalidArgument(source +
+                                 ": audit.checkpoint_interval_ms must be between 10 and 3600000");
+        }
+        c.audit.checkpoint_interval = std::chrono::milliseconds(ms);
+      }
       if (audit["sync_interval_ms"]) {
         const int ms = audit["sync_interval_ms"].as<int>();
         if (ms < 0 || ms > 1000) {
@@ -252,6 +292,7 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
   out << YAML::Key << "name" << YAML::Value << c.name;
   out << YAML::Key << "organization" << YAML::Value << c.organization;
   out << YAML::Key << "address" << YAML::Value << c.address;
+  if (!c.public_url.empty()) out << YAML::Key << "public_url" << YAML::Value << c.public_url;
   out << YAML::Key << "port" << YAML::Value << c.port;
   out << YAML::Key << "threads" << YAML::Value << c.threads;
   out << YAML::Key << "gate" << YAML::Value << YAML::BeginMap << YAML::Key << "count_step"
@@ -296,7 +337,9 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
   }
   out << YAML::Key << "audit" << YAML::Value << YAML::BeginMap << YAML::Key << "durability"
       << YAML::Value << audit::DurabilityName(c.audit.durability) << YAML::Key
-      << "sync_interval_ms" << YAML::Value << c.audit.sync_interval.count() << YAML::EndMap;
+      << "sync_interval_ms" << YAML::Value << c.audit.sync_interval.count() << YAML::Key
+      << "checkpoint_interval_ms" << YAML::Value << c.audit.checkpoint_interval.count()
+      << YAML::EndMap;
   const deid::DicomDeidOptions& o = c.imaging.deid;
   out << YAML::Key << "imaging" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "dicom_port" << YAML::Value << c.imaging.dicom_port;

@@ -75,12 +75,21 @@ struct AuditConfig {
   // audit.sync_interval_ms (0 to 1000, default 20): under `written`, how long the log waits
   // between fdatasyncs no answer waits for (each costs the node CPU and context switches).
   std::chrono::milliseconds sync_interval{20};
+  // audit.checkpoint_interval_ms (10 to 3,600,000, default 60,000): the longest an entry stays
+  // unsigned by a checkpoint (audit/audit_log.h, CHECKPOINTS; the tail an intruder could
+  // rewrite unseen).
+  std::chrono::milliseconds checkpoint_interval{60'000};
 };
 
 struct NodeConfig {
   std::string name = "node";            // shown in /api/info and by the hub
   std::string organization = "OncoMesh node";
   std::string address = "127.0.0.1";   // HTTP listen address
+  // public_url: "http(s)://host[:port]" as clients reach the node (a proxy in front), without
+  // a trailing '/'. Links in answers (htsget block URLs, DICOMweb RetrieveURLs, /api/map) start
+  // with it; empty: "http://" and the address the client's connection reached. Never the
+  // request's Host header (http::PublicBaseUrl).
+  std::string public_url;
   uint16_t port = 0;                    // 0: an ephemeral port, printed at start
   int threads = 2;                      // HTTP worker threads
   int count_step = 10;                  // gate: counts are rounded up to a multiple of this

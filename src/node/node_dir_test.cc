@@ -74,6 +74,38 @@ TEST(NodeConfigTest, AuditDurabilityAndSyncInterval) {
   }
 }
 
+TEST(NodeConfigTest, AuditCheckpointInterval) {
+  EXPECT_EQ(NodeConfig{}.audit.checkpoint_interval, std::chrono::milliseconds(60'000));
+  Result<NodeConfig> c = ParseNodeConfig("audit:\n  checkpoint_interval_ms: 250\n", "node.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->audit.checkpoint_interval, std::chrono::milliseconds(250));
+  Result<NodeConfig> again = ParseNodeConfig(NodeConfigToYaml(*c), "node.yaml");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->audit.checkpoint_interval, std::chrono::milliseconds(250));
+  Result<NodeConfig> bad = ParseNodeConfig("audit:\n  checkpoint_interval_ms: 0\n", "node.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "node.yaml: audit.checkpoint_interval_ms must be between 10 and 3600000");
+}
+
+TEST(NodeConfigTest, PublicUrlIsAnHttpUrlWithoutItsTrailingSlash) {
+  EXPECT_EQ(NodeConfig{}.public_url, "");
+  Result<NodeConfig> c = ParseNodeConfig("public_url: https://node.example.org:8443/beacon/\n", "node.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->public_url, "https://node.example.org:8443/beacon");
+  Result<NodeConfig> again = ParseNodeConfig(NodeConfigToYaml(*c), "node.yaml");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->public_url, c->public_url);
+  for (const std::string url : {"node.example.org", "ftp://node.example.org", "https://",
+                                "https://:8080", "https://a.example/?x=1", "https://u@a.example",
+                                "https://a.example/#f", "https://a example"}) {
+    Result<NodeConfig> bad = ParseNodeConfig("public_url: '" + url + "'\n", "node.yaml");
+    ASSERT_FALSE(bad.ok()) << url;
+    EXPECT_EQ(bad.status().message().rfind("node.yaml: public_url '" + url + "' ", 0), 0u)
+        << bad.status().message();
+  }
+}
+
 TEST(NodeConfigTest, DatasetDataUseIsReadAsWrittenAndWrittenBack) {
   const std::string yaml =
       "datasets:\n"

@@ -33,17 +33,41 @@ std::string Sha256(std::string_view s) {
 }
 
 // The admin credential check; the digests make the comparison constant-time in the token.
-Status CheckAdmin(const http::Request& req, const std::string& expected_digest) {
+// `presented` says what was sent, for the refusal's audit entry: "none", "not a bearer token"
+// or "bearer token" (never the token itself).
+Status CheckAdmin(const http::Request& req, const std::string& expected_digest,
+                  std::string* presented) {
   const std::string* h = req.Header("authorization");
+  *presented = "none";
   if (h == nullptr) return Unauthenticated("the admin API needs 'Authorization: Bearer <NODE_DIR/admin.token>'");
+  *presented = "not a bearer token";
   if (h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0) {
     return Unauthenticated("the admin API takes a bearer token");
   }
+  *presented = "bearer token";
   const std::string digest = Sha256(std::string_view(*h).substr(7));
   if (CRYPTO_memcmp(digest.data(), expected_digest.data(), digest.size()) != 0) {
     return Unauthenticated("the admin token is not this node's");
   }
   return Status::Ok();
+}
+
+// The refusal entry of a request whose admin credential was refused: who (the client's
+// address), what it asked (method, path, query; not the body, which an unauthenticated caller
+// chose), the 401 and why, and what kind of credential came (not the credential).
+audit::Entry AdminRefusalEntry(const http::Request& req, const Status& refused,
+                               const std::string& presented) {
+  audit::Entry e;
+  e.type = audit::EntryType::kRefusal;
+  e.caller.address = req.peer;
+  e.caller.unverified = true;
+  e.request.method = req.method;
+  e.request.path = req.path;
+  const size_t q = req.target.find('?');
+  if (q != std::string::npos) e.request.query = req.target.substr(q + 1);
+  e.outcome = {HttpStatusFor(refused.code()), refused.message()};
+  e.details = {{"credentials", {{"admin_api", true}, {"presented", presented}}}};
+  return e;
 }
 
 Result<json> Body(const http::Request& req) {
@@ -135,13 +159,21 @@ std::unique_ptr<auth::PermitService> MakePermitService(const node::NodeDir& node
 json PermitDocument(const auth::Permit& permit) { return permit.ToJson(); }
 
 void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const node::NodeDir& node,
-                    std::string admin_token) {
+                    std::string admin_token, std::function<Status(const audit::Entry&)> audit) {
   while (!admin_token.empty() && (admin_token.back() == '\n' || admin_token.back() == ' ')) admin_token.pop_back();
   const std::string digest = Sha256(admin_token);
   auth::PermitService* service = &permits;
-  auto guarded = [digest](std::function<http::Response(http::Request&)> handler) {
-    return [digest, handler = std::move(handler)](http::Request& req) {
-      if (Status st = CheckAdmin(req, digest); !st.ok()) return Error(st);
+  auto guarded = [digest, audit](std::function<http::Response(http::Request&)> handler) {
+    return [digest, audit, handler = std::move(handler)](http::Request& req) {
+      std::string presented;
+      if (Status st = CheckAdmin(req, digest, &presented); !st.ok()) {
+        // Audited before the 401 leaves, as every refusal is; unwritten, no answer but a 503.
+        if (Status logged = audit(AdminRefusalEntry(req, st, presented)); !logged.ok()) {
+          return Error(Unavailable("the node cannot write its audit log, so it does not answer: " +
+                                   logged.message()));
+        }
+        return Error(st);
+      }
       return handler(req);
     };
   };
@@ -201,10 +233,10 @@ void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const no
   router.AddSync("GET", "/.well-known/jwks.json", "The node's public signing key (JWKS)",
                  [jwks](http::Request&) { return Json(jwks); });
   router.AddSync("GET", "/.well-known/openid-configuration", "Issuer and key location of the node's visas",
-                 [issuer, address = node.config().address](http::Request& req) {
+                 [issuer, public_url = node.config().public_url](http::Request& req) {
                    // A node with a public https issuer serves its keys under it; otherwise where
                    // it is reached.
-                   const std::string base = issuer.rfind("https://", 0) == 0 ? issuer : BaseUrl(req, address);
+                   const std::string base = issuer.rfind("https://", 0) == 0 ? issuer : BaseUrl(req, public_url);
                    std::string trimmed = base;
                    while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
                    return Json({{"issuer", issuer}, {"jwks_uri", trimmed + "/.well-known/jwks.json"}});

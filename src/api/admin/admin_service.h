@@ -14,7 +14,9 @@
 //                                            Discovery 1.0, the part a visa verifier needs)
 //
 // /admin/… needs "Authorization: Bearer <NODE_DIR/admin.token>" (compared in constant time);
-// anything else is 401 and changes nothing. Errors are {"error": {"code", "message"}} with the
+// anything else is 401 and changes nothing, and is audited first as a refusal (the client's
+// address, method, path and query, the reason, and whether no header, another scheme or a wrong
+// bearer token came; never the token). If that entry cannot be written the answer is 503. Errors are {"error": {"code", "message"}} with the
 // HTTP status of the code (FailedPrecondition 409: e.g. approving a permit whose purpose does
 // not match, listing the matcher's reasons). Each decision is audited before it is made
 // (auth/permits.h).
@@ -48,8 +50,8 @@ std::string OwnIssuer(const node::NodeDir& node);
 nlohmann::json PermitDocument(const auth::Permit& permit);
 
 // Adds the routes above. `permits` outlives the router's use; `admin_token` is the expected
-// bearer token; `base_url` ("" -> from the Host header) prefixes jwks_uri.
+// bearer token; `audit` appends a refused request's entry durably (AuditLog::AppendSync).
 void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const node::NodeDir& node,
-                    std::string admin_token);
+                    std::string admin_token, std::function<Status(const audit::Entry&)> audit);
 
 }  // namespace oncomesh::api::admin

@@ -25,7 +25,7 @@ void RegisterNodeInfoRoutes(NodeService& service, http::Router& router, const Au
   router.AddSync("GET", "/api/entry_types", "Entry types served",
                  [&id](http::Request&) { return JsonResponse(EntryTypesResponse(id)); });
   router.AddSync("GET", "/api/map", "Map of endpoints", [&service, &id](http::Request& req) {
-    return JsonResponse(MapResponse(id, BaseUrl(req, service.node().config().address)));
+    return JsonResponse(MapResponse(id, BaseUrl(req, service.node().config().public_url)));
   });
   router.Add("GET", "/api/filtering_terms", "Every filtering term present, with labels",
              auditor.Wrap([&service, &id](http::Request& req) {

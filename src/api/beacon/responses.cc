@@ -208,9 +208,8 @@ json MapResponse(const BeaconIdentity& id, const std::string& base) {
             {"endpointSets", sets}}}};
 }
 
-std::string BaseUrl(const http::Request& request, const std::string& fallback_host) {
-  const std::string* host = request.Header("host");
-  return "http://" + (host && !host->empty() ? *host : fallback_host);
+std::string BaseUrl(const http::Request& request, const std::string& public_url) {
+  return http::PublicBaseUrl(request, public_url);
 }
 
 }  // namespace oncomesh::api

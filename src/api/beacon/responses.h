@@ -57,8 +57,8 @@ nlohmann::json EntryTypesResponse(const BeaconIdentity& id);
 nlohmann::json ConfigurationResponse(const BeaconIdentity& id);
 nlohmann::json MapResponse(const BeaconIdentity& id, const std::string& base_url);
 
-// "http://" + the request's Host header (or the fallback).
-std::string BaseUrl(const http::Request& request, const std::string& fallback_host);
+// http::PublicBaseUrl: `public_url` or where the request reached the server (never its Host).
+std::string BaseUrl(const http::Request& request, const std::string& public_url);
 
 // Beacon entity names and their default-model schema names.
 std::string SchemaFor(const std::string& entity_type);

@@ -50,9 +50,10 @@ std::string PathParam(const http::Request& req, const char* name) {
   return it == req.path_params.end() ? "" : it->second;
 }
 
-std::string BaseUrl(const http::Request& req) {
-  const std::string* host = req.Header("host");
-  return host == nullptr || host->empty() ? "" : "http://" + *host;
+// Where RetrieveURLs point: node.yaml public_url, or the address the request reached; never
+// its Host header.
+std::string BaseUrl(const http::Request& req, const node::NodeDir& node) {
+  return http::PublicBaseUrl(req, node.config().public_url);
 }
 
 // The stored instances under the request's study, series and instance path parameters (the
@@ -280,7 +281,7 @@ http::Response DicomwebService::SearchResponse(const http::Request& req, const s
   if (!instances.ok()) return FromStatus(instances.status());
   if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok()) return FromStatus(st);
   size_t total = 0;
-  std::vector<json> results = internal::Search(*query, *instances, BaseUrl(req), &total);
+  std::vector<json> results = internal::Search(*query, *instances, BaseUrl(req, node_), &total);
   http::Response r;
   if (results.empty()) {  // PS3.18 10.6.3: no matches -> 204 No Content
     r.status = 204;

@@ -88,7 +88,9 @@ class DicomwebTest : public ::testing::Test {
     r.method = "GET";
     r.path_params = std::move(path_params);
     r.query = std::move(query);
-    r.headers["host"] = "node.test:8080";
+    // A hostile Host: RetrieveURLs must not take it (issue 12 item 14).
+    r.headers["host"] = "evil.example:666";
+    r.local = "127.0.0.1:8080";
     if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
     return r;
   }
@@ -213,6 +215,20 @@ TEST(DicomwebAccept, Negotiation) {
   EXPECT_FALSE(internal::AcceptsDicomJson(&xml));
 }
 
+// Issue 12 item 14: with node.yaml public_url, RetrieveURLs start with it (and never with the
+// request's Host header, which Get() makes hostile).
+TEST_F(DicomwebTest, RetrieveUrlsStartWithThePublicUrl) {
+  node::NodeDir behind_proxy = *node_;
+  behind_proxy.mutable_config().public_url = "https://pacs.example.org/oncomesh";
+  const DicomwebService service(behind_proxy, testing::BrokerCallerFn(Broker(), kGrant));
+  const json studies = Results(service.Search(Get({}), "studies").response);
+  ASSERT_FALSE(studies.empty());
+  for (const json& s : studies) {
+    EXPECT_EQ(Value(s, "00081190"),
+              "https://pacs.example.org/oncomesh/dicomweb/studies/" + Value(s, "0020000D"));
+  }
+}
+
 TEST_F(DicomwebTest, StudiesCarryTheRequiredAttributesAndCounts) {
   json studies = Results(service_->Search(Get({}), "studies").response);
   const std::set<std::string> uids = Distinct(&model::DicomInstance::study_uid);
@@ -238,7 +254,7 @@ TEST_F(DicomwebTest, StudiesCarryTheRequiredAttributesAndCounts) {
     EXPECT_EQ(s["00201206"]["Value"][0].get<size_t>(), series.size());
     EXPECT_EQ(s["00080061"]["Value"].get<std::set<std::string>>(), modalities);
     EXPECT_EQ(Value(s, "00100020"), patient);
-    EXPECT_EQ(Value(s, "00081190"), "http://node.test:8080/dicomweb/studies/" + uid);
+    EXPECT_EQ(Value(s, "00081190"), "http://127.0.0.1:8080/dicomweb/studies/" + uid);
   }
 }
 
@@ -320,7 +336,7 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(Value(one[0], "00080016"), some.sop_class_uid);
   EXPECT_EQ(Value(one[0], "00200013"), std::to_string(some.instance_number));
-  EXPECT_EQ(Value(one[0], "00081190"), "http://node.test:8080/dicomweb/studies/" + some.study_uid +
+  EXPECT_EQ(Value(one[0], "00081190"), "http://127.0.0.1:8080/dicomweb/studies/" + some.study_uid +
                                            "/series/" + some.series_uid + "/instances/" + some.id);
 }
 

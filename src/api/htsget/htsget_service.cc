@@ -397,11 +397,11 @@ http::Response HtsgetService::TicketResponse(const http::Request& req, Audited* 
     return FromStatus(Unavailable("the variant file changed while it was read; retry"));
   }
 
-  std::string base = config_.public_base_url;
+  // Never from the Host header: these URLs go out with the caller's passport beside them.
+  const std::string base = http::PublicBaseUrl(req, config_.public_base_url);
   if (base.empty()) {
-    const std::string* host = req.Header("host");
-    if (!host || host->empty()) return HtsgetError("InvalidInput", "the request has no Host header");
-    base = "http://" + *host;
+    return FromStatus(Internal("the node knows no URL of its own for block URLs (node.yaml "
+                               "public_url)"));
   }
   const int64_t expires = NowSeconds() + config_.ticket_lifetime.count();
   json urls = json::array();

@@ -49,8 +49,9 @@ struct HtsgetConfig {
   std::string node_dir;                             // VariantFile::path is relative to it
   std::shared_ptr<const VariantFileSource> files;
   CallerFn caller;                                  // who is asking (api/caller.h)
-  // Scheme, host and port of block URLs, e.g. "https://node.example.org". Empty: "http://" and
-  // the request's Host header.
+  // Scheme, host and port of block URLs, e.g. "https://node.example.org" (node.yaml
+  // public_url). Empty: "http://" and the address the request reached (http::PublicBaseUrl);
+  // never the request's Host header.
   std::string public_base_url;
   std::chrono::seconds ticket_lifetime{3600};       // block URLs expire after this
   genomics::SliceOptions slice;

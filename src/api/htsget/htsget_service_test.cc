@@ -37,7 +37,11 @@ http::Request Get(const std::string& id, std::multimap<std::string, std::string>
   r.path = "/variants/" + id;
   r.path_params["id"] = id;
   r.query = std::move(query);
-  r.headers["host"] = "node.test:8080";
+  // A hostile Host (issue 12 item 14): block URLs take the socket's address, never it (the
+  // shared files here are single blocks, served inline: tests/htsget_test.cc follows block
+  // URLs of a larger file over HTTP).
+  r.headers["host"] = "evil.example:666";
+  r.local = "127.0.0.1:8080";
   if (send) r.headers["authorization"] = "Bearer " + passport;
   return r;
 }

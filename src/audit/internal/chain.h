@@ -54,15 +54,27 @@ void AppendJsonString(std::string* out, std::string_view text);
 // The members of an entry's own fields, what EntryFieldsToJson returns, in this form.
 Members EntryMembers(const Entry& entry);
 
+// What the chain checks read of an entry. Only these members are extracted (simdjson, no
+// JSON tree): verifying millions of entries is bound by this parse (docs/audit.md, Figures).
 struct ParsedLine {
-  nlohmann::json body;   // the entry without "hash"
   std::string hash;      // as written
   std::string computed;  // SHA-256 of the bytes it covers
   uint64_t seq = 0;
   std::string prev, time, type;
+  std::string node;               // "node", when a string (open and checkpoint entries)
+  bool has_checkpoint = false;    // a "checkpoint" object with a string "jws"
+  std::string checkpoint_jws, checkpoint_reason;
 };
-// Parses one line (without its '\n'). An error message says what is malformed.
+// Parses one line (without its '\n'): the whole line must be one JSON object (UTF-8) without
+// a repeated top-level member, ending with its "hash" member. An error message says what is
+// malformed. Thread-safe.
 Result<ParsedLine> ParseLine(std::string_view line);
+// ParseLine of each line, spread over up to `threads` threads (hashing and parsing are
+// per line; only the links between lines are sequential).
+std::vector<Result<ParsedLine>> ParseLines(const std::vector<std::string_view>& lines,
+                                           unsigned threads);
+// The threads verification uses: the machine's cores, at most 8.
+unsigned VerifyThreads();
 
 // Segment files: "audit-<first seq, 12 digits>.jsonl".
 std::string SegmentName(uint64_t first_seq);
@@ -96,6 +108,8 @@ class ChainChecker {
   // Checks one line (no '\n'); `entry` receives the parsed line. False on a problem.
   bool FeedLine(const std::string& name, int64_t line_no, uint64_t offset, std::string_view line,
                 ParsedLine* entry);
+  // Threads FeedFile parses a file's lines with (default VerifyThreads()).
+  void set_threads(unsigned threads) { threads_ = threads; }
 
   VerifyReport& report() { return report_; }
   uint64_t last_seq() const { return last_seq_; }
@@ -106,6 +120,9 @@ class ChainChecker {
   bool Fail(ProblemKind kind, const std::string& file, int64_t line, uint64_t offset, uint64_t seq,
             std::string message);
   bool CheckCheckpoint(const ParsedLine& e, std::string* why) const;
+  // FeedLine's checks of a line already parsed (or the error that it is malformed).
+  bool Check(const std::string& name, int64_t line_no, uint64_t offset, Result<ParsedLine> parsed,
+             ParsedLine* entry);
 
   const std::vector<auth::Jwk>* keys_;
   uint64_t last_seq_;
@@ -113,6 +130,7 @@ class ChainChecker {
   std::string last_time_;
   bool started_;
   bool check_segment_names_ = true;
+  unsigned threads_ = VerifyThreads();
   ProblemKind entry_check_kind_ = ProblemKind::kMalformed;
   EntryCheck entry_check_;
   VerifyReport report_;
