@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "audit/internal/chain.h"
+#include "util/json.h"
 
 namespace oncomesh::audit::internal {
 
@@ -127,8 +128,11 @@ Result<ParsedLine> ParseLine(std::string_view line) {
   std::string covered(line.substr(0, line.size() - kHashSuffixBytes));
   covered.push_back('}');
   p.computed = Sha256Hex(covered);
-  p.body = json::parse(covered, nullptr, /*allow_exceptions=*/false);
-  if (p.body.is_discarded() || !p.body.is_object()) return InvalidArgument("not a JSON object");
+  // A tampered line is untrusted input: bounded like any JSON from outside (util/json.h).
+  Result<json> body = ParseJson(covered, "line");
+  if (!body.ok()) return InvalidArgument("not a JSON object (" + body.status().message() + ")");
+  p.body = std::move(*body);
+  if (!p.body.is_object()) return InvalidArgument("not a JSON object");
   if (p.body.contains("hash")) return InvalidArgument("a second \"hash\" member");
   const json& seq = p.body["seq"];
   if (!seq.is_number_unsigned() || seq.get<uint64_t>() == 0) {
