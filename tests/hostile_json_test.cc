@@ -242,7 +242,7 @@ TEST_F(HostileJsonTest, AdminApiRefusesADeeplyNestedPurpose) {
   const Headers admin = {{"Authorization", "Bearer " + token}};
   const std::string request_start =
       R"({"researcher":{"sub":"r1","iss":"https://broker.oncomesh.test"},"datasets":["default"],)"
-      R"("projectTitle":"t","summary":"s","purpose":)";
+      R"("projectTitle":"t","summary":"s","by":"dac","purpose":)";
   // As a JSON value, and as text holding JSON (or YAML flow) nested as deep.
   for (const std::string& purpose : {Deep(kDeep), json(Deep(kDeep)).dump()}) {
     const http::Response r = Ask(f.node_port, "POST", "/admin/permits", request_start + purpose + "}", admin);
