@@ -193,11 +193,12 @@ int Run(const std::string& command, const PermitOptions& o) {
   } else if (command == "show" || command == "visas") {
     call = {"GET", "/admin/permits/" + o.id, nullptr};
   } else if (command == "request") {
-    json purpose = json::parse(o.purpose, nullptr, false);
+    // JSON is sent as JSON, anything else (YAML) as text; the node bounds and checks both.
+    const Result<json> purpose = ParseJson(o.purpose, "purpose");
     call = {"POST", "/admin/permits",
             {{"researcher", {{"sub", o.subject}, {"iss", o.issuer}}},
              {"datasets", o.datasets},
-             {"purpose", purpose.is_discarded() ? json(o.purpose) : purpose},
+             {"purpose", purpose.ok() ? *purpose : json(o.purpose)},
              {"projectTitle", o.project},
              {"summary", o.summary},
              {"durationDays", o.days},
