@@ -365,7 +365,8 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
     const http::Response r = Ask(f.hub_port, "GET", "/hub/nodes");
     ASSERT_EQ(r.status, 200) << r.body;
     std::map<std::string, json> nodes;
-    for (const json& n : json::parse(r.body)["nodes"]) nodes[n["name"]] = n;
+    const json answer = json::parse(r.body);
+    for (const json& n : answer["nodes"]) nodes[n["name"]] = n;
     EXPECT_EQ(nodes["healthy"]["status"], "available");
     EXPECT_EQ(nodes["fake"]["status"], "failed");
     EXPECT_NE(nodes["fake"].value("error", "").find(m.reason), std::string::npos) << nodes["fake"].dump();
