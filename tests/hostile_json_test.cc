@@ -51,8 +51,9 @@ class FakeNode {
  public:
   FakeNode() {
     http::Router router;
-    for (const char* path : {"/api/individuals", "/api/biosamples", "/api/g_variants", "/api/filtering_terms",
-                             "/api/datasets", "/api/cohorts", "/api/info"}) {
+    for (const char* path :
+         {"/api/individuals", "/api/biosamples", "/api/g_variants", "/api/filtering_terms",
+          "/api/datasets", "/api/cohorts", "/api/info"}) {
       for (const char* method : {"GET", "POST"}) {
         router.AddSync(method, path, "fake", [this](http::Request&) {
           std::lock_guard<std::mutex> lock(mu_);
@@ -98,28 +99,31 @@ struct Federation {
     const std::string fhir = dir.path() + "/fhir";
     node_dir = dir.path() + "/healthy";
     std::string out;
-    if (RunCommand({OncomeshBinary(), "synth", "--site", "healthy", "--individuals", "300", "--seed", "5",
-                    "--out", fhir},
+    if (RunCommand({OncomeshBinary(), "synth", "--site", "healthy", "--individuals", "300",
+                    "--seed", "5", "--out", fhir},
                    &out) != 0) {
       return "synth: " + out;
     }
-    if (RunCommand({OncomeshBinary(), "node", "init", "--dir", node_dir, "--name", "healthy"}, &out) != 0) {
+    if (RunCommand({OncomeshBinary(), "node", "init", "--dir", node_dir, "--name", "healthy"},
+                   &out) != 0) {
       return "node init: " + out;
     }
     TrustBroker(node_dir, SharedBroker(), kSharedGrant);
     if (RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node_dir, fhir}, &out) != 0) {
       return "ingest: " + out;
     }
-    node = std::make_unique<ChildProcess>(
-        std::vector<std::string>{OncomeshBinary(), "node", "serve", "--dir", node_dir, "--port", "0"});
+    node = std::make_unique<ChildProcess>(std::vector<std::string>{
+        OncomeshBinary(), "node", "serve", "--dir", node_dir, "--port", "0"});
     node_port = PortOf(node->WaitForLine("node "));
     if (node_port == 0) return "node serve: " + node->output();
     if (Status s = fake.Start(); !s.ok()) return "fake node: " + s.ToString();
     const std::string config = dir.path() + "/hub.yaml";
-    std::ofstream(config) << "name: hostile\naddress: 127.0.0.1\nport: 0\ndeadline_ms: 5000\nnodes:\n"
-                          << "  - {name: healthy, url: http://127.0.0.1:" << node_port << "}\n"
-                          << "  - {name: fake, url: http://127.0.0.1:" << fake.port() << "}\n";
-    hub = std::make_unique<ChildProcess>(std::vector<std::string>{OncomeshBinary(), "hub", "serve", "--config", config});
+    std::ofstream(config)
+        << "name: hostile\naddress: 127.0.0.1\nport: 0\ndeadline_ms: 5000\nnodes:\n"
+        << "  - {name: healthy, url: http://127.0.0.1:" << node_port << "}\n"
+        << "  - {name: fake, url: http://127.0.0.1:" << fake.port() << "}\n";
+    hub = std::make_unique<ChildProcess>(
+        std::vector<std::string>{OncomeshBinary(), "hub", "serve", "--config", config});
     hub_port = PortOf(hub->WaitForLine("hub "));
     if (hub_port == 0) return "hub serve: " + hub->output();
     return "";
@@ -141,8 +145,8 @@ class HostileJsonTest : public ::testing::Test {
 
   static http::Response Ask(uint16_t port, const std::string& method, const std::string& target,
                             const std::string& body = "", Headers headers = AsRegistered()) {
-    Result<http::Response> r = http::Fetch("127.0.0.1", port, method, target, body, std::chrono::seconds(30),
-                                           std::move(headers));
+    Result<http::Response> r = http::Fetch("127.0.0.1", port, method, target, body,
+                                           std::chrono::seconds(30), std::move(headers));
     EXPECT_TRUE(r.ok()) << method << " " << target << ": " << r.status().ToString();
     if (!r.ok()) return http::Response{0, "", "", {}};
     return *r;
@@ -161,7 +165,8 @@ class HostileJsonTest : public ::testing::Test {
 
   // The server answers an ordinary question after the hostile one.
   static void ExpectServing(uint16_t port) {
-    const http::Response r = Ask(port, "GET", "/api/individuals?filters=NCIT:C20197&requestedGranularity=count");
+    const http::Response r =
+        Ask(port, "GET", "/api/individuals?filters=NCIT:C20197&requestedGranularity=count");
     EXPECT_EQ(r.status, 200) << r.body;
   }
 };
@@ -178,7 +183,8 @@ TEST_F(HostileJsonTest, NodeRefusesADeeplyNestedBodyAuditsItAndKeepsServing) {
   ASSERT_EQ(r.status, 400) << r.body.substr(0, 300);
   EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconErrorResponse.json", r.body), "");
   const std::string message = ErrorMessage(r);
-  EXPECT_NE(message.find("request body: JSON nested deeper than 64 levels at byte "), std::string::npos)
+  EXPECT_NE(message.find("request body: JSON nested deeper than 64 levels at byte "),
+            std::string::npos)
       << message;
   EXPECT_NE(message.find("(/query/requestParameters/deep/0/0/0/"), std::string::npos) << message;
   EXPECT_TRUE(Running(*f.node));
@@ -187,8 +193,8 @@ TEST_F(HostileJsonTest, NodeRefusesADeeplyNestedBodyAuditsItAndKeepsServing) {
   // The refusal is in the audit log, with the node's reason.
   bool audited = false;
   for (const json& e : AuditRequestEntries(f.node_dir + "/audit", before)) {
-    if (e["type"] == "refusal" && e["request"]["path"] == "/api/individuals" && e["outcome"]["status"] == 400 &&
-        e["outcome"]["reason"] == message) {
+    if (e["type"] == "refusal" && e["request"]["path"] == "/api/individuals" &&
+        e["outcome"]["status"] == 400 && e["outcome"]["reason"] == message) {
       audited = true;
     }
   }
@@ -198,12 +204,14 @@ TEST_F(HostileJsonTest, NodeRefusesADeeplyNestedBodyAuditsItAndKeepsServing) {
 TEST_F(HostileJsonTest, HubRefusesADeeplyNestedBodyAndKeepsServing) {
   Federation& f = Get();
   f.fake.Answer(500, R"({"error":"boom"})");
-  for (const char* path : {"/api/individuals", "/api/biosamples", "/api/g_variants", "/api/datasets"}) {
+  for (const char* path :
+       {"/api/individuals", "/api/biosamples", "/api/g_variants", "/api/datasets"}) {
     SCOPED_TRACE(path);
     const http::Response r = Ask(f.hub_port, "POST", path, DeepBeaconBody());
     ASSERT_EQ(r.status, 400) << r.body.substr(0, 300);
     EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconErrorResponse.json", r.body), "");
-    EXPECT_NE(ErrorMessage(r).find("JSON nested deeper than 64 levels"), std::string::npos) << r.body;
+    EXPECT_NE(ErrorMessage(r).find("JSON nested deeper than 64 levels"), std::string::npos)
+        << r.body;
   }
   EXPECT_TRUE(Running(*f.hub));
   ExpectServing(f.hub_port);
@@ -213,10 +221,14 @@ TEST_F(HostileJsonTest, UnknownRequestKeysAreRefusedByName) {
   Federation& f = Get();
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"meta":{"apiVersion":"v2.0"},"qeury":{}})", "request body: unknown key 'qeury'"},
-      {R"({"meta":{"apiVersion":"v2.0","requestedGranularity":"count"}})", "meta: unknown key 'requestedGranularity'"},
-      {R"({"query":{"filter":[],"granularity":"count"}})", "query: unknown keys 'filter', 'granularity'"},
-      {R"({"query":{"pagination":{"skip":0,"offset":5}}})", "query.pagination: unknown key 'offset'"},
-      {R"({"query":{"filters":[{"id":"NCIT:C20197","operatr":"="}]}})", "query.filters[0]: unknown key 'operatr'"},
+      {R"({"meta":{"apiVersion":"v2.0","requestedGranularity":"count"}})",
+       "meta: unknown key 'requestedGranularity'"},
+      {R"({"query":{"filter":[],"granularity":"count"}})",
+       "query: unknown keys 'filter', 'granularity'"},
+      {R"({"query":{"pagination":{"skip":0,"offset":5}}})",
+       "query.pagination: unknown key 'offset'"},
+      {R"({"query":{"filters":[{"id":"NCIT:C20197","operatr":"="}]}})",
+       "query.filters[0]: unknown key 'operatr'"},
       {R"({"query":{"requestParameters":{"g_variant":{"geneId":"TP53"},"datasets":{}}}})",
        "requestParameters: unknown parameter 'datasets' beside g_variant"},
       {R"({"query":{"requestParameters":{"geneId":"TP53","gene":"TP53"}}})",
@@ -245,9 +257,11 @@ TEST_F(HostileJsonTest, AdminApiRefusesADeeplyNestedPurpose) {
       R"("projectTitle":"t","summary":"s","by":"dac","purpose":)";
   // As a JSON value, and as text holding JSON (or YAML flow) nested as deep.
   for (const std::string& purpose : {Deep(kDeep), json(Deep(kDeep)).dump()}) {
-    const http::Response r = Ask(f.node_port, "POST", "/admin/permits", request_start + purpose + "}", admin);
+    const http::Response r =
+        Ask(f.node_port, "POST", "/admin/permits", request_start + purpose + "}", admin);
     EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
-    EXPECT_NE(r.body.find("nested deeper than 32 levels"), std::string::npos) << r.body.substr(0, 300);
+    EXPECT_NE(r.body.find("nested deeper than 32 levels"), std::string::npos)
+        << r.body.substr(0, 300);
   }
   EXPECT_TRUE(Running(*f.node));
   const http::Response list = Ask(f.node_port, "GET", "/admin/permits", "", admin);
@@ -258,9 +272,11 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
   Federation& f = Get();
   // Answers wrong for any endpoint, then answers wrong for one family of endpoints only.
   const std::vector<Malformed> everywhere = {
-      {"500 without a Beacon error", 500, R"({"error":"boom"})", "HTTP 500 without a Beacon error document"},
+      {"500 without a Beacon error", 500, R"({"error":"boom"})",
+       "HTTP 500 without a Beacon error document"},
       {"not JSON", 200, "<html>boom</html>", "node answer: not valid JSON at byte 0"},
-      {"nested 100,000 deep", 200, Deep(kDeep), "node answer: JSON nested deeper than 64 levels at byte 64 (/"},
+      {"nested 100,000 deep", 200, Deep(kDeep),
+       "node answer: JSON nested deeper than 64 levels at byte 64 (/"},
       {"an array", 200, "[1,2]", "node answer: expected a JSON object, got array"},
       {"a string", 200, R"("ok")", "node answer: expected a JSON object, got string"},
   };
@@ -271,14 +287,20 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
       {"summary an array", 200, R"({"responseSummary":[]})",
        "node answer: /responseSummary: expected an object, got array"},
       {"count a string", 200, R"({"responseSummary":{"exists":true,"numTotalResults":"12"}})",
-       "node answer: /responseSummary/numTotalResults: expected a count (an integer from 0 to 10^12), got string"},
-      {"count beyond any cohort", 200, R"({"responseSummary":{"exists":true,"numTotalResults":18446744073709551615}})",
-       "node answer: /responseSummary/numTotalResults: expected a count (an integer from 0 to 10^12), got number"},
+       "node answer: /responseSummary/numTotalResults: expected a count (an integer from 0 to "
+       "10^12), got string"},
+      {"count beyond any cohort", 200,
+       R"({"responseSummary":{"exists":true,"numTotalResults":18446744073709551615}})",
+       "node answer: /responseSummary/numTotalResults: expected a count (an integer from 0 to "
+       "10^12), got number"},
       {"count negative", 200, R"({"responseSummary":{"exists":true,"numTotalResults":-10}})",
-       "node answer: /responseSummary/numTotalResults: expected a count (an integer from 0 to 10^12), got number"},
-      {"granularity a number", 200, R"({"meta":{"returnedGranularity":2},"responseSummary":{"exists":true}})",
+       "node answer: /responseSummary/numTotalResults: expected a count (an integer from 0 to "
+       "10^12), got number"},
+      {"granularity a number", 200,
+       R"({"meta":{"returnedGranularity":2},"responseSummary":{"exists":true}})",
        "node answer: /meta/returnedGranularity: expected a string, got number"},
-      {"precision a number", 200, R"({"responseSummary":{"exists":true},"info":{"countPrecision":1}})",
+      {"precision a number", 200,
+       R"({"responseSummary":{"exists":true},"info":{"countPrecision":1}})",
        "node answer: /info/countPrecision: expected a string, got number"},
   };
   const std::vector<Malformed> terms = {
@@ -287,8 +309,10 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
       {"term not an object", 200, R"({"response":{"filteringTerms":["NCIT:C20197"]}})",
        "node answer: /response/filteringTerms/0: expected an object, got string"},
       {"terms an object", 200, R"({"response":{"filteringTerms":{}}})",
-       "node answer: /response/filteringTerms: expected an array of objects with a string 'id', got object"},
-      {"resource without id", 200, R"({"response":{"filteringTerms":[],"resources":[{"name":"x"}]}})",
+       "node answer: /response/filteringTerms: expected an array of objects with a string 'id', "
+       "got object"},
+      {"resource without id", 200,
+       R"({"response":{"filteringTerms":[],"resources":[{"name":"x"}]}})",
        "node answer: /response/resources/0: no 'id'"},
   };
   const std::vector<Malformed> collections = {
@@ -296,7 +320,8 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
        "node answer: /response/collections/0: expected an object, got number"},
       {"collection id a number", 200, R"({"response":{"collections":[{"id":5}]}})",
        "node answer: /response/collections/0/id: expected a string, got number"},
-      {"response a string", 200, R"({"response":"x"})", "node answer: /response: expected an object, got string"},
+      {"response a string", 200, R"({"response":"x"})",
+       "node answer: /response: expected an object, got string"},
       {"no collections", 200, R"({"response":{}})", "node answer: /response/collections: missing"},
   };
 
@@ -305,8 +330,10 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
     const std::vector<Malformed>* own;
     std::string schema;
   };
-  const std::string count = R"({"query":{"filters":[{"id":"NCIT:C20197"}],"requestedGranularity":"count"}})";
-  const std::string gene = R"({"query":{"requestParameters":{"geneId":"TP53"},"requestedGranularity":"count"}})";
+  const std::string count =
+      R"({"query":{"filters":[{"id":"NCIT:C20197"}],"requestedGranularity":"count"}})";
+  const std::string gene =
+      R"({"query":{"requestParameters":{"geneId":"TP53"},"requestedGranularity":"count"}})";
   const std::vector<Endpoint> endpoints = {
       {"POST", "/api/individuals", count, &queries, "beaconResultsetsResponse.json"},
       {"GET", "/api/individuals?filters=NCIT:C20197&requestedGranularity=count", "", &queries,
@@ -320,7 +347,8 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
   };
   for (const Endpoint& e : endpoints) {
     // The healthy node's own answer, asked directly (collections by their unprefixed path).
-    const std::string direct = e.target.rfind("/api/datasets/", 0) == 0 ? "/api/datasets" : e.target;
+    const std::string direct =
+        e.target.rfind("/api/datasets/", 0) == 0 ? "/api/datasets" : e.target;
     const http::Response own = Ask(f.node_port, e.method, direct, e.body);
     ASSERT_EQ(own.status, 200) << e.target << ": " << own.body;
     const json healthy = json::parse(own.body);
@@ -337,20 +365,24 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
       for (const json& n : hub["info"]["nodes"]) nodes[n["name"]] = n;
       EXPECT_EQ(nodes["healthy"]["status"], "available");
       EXPECT_EQ(nodes["fake"]["status"], "failed");
-      EXPECT_NE(nodes["fake"].value("error", "").find(m.reason), std::string::npos) << nodes["fake"].dump();
+      EXPECT_NE(nodes["fake"].value("error", "").find(m.reason), std::string::npos)
+          << nodes["fake"].dump();
       // The healthy node's results, as it gave them.
       if (e.own == &queries) {
-        EXPECT_EQ(hub["responseSummary"]["numTotalResults"], healthy["responseSummary"]["numTotalResults"]);
+        EXPECT_EQ(hub["responseSummary"]["numTotalResults"],
+                  healthy["responseSummary"]["numTotalResults"]);
         ASSERT_EQ(hub["response"]["resultSets"].size(), 1u);
         EXPECT_EQ(hub["response"]["resultSets"][0]["id"], "healthy");
         EXPECT_EQ(hub["info"]["nodesAnswered"], 1);
       } else if (e.own == &terms) {
-        EXPECT_EQ(hub["response"]["filteringTerms"].size(), healthy["response"]["filteringTerms"].size());
+        EXPECT_EQ(hub["response"]["filteringTerms"].size(),
+                  healthy["response"]["filteringTerms"].size());
         EXPECT_GT(hub["response"]["filteringTerms"].size(), 0u);
       } else {
         std::set<std::string> expected, got;
         for (const json& c : healthy["response"]["collections"]) {
-          if (e.target == direct || c["id"] == "default") expected.insert("healthy:" + c["id"].get<std::string>());
+          if (e.target == direct || c["id"] == "default")
+            expected.insert("healthy:" + c["id"].get<std::string>());
         }
         for (const json& c : hub["response"]["collections"]) got.insert(c["id"]);
         EXPECT_FALSE(expected.empty());
@@ -369,7 +401,8 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
     for (const json& n : answer["nodes"]) nodes[n["name"]] = n;
     EXPECT_EQ(nodes["healthy"]["status"], "available");
     EXPECT_EQ(nodes["fake"]["status"], "failed");
-    EXPECT_NE(nodes["fake"].value("error", "").find(m.reason), std::string::npos) << nodes["fake"].dump();
+    EXPECT_NE(nodes["fake"].value("error", "").find(m.reason), std::string::npos)
+        << nodes["fake"].dump();
   }
   EXPECT_TRUE(Running(*f.hub));
   ExpectServing(f.hub_port);
@@ -378,14 +411,16 @@ TEST_F(HostileJsonTest, HubReportsAMalformedNodeFailedAndAnswersWithTheHealthyOn
 TEST_F(HostileJsonTest, HubRefusesInvalidUtf8InGetFiltersAsANodeDoes) {
   Federation& f = Get();
   f.fake.Answer(500, R"({"error":"boom"})");
-  for (const char* target : {"/api/individuals?filters=%FF", "/api/biosamples?filters=NCIT:C20197,ab%C3",
-                             "/api/datasets?filters=%ED%A0%80"}) {
+  for (const char* target :
+       {"/api/individuals?filters=%FF", "/api/biosamples?filters=NCIT:C20197,ab%C3",
+        "/api/datasets?filters=%ED%A0%80"}) {
     SCOPED_TRACE(target);
     const http::Response node = Ask(f.node_port, "GET", target);
     const http::Response hub = Ask(f.hub_port, "GET", target);
     EXPECT_EQ(node.status, 400) << node.body;
     EXPECT_EQ(hub.status, 400) << hub.body;
-    EXPECT_NE(ErrorMessage(hub).find("filters: invalid UTF-8 at byte "), std::string::npos) << hub.body;
+    EXPECT_NE(ErrorMessage(hub).find("filters: invalid UTF-8 at byte "), std::string::npos)
+        << hub.body;
     EXPECT_EQ(ErrorMessage(hub), ErrorMessage(node));
     EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconErrorResponse.json", hub.body), "");
   }

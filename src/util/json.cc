@@ -77,8 +77,8 @@ Status CheckJsonDepth(std::string_view text, std::string_view what, int max_dept
       case '{':
         if (frames.size() >= static_cast<size_t>(max_depth)) {
           return InvalidArgument(std::string(what) + ": JSON nested deeper than " +
-                                 std::to_string(max_depth) + " levels at byte " + std::to_string(i) +
-                                 " (" + Pointer(frames) + ")");
+                                 std::to_string(max_depth) + " levels at byte " +
+                                 std::to_string(i) + " (" + Pointer(frames) + ")");
         }
         frames.push_back(Frame{c == '[', 0, "", c == '{'});
         break;
@@ -95,7 +95,8 @@ Status CheckJsonDepth(std::string_view text, std::string_view what, int max_dept
           }
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return Status::Ok();
@@ -144,7 +145,8 @@ Status CheckUtf8(std::string_view text, std::string_view what) {
     }
     static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
     valid = valid && cp >= kMin[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
-    if (!valid) return InvalidArgument(std::string(what) + ": invalid UTF-8 at byte " + std::to_string(i));
+    if (!valid)
+      return InvalidArgument(std::string(what) + ": invalid UTF-8 at byte " + std::to_string(i));
     i += len;
   }
   return Status::Ok();
@@ -152,15 +154,22 @@ Status CheckUtf8(std::string_view text, std::string_view what) {
 
 const char* JsonTypeName(const nlohmann::json& value) {
   switch (value.type()) {
-    case nlohmann::json::value_t::object: return "object";
-    case nlohmann::json::value_t::array: return "array";
-    case nlohmann::json::value_t::string: return "string";
-    case nlohmann::json::value_t::boolean: return "boolean";
-    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::object:
+      return "object";
+    case nlohmann::json::value_t::array:
+      return "array";
+    case nlohmann::json::value_t::string:
+      return "string";
+    case nlohmann::json::value_t::boolean:
+      return "boolean";
+    case nlohmann::json::value_t::null:
+      return "null";
     case nlohmann::json::value_t::number_integer:
     case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: return "number";
-    default: return "not JSON";
+    case nlohmann::json::value_t::number_float:
+      return "number";
+    default:
+      return "not JSON";
   }
 }
 

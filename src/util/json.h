@@ -7,10 +7,9 @@
 // document beyond either bound is refused and never becomes a value.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -33,7 +32,8 @@ struct JsonLimits {
 //   "request body: not valid JSON at byte 12: syntax error while parsing value - ..."
 //   "node answer: 70000000 bytes of JSON, more than the 67108864 allowed"
 // Invalid UTF-8 inside strings is a syntax error. Thread-safe.
-Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, JsonLimits limits = {});
+Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what,
+                                 JsonLimits limits = {});
 
 // The nesting check alone: OK, or InvalidArgument as ParseJson's for depth (the byte offset and
 // the JSON pointer of the array or object that goes one level too deep). Does not validate the

@@ -21,19 +21,22 @@ TEST(ParseJsonTest, ParsesWithinTheLimits) {
 }
 
 TEST(ParseJsonTest, RefusesDeepNestingWithOffsetAndPointer) {
-  const std::string text = R"({"query": {"requestParameters": {"a/b": [0, )" + Nested(100000) + "]}}}";
+  const std::string text =
+      R"({"query": {"requestParameters": {"a/b": [0, )" + Nested(100000) + "]}}}";
   Result<nlohmann::json> j = ParseJson(text, "request body");
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().code(), StatusCode::kInvalidArgument);
   // The 65th level opens at the 61st '[' of the nested run; the pointer escapes '/' as ~1.
   const size_t run = text.find("[[");
-  EXPECT_EQ(j.status().message(),
-            "request body: JSON nested deeper than 64 levels at byte " + std::to_string(run + 60) +
-                " (/query/requestParameters/a~1b/1" + [] {
-                  std::string p;
-                  for (int i = 0; i < 60; ++i) p += "/0";
-                  return p;
-                }() + ")");
+  EXPECT_EQ(
+      j.status().message(), "request body: JSON nested deeper than 64 levels at byte " +
+                                std::to_string(run + 60) + " (/query/requestParameters/a~1b/1" +
+                                [] {
+                                  std::string p;
+                                  for (int i = 0; i < 60; ++i) p += "/0";
+                                  return p;
+                                }() +
+                                ")");
 }
 
 TEST(ParseJsonTest, BracketsInsideStringsDoNotCount) {
@@ -56,7 +59,8 @@ TEST(ParseJsonTest, NamesTheByteOfASyntaxError) {
       << j.status().message();
   Result<nlohmann::json> bad_utf8 = ParseJson("[\"a\xff\"]", "body");
   ASSERT_FALSE(bad_utf8.ok());
-  EXPECT_NE(bad_utf8.status().message().find("UTF-8"), std::string::npos) << bad_utf8.status().message();
+  EXPECT_NE(bad_utf8.status().message().find("UTF-8"), std::string::npos)
+      << bad_utf8.status().message();
   EXPECT_FALSE(ParseJson("", "body").ok());
   EXPECT_FALSE(ParseJson("[1] [2]", "body").ok());
 }
@@ -67,12 +71,12 @@ TEST(CheckUtf8Test, FindsTheFirstInvalidByte) {
     std::string text;
     size_t offset;
   } cases[] = {
-      {"ab\xff", 2},                 // never valid
-      {"a\xc3", 1},                  // truncated
-      {"\xc0\xaf", 0},               // overlong '/'
-      {"xy\xed\xa0\x80", 2},         // surrogate U+D800
-      {"\xf4\x90\x80\x80", 0},       // above U+10FFFF
-      {"ok \xe2\x82", 3},            // truncated three-byte form
+      {"ab\xff", 2},            // never valid
+      {"a\xc3", 1},             // truncated
+      {"\xc0\xaf", 0},          // overlong '/'
+      {"xy\xed\xa0\x80", 2},    // surrogate U+D800
+      {"\xf4\x90\x80\x80", 0},  // above U+10FFFF
+      {"ok \xe2\x82", 3},       // truncated three-byte form
   };
   for (const auto& c : cases) {
     const Status s = CheckUtf8(c.text, "filters");
