@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "auth/jose.h"
+#include "util/json.h"
 
 namespace oncomesh::api {
 
@@ -64,8 +65,9 @@ json Credentials(const http::Request& request) {
   if (second == std::string_view::npos || second - first - 1 > 64 * 1024) return out;
   Result<std::string> payload = auth::Base64UrlDecode(token.substr(first + 1, second - first - 1));
   if (!payload.ok()) return out;
-  const json claims = json::parse(*payload, nullptr, /*allow_exceptions=*/false);
-  if (!claims.is_object()) return out;
+  const Result<json> parsed = ParseJson(*payload, "token payload");
+  if (!parsed.ok() || !parsed->is_object()) return out;
+  const json& claims = *parsed;
   json claimed = json::object();
   for (const char* name : {"iss", "sub"}) {
     auto it = claims.find(name);

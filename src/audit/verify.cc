@@ -10,6 +10,7 @@
 #include "audit/archive.h"
 #include "audit/entry.h"
 #include "audit/internal/chain.h"
+#include "util/json.h"
 
 namespace oncomesh::audit {
 
@@ -283,7 +284,8 @@ Result<VerifyReport> VerifyExportFile(const std::string& path, const std::vector
   ASSIGN_OR_RETURN(std::string text, ReadText(path));
   const std::string name = path.substr(path.find_last_of('/') + 1);
   const size_t nl = text.find('\n');
-  const json header = json::parse(text.substr(0, nl), nullptr, false);
+  const Result<json> parsed_header = ParseJson(std::string_view(text).substr(0, nl), "export header");
+  const json header = parsed_header.ok() ? *parsed_header : json();
   const auto header_problem = [&](const std::string& why) {
     VerifyReport report;
     report.problem = Problem{ProblemKind::kMalformed, name, 1, 0, 0, "export header: " + why};

@@ -10,6 +10,7 @@
 #include "model/date.h"
 #include "util/embedded_data.h"
 #include "util/split.h"
+#include "util/json.h"
 
 namespace oncomesh::auth {
 namespace {
@@ -194,8 +195,13 @@ Result<model::DataUseModifier> ResolveModifier(const model::DataUseModifier& wri
   return m;
 }
 
+constexpr int kMaxDocumentDepth = 32;
+
 // YAML/JSON text to a document; JSON is YAML 1.2 flow syntax, which yaml-cpp reads.
+// yaml-cpp reads flow collections recursively: nesting is bounded first (the JSON check
+// counts YAML's flow brackets too, and at worst over-counts brackets in single-quoted text).
 Result<YAML::Node> LoadDocument(std::string_view text, const std::string& what) {
+  RETURN_IF_ERROR(CheckJsonDepth(text, what, kMaxDocumentDepth));
   try {
     YAML::Node node = YAML::Load(std::string(text));
     if (!node || node.IsNull()) return InvalidArgument(what + ": empty document");

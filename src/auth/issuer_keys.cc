@@ -1,4 +1,5 @@
 #include "auth/issuer_keys.h"
+#include "util/json.h"
 
 #include <chrono>
 #include <filesystem>
@@ -17,7 +18,11 @@ Clock SystemClock() {
 }
 
 Result<std::vector<Jwk>> ParseJwks(std::string_view text) {
-  const json doc = json::parse(text, nullptr, false);
+  const Result<json> parsed = ParseJson(text, "JWKS");
+  if (!parsed.ok()) {
+    return InvalidArgument("not a JWKS (a JSON object with a \"keys\" array): " + parsed.status().message());
+  }
+  const json& doc = *parsed;
   if (!doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array()) {
     return InvalidArgument("not a JWKS (a JSON object with a \"keys\" array)");
   }
@@ -99,7 +104,8 @@ Status IssuerKeys::Fetch(Entry& e) {
     while (!base.empty() && base.back() == '/') base.pop_back();
     Result<std::string> config = fetch_(base + "/.well-known/openid-configuration");
     if (!config.ok()) return Unavailable("keys of issuer '" + issuer + "': " + config.status().message());
-    const json doc = json::parse(*config, nullptr, false);
+    const Result<json> parsed = ParseJson(*config, "OpenID configuration");
+    const json doc = parsed.ok() ? *parsed : json();
     if (!doc.is_object() || !doc.contains("jwks_uri") || !doc["jwks_uri"].is_string()) {
       return Unavailable("keys of issuer '" + issuer + "': its OpenID configuration has no jwks_uri");
     }

@@ -1,4 +1,5 @@
 #include "auth/jose.h"
+#include "util/json.h"
 
 #include <cjose/cjose.h>
 #include <openssl/sha.h>
@@ -140,9 +141,12 @@ Result<Jwk> Jwk::Parse(const json& jwk) {
   return out;
 }
 
+// A JOSE header, JWK or passport payload (GA4GH Passport v1.2: visas are strings in an array)
+// is a few levels deep; the bound leaves room for identity providers' extra claims.
+constexpr JsonLimits kJoseJsonLimits{/*max_depth=*/16, /*max_bytes=*/size_t{1} << 20};
+
 Result<Jwk> Jwk::ParseText(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) return InvalidArgument("JWK is not JSON");
+  ASSIGN_OR_RETURN(const json j, ParseJson(text, "JWK", kJoseJsonLimits));
   return Parse(j);
 }
 
@@ -194,11 +198,19 @@ Result<JwsParts> DecodeJws(std::string_view token, size_t max_bytes) {
   JwsParts parts;
   Result<std::string> header = Base64UrlDecode(token.substr(0, dot1));
   if (!header.ok()) return header.status().WithContext("JWS header");
-  parts.header = json::parse(*header, nullptr, false);
+  Result<json> header_json = ParseJson(*header, "JWS header", kJoseJsonLimits);
+  if (!header_json.ok()) {
+    return InvalidArgument("JWS header is not a JSON object (" + header_json.status().message() + ")");
+  }
+  parts.header = std::move(*header_json);
   if (!parts.header.is_object()) return InvalidArgument("JWS header is not a JSON object");
   Result<std::string> payload = Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1));
   if (!payload.ok()) return payload.status().WithContext("JWS payload");
-  parts.payload = json::parse(*payload, nullptr, false);
+  Result<json> payload_json = ParseJson(*payload, "JWS payload", kJoseJsonLimits);
+  if (!payload_json.ok()) {
+    return InvalidArgument("JWS payload is not a JSON object (" + payload_json.status().message() + ")");
+  }
+  parts.payload = std::move(*payload_json);
   if (!parts.payload.is_object()) return InvalidArgument("JWS payload is not a JSON object");
   Result<std::string> signature = Base64UrlDecode(token.substr(dot2 + 1));
   if (!signature.ok()) return signature.status().WithContext("JWS signature");

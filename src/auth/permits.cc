@@ -1,4 +1,5 @@
 #include "auth/permits.h"
+#include "util/json.h"
 
 #include <openssl/rand.h>
 
@@ -148,8 +149,9 @@ Result<Permit> PermitService::Request(const PermitRequest& request, const std::s
   p.id = NewPermitId();
   if (p.id.empty()) return Internal("no randomness for a permit id");
   p.request = request;
-  p.purpose = json::parse(request.purpose, nullptr, false);
-  if (p.purpose.is_discarded()) p.purpose = request.purpose;  // YAML: kept as text
+  Result<json> purpose_json = ParseJson(request.purpose, "purpose");
+  // YAML (or anything not JSON, which ParseResearchPurpose has accepted above): kept as text.
+  p.purpose = purpose_json.ok() ? std::move(*purpose_json) : json(request.purpose);
   p.requested_at = options_.clock();
   p.requested_by = actor;
   RETURN_IF_ERROR(options_.audit({"request", &p, actor, request.summary}));

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "audit/verify.h"
 #include "cli/commands.h"
 #include "node/node_dir.h"
+#include "util/json.h"
 
 namespace oncomesh::cli {
 namespace {
@@ -44,8 +46,8 @@ Result<std::vector<auth::Jwk>> Keys(const std::optional<node::NodeDir>& node,
   if (!jwks_path.empty()) {
     std::ifstream in(jwks_path);
     if (!in) return NotFound("cannot read " + jwks_path);
-    const nlohmann::json jwks = nlohmann::json::parse(in, nullptr, false);
-    if (jwks.is_discarded()) return InvalidArgument(jwks_path + ": not JSON");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSIGN_OR_RETURN(const nlohmann::json jwks, ParseJson(text, jwks_path));
     Result<std::vector<auth::Jwk>> keys = audit::ParseJwks(jwks);
     if (!keys.ok()) return keys.status().WithContext(jwks_path);
     return keys;

@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "hub/hub_service.h"
 #include "index/vocabulary.h"
+#include "util/json.h"
 
 namespace oncomesh::cli {
 namespace {
@@ -76,10 +77,12 @@ Result<json> Remote(const node::NodeDir& node, const std::string& url, const Cal
   ASSIGN_OR_RETURN(http::Response r, http::Fetch(endpoint.host, endpoint.port, call.method, call.path,
                                                  call.body.is_null() ? "" : call.body.dump(), std::chrono::seconds(30),
                                                  {{"Authorization", "Bearer " + token}}));
-  json body = json::parse(r.body, nullptr, false);
+  const Result<json> parsed = ParseJson(r.body, "the node's answer");
+  json body = parsed.ok() ? *parsed : json();
   if (r.status >= 400) {
-    const std::string message = body.is_object() && body.contains("error")
-                                    ? body["error"].value("message", r.body)
+    const std::string message = body.is_object() && body.contains("error") && body["error"].is_object() &&
+                                        body["error"].value("message", json()).is_string()
+                                    ? body["error"]["message"].get<std::string>()
                                     : "HTTP " + std::to_string(r.status);
     return Status(r.status == 409 ? StatusCode::kFailedPrecondition
                   : r.status == 404 ? StatusCode::kNotFound
@@ -190,11 +193,12 @@ int Run(const std::string& command, const PermitOptions& o) {
   } else if (command == "show" || command == "visas") {
     call = {"GET", "/admin/permits/" + o.id, nullptr};
   } else if (command == "request") {
-    json purpose = json::parse(o.purpose, nullptr, false);
+    // JSON is sent as JSON, anything else (YAML) as text; the node bounds and checks both.
+    const Result<json> purpose = ParseJson(o.purpose, "purpose");
     call = {"POST", "/admin/permits",
             {{"researcher", {{"sub", o.subject}, {"iss", o.issuer}}},
              {"datasets", o.datasets},
-             {"purpose", purpose.is_discarded() ? json(o.purpose) : purpose},
+             {"purpose", purpose.ok() ? *purpose : json(o.purpose)},
              {"projectTitle", o.project},
              {"summary", o.summary},
              {"durationDays", o.days},

@@ -4,6 +4,7 @@
 
 #include "http/http.h"
 #include "query/beacon_request.h"
+#include "util/json.h"
 
 namespace oncomesh::cli {
 
@@ -26,11 +27,15 @@ Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, cons
                                                 : std::vector<std::pair<std::string, std::string>>{
                                                       {"Authorization", "Bearer " + passport}}));
   QueryAnswer answer;
-  answer.body = json::parse(response.body, nullptr, false);
-  if (answer.body.is_discarded()) return Internal("the answer is not JSON: " + response.body.substr(0, 200));
+  Result<json> parsed = ParseJson(response.body, "the answer");
+  if (!parsed.ok()) return Internal(parsed.status().message() + ": " + response.body.substr(0, 200));
+  answer.body = std::move(*parsed);
   if (response.status != 200) {
     std::string message = "HTTP " + std::to_string(response.status);
-    if (answer.body.contains("error")) message += ": " + answer.body["error"].value("errorMessage", "");
+    const json* error = answer.body.is_object() && answer.body.contains("error") ? &answer.body["error"] : nullptr;
+    if (error && error->is_object() && error->contains("errorMessage") && (*error)["errorMessage"].is_string()) {
+      message += ": " + (*error)["errorMessage"].get<std::string>();
+    }
     return Status(response.status >= 500   ? StatusCode::kUnavailable
                   : response.status == 401 ? StatusCode::kUnauthenticated
                   : response.status == 403 ? StatusCode::kPermissionDenied

@@ -4,7 +4,11 @@
 // node in parallel with a per-node deadline; the answer has one result set per node that
 // answered plus the total of their (already disclosure-controlled) counts. Nodes that are
 // down, too slow or refuse are reported in `info.nodes` as unavailable or failed; the hub
-// answers within its deadline whatever they do. It holds no data and no state but its
+// answers within its deadline whatever they do. A node's answer is untrusted input: it is
+// parsed within util/json.h's bounds and its shape checked for each endpoint before the hub
+// reads it, and a node whose answer is malformed (not JSON, `"exists": "yes"`, a numeric term
+// id, a collection that is not an object, an error without a Beacon error document) is
+// reported as failed with what was wrong and where; the others' answers are still combined. It holds no data and no state but its
 // configuration, so several hubs can run behind a load balancer.
 #pragma once
 
@@ -56,7 +60,7 @@ class HubService {
  private:
   void Query(http::Request& req, http::Responder respond, const std::string& path,
              const std::string& entity);
-  void FilteringTerms(http::Responder respond);
+  void FilteringTerms(http::Request& req, http::Responder respond);
   void Collections(http::Request& req, http::Responder respond, const std::string& path,
                    const std::string& entity, const std::string& only_id);
   void Nodes(http::Responder respond);

@@ -6,6 +6,7 @@
 
 #include "model/date.h"
 #include "query/variant_request.h"
+#include "util/json.h"
 
 namespace oncomesh::query {
 namespace {
@@ -23,6 +24,24 @@ bool IsOperator(const std::string& op) {
 constexpr int kMaxFilterDepth = 16;
 constexpr size_t kMaxFilters = 256;
 
+// Refuses the members of `object` that `known` does not list, naming them all. The Beacon v2
+// request schemas list the members of each object; a member we do not know would otherwise
+// be ignored silently and answer a question the caller did not ask.
+Status OnlyKnownKeys(const json& object, std::initializer_list<std::string_view> known,
+                     const std::string& where) {
+  std::string unknown;
+  size_t count = 0;
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    unknown += (count++ ? ", '" : "'") + key + "'";
+  }
+  if (count == 0) return Status::Ok();
+  std::string allowed;
+  for (const std::string_view k : known) allowed += (allowed.empty() ? "" : ", ") + std::string(k);
+  return InvalidArgument(where + ": unknown " + (count == 1 ? "key " : "keys ") + unknown +
+                         " (known: " + allowed + ")");
+}
+
 Result<json> NormalizeFilter(const json& f, const std::string& where, int depth = 0) {
   if (depth > kMaxFilterDepth) {
     return InvalidArgument(where + ": filters nested deeper than " + std::to_string(kMaxFilterDepth) +
@@ -33,6 +52,10 @@ Result<json> NormalizeFilter(const json& f, const std::string& where, int depth 
     return json{{"id", f}};
   }
   if (!f.is_object()) return InvalidArgument(where + ": a filter must be an object or a string");
+  // requests/filteringTerms.json (ontology, alphanumeric and custom filters) and our anyOf/not.
+  RETURN_IF_ERROR(OnlyKnownKeys(
+      f, {"id", "operator", "value", "includeDescendantTerms", "similarity", "scope", "anyOf", "not"},
+      where));
   if (f.contains("anyOf")) {
     const json& any = f["anyOf"];
     if (!any.is_array() || any.empty()) {
@@ -138,15 +161,23 @@ Result<json> ParseGetFilter(std::string element, int depth = 0) {
 
 }  // namespace
 
+// A request body is at most the HTTP server's limit; nesting deeper than a Beacon request
+// needs is refused before the document is built (a deep array would overflow the stack of
+// whatever copies it).
+constexpr JsonLimits kRequestJsonLimits{/*max_depth=*/64, /*max_bytes=*/size_t{1} << 20};
+
 Result<BeaconRequest> ParseBeaconPost(const std::string& body) {
   BeaconRequest r;
   if (body.empty()) return r;
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return InvalidArgument("request body is not valid JSON");
+  ASSIGN_OR_RETURN(const json doc, ParseJson(body, "request body", kRequestJsonLimits));
   if (!doc.is_object()) return InvalidArgument("request body must be a JSON object");
+  // framework requests/beaconRequestBody.json
+  RETURN_IF_ERROR(OnlyKnownKeys(doc, {"$schema", "meta", "query"}, "request body"));
   if (doc.contains("meta")) {
     const json& meta = doc["meta"];
     if (!meta.is_object()) return InvalidArgument("meta: must be an object");
+    // framework requests/beaconRequestMeta.json
+    RETURN_IF_ERROR(OnlyKnownKeys(meta, {"$schema", "apiVersion", "requestedSchemas"}, "meta"));
     if (meta.contains("apiVersion")) {
       if (!meta["apiVersion"].is_string()) return InvalidArgument("meta.apiVersion: must be a string");
       r.api_version = meta["apiVersion"];
@@ -169,6 +200,11 @@ Result<BeaconRequest> ParseBeaconPost(const std::string& body) {
   if (!doc.contains("query")) return r;
   const json& q = doc["query"];
   if (!q.is_object()) return InvalidArgument("query: must be an object");
+  // framework requests/beaconRequestBody.json, $defs/BeaconQuery
+  RETURN_IF_ERROR(OnlyKnownKeys(q,
+                                {"filters", "includeResultsetResponses", "pagination",
+                                 "requestParameters", "requestedGranularity", "testMode"},
+                                "query"));
   if (q.contains("filters")) {
     if (!q["filters"].is_array()) return InvalidArgument("query.filters: must be an array");
     if (q["filters"].size() > kMaxFilters) {
@@ -189,6 +225,14 @@ Result<BeaconRequest> ParseBeaconPost(const std::string& body) {
   if (q.contains("pagination")) {
     const json& p = q["pagination"];
     if (!p.is_object()) return InvalidArgument("query.pagination: must be an object");
+    // common/beaconCommonComponents.json, $defs/Pagination: page tokens are not issued here.
+    for (const char* token : {"currentPage", "nextPage", "previousPage"}) {
+      if (p.contains(token)) {
+        return InvalidArgument(std::string("query.pagination.") + token +
+                               ": page tokens are not supported; use skip and limit");
+      }
+    }
+    RETURN_IF_ERROR(OnlyKnownKeys(p, {"skip", "limit"}, "query.pagination"));
     for (const char* key : {"skip", "limit"}) {
       if (!p.contains(key)) continue;
       if (!p[key].is_number_integer() || p[key].get<int64_t>() < 0) {
@@ -225,6 +269,9 @@ Result<BeaconRequest> ParseBeaconPost(const std::string& body) {
 Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::string>& query) {
   BeaconRequest r;
   for (const auto& [name, value] : query) {
+    // Percent-decoding can yield any bytes; what is echoed or forwarded must be UTF-8 text.
+    RETURN_IF_ERROR(CheckUtf8(name, "query parameter name"));
+    RETURN_IF_ERROR(CheckUtf8(value, name));
     if (name == "filters") {
       size_t start = 0;
       for (;;) {

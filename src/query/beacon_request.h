@@ -47,11 +47,15 @@ struct BeaconRequest {
   std::optional<index::VariantQuery> variant;
 };
 
-// Parses a POST body. InvalidArgument naming the element that is wrong.
+// Parses a POST body. InvalidArgument naming the element that is wrong: a body that is not
+// JSON, nested deeper than 64 levels or over 1 MiB (util/json.h, with the byte offset and
+// JSON pointer), and members the Beacon v2 request schemas do not list (at the top, in `meta`,
+// `query`, `query.pagination`, each filter and `requestParameters`), all named.
 Result<BeaconRequest> ParseBeaconPost(const std::string& body);
 
 // Parses GET parameters (filters, requestedGranularity, skip, limit, testMode,
-// includeResultsetResponses, and the g_variant parameters). Unknown parameters are an error.
+// includeResultsetResponses, and the g_variant parameters). Unknown parameters are an error,
+// as are names or values that are not UTF-8 once percent-decoded.
 Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::string>& query);
 
 // Turns the filters into a plan over `index`. An unknown term is InvalidArgument naming it

@@ -71,3 +71,60 @@ TEST(BeaconRequestTest, HostileNestingAndSizesAreRefused) {
 
 }  // namespace
 }  // namespace oncomesh::query
+
+namespace oncomesh::query {
+namespace {
+
+// Issue 12: an array 100,000 deep beside the variant parameters overflowed the stack when the
+// parsed request was copied; it is refused at parse time, saying where.
+TEST(BeaconRequestTest, ADeepArrayBesideTheVariantParametersIsRefusedAtParseTime) {
+  const std::string deep(100000, '[');
+  const std::string body = R"({"query": {"requestParameters": {"g_variant": {"geneId": "TP53"}, "x": )" + deep +
+                           std::string(100000, ']') + "}}}";
+  auto r = ParseBeaconPost(body);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message().rfind("request body: JSON nested deeper than 64 levels at byte ", 0), 0u)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("(/query/requestParameters/x/0/0/"), std::string::npos);
+}
+
+TEST(BeaconRequestTest, UnknownMembersAreRefusedByName) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"meta": {}, "qeury": {}})", "request body: unknown key 'qeury'"},
+      {R"({"meta": {"apiVersion": "v2.0", "granularity": "count"}})", "meta: unknown key 'granularity'"},
+      {R"({"query": {"filter": [], "limit": 5}})", "query: unknown keys 'filter', 'limit'"},
+      {R"({"query": {"pagination": {"offset": 5}}})", "query.pagination: unknown key 'offset'"},
+      {R"({"query": {"pagination": {"nextPage": "abc"}}})", "query.pagination.nextPage: page tokens are not supported"},
+      {R"({"query": {"filters": [{"id": "NCIT:C1", "includeDescendants": false}]}})",
+       "query.filters[0]: unknown key 'includeDescendants'"},
+      {R"({"query": {"filters": [{"anyOf": [{"id": "A:1", "op": "="}]}]}})",
+       "query.filters[0].anyOf[0]: unknown key 'op'"},
+      {R"({"query": {"requestParameters": {"g_variant": {"geneId": "TP53"}, "datasets": {}}}})",
+       "requestParameters: unknown parameter 'datasets' beside g_variant"},
+  };
+  for (const auto& [body, reason] : cases) {
+    auto r = ParseBeaconPost(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_NE(r.status().message().find(reason), std::string::npos) << r.status().message();
+  }
+  // What the schemas list is accepted, "$schema" included.
+  auto ok = ParseBeaconPost(
+      R"({"$schema": "x", "meta": {"$schema": "y", "apiVersion": "v2.0", "requestedSchemas": []},
+          "query": {"filters": [{"id": "NCIT:C1", "scope": "individual", "similarity": "exact"}],
+                    "pagination": {"skip": 0, "limit": 5}, "includeResultsetResponses": "HIT",
+                    "testMode": false, "requestedGranularity": "count",
+                    "requestParameters": {"$schema": "z", "g_variant": {"geneId": "TP53"}}}})");
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
+TEST(BeaconRequestTest, GetParametersMustBeUtf8) {
+  auto r = ParseBeaconGet({{"filters", "NCIT:C1,ab\xff"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "filters: invalid UTF-8 at byte 10");
+  EXPECT_FALSE(ParseBeaconGet({{"fil\xc3", "x"}}).ok());
+  EXPECT_TRUE(ParseBeaconGet({{"filters", "NCIT:C1"}}).ok());
+}
+
+}  // namespace
+}  // namespace oncomesh::query

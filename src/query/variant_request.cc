@@ -70,11 +70,20 @@ bool IsVariantParameter(const std::string& name) {
 
 Result<index::VariantQuery> ParseVariantParameters(const json& parameters) {
   const json* p = &parameters;
-  if (p->contains("g_variant")) p = &(*p)["g_variant"];
+  if (p->is_object() && p->contains("g_variant")) {
+    // Beside g_variant, only the schema's own "$schema" (framework requests/requestParameters.json).
+    for (const auto& [name, value] : p->items()) {
+      if (name != "g_variant" && name != "$schema") {
+        return InvalidArgument("requestParameters: unknown parameter '" + name + "' beside g_variant");
+      }
+    }
+    p = &(*p)["g_variant"];
+  }
   if (!p->is_object()) return InvalidArgument("requestParameters: must be an object");
   index::VariantQuery q;
   std::string reference_name;
   for (const auto& [name, value] : p->items()) {
+    if (name == "$schema") continue;
     if (!IsVariantParameter(name)) {
       return InvalidArgument("requestParameters: unknown parameter '" + name + "'");
     }

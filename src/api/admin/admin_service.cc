@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "api/beacon/responses.h"
+#include "util/json.h"
 
 namespace oncomesh::api::admin {
 
@@ -70,9 +71,13 @@ audit::Entry AdminRefusalEntry(const http::Request& req, const Status& refused,
   return e;
 }
 
+// An admin request is a permit request or decision: small and shallow (a DUO purpose is a few
+// levels deep). Bounded at parse time, as every JSON from outside (util/json.h).
+constexpr JsonLimits kAdminJsonLimits{/*max_depth=*/32, /*max_bytes=*/size_t{1} << 20};
+
 Result<json> Body(const http::Request& req) {
   if (req.body.empty()) return json::object();
-  json j = json::parse(req.body, nullptr, false);
+  ASSIGN_OR_RETURN(json j, ParseJson(req.body, "request body", kAdminJsonLimits));
   if (!j.is_object()) return InvalidArgument("the request body must be a JSON object");
   return j;
 }

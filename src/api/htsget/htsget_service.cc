@@ -1,4 +1,5 @@
 #include "api/htsget/htsget_service.h"
+#include "util/json.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -174,14 +175,21 @@ std::optional<std::set<std::string>> StringList(const json& v) {
   return out;
 }
 
+// A POST body is a handful of fields and a list of regions: a few levels deep.
+constexpr JsonLimits kHtsgetJsonLimits{/*max_depth=*/8, /*max_bytes=*/size_t{1} << 20};
+
 // POST body (htsget 1.3 "POST request").
 std::variant<ParsedRequest, HtsgetFailure> ParsePost(const http::Request& req) {
   if (!req.query.empty()) {
     return HtsgetFailure{"InvalidInput", "a POST request takes its parameters in the body only"};
   }
   ParsedRequest out;
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (req.body.empty()) body = json::object();
+  json body = json::object();
+  if (!req.body.empty()) {
+    Result<json> parsed = ParseJson(req.body, "request body", kHtsgetJsonLimits);
+    if (!parsed.ok()) return HtsgetFailure{"InvalidInput", parsed.status().message()};
+    body = std::move(*parsed);
+  }
   if (!body.is_object()) return HtsgetFailure{"InvalidInput", "the body must be a JSON object"};
   static const std::set<std::string> kKnown = {"format", "class", "fields", "tags", "notags",
                                                "regions"};
