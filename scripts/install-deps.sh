@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
+  # fuzzing (scripts/fuzz.sh, docs/fuzzing.md): clang 14 and its libFuzzer
+  clang clang-14 libfuzzer-14-dev
   # libraries (see CMakeLists.txt)
   libboost-dev libssl-dev libsqlite3-dev libroaring-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev libsimdjson-dev libhts-dev
