@@ -6,6 +6,8 @@
 #include "index/evaluate.h"
 #include "query/beacon_request.h"
 
+ONCOMESH_FUZZ_INITIALIZE { oncomesh::fuzz::SharedNode(); }
+
 ONCOMESH_FUZZ_TARGET(beacon_get) {
   using namespace oncomesh;
   const fuzz::FuzzNode& node = fuzz::SharedNode();

@@ -4,6 +4,8 @@
 #include "index/evaluate.h"
 #include "query/beacon_request.h"
 
+ONCOMESH_FUZZ_INITIALIZE { oncomesh::fuzz::SharedNode(); }
+
 ONCOMESH_FUZZ_TARGET(beacon_post) {
   using namespace oncomesh;
   const fuzz::FuzzNode& node = fuzz::SharedNode();

@@ -7,6 +7,8 @@
 #include "fuzz_support.h"
 #include "ingest/dicom/dicom_ingest.h"
 
+ONCOMESH_FUZZ_INITIALIZE { oncomesh::fuzz::SharedEmptyNode(); }
+
 ONCOMESH_FUZZ_TARGET(dicom) {
   using namespace oncomesh;
   fuzz::EmptyNode& node = fuzz::SharedEmptyNode();

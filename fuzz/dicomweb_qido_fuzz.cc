@@ -28,6 +28,8 @@ const api::dicomweb::DicomwebService& Service() {
 
 }  // namespace
 
+ONCOMESH_FUZZ_INITIALIZE { Service(); }
+
 ONCOMESH_FUZZ_TARGET(dicomweb_qido) {
   if (size == 0) return 0;
   static const char* const kLevels[] = {"studies", "series", "instances"};

@@ -5,6 +5,8 @@
 #include "fuzz_support.h"
 #include "ingest/fhir/fhir_ingest.h"
 
+ONCOMESH_FUZZ_INITIALIZE { oncomesh::fuzz::SharedEmptyNode(); }
+
 ONCOMESH_FUZZ_TARGET(fhir_ndjson) {
   using namespace oncomesh;
   fuzz::EmptyNode& node = fuzz::SharedEmptyNode();

@@ -24,6 +24,8 @@ void PlanAndCount(const oncomesh::Result<oncomesh::query::BeaconRequest>& reques
 
 }  // namespace
 
+ONCOMESH_FUZZ_INITIALIZE { oncomesh::fuzz::SharedNode(); }
+
 ONCOMESH_FUZZ_TARGET(filters) {
   using namespace oncomesh;
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -75,6 +75,23 @@ void CheckRefusal(const Status& status, std::string_view what);
   [[maybe_unused]] static const bool name##_registered = ::oncomesh::fuzz::RegisterTarget(#name, name##_FuzzOne);
 #endif
 
+// Work done once before the first input, e.g. ONCOMESH_FUZZ_INITIALIZE { fuzz::SharedNode(); }:
+// under libFuzzer it is LLVMFuzzerInitialize, so the seconds it takes do not count against the
+// first input's -timeout; the replay does it lazily (the function is not called).
+#ifdef ONCOMESH_LIBFUZZER
+#define ONCOMESH_FUZZ_INITIALIZE                                 \
+  static void FuzzInitialize();                                  \
+  extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) { \
+    (void)argc;                                                  \
+    (void)argv;                                                  \
+    FuzzInitialize();                                            \
+    return 0;                                                    \
+  }                                                              \
+  static void FuzzInitialize()
+#else
+#define ONCOMESH_FUZZ_INITIALIZE [[maybe_unused]] static void FuzzInitialize()
+#endif
+
 #define ONCOMESH_FUZZ_TARGET(name)                            \
   static int name##_FuzzOne(const uint8_t* data, size_t size); \
   ONCOMESH_FUZZ_ENTRY(name)                                   \

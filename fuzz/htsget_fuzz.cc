@@ -44,6 +44,8 @@ const api::htsget::HtsgetService& Service() {
 
 }  // namespace
 
+ONCOMESH_FUZZ_INITIALIZE { Service(); }
+
 ONCOMESH_FUZZ_TARGET(htsget) {
   if (size == 0) return 0;
   const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);

@@ -77,6 +77,8 @@ std::string PassportWith(const std::string& visa) {
 
 }  // namespace
 
+ONCOMESH_FUZZ_INITIALIZE { TheFixture(); }
+
 ONCOMESH_FUZZ_TARGET(passport) {
   if (size == 0) return 0;
   const Fixture& f = TheFixture();

@@ -7,6 +7,8 @@
 #include "fuzz_support.h"
 #include "ingest/vcf/vcf_ingest.h"
 
+ONCOMESH_FUZZ_INITIALIZE { oncomesh::fuzz::SharedEmptyNode(); }
+
 ONCOMESH_FUZZ_TARGET(vcf) {
   using namespace oncomesh;
   fuzz::EmptyNode& node = fuzz::SharedEmptyNode();
