@@ -39,13 +39,18 @@ ONCOMESH_FUZZ_TARGET(dicomweb_qido) {
   request.path = "/dicomweb/" + level;
   request.headers["host"] = "node.fuzz.test";
   request.headers["authorization"] = "Bearer fuzz";
-  request.query = http::ParseQueryString(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
+  request.query =
+      http::ParseQueryString(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   const http::Response response = Service().Search(request, level).response;
-  if (response.status >= 500) fuzz::Fail("QIDO-RS answered " + std::to_string(response.status) + ": " + response.body);
+  if (response.status >= 500)
+    fuzz::Fail("QIDO-RS answered " + std::to_string(response.status) + ": " + response.body);
   if (response.status == 204) return 0;
-  const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (response.status == 200 && !body.is_array()) fuzz::Fail("QIDO-RS results that are not a JSON array");
-  if (response.status != 200 && (!body.is_object() || body["dicomweb"].value("message", "").empty())) {
+  const nlohmann::json body =
+      nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (response.status == 200 && !body.is_array())
+    fuzz::Fail("QIDO-RS results that are not a JSON array");
+  if (response.status != 200 &&
+      (!body.is_object() || body["dicomweb"].value("message", "").empty())) {
     fuzz::Fail("a QIDO-RS error without a message: " + response.body);
   }
   return 0;

@@ -14,7 +14,8 @@ ONCOMESH_FUZZ_TARGET(fhir_ndjson) {
   fuzz::WriteFile(path, data, size);
   ingest::IngestOptions options;
   options.parse_threads = 1;
-  Result<ingest::IngestReport> report = ingest::IngestFhir(*node.node, *node.store, {path}, options);
+  Result<ingest::IngestReport> report =
+      ingest::IngestFhir(*node.node, *node.store, {path}, options);
   if (!report.ok()) fuzz::Fail("IngestFhir failed as a whole: " + report.status().ToString());
   for (const ingest::FileOutcome& f : report->files) {
     fuzz::CheckRefusal(f.status, "IngestFhir");

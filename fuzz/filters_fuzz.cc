@@ -10,7 +10,8 @@
 
 namespace {
 
-void PlanAndCount(const oncomesh::Result<oncomesh::query::BeaconRequest>& request, const char* what) {
+void PlanAndCount(const oncomesh::Result<oncomesh::query::BeaconRequest>& request,
+                  const char* what) {
   using namespace oncomesh;
   const fuzz::FuzzNode& node = fuzz::SharedNode();
   fuzz::CheckRefusal(request.status(), what);

@@ -50,7 +50,8 @@ void CheckOk(const Status& status, std::string_view what) {
 
 void CheckReport(const Result<ingest::IngestReport>& report, std::string_view what) {
   CheckOk(report.status(), what);
-  for (const ingest::FileOutcome& f : report->files) CheckOk(f.status, std::string(what) + " " + f.path);
+  for (const ingest::FileOutcome& f : report->files)
+    CheckOk(f.status, std::string(what) + " " + f.path);
 }
 
 }  // namespace
@@ -72,7 +73,8 @@ void Fail(std::string_view message) {
 
 void CheckRefusal(const Status& status, std::string_view what) {
   if (!status.ok() && status.message().empty()) {
-    Fail(std::string(what) + " refused its input with an empty message (" + status.ToString() + ")");
+    Fail(std::string(what) + " refused its input with an empty message (" + status.ToString() +
+         ")");
   }
 }
 
@@ -107,11 +109,13 @@ FuzzNode& SharedNode() {
     ingest::IngestOptions fhir;
     fhir.parse_threads = 1;
     CheckReport(ingest::IngestFhir(*n->node, *n->store, {n->site_dir}, fhir), "ingest fhir");
-    CheckReport(ingest::IngestVcf(*n->node, *n->store, {report.genome_path}, ingest::VcfIngestOptions{}),
-                "ingest vcf");
+    CheckReport(
+        ingest::IngestVcf(*n->node, *n->store, {report.genome_path}, ingest::VcfIngestOptions{}),
+        "ingest vcf");
     ingest::DicomIngestOptions dicom;
     dicom.deid = n->node->config().imaging.deid;
-    CheckReport(ingest::IngestDicom(*n->node, *n->store, {report.image_dir}, dicom), "ingest dicom");
+    CheckReport(ingest::IngestDicom(*n->node, *n->store, {report.image_dir}, dicom),
+                "ingest dicom");
     Result<index::Vocabulary> vocabulary = index::Vocabulary::LoadEmbedded();
     CheckOk(vocabulary.status(), "vocabulary");
     n->vocabulary = std::make_unique<index::Vocabulary>(std::move(*vocabulary));

@@ -66,13 +66,14 @@ void CheckRefusal(const Status& status, std::string_view what);
 }  // namespace oncomesh::fuzz
 
 #ifdef ONCOMESH_LIBFUZZER
-#define ONCOMESH_FUZZ_ENTRY(name)                                                  \
-  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {       \
-    return name##_FuzzOne(data, size);                                            \
+#define ONCOMESH_FUZZ_ENTRY(name)                                           \
+  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { \
+    return name##_FuzzOne(data, size);                                      \
   }
 #else
-#define ONCOMESH_FUZZ_ENTRY(name) \
-  [[maybe_unused]] static const bool name##_registered = ::oncomesh::fuzz::RegisterTarget(#name, name##_FuzzOne);
+#define ONCOMESH_FUZZ_ENTRY(name)                        \
+  [[maybe_unused]] static const bool name##_registered = \
+      ::oncomesh::fuzz::RegisterTarget(#name, name##_FuzzOne);
 #endif
 
 // Work done once before the first input, e.g. ONCOMESH_FUZZ_INITIALIZE { fuzz::SharedNode(); }:
@@ -92,7 +93,7 @@ void CheckRefusal(const Status& status, std::string_view what);
 #define ONCOMESH_FUZZ_INITIALIZE [[maybe_unused]] static void FuzzInitialize()
 #endif
 
-#define ONCOMESH_FUZZ_TARGET(name)                            \
+#define ONCOMESH_FUZZ_TARGET(name)                             \
   static int name##_FuzzOne(const uint8_t* data, size_t size); \
-  ONCOMESH_FUZZ_ENTRY(name)                                   \
+  ONCOMESH_FUZZ_ENTRY(name)                                    \
   static int name##_FuzzOne(const uint8_t* data, size_t size)

@@ -62,9 +62,12 @@ ONCOMESH_FUZZ_TARGET(htsget) {
     request.body = std::string(rest);
   }
   const http::Response response = Service().Ticket(request).response;
-  if (response.status >= 500) fuzz::Fail("htsget answered " + std::to_string(response.status) + ": " + response.body);
-  const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object() || !body.contains("htsget")) fuzz::Fail("htsget answered no htsget document: " + response.body);
+  if (response.status >= 500)
+    fuzz::Fail("htsget answered " + std::to_string(response.status) + ": " + response.body);
+  const nlohmann::json body =
+      nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("htsget"))
+    fuzz::Fail("htsget answered no htsget document: " + response.body);
   if (response.status != 200 && body["htsget"].value("message", "").empty()) {
     fuzz::Fail("an htsget error without a message: " + response.body);
   }

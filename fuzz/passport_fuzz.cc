@@ -35,18 +35,25 @@ const Fixture& TheFixture() {
     if (!key.ok()) fuzz::Fail("GenerateEs256: " + key.status().ToString());
     f->key = *key;
     auth::AccessConfig config;
-    config.trusted_issuers = {{kBroker, "", "", true,
-                               {"ResearcherStatus", "AffiliationAndRole", "AcceptedTermsAndPolicies",
-                                "LinkedIdentities", "ControlledAccessGrants"}}};
+    config.trusted_issuers = {
+        {kBroker,
+         "",
+         "",
+         true,
+         {"ResearcherStatus", "AffiliationAndRole", "AcceptedTermsAndPolicies", "LinkedIdentities",
+          "ControlledAccessGrants"}}};
     config.audiences = {"https://node.fuzz.test"};
     auto keys = std::make_shared<auth::IssuerKeys>(
         config.trusted_issuers, "",
-        [](const std::string& url) -> Result<std::string> { return Unavailable("no network: " + url); },
+        [](const std::string& url) -> Result<std::string> {
+          return Unavailable("no network: " + url);
+        },
         [] { return kNow; });
     keys->AddKeys(kBroker, {f->key});
     auth::PassportVerifier::Limits limits;
     limits.cache_entries = 64;  // distinct tokens every run: a large cache only costs memory
-    f->verifier = std::make_unique<auth::PassportVerifier>(config, keys, [] { return kNow; }, limits);
+    f->verifier = std::make_unique<auth::PassportVerifier>(
+        config, keys, [] { return kNow; }, limits);
     return f;
   }();
   return *fixture;
@@ -59,8 +66,8 @@ std::string Sign(std::string_view payload) {
 }
 
 json VisaClaims(json visa_object) {
-  return {{"iss", kBroker},         {"sub", "researcher-1"}, {"iat", kNow - 60},
-          {"exp", kNow + 3600},     {"jti", "visa-1"},       {"ga4gh_visa_v1", std::move(visa_object)}};
+  return {{"iss", kBroker},     {"sub", "researcher-1"}, {"iat", kNow - 60},
+          {"exp", kNow + 3600}, {"jti", "visa-1"},       {"ga4gh_visa_v1", std::move(visa_object)}};
 }
 
 std::string PassportWith(const std::string& visa) {
@@ -69,9 +76,10 @@ std::string PassportWith(const std::string& visa) {
                                       {"value", kBonaFide},
                                       {"source", "https://source.fuzz.test"},
                                       {"by", "so"}});
-  const json claims = {{"iss", kBroker},     {"sub", "researcher-1"}, {"iat", kNow - 60},
-                       {"exp", kNow + 3600}, {"jti", "passport-1"},
-                       {"ga4gh_passport_v1", {Sign(researcher.dump()), visa}}};
+  const json claims = {
+      {"iss", kBroker},      {"sub", "researcher-1"},
+      {"iat", kNow - 60},    {"exp", kNow + 3600},
+      {"jti", "passport-1"}, {"ga4gh_passport_v1", {Sign(researcher.dump()), visa}}};
   return Sign(claims.dump());
 }
 
@@ -85,13 +93,20 @@ ONCOMESH_FUZZ_TARGET(passport) {
   const std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::string token;
   switch (data[0] % 4) {
-    case 0: token = rest; break;
-    case 1: token = Sign(rest); break;
-    case 2: token = PassportWith(Sign(rest)); break;
+    case 0:
+      token = rest;
+      break;
+    case 1:
+      token = Sign(rest);
+      break;
+    case 2:
+      token = PassportWith(Sign(rest));
+      break;
     default: {
       json object = json::parse(rest, nullptr, /*allow_exceptions=*/false);
       if (object.is_discarded()) return 0;
-      token = PassportWith(Sign(VisaClaims(std::move(object)).dump(-1, ' ', false, json::error_handler_t::replace)));
+      token = PassportWith(
+          Sign(VisaClaims(std::move(object)).dump(-1, ' ', false, json::error_handler_t::replace)));
     }
   }
   Result<std::shared_ptr<const auth::Passport>> passport = f.verifier->Verify(token);

@@ -133,8 +133,9 @@ std::multimap<std::string, std::string> ParseQueryString(std::string_view query)
     const std::string_view pair = query.substr(0, amp);
     const size_t eq = pair.find('=');
     if (!pair.empty()) {
-      out.emplace(UrlDecode(pair.substr(0, eq), true),
-                  eq == std::string_view::npos ? std::string() : UrlDecode(pair.substr(eq + 1), true));
+      out.emplace(UrlDecode(pair.substr(0, eq), true), eq == std::string_view::npos
+                                                           ? std::string()
+                                                           : UrlDecode(pair.substr(eq + 1), true));
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
