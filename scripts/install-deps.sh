@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # lint (scripts/lint.sh; the test suite checks the formatting)
   clang-format clang-tidy
+  # fuzzing (scripts/fuzz.sh, docs/fuzzing.md): clang 14 and its libFuzzer
+  clang clang-14 libfuzzer-14-dev
   # libraries (see CMakeLists.txt)
   libboost-dev libssl-dev libsqlite3-dev libroaring-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev zlib1g-dev libsimdjson-dev libhts-dev

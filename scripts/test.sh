@@ -2,7 +2,10 @@
 # Builds OncoMesh and runs the whole test suite (unit and integration), from a fresh Debian 12
 # machine: installs the packages it needs, configures, builds, runs ctest.
 #   scripts/test.sh            Release build in build/ (warnings are errors)
-#   BUILD_TYPE=Asan scripts/test.sh   the same under AddressSanitizer + UBSan, in build-asan/
+#   BUILD_TYPE=Asan scripts/test.sh   the same under AddressSanitizer + UBSan, in build-asan/:
+#                                     unit and integration tests (the `oncomesh` processes the
+#                                     integration tests start are sanitized too), fuzz corpus
+#                                     replay; any sanitizer report of any process fails the run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The tests read the read-only shared/ folder beside the repository (Beacon v2 schemas and
@@ -21,4 +24,29 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" -DONCOMESH_
   -DONCOMESH_SHARED_DIR="$shared"
 cmake --build "$build_dir" -j "$(nproc)"
 cd "$build_dir"
-ctest --output-on-failure -j "$(nproc)" --timeout 900
+if [ "$build_type" != "Asan" ]; then
+  ctest --output-on-failure -j "$(nproc)" --timeout 900
+  exit 0
+fi
+# Under the sanitizers the integration tests' `oncomesh` processes are this build's too
+# (tests/CMakeLists.txt: ONCOMESH_BINARY is the oncomesh target of the same build). A report in
+# one of them must fail the run even when the test does not look at how the process ended (a
+# leak found at exit after SIGTERM, an error in a command whose output is all the test reads):
+# every process writes its reports to sanitizer-reports/<name>.<pid>, and any such file fails
+# the run. halt_on_error: the first report ends the process (UBSan as ASan).
+reports="$PWD/sanitizer-reports"
+rm -rf "$reports"
+mkdir -p "$reports"
+export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:abort_on_error=0:halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+status=0
+ctest --output-on-failure -j "$(nproc)" --timeout 1800 || status=$?
+if compgen -G "$reports/*" >/dev/null; then
+  echo "test.sh: sanitizer reports (each from one process, named by its pid):" >&2
+  for f in "$reports"/*; do
+    echo "==== $f" >&2
+    cat "$f" >&2
+  done
+  status=1
+fi
+exit "$status"

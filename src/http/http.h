@@ -164,5 +164,9 @@ Result<std::string> FetchHttps(const std::string& url, const std::string& ca_fil
 // Percent-decoding of URL components ('+' is a space in query strings).
 std::string UrlDecode(std::string_view text, bool plus_is_space);
 std::string UrlEncode(std::string_view text);
+// The parameters of a query string ("a=1&b=x+y&c", without the '?'), percent-decoded, in
+// order; a parameter without '=' has the empty value, empty pairs are skipped. Never fails:
+// what is not valid percent-encoding is kept as written.
+std::multimap<std::string, std::string> ParseQueryString(std::string_view query);
 
 }  // namespace oncomesh::http

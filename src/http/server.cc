@@ -133,6 +133,23 @@ std::string UrlDecode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
+std::multimap<std::string, std::string> ParseQueryString(std::string_view query) {
+  std::multimap<std::string, std::string> out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      out.emplace(UrlDecode(pair.substr(0, eq), true), eq == std::string_view::npos
+                                                           ? std::string()
+                                                           : UrlDecode(pair.substr(eq + 1), true));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
 std::string UrlEncode(std::string_view text) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -236,21 +253,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string_view target(request->target);
     const size_t q = target.find('?');
     request->path = UrlDecode(target.substr(0, q), false);
-    if (q != std::string_view::npos) {
-      std::string_view qs = target.substr(q + 1);
-      while (!qs.empty()) {
-        const size_t amp = qs.find('&');
-        const std::string_view pair = qs.substr(0, amp);
-        const size_t eq = pair.find('=');
-        if (!pair.empty()) {
-          request->query.emplace(UrlDecode(pair.substr(0, eq), true),
-                                 eq == std::string_view::npos ? std::string()
-                                                              : UrlDecode(pair.substr(eq + 1), true));
-        }
-        if (amp == std::string_view::npos) break;
-        qs.remove_prefix(amp + 1);
-      }
-    }
+    if (q != std::string_view::npos) request->query = ParseQueryString(target.substr(q + 1));
     CopyHeaders(msg, request.get());
     request->body = std::move(msg.body());
     request->peer = peer_;

@@ -399,11 +399,12 @@ class VcfLineChecker {
     }
     if (cols[0].empty()) return InvalidArgument(where() + ": CHROM is empty");
     const std::string_view pos = cols[1];
+    // At most 18 digits, so the value fits in int64_t; nothing is accumulated past a bad one.
     bool digits = !pos.empty() && pos.size() <= 18;
     int64_t value = 0;
-    for (char c : pos) {
-      if (c < '0' || c > '9') digits = false;
-      value = value * 10 + (c - '0');
+    for (size_t i = 0; digits && i < pos.size(); ++i) {
+      digits = pos[i] >= '0' && pos[i] <= '9';
+      if (digits) value = value * 10 + (pos[i] - '0');
     }
     if (!digits || value < 1) {
       return InvalidArgument(where() + ": POS '" + std::string(pos) + "' is not a positive number");

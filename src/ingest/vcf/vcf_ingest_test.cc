@@ -542,6 +542,9 @@ TEST_F(VcfIngestTest, BadInputIsRefusedAndChangesNothing) {
   const std::vector<Bad> cases = {
       {"pos.vcf", std::string(kHeader) + "1\t10\t.\tA\tC\t.\t.\t.\tGT\t0/1\n1\tabc\t.\tA\tC\t.\t.\t.\tGT\t0/1\n",
        ":6: POS 'abc' is not a positive number"},
+      // Longer than int64 holds: found by the vcf fuzz target (signed overflow, UBSan).
+      {"longpos.vcf", std::string(kHeader) + "1\t76155555555555555610\t.\tA\tC\t.\t.\t.\tGT\t0/1\n",
+       ":5: POS '76155555555555555610' is not a positive number"},
       {"columns.vcf", std::string(kHeader) + "1\t10\t.\tA\n", ":5: expected at least 8 tab-separated columns, found 4"},
       {"contig.vcf", std::string(kHeader) + "1\t10\t.\tA\tC\t.\t.\t.\tGT\t0/1\n2\t10\t.\tA\tC\t.\t.\t.\tGT\t0/1\n",
        ":6: contig '2' is not declared in the header (no ##contig=<ID=2>)"},
