@@ -99,7 +99,9 @@ int ExpectMetadataAsDcdumpReadsIt(const json& metadata, const std::string& path)
     if (!metadata.contains(key)) continue;
     const json& m = metadata[key];
     EXPECT_EQ(m.value("vr", ""), a.vr) << key;
-    if (!kText.count(a.vr)) continue;
+    // DICOM JSON is UTF-8 (PS3.18 F.2), so its Specific Character Set says ISO_IR 192 whatever
+    // the file's was.
+    if (!kText.count(a.vr) || key == "00080005") continue;
     const std::optional<std::string> text = DcdumpText(a.value);
     if (!text) {
       ADD_FAILURE() << key << ": dcdump printed no text value: " << a.value;
@@ -121,15 +123,20 @@ int ExpectMetadataAsDcdumpReadsIt(const json& metadata, const std::string& path)
       while (std::getline(parts, part, '\\')) values.push_back(part);
       if (text->back() == '\\') values.emplace_back();
     }
-    ASSERT_TRUE(m.contains("Value")) << key << " " << m.dump();
-    ASSERT_EQ(m["Value"].size(), values.size()) << key << " " << m.dump() << " vs <" << *text << ">";
+    if (!m.contains("Value") || m["Value"].size() != values.size()) {
+      ADD_FAILURE() << key << ": " << m.dump() << " vs dcdump <" << *text << ">";
+      continue;
+    }
     for (size_t i = 0; i < values.size(); ++i) {
       const json& v = m["Value"][i];
       std::string want = values[i];
       while (!want.empty() && want.front() == ' ' && (a.vr == "DS" || a.vr == "IS")) want.erase(0, 1);
       while (!want.empty() && want.back() == ' ') want.pop_back();
       if (a.vr == "DS" || a.vr == "IS") {
-        ASSERT_TRUE(v.is_number()) << key << " " << m.dump();
+        if (!v.is_number()) {
+          ADD_FAILURE() << key << " " << m.dump();
+          continue;
+        }
         EXPECT_DOUBLE_EQ(v.get<double>(), std::stod(want)) << key;
       } else if (a.vr == "PN") {
         EXPECT_EQ(v.value("Alphabetic", ""), want) << key;
