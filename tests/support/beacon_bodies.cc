@@ -1,5 +1,7 @@
 #include "support/beacon_bodies.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -140,7 +142,18 @@ std::string ValidateCollectedBeaconBodies() {
     by_schema[bodies[i].schema].push_back(i);
     std::ofstream(dir.path() + "/" + std::to_string(i) + ".json") << bodies[i].document;
   }
-  for (const auto& [schema, indices] : by_schema) {
+  // At most kBatch documents per validator run: the command line of a record answer's
+  // thousands of results is too long for one.
+  constexpr size_t kBatch = 200;
+  std::vector<std::pair<std::string, std::vector<size_t>>> runs;
+  for (const auto& [schema, all] : by_schema) {
+    for (size_t from = 0; from < all.size(); from += kBatch) {
+      const size_t to = std::min(from + kBatch, all.size());
+      runs.emplace_back(schema, std::vector<size_t>(all.begin() + static_cast<std::ptrdiff_t>(from),
+                                                    all.begin() + static_cast<std::ptrdiff_t>(to)));
+    }
+  }
+  for (const auto& [schema, indices] : runs) {
     std::vector<std::string> argv = {"node", SharedDir() + "/tools/beacon-validator/validate.mjs",
                                      schema};
     for (size_t i : indices) argv.push_back(dir.path() + "/" + std::to_string(i) + ".json");
