@@ -17,6 +17,9 @@ packages=(
   libcjose-dev libjansson-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev nodejs sqlite3 curl wrk postgresql libpq-dev
+  # outside verifiers of the audit log (tests/audit_outside_verifier_test.cc): the Python of
+  # docs/audit.md and the openssl CLI for checkpoint signatures
+  python3 openssl
   # genomics: htslib's own tools, as test client (htsget), oracle (bcftools view -r) and
   # benchmark baseline (tabix)
   bcftools tabix

@@ -6,6 +6,8 @@
 #                                     unit and integration tests (the `oncomesh` processes the
 #                                     integration tests start are sanitized too), fuzz corpus
 #                                     replay; any sanitizer report of any process fails the run
+#   CTEST_ARGS="-R HubTest" scripts/test.sh   only the tests ctest selects
+# It fails when a test fails, and when any test was skipped or not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The tests read the read-only shared/ folder beside the repository (Beacon v2 schemas and
@@ -24,24 +26,35 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" -DONCOMESH_
   -DONCOMESH_SHARED_DIR="$shared"
 cmake --build "$build_dir" -j "$(nproc)"
 cd "$build_dir"
-if [ "$build_type" != "Asan" ]; then
-  ctest --output-on-failure -j "$(nproc)" --timeout 900
-  exit 0
+ctest_timeout=900
+if [ "$build_type" = "Asan" ]; then
+  # Under the sanitizers the integration tests' `oncomesh` processes are this build's too
+  # (tests/CMakeLists.txt: ONCOMESH_BINARY is the oncomesh target of the same build). A report in
+  # one of them must fail the run even when the test does not look at how the process ended (a
+  # leak found at exit after SIGTERM, an error in a command whose output is all the test reads):
+  # every process writes its reports to sanitizer-reports/<name>.<pid>, and any such file fails
+  # the run. halt_on_error: the first report ends the process (UBSan as ASan).
+  reports="$PWD/sanitizer-reports"
+  rm -rf "$reports"
+  mkdir -p "$reports"
+  export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:abort_on_error=0:halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+  ctest_timeout=1800
 fi
-# Under the sanitizers the integration tests' `oncomesh` processes are this build's too
-# (tests/CMakeLists.txt: ONCOMESH_BINARY is the oncomesh target of the same build). A report in
-# one of them must fail the run even when the test does not look at how the process ended (a
-# leak found at exit after SIGTERM, an error in a command whose output is all the test reads):
-# every process writes its reports to sanitizer-reports/<name>.<pid>, and any such file fails
-# the run. halt_on_error: the first report ends the process (UBSan as ASan).
-reports="$PWD/sanitizer-reports"
-rm -rf "$reports"
-mkdir -p "$reports"
-export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:abort_on_error=0:halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+# A skipped test is a failure here: ctest counts gtest's skips (and tests it did not run) as
+# passes ("100% tests passed", exit 0) and only lists them under "The following tests did not
+# run:". A suite whose setup failed, or a missing tool turned into GTEST_SKIP, must not look green.
+log="ctest.log"
 status=0
-ctest --output-on-failure -j "$(nproc)" --timeout 1800 || status=$?
-if compgen -G "$reports/*" >/dev/null; then
+# CTEST_ARGS: more ctest options, e.g. CTEST_ARGS="-R BeaconApiTest" for a part of the suite.
+# shellcheck disable=SC2086
+ctest --output-on-failure -j "$(nproc)" --timeout "$ctest_timeout" ${CTEST_ARGS:-} 2>&1 | tee "$log" || status=$?
+if grep -q "The following tests did not run:" "$log"; then
+  sed -n '/The following tests did not run:/,/^$/p' "$log" >&2
+  echo "test.sh: FAILED: the tests above were skipped or not run; a skip is a failure" >&2
+  [ "$status" -ne 0 ] || status=1
+fi
+if [ "$build_type" = "Asan" ] && compgen -G "$reports/*" >/dev/null; then
   echo "test.sh: sanitizer reports (each from one process, named by its pid):" >&2
   for f in "$reports"/*; do
     echo "==== $f" >&2

@@ -9,15 +9,20 @@
 #include "fhir_oracle.h"
 #include "support/process.h"
 #include "support/test_access.h"
+#include "support/variant_files.h"
+#include "support/beacon_bodies.h"
+#include "support/suite_fixture.h"
 
 namespace oncomesh::testing {
 namespace {
 
 using nlohmann::json;
 
-class BeaconApiTest : public ::testing::Test {
+class BeaconApiTest : public ::oncomesh::testing::SuiteFixture<BeaconApiTest> {
+  friend class ::oncomesh::testing::SuiteFixture<BeaconApiTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     dir_ = new TempDir();
     const std::string fhir = dir_->path() + "/fhir";
     const std::string node = dir_->path() + "/node";
@@ -27,7 +32,12 @@ class BeaconApiTest : public ::testing::Test {
                          &out),
               0)
         << out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "apitest"}, &out), 0)
+    // Exact counts (count_step 1), so that the oracle comparisons see an off-by-one; the rounding
+    // has its own test (CountsAreRoundedUpToTheNodesStep) on a copy served with the default step.
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "apitest",
+                          "--count-step", "1"},
+                         &out),
+              0)
         << out;
     TrustBroker(node, SharedBroker(), kSharedGrant);
     ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0) << out;
@@ -44,12 +54,12 @@ class BeaconApiTest : public ::testing::Test {
   }
 
   static http::Response Get(const std::string& target) {
-    auto r = http::Fetch("127.0.0.1", port_, "GET", target, "", std::chrono::seconds(30), AsRegistered());
+    auto r = FetchBeacon("127.0.0.1", port_, "GET", target, "", std::chrono::seconds(30), AsRegistered());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
   static http::Response Post(const std::string& target, const json& body) {
-    auto r = http::Fetch("127.0.0.1", port_, "POST", target, body.dump(), std::chrono::seconds(30), AsRegistered());
+    auto r = FetchBeacon("127.0.0.1", port_, "POST", target, body.dump(), std::chrono::seconds(30), AsRegistered());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
@@ -114,7 +124,7 @@ TEST_F(BeaconApiTest, EveryEndpointValidatesAgainstTheOfficialSchemas) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.method + " " + c.target);
-    auto r = http::Fetch("127.0.0.1", port_, c.method, c.target, c.body.is_null() ? "" : c.body.dump(), std::chrono::seconds(30), AsRegistered());
+    auto r = FetchBeacon("127.0.0.1", port_, c.method, c.target, c.body.is_null() ? "" : c.body.dump(), std::chrono::seconds(30), AsRegistered());
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->status, c.status) << r->body;
     EXPECT_EQ(ValidateBeacon(std::string(kResponses) + c.schema, r->body), "");
@@ -130,7 +140,7 @@ TEST_F(BeaconApiTest, EveryEndpointValidatesAgainstTheOfficialSchemas) {
   }
 }
 
-TEST_F(BeaconApiTest, CountsMatchAnIndependentReadingOfTheFhirFilesRoundedUpToTen) {
+TEST_F(BeaconApiTest, CountsMatchAnIndependentReadingOfTheFhirFilesExactly) {
   struct Case {
     const char* name;
     json filters;
@@ -202,12 +212,51 @@ TEST_F(BeaconApiTest, CountsMatchAnIndependentReadingOfTheFhirFilesRoundedUpToTe
     const json body = json::parse(r.body);
     const int64_t exact = Expected(c.match);
     EXPECT_GT(exact, 0) << "the synthetic data should hold such individuals";
-    EXPECT_EQ(body["responseSummary"]["numTotalResults"].get<int64_t>(), RoundedUp(exact))
-        << "exact " << exact;
+    EXPECT_EQ(body["responseSummary"]["numTotalResults"].get<int64_t>(), exact);
     EXPECT_EQ(body["responseSummary"]["exists"].get<bool>(), exact > 0);
-    EXPECT_EQ(body["info"]["countPrecision"], "rounded");
-    EXPECT_EQ(body["info"]["countAdjustedTo"], 10);
+    EXPECT_EQ(body["info"]["countPrecision"], "exact");
+    EXPECT_EQ(body["info"]["countAdjustedTo"], 1);
   }
+}
+
+// The disclosure rounding on its own: a copy of the node served with the default count_step (10)
+// answers every count rounded up to a multiple of 10 (0 stays 0) of the exact node's count.
+TEST_F(BeaconApiTest, CountsAreRoundedUpToTheNodesStep) {
+  const std::string copy = dir_->path() + "/rounded";
+  std::string out;
+  ASSERT_EQ(Shell("rm -rf " + ShellQuote(copy) + " && cp -a " + ShellQuote(dir_->path() + "/node") + " " +
+                      ShellQuote(copy) + " && sed -i 's/count_step: 1$/count_step: 10/' " +
+                      ShellQuote(copy + "/node.yaml") + " && grep -q 'count_step: 10$' " +
+                      ShellQuote(copy + "/node.yaml"),
+                  &out),
+            0)
+      << out;
+  ChildProcess rounded({OncomeshBinary(), "node", "serve", "--dir", copy, "--port", "0"});
+  const uint16_t rounded_port = PortOf(rounded.WaitForLine("node "));
+  ASSERT_NE(rounded_port, 0) << rounded.output();
+  const auto ask = [](uint16_t port, const json& filters) {
+    auto r = FetchBeacon("127.0.0.1", port, "POST", "/api/individuals", CountQuery(filters).dump(),
+                         std::chrono::seconds(30), AsRegistered());
+    EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
+    return r.ok() && r->status == 200 ? json::parse(r->body) : json::object();
+  };
+  bool saw_a_count_off_the_step = false;
+  for (const json& filters :
+       {json::array(), json::array({{{"id", "NCIT:C16576"}}}), json::array({{{"id", "ICD10:C34"}}}),
+        json::array({{{"id", "ICD10:C50"}}, {{"id", "NCIT:C27971"}}}),
+        json::array({{{"id", "ICD10:C50"}, {"includeDescendantTerms", false}}})}) {
+    SCOPED_TRACE(filters.dump());
+    const json exact = ask(port_, filters);
+    const json released = ask(rounded_port, filters);
+    ASSERT_TRUE(exact.contains("responseSummary") && released.contains("responseSummary"));
+    const int64_t n = exact["responseSummary"]["numTotalResults"].get<int64_t>();
+    saw_a_count_off_the_step |= n % 10 != 0;
+    EXPECT_EQ(released["responseSummary"]["numTotalResults"].get<int64_t>(), RoundedUp(n)) << "exact " << n;
+    EXPECT_EQ(released["responseSummary"]["exists"].get<bool>(), n > 0);
+    EXPECT_EQ(released["info"]["countPrecision"], "rounded");
+    EXPECT_EQ(released["info"]["countAdjustedTo"], 10);
+  }
+  EXPECT_TRUE(saw_a_count_off_the_step) << "every count was a multiple of 10: the rounding went untested";
 }
 
 TEST_F(BeaconApiTest, GetAndPostFormsAgree) {
@@ -235,10 +284,10 @@ TEST_F(BeaconApiTest, DescendantsAreIncludedByDefaultAndOnlyThen) {
   };
   EXPECT_EQ(count({{"id", "ICD10:C50"}, {"includeDescendantTerms", false}}), 0);
   EXPECT_EQ(count({{"id", "ICD10:C50"}}),
-            RoundedUp(Expected([](const PatientFacts& f) { return f.HasIcd10Prefix("C50"); })));
+            Expected([](const PatientFacts& f) { return f.HasIcd10Prefix("C50"); }));
   // The chapter "Neoplasms" covers every cancer patient.
   EXPECT_EQ(count({{"id", "ICD10:C00-D48"}}),
-            RoundedUp(Expected([](const PatientFacts& f) { return !f.icd10.empty(); })));
+            Expected([](const PatientFacts& f) { return !f.icd10.empty(); }));
 }
 
 TEST_F(BeaconApiTest, BiosamplesAreCountedForTheMatchingIndividuals) {
@@ -248,7 +297,7 @@ TEST_F(BeaconApiTest, BiosamplesAreCountedForTheMatchingIndividuals) {
   }
   const json body = json::parse(
       Post("/api/biosamples", CountQuery(json::array({{{"id", "NCIT:C16576"}}}))).body);
-  EXPECT_EQ(body["responseSummary"]["numTotalResults"].get<int64_t>(), RoundedUp(expected));
+  EXPECT_EQ(body["responseSummary"]["numTotalResults"].get<int64_t>(), expected);
 }
 
 TEST_F(BeaconApiTest, BadRequestsGetABeaconErrorThatSaysWhatWasWrong) {
@@ -274,7 +323,7 @@ TEST_F(BeaconApiTest, BadRequestsGetABeaconErrorThatSaysWhatWasWrong) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.body);
-    auto r = http::Fetch("127.0.0.1", port_, "POST", "/api/individuals", c.body, std::chrono::seconds(30), AsRegistered());
+    auto r = FetchBeacon("127.0.0.1", port_, "POST", "/api/individuals", c.body, std::chrono::seconds(30), AsRegistered());
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, c.status) << r->body;
     const json body = json::parse(r->body);

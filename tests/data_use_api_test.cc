@@ -9,6 +9,8 @@
 
 #include "node/node_dir.h"
 #include "support/process.h"
+#include "support/beacon_bodies.h"
+#include "support/suite_fixture.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -40,9 +42,11 @@ model::DataUseModifier Modifier(std::string id) {
   return m;
 }
 
-class DataUseApiTest : public ::testing::Test {
+class DataUseApiTest : public ::oncomesh::testing::SuiteFixture<DataUseApiTest> {
+  friend class ::oncomesh::testing::SuiteFixture<DataUseApiTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     dir_ = new TempDir();
     const std::string node_dir = dir_->path() + "/node";
     node::DatasetConfig registry{"registry", "Cancer registry",
@@ -81,7 +85,7 @@ class DataUseApiTest : public ::testing::Test {
   }
 
   static http::Response Get(uint16_t port, const std::string& target) {
-    auto r = http::Fetch("127.0.0.1", port, "GET", target);
+    auto r = FetchBeacon("127.0.0.1", port, "GET", target);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }

@@ -11,7 +11,9 @@
 #include <sstream>
 
 #include "node/node_dir.h"
+#include "support/beacon_bodies.h"
 #include "support/process.h"
+#include "support/suite_fixture.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
 
@@ -23,9 +25,11 @@ using nlohmann::json;
 constexpr const char* kGrantA = "https://ega.oncomesh.test/datasets/CLINIC-A";
 constexpr const char* kGrantB = "https://ega.oncomesh.test/datasets/CLINIC-B";
 
-class DatasetsTest : public ::testing::Test {
+class DatasetsTest : public ::oncomesh::testing::SuiteFixture<DatasetsTest> {
+  friend class ::oncomesh::testing::SuiteFixture<DatasetsTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     dir_ = new TempDir();
     const std::string node = dir_->path() + "/node";
     std::string out;
@@ -107,7 +111,7 @@ class DatasetsTest : public ::testing::Test {
                             const std::string& body = "", const std::string& accept = "application/dicom+json") {
     std::vector<std::pair<std::string, std::string>> headers = {{"Authorization", "Bearer " + passport}};
     if (target.rfind("/dicomweb", 0) == 0) headers.emplace_back("Accept", accept);
-    Result<http::Response> r = http::Fetch("127.0.0.1", port_, method, target, body, std::chrono::seconds(30), headers);
+    Result<http::Response> r = FetchBeacon("127.0.0.1", port_, method, target, body, std::chrono::seconds(30), headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }

@@ -5,10 +5,16 @@
 // searching and retrieving through the node.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "node/node_dir.h"
@@ -16,6 +22,7 @@
 #include "support/process.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
+#include "support/suite_fixture.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -38,9 +45,115 @@ std::string ReadFile(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-class DicomwebNodeTest : public ::testing::Test {
+// dicom3tools' reading of a file's top-level attributes: an independent parser (the node and
+// dcm2json are both DCMTK). "GGGGEEEE" -> VR and the value as dcdump prints it (between <> for
+// text, [] for binary). The file meta group (0002) and group lengths are left out, as DICOM
+// JSON has neither.
+struct DcdumpAttribute {
+  std::string vr;
+  std::string value;
+};
+std::map<std::string, DcdumpAttribute> DcdumpTopLevel(const std::string& path) {
+  std::string out;
+  EXPECT_EQ(RunCommand({"/usr/bin/dcdump", path}, &out), 0) << out;
+  static const std::regex kLine(R"(^\(0x([0-9a-f]{4}),0x([0-9a-f]{4})\) .*VR=<([A-Z]{2})>\s+VL=<0x[0-9a-f]+>\s*(.*)$)");
+  std::map<std::string, DcdumpAttribute> attributes;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, kLine)) continue;  // nested items ("  > ..."), item markers
+    if (m[1] == "0002" || m[2] == "0000") continue;
+    std::string key = m[1].str() + m[2].str();
+    for (char& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    attributes[key] = {m[3], m[4]};
+  }
+  return attributes;
+}
+
+// The text value dcdump printed ("<1.2.3 >"), without DICOM's padding; nullopt for binary.
+std::optional<std::string> DcdumpText(const std::string& printed) {
+  const size_t open = printed.find('<'), close = printed.rfind('>');
+  if (open != 0 || close == std::string::npos || close < open) return std::nullopt;
+  std::string v = printed.substr(1, close - 1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\0')) v.pop_back();
+  return v;
+}
+
+// Checks one instance's DICOM JSON metadata against dcdump's reading of the stored file:
+// the same top-level attributes with the same VRs, and the same values for every text VR
+// (numbers for DS and IS, Alphabetic for PN). Returns the number of values compared.
+int ExpectMetadataAsDcdumpReadsIt(const json& metadata, const std::string& path) {
+  const std::map<std::string, DcdumpAttribute> dumped = DcdumpTopLevel(path);
+  std::set<std::string> dumped_keys, metadata_keys;
+  for (const auto& [key, a] : dumped) {
+    if (key != "7FE00010") dumped_keys.insert(key);
+  }
+  for (const auto& [key, a] : metadata.items()) metadata_keys.insert(key);
+  EXPECT_EQ(metadata_keys, dumped_keys) << path;
+  static const std::set<std::string> kText = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT",
+                                              "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"};
+  static const std::set<std::string> kSingle = {"LT", "ST", "UT", "UR"};
+  int compared = 0;
+  for (const auto& [key, a] : dumped) {
+    if (!metadata.contains(key)) continue;
+    const json& m = metadata[key];
+    EXPECT_EQ(m.value("vr", ""), a.vr) << key;
+    // DICOM JSON is UTF-8 (PS3.18 F.2), so its Specific Character Set says ISO_IR 192 whatever
+    // the file's was.
+    if (!kText.count(a.vr) || key == "00080005") continue;
+    const std::optional<std::string> text = DcdumpText(a.value);
+    if (!text) {
+      ADD_FAILURE() << key << ": dcdump printed no text value: " << a.value;
+      continue;
+    }
+    if (std::any_of(text->begin(), text->end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+      continue;  // a character set other than ASCII: the JSON holds UTF-8
+    }
+    if (text->empty()) {
+      EXPECT_FALSE(m.contains("Value")) << key << " " << m.dump();
+      continue;
+    }
+    std::vector<std::string> values;
+    if (kSingle.count(a.vr)) {
+      values.push_back(*text);
+    } else {
+      std::istringstream parts(*text);
+      std::string part;
+      while (std::getline(parts, part, '\\')) values.push_back(part);
+      if (text->back() == '\\') values.emplace_back();
+    }
+    if (!m.contains("Value") || m["Value"].size() != values.size()) {
+      ADD_FAILURE() << key << ": " << m.dump() << " vs dcdump <" << *text << ">";
+      continue;
+    }
+    for (size_t i = 0; i < values.size(); ++i) {
+      const json& v = m["Value"][i];
+      std::string want = values[i];
+      while (!want.empty() && want.front() == ' ' && (a.vr == "DS" || a.vr == "IS")) want.erase(0, 1);
+      while (!want.empty() && want.back() == ' ') want.pop_back();
+      if (a.vr == "DS" || a.vr == "IS") {
+        if (!v.is_number()) {
+          ADD_FAILURE() << key << " " << m.dump();
+          continue;
+        }
+        EXPECT_DOUBLE_EQ(v.get<double>(), std::stod(want)) << key;
+      } else if (a.vr == "PN") {
+        EXPECT_EQ(v.value("Alphabetic", ""), want) << key;
+      } else {
+        EXPECT_EQ(v, want) << key;
+      }
+      ++compared;
+    }
+  }
+  return compared;
+}
+
+class DicomwebNodeTest : public ::oncomesh::testing::SuiteFixture<DicomwebNodeTest> {
+  friend class ::oncomesh::testing::SuiteFixture<DicomwebNodeTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     dir_ = new TempDir();
     const std::string node = dir_->path() + "/node";
     std::string out;
@@ -180,6 +293,22 @@ TEST_F(DicomwebNodeTest, WadoPartsAreTheStoredFiles) {
 
   EXPECT_EQ(Get("/dicomweb/studies/1.2.3.4.5").status, 404);
   EXPECT_EQ(Get("/dicomweb/studies/" + i.study_uid, Token(), "application/dicom+xml").status, 406);
+}
+
+// The metadata of every stored instance as dicom3tools reads the stored file (the test above
+// compares with dcm2json, which is DCMTK as the node is).
+TEST_F(DicomwebNodeTest, MetadataAgreesWithAnIndependentReaderOfTheStoredFiles) {
+  int compared = 0;
+  for (const model::DicomInstance& i : *instances_) {
+    SCOPED_TRACE(i.path);
+    const http::Response r =
+        Get("/dicomweb/studies/" + i.study_uid + "/series/" + i.series_uid + "/instances/" + i.id + "/metadata");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json metadata = json::parse(r.body);
+    ASSERT_EQ(metadata.size(), 1u);
+    compared += ExpectMetadataAsDcdumpReadsIt(metadata[0], StoredPath(i));
+  }
+  EXPECT_GE(compared, 20 * static_cast<int>(instances_->size())) << "too few values compared to mean much";
 }
 
 TEST_F(DicomwebNodeTest, RefusedBelowRecordLevelAlikeForKnownAndUnknownUids) {

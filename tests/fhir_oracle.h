@@ -5,26 +5,56 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
-
-#include "model/date.h"
+#include <tuple>
 
 namespace oncomesh::testing {
 
+// A calendar date as FHIR writes it (the date part of a date or dateTime, local to the
+// writer), read here without OncoMesh's model::ParseDate so that a bug there cannot hide.
+struct OracleDate {
+  int year = 0, month = 0, day = 0;  // 0: unknown
+
+  bool known() const { return year != 0; }
+  friend bool operator<(const OracleDate& a, const OracleDate& b) {
+    return std::tie(a.year, a.month, a.day) < std::tie(b.year, b.month, b.day);
+  }
+  // "YYYY-MM-DD", optionally followed by "T..." (a dateTime); anything else is unknown.
+  static OracleDate Parse(const std::string& text) {
+    OracleDate d;
+    int consumed = 0;
+    if (text.size() < 10 || (text.size() > 10 && text[10] != 'T') ||
+        std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &d.year, &d.month, &d.day, &consumed) != 3 || consumed != 10 ||
+        d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31) {
+      return OracleDate{};
+    }
+    return d;
+  }
+  // Whole years from `birth` to `on`: the birthday counts from its day (29 February from
+  // 1 March in common years, as the day before it is not yet the birthday).
+  static int WholeYears(const OracleDate& birth, const OracleDate& on) {
+    int years = on.year - birth.year;
+    if (std::tie(on.month, on.day) < std::tie(birth.month, birth.day)) --years;
+    return years;
+  }
+};
+
 struct PatientFacts {
   std::string gender;
-  model::Date birth = model::kNoDate;
+  OracleDate birth;
   bool deceased = false;
   std::set<std::string> icd10;        // "C50.4"
   std::set<std::string> stage_codes;  // AJCC "3A"
   std::set<std::string> observations; // "loinc|value"
   std::set<std::string> atc;          // "L01FD01"
   std::set<std::string> genomic;      // "HGNC:3236|p.Leu858Arg" (gene|amino acid change)
-  model::Date first_primary = model::kNoDate;
+  OracleDate first_primary;
   int biosamples = 0;
 
   bool HasIcd10Prefix(const std::string& prefix) const {
@@ -46,8 +76,8 @@ struct PatientFacts {
     return false;
   }
   int AgeAtDiagnosis() const {
-    if (birth == model::kNoDate || first_primary == model::kNoDate) return -1;
-    return model::WholeYearsBetween(birth, first_primary);
+    if (!birth.known() || !first_primary.known()) return -1;
+    return OracleDate::WholeYears(birth, first_primary);
   }
 };
 
@@ -69,7 +99,7 @@ inline std::map<std::string, PatientFacts> ReadFhirFacts(const std::string& dir)
   ForEachLine(dir + "/Patient.ndjson", [&](const nlohmann::json& r) {
     PatientFacts& f = facts[r["id"]];
     f.gender = r.value("gender", "");
-    f.birth = model::ParseDate(r.value("birthDate", "")).value_or(model::kNoDate);
+    f.birth = OracleDate::Parse(r.value("birthDate", ""));
     f.deceased = r.contains("deceasedDateTime") || r.value("deceasedBoolean", false);
   });
   ForEachLine(dir + "/Condition.ndjson", [&](const nlohmann::json& r) {
@@ -79,8 +109,9 @@ inline std::map<std::string, PatientFacts> ReadFhirFacts(const std::string& dir)
     }
     const std::string profile = r["meta"]["profile"][0];
     if (profile.find("primary") != std::string::npos && r.contains("onsetDateTime")) {
-      const model::Date d = *model::ParseDate(r["onsetDateTime"].get<std::string>());
-      if (f.first_primary == model::kNoDate || d < f.first_primary) f.first_primary = d;
+      const OracleDate d = OracleDate::Parse(r["onsetDateTime"].get<std::string>());
+      if (!d.known()) throw std::runtime_error("fhir_oracle: unreadable onsetDateTime " + r.dump());
+      if (!f.first_primary.known() || d < f.first_primary) f.first_primary = d;
     }
   });
   ForEachLine(dir + "/Observation.ndjson", [&](const nlohmann::json& r) {

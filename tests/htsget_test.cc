@@ -17,6 +17,7 @@
 #include "support/process.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
+#include "support/suite_fixture.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -60,9 +61,11 @@ std::string FromBase64(const std::string& text) {
   return out;
 }
 
-class HtsgetTest : public ::testing::Test {
+class HtsgetTest : public ::oncomesh::testing::SuiteFixture<HtsgetTest> {
+  friend class ::oncomesh::testing::SuiteFixture<HtsgetTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     dir_ = new TempDir();
     const std::string node = dir_->path();
     const std::string variants = node + "/variants";

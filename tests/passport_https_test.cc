@@ -20,6 +20,8 @@
 #include "http/http.h"
 #include "node/node_dir.h"
 #include "support/process.h"
+#include "support/beacon_bodies.h"
+#include "support/suite_fixture.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -95,7 +97,7 @@ class JoseIssuer {
 
   // A passport minted by jose (see issuer.mjs for `spec`); "" on failure.
   std::string Passport(const json& spec) const {
-    Result<http::Response> r = http::Fetch("127.0.0.1", control_port_, "POST", "/passport",
+    Result<http::Response> r = FetchBeacon("127.0.0.1", control_port_, "POST", "/passport",
                                            spec.dump(), std::chrono::seconds(30));
     if (!r.ok() || r->status != 200) return "";
     return json::parse(r->body).value("token", "");
@@ -116,12 +118,12 @@ class JoseIssuer {
   }
   json Stats() const {
     Result<http::Response> r =
-        http::Fetch("127.0.0.1", control_port_, "GET", "/stats", "", std::chrono::seconds(10));
+        FetchBeacon("127.0.0.1", control_port_, "GET", "/stats", "", std::chrono::seconds(10));
     return r.ok() ? json::parse(r->body, nullptr, false) : json();
   }
   json Rotate() const {
     Result<http::Response> r =
-        http::Fetch("127.0.0.1", control_port_, "POST", "/rotate", "", std::chrono::seconds(30));
+        FetchBeacon("127.0.0.1", control_port_, "POST", "/rotate", "", std::chrono::seconds(30));
     return r.ok() ? json::parse(r->body, nullptr, false) : json();
   }
 
@@ -132,9 +134,11 @@ class JoseIssuer {
   uint16_t control_port_ = 0;
 };
 
-class PassportHttpsTest : public ::testing::Test {
+class PassportHttpsTest : public ::oncomesh::testing::SuiteFixture<PassportHttpsTest> {
+  friend class ::oncomesh::testing::SuiteFixture<PassportHttpsTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     ASSERT_TRUE(std::filesystem::exists(IssuerDir() + "/node_modules/jose"))
         << "run scripts/install-deps.sh (npm ci in tests/jose-issuer)";
     dir_ = new TempDir();
@@ -161,6 +165,7 @@ class PassportHttpsTest : public ::testing::Test {
     delete dir_;
   }
   void TearDown() override {
+    SuiteFixture<PassportHttpsTest>::TearDown();
     delete node_;
     node_ = nullptr;
   }
@@ -212,7 +217,7 @@ class PassportHttpsTest : public ::testing::Test {
                          {"requestedGranularity", granularity}}}};
     std::vector<std::pair<std::string, std::string>> headers;
     if (!token.empty()) headers.push_back({"Authorization", "Bearer " + token});
-    Result<http::Response> r = http::Fetch("127.0.0.1", port, "POST", "/api/individuals",
+    Result<http::Response> r = FetchBeacon("127.0.0.1", port, "POST", "/api/individuals",
                                            body.dump(), std::chrono::seconds(30), headers);
     if (!r.ok()) {
       ADD_FAILURE() << r.status().ToString();
@@ -223,7 +228,7 @@ class PassportHttpsTest : public ::testing::Test {
   // GET /api/g_variants for KRAS's variants at record granularity, as `token`.
   static Answer KrasRecords(uint16_t port, const std::string& token) {
     Result<http::Response> r =
-        http::Fetch("127.0.0.1", port, "GET",
+        FetchBeacon("127.0.0.1", port, "GET",
                     "/api/g_variants?geneId=KRAS&requestedGranularity=record&limit=100", "",
                     std::chrono::seconds(30), {{"Authorization", "Bearer " + token}});
     if (!r.ok()) {
@@ -383,8 +388,21 @@ TEST_F(PassportHttpsTest, AfterKeyRotationTheNodeFetchesTheNewKeys) {
       << ErrorMessage(early);
   EXPECT_EQ(issuer_->Stats().value("jwks_fetches", -1), 1);
 
-  std::this_thread::sleep_until(first_fetch + std::chrono::seconds(11));
-  Answer later = Query(port, fresh);
+  // Once the interval is over, the same token makes the node fetch the new keys. Asked until
+  // then (a poll with a deadline, not a sleep that a slow machine could outrun): every answer
+  // before is the same refusal, and none of those asks makes a fetch. The node counts whole
+  // seconds, so the interval may end up to a second early by this test's clock.
+  Answer later = early;
+  const auto deadline = first_fetch + std::chrono::seconds(40);
+  while (later.status == 401 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    later = Query(port, fresh);
+    if (later.status == 401) {
+      EXPECT_TRUE(Contains(ErrorMessage(later), "has no ES256 key \"jose-es256-2\"")) << ErrorMessage(later);
+    }
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - first_fetch, std::chrono::seconds(9))
+      << "the node fetched the keys again within its refresh interval";
   EXPECT_EQ(later.status, 200) << later.body.dump();
   EXPECT_EQ(AccessLevel(later), "registered");
   Answer rsa = Query(port, issuer_->Registered("RS256"));

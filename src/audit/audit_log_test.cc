@@ -677,15 +677,29 @@ TEST(AuditLogDurabilityTest, PastMaxUnsyncedEntriesRequestsWaitForTheSync) {
   }
   ASSERT_TRUE(third_written());
   // Its writer decides between acknowledging and waiting just after the write(), under the log's
-  // lock: give it that moment (a writer descheduled for longer than this between its write()
-  // and taking the lock would see the released sync's room and rightly acknowledge).
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // lock, before it takes its next batch. A fourth entry appended now is in a later batch: once
+  // it is in the file, the third's decision has been made (no sleep that a slow machine outruns).
+  Result<Receipt> fourth = Internal("not yet");
+  std::thread t4([&] { fourth = (*log)->AppendSync(CountEntry(4)); });
+  auto fourth_written = [&] {
+    for (const std::string& line : Lines(tmp.path())) {
+      if (line.find("i=4\"") != std::string::npos) return true;
+    }
+    return false;
+  };
+  while (!fourth_written() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(fourth_written());
   // The third is written, but two entries already wait for their sync: it waits too.
   EXPECT_FALSE(third_done);
   sync.Release();
   t.join();
+  t4.join();
   ASSERT_TRUE(third.ok());
   EXPECT_TRUE(third->synced);
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_TRUE(fourth->synced);
 }
 
 TEST(AuditLogDurabilityTest, AFailedSyncUnderWrittenKeepsWhatWasAnsweredAndRefusesTheRest) {

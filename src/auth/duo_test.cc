@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "support/process.h"
+#include "support/suite_fixture.h"
 
 namespace oncomesh::auth {
 namespace {
@@ -54,9 +55,11 @@ std::vector<std::vector<std::string>> ReadCsv(const std::string& text) {
   return rows;
 }
 
-class DuoTest : public ::testing::Test {
+class DuoTest : public ::oncomesh::testing::SuiteFixture<DuoTest> {
+  friend class ::oncomesh::testing::SuiteFixture<DuoTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     Result<DuoOntology> duo = DuoOntology::LoadEmbedded();
     ASSERT_TRUE(duo.ok()) << duo.status().ToString();
     duo_ = new DuoOntology(std::move(*duo));

@@ -31,8 +31,49 @@ TEST(GateTest, RecordLevelOnlyForPermittedCallers) {
       ASSERT_FALSE(r.ok());
       EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
     }
-    EXPECT_TRUE(gate.Decide(level, model::Granularity::kCount).ok());
-    EXPECT_TRUE(gate.Decide(level, model::Granularity::kBoolean).ok());
+  }
+}
+
+TEST(GateTest, CountsGoToRegisteredCallersAndAnonymousOnesGetABoolean) {
+  const Gate gate(GateConfig{10});
+  struct Case {
+    AccessLevel level;
+    model::Granularity requested, granted;
+  };
+  const Case cases[] = {
+      {AccessLevel::kAnonymous, model::Granularity::kCount, model::Granularity::kBoolean},
+      {AccessLevel::kAnonymous, model::Granularity::kBoolean, model::Granularity::kBoolean},
+      {AccessLevel::kRegistered, model::Granularity::kCount, model::Granularity::kCount},
+      {AccessLevel::kRegistered, model::Granularity::kBoolean, model::Granularity::kBoolean},
+      {AccessLevel::kPermitted, model::Granularity::kCount, model::Granularity::kCount},
+      {AccessLevel::kPermitted, model::Granularity::kBoolean, model::Granularity::kBoolean},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(AccessLevelName(c.level)) + " asking " +
+                 std::to_string(static_cast<int>(c.requested)));
+    const Result<model::Granularity> r = gate.Decide(c.level, c.requested);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(*r, c.granted);
+  }
+  // The refusal says what the caller can ask for instead.
+  const Result<model::Granularity> anonymous = gate.Decide(AccessLevel::kAnonymous, model::Granularity::kRecord);
+  ASSERT_FALSE(anonymous.ok());
+  EXPECT_NE(anonymous.status().message().find("'boolean'"), std::string::npos) << anonymous.status().ToString();
+  EXPECT_EQ(anonymous.status().message().find("'count'"), std::string::npos) << anonymous.status().ToString();
+  const Result<model::Granularity> registered = gate.Decide(AccessLevel::kRegistered, model::Granularity::kRecord);
+  ASSERT_FALSE(registered.ok());
+  EXPECT_NE(registered.status().message().find("'count' or 'boolean'"), std::string::npos)
+      << registered.status().ToString();
+}
+
+TEST(GateTest, AStepOfOneReleasesExactCounts) {
+  const Gate gate(GateConfig{1});
+  for (uint64_t exact : {0u, 1u, 9u, 11u, 12345u}) {
+    const ReleasedCount r = gate.ReleaseCount(exact, AccessLevel::kRegistered);
+    EXPECT_EQ(r.count, static_cast<int64_t>(exact));
+    EXPECT_EQ(r.exists, exact > 0);
+    EXPECT_STREQ(r.precision, "exact");
+    EXPECT_EQ(r.adjusted_to, 1);
   }
 }
 

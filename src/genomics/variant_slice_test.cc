@@ -13,6 +13,7 @@
 
 #include "support/process.h"
 #include "support/variant_files.h"
+#include "support/suite_fixture.h"
 
 namespace oncomesh::genomics {
 namespace {
@@ -56,9 +57,11 @@ std::string BcftoolsRegion(const GenomicRegion& r) {
          std::to_string(*r.end);
 }
 
-class VariantSliceTest : public ::testing::Test {
+class VariantSliceTest : public ::oncomesh::testing::SuiteFixture<VariantSliceTest> {
+  friend class ::oncomesh::testing::SuiteFixture<VariantSliceTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     dir_ = new TempDir();
     const std::string shared = testing::SharedDir() + "/data/vcf/";
     std::string out;

@@ -17,6 +17,7 @@
 
 #include "genomics/reference.h"
 #include "support/process.h"
+#include "support/suite_fixture.h"
 #include "synth/synth.h"
 
 namespace oncomesh::synth {
@@ -175,9 +176,11 @@ std::map<std::string, std::string> Cancers(const fs::path& dir) {
   return out;
 }
 
-class SynthGenomesTest : public ::testing::Test {
+class SynthGenomesTest : public ::oncomesh::testing::SuiteFixture<SynthGenomesTest> {
+  friend class ::oncomesh::testing::SuiteFixture<SynthGenomesTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     root_ = new oncomesh::testing::TempDir();
     site_ = new Site(Make(root_->path(), "main", 4000, 1500, 3000, 11));
     rows_ = new std::vector<Row>(ReadRows(site_->vcf(), root_->path()));

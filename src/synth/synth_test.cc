@@ -14,6 +14,7 @@
 
 #include "model/date.h"
 #include "synth/case_mix.h"
+#include "support/suite_fixture.h"
 
 namespace oncomesh::synth {
 namespace {
@@ -129,9 +130,11 @@ Cohort Load(const fs::path& dir) {
   return c;
 }
 
-class SynthCohortTest : public ::testing::Test {
+class SynthCohortTest : public ::oncomesh::testing::SuiteFixture<SynthCohortTest> {
+  friend class ::oncomesh::testing::SuiteFixture<SynthCohortTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     cohort_ = new Cohort(Load(Generate("general", kIndividuals, 7, "general")));
   }
   static void TearDownTestSuite() {

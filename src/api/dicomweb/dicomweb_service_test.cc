@@ -19,6 +19,7 @@
 #include "support/process.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
+#include "support/suite_fixture.h"
 
 namespace oncomesh::api::dicomweb {
 namespace {
@@ -51,9 +52,11 @@ std::string Value(const json& object, const std::string& tag) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-class DicomwebTest : public ::testing::Test {
+class DicomwebTest : public ::oncomesh::testing::SuiteFixture<DicomwebTest> {
+  friend class ::oncomesh::testing::SuiteFixture<DicomwebTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     dir_ = new testing::TempDir();
     node::NodeConfig config;
     config.name = "dw";

@@ -13,6 +13,7 @@
 
 #include "support/process.h"
 #include "support/variant_files.h"
+#include "support/suite_fixture.h"
 #include "synth/genomes.h"
 
 namespace oncomesh::ingest::vcf_internal {
@@ -23,9 +24,11 @@ using testing::RecordsOfRegion;
 using testing::Shell;
 using testing::ShellQuote;
 
-class KeptCopyTest : public ::testing::Test {
+class KeptCopyTest : public ::oncomesh::testing::SuiteFixture<KeptCopyTest> {
+  friend class ::oncomesh::testing::SuiteFixture<KeptCopyTest>;  // calls SetUpSuite
+
  protected:
-  static void SetUpTestSuite() {
+  static void SetUpSuite() {
     dir_ = new testing::TempDir();
     const std::string shared = testing::SharedDir() + "/data/vcf/";
     std::string out;
