@@ -136,4 +136,4 @@ expect_instances node "$(node_instances "$work/node")"; record node "ingest dico
 individuals=${BENCH_IMAGING_INDIVIDUALS:-400000}
 "$imaging_bench" --individuals "$individuals" | tee "$work/counts.log"
 awk '$1=="RESULT" {print "RESULT imaging", $2, $3}' "$work/counts.log" >>"$results"
-rm -rf "$work" "$site"
+[ -n "${BENCH_KEEP_IMAGING:-}" ] || rm -rf "$work" "$site"

@@ -53,6 +53,7 @@ ONCOMESH_FUZZ_TARGET(htsget) {
   request.path_params["id"] = "genomes";
   request.path = "/variants/genomes";
   request.headers["host"] = "node.fuzz.test";
+  request.local = "127.0.0.1:8080";  // the address the connection reached (block URLs)
   request.headers["authorization"] = "Bearer fuzz";
   if (data[0] % 2 == 0) {
     request.method = "GET";

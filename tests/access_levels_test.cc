@@ -151,9 +151,19 @@ bool HasRecords(const std::string& body) {
 void CheckAudited(const CallerCase& c, const EndpointCase& e, const std::string& passport,
                   const http::Response& r, const std::vector<json>& entries) {
   if (e.shape == Shape::kAdmin) {
-    // The admin API is not a data endpoint: its reads are not audited, its permit decisions are
-    // (PermitTest).
-    EXPECT_TRUE(entries.empty()) << entries.size();
+    // No caller here holds the admin token: each request is refused, and the refusal is one
+    // audit entry with its reason, nothing disclosed and not the credential presented (issue
+    // 12, item 15). Permit decisions are audited too (PermitTest).
+    ASSERT_EQ(entries.size(), 1u) << entries.size();
+    EXPECT_EQ(entries[0]["type"], "refusal") << entries[0].dump();
+    EXPECT_EQ(entries[0]["outcome"]["status"].get<int>(), r.status) << entries[0].dump();
+    EXPECT_FALSE(entries[0]["outcome"]["reason"].get<std::string>().empty()) << entries[0].dump();
+    for (const char* part : {"figures", "records", "files"}) {
+      EXPECT_TRUE(entries[0]["disclosed"][part].empty()) << entries[0].dump();
+    }
+    if (!passport.empty()) {
+      EXPECT_EQ(entries[0].dump().find(passport), std::string::npos);
+    }
     return;
   }
   // The hub asks the node once per question; the node answers the hub's question as the caller.

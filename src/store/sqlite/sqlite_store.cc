@@ -257,6 +257,10 @@ class SqliteStore final : public Store {
     s.Reset();
     s.Bind(1, sha256);
     const int rc = sqlite3_step(s.get());
+    // Reset at once: a statement left on its row keeps a read transaction open, and a later
+    // BEGIN IMMEDIATE on this connection, from that stale snapshot, fails with "database is
+    // locked" without waiting (four C-STORE associations at once refused instances so).
+    sqlite3_reset(s.get());
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return Error("looking up source file");
@@ -267,6 +271,10 @@ class SqliteStore final : public Store {
     s.Reset();
     s.Bind(1, id);
     const int rc = sqlite3_step(s.get());
+    // Reset at once: a statement left on its row keeps a read transaction open, and a later
+    // BEGIN IMMEDIATE on this connection, from that stale snapshot, fails with "database is
+    // locked" without waiting (four C-STORE associations at once refused instances so).
+    sqlite3_reset(s.get());
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return Error("HasIndividual");
@@ -679,7 +687,12 @@ class SqliteStore final : public Store {
     s.Reset();
     s.Bind(1, key);
     const int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_ROW) return s.Text(0);
+    if (rc == SQLITE_ROW) {
+      std::string value = s.Text(0);
+      sqlite3_reset(s.get());  // no read transaction left open (HasIndividual)
+      return value;
+    }
+    sqlite3_reset(s.get());
     if (rc == SQLITE_DONE) return NotFound("store: no metadata '" + key + "'");
     return Error("GetMeta");
   }

@@ -218,5 +218,29 @@ TEST(SqliteStoreTest, OpeningWaitsForALockHeldByAnotherConnection) {
   EXPECT_TRUE(opened.ok()) << opened.ToString();
 }
 
+// A look-up leaves no read transaction open on its connection: after HasIndividual,
+// HasSourceFile and GetMeta found their row, another connection's commit does not make this
+// one's next write fail at once with "database is locked" (a stale snapshot: SQLite does not wait
+// for that). Four C-STORE associations at once, one connection each, refused instances so.
+TEST(SqliteStoreTest, ALookUpLeavesNoSnapshotThatBlocksTheNextWrite) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/store.sqlite";
+  Result<std::unique_ptr<Store>> a = OpenSqliteStore(path);
+  Result<std::unique_ptr<Store>> b = OpenSqliteStore(path);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(Ingest(**a, "file-1", /*commit=*/true).ok());
+  ASSERT_TRUE((*a)->PutMeta("k", "v").ok());
+  Result<bool> has = (*a)->HasIndividual("ind-a");
+  ASSERT_TRUE(has.ok() && *has);
+  Result<bool> file = (*a)->HasSourceFile("file-1-sha");
+  ASSERT_TRUE(file.ok() && *file);
+  Result<std::string> meta = (*a)->GetMeta("k");
+  ASSERT_TRUE(meta.ok() && *meta == "v");
+  const Status other = Ingest(**b, "file-2", /*commit=*/true);
+  ASSERT_TRUE(other.ok()) << other.ToString();
+  const Status next = Ingest(**a, "file-3", /*commit=*/true);
+  EXPECT_TRUE(next.ok()) << next.ToString();
+}
+
 }  // namespace
 }  // namespace oncomesh::store
