@@ -236,7 +236,8 @@ std::set<std::string> ImagingFiles(
       std::error_code gone;  // a temporary file may be renamed while we look
       if (!it->is_regular_file(gone)) continue;
       if (since && it->last_write_time(gone) < *since) continue;
-      if (!gone) out.insert(std::filesystem::relative(it->path(), node_dir).generic_string());
+      // Lexically: relative() makes the path canonical, which throws for a file renamed since.
+      if (!gone) out.insert(it->path().lexically_relative(node_dir).generic_string());
     }
   }
   return out;
