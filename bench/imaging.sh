@@ -80,6 +80,13 @@ EOF
   exit 1
 }
 stop_orthanc() { kill "$orthanc_pid" 2>/dev/null || true; wait "$orthanc_pid" 2>/dev/null || true; }
+node_pid=
+# Whatever fails (set -e), no server of this script outlives it.
+stop_servers() {
+  stop_orthanc
+  if [ -n "$node_pid" ]; then kill "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; fi
+}
+trap stop_servers EXIT
 orthanc_instances() {
   curl -sf "http://127.0.0.1:$orthanc_http/statistics" | python3 -c 'import json,sys; print(json.load(sys.stdin)["CountInstances"])'
 }
@@ -116,13 +123,14 @@ expect_instances orthanc "$(orthanc_instances)"; stop_orthanc; record orthanc "R
 node_instances() { sqlite3 "$1/store.sqlite" 'SELECT count(*) FROM dicom_instances'; }
 fresh_node() { rm -rf "$work/node" && "$oncomesh" node init --dir "$work/node" --name ibench --port 0 >/dev/null; }
 serve_and_send() {  # serve_and_send DIR...: node serve with its SCP, storescu_all, stop
-  local port pid
+  local port
   port=$(free_port)
   "$oncomesh" node serve --dir "$work/node" --port 0 --dicom-port "$port" >"$work/serve.log" 2>&1 &
-  pid=$!
+  node_pid=$!
   for _ in $(seq 100); do grep -q ' dicom ' "$work/serve.log" && break; sleep 0.1; done
   t0=$(now); storescu_all "$port" ONCOMESH "$@"; t1=$(now)
-  kill -INT "$pid"; wait "$pid" || true
+  kill -INT "$node_pid"; wait "$node_pid" || true
+  node_pid=
 }
 echo "OncoMesh node (de-identifying every instance, PS3.15 Basic Profile):"
 fresh_node; serve_and_send "$site/dicom"
