@@ -63,7 +63,8 @@ audit::AuditLog* OpenLog(const std::string& name, audit::Durability durability) 
   o.signing_key = *auth::Jwk::GenerateEs256();
   o.request_durability = durability;
   o.sync_interval = std::chrono::milliseconds(durability == audit::Durability::kWritten ? 20 : 0);
-  Result<std::unique_ptr<audit::AuditLog>> opened = audit::AuditLog::Open(BenchDir() + "/" + name, o);
+  Result<std::unique_ptr<audit::AuditLog>> opened =
+      audit::AuditLog::Open(BenchDir() + "/" + name, o);
   if (!opened.ok()) {
     std::fprintf(stderr, "audit_bench: %s\n", opened.status().ToString().c_str());
     std::abort();
@@ -121,7 +122,8 @@ void AppendLoop(benchmark::State& state, audit::AuditLog& log) {
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     Result<audit::Receipt> r = log.AppendSync(CountEntry());
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                     .count());
     if (!r.ok()) {
       state.SkipWithError(r.status().ToString().c_str());
       break;
@@ -130,9 +132,10 @@ void AppendLoop(benchmark::State& state, audit::AuditLog& log) {
   state.SetItemsProcessed(state.iterations());
   if (us.empty()) return;
   std::sort(us.begin(), us.end());
-  state.counters["p50_us"] = benchmark::Counter(us[(us.size() - 1) / 2], benchmark::Counter::kAvgThreads);
-  state.counters["p99_us"] =
-      benchmark::Counter(us[std::min(us.size() - 1, us.size() * 99 / 100)], benchmark::Counter::kAvgThreads);
+  state.counters["p50_us"] =
+      benchmark::Counter(us[(us.size() - 1) / 2], benchmark::Counter::kAvgThreads);
+  state.counters["p99_us"] = benchmark::Counter(us[std::min(us.size() - 1, us.size() * 99 / 100)],
+                                                benchmark::Counter::kAvgThreads);
 }
 void BM_AppendSync(benchmark::State& state) { AppendLoop(state, Log()); }
 BENCHMARK(BM_AppendSync)->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(2.0);

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   if (!std::filesystem::exists(dir + "/node.yaml")) {
-    std::fprintf(stderr, "bench_broker: %s/node.yaml does not exist (run oncomesh node init)\n", dir.c_str());
+    std::fprintf(stderr, "bench_broker: %s/node.yaml does not exist (run oncomesh node init)\n",
+                 dir.c_str());
     return 1;
   }
   const long hours = argc == 3 ? std::strtol(argv[2], nullptr, 10) : 6;
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
   const TestBroker broker("https://broker.bench.oncomesh.test");
   oncomesh::testing::TrustBroker(dir, broker, "https://bench.oncomesh.test/no-grant");
   const std::string visa = broker.Visa({.subject = "bench-researcher", .expires_in = hours * 3600});
-  std::printf("%s\n", broker.Passport({visa}, "bench-researcher", nlohmann::json::object(), hours * 3600).c_str());
+  std::printf(
+      "%s\n",
+      broker.Passport({visa}, "bench-researcher", nlohmann::json::object(), hours * 3600).c_str());
   return 0;
 }

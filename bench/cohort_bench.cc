@@ -10,7 +10,8 @@
 // same meaning; all systems must return the same count before anything is timed.
 //
 // Prints a table per size, and machine-readable lines "RESULT <N> <key> <value>" (to stdout,
-// or appended to --results FILE) that bench/run.sh collects into its summary. Exit status 1 if any count disagrees.
+// or appended to --results FILE) that bench/run.sh collects into its summary. Exit status 1 if any
+// count disagrees.
 //
 // Usage: cohort_bench --sizes 1000000,10000000 --workdir DIR [--pg CONNINFO] [--seed S]
 //                     [--site NAME] [--index-reps R] [--sqlite-reps R] [--pg-reps R]
@@ -32,14 +33,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_queries.h"
+#include "bench_timing.h"
 #include "index/cohort_index.h"
 #include "index/vocabulary.h"
 #include "model/date.h"
 #include "model/model.h"
 #include "query/beacon_request.h"
 #include "synth/synth.h"
-#include "bench_queries.h"
-#include "bench_timing.h"
 
 namespace {
 
@@ -120,15 +121,16 @@ void AddToFacts(const model::RecordBatch& b, uint32_t first_row, std::vector<Fac
   }
 }
 
-const char* kColumns[] = {"sex",        "vital_status", "icd10_category", "age_at_diagnosis",
-                          "stage_group", "m_category",  "antineoplastic", "surgery"};
+const char* kColumns[] = {"sex",         "vital_status", "icd10_category", "age_at_diagnosis",
+                          "stage_group", "m_category",   "antineoplastic", "surgery"};
 
 void WriteCsv(const std::vector<Fact>& facts, const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) Die("cannot write " + path);
-  std::fputs("row_id,sex,vital_status,icd10_category,age_at_diagnosis,stage_group,m_category,"
-             "antineoplastic,surgery\n",
-             f);
+  std::fputs(
+      "row_id,sex,vital_status,icd10_category,age_at_diagnosis,stage_group,m_category,"
+      "antineoplastic,surgery\n",
+      f);
   for (size_t row = 0; row < facts.size(); ++row) {
     const Fact& x = facts[row];
     std::fprintf(f, "%zu,%s,%s,%s,", row, x.female ? "female" : "male",
@@ -175,7 +177,8 @@ class Sqlite {
   std::string Plan(const std::string& sql) {
     sqlite3_stmt* s = nullptr;
     std::string out;
-    if (sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &s, nullptr) !=
+        SQLITE_OK) {
       return "?";
     }
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -187,9 +190,10 @@ class Sqlite {
   }
   void LoadCsv(const std::string& csv) {
     Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;");
-    Exec("CREATE TABLE individuals (row_id INTEGER PRIMARY KEY, sex TEXT, vital_status TEXT, "
-         "icd10_category TEXT, age_at_diagnosis INTEGER, stage_group TEXT, m_category TEXT, "
-         "antineoplastic INTEGER, surgery INTEGER)");
+    Exec(
+        "CREATE TABLE individuals (row_id INTEGER PRIMARY KEY, sex TEXT, vital_status TEXT, "
+        "icd10_category TEXT, age_at_diagnosis INTEGER, stage_group TEXT, m_category TEXT, "
+        "antineoplastic INTEGER, surgery INTEGER)");
     Exec("BEGIN");
     sqlite3_stmt* s = nullptr;
     sqlite3_prepare_v2(db_, "INSERT INTO individuals VALUES (?,?,?,?,?,?,?,?,?)", -1, &s, nullptr);
@@ -266,11 +270,13 @@ class Postgres {
   int64_t Count(const std::string& sql) { return std::stoll(Rows(sql).at(0)); }
   void LoadCsv(const std::string& csv) {
     Exec("DROP TABLE IF EXISTS individuals");
-    Exec("CREATE TABLE individuals (row_id integer PRIMARY KEY, sex text, vital_status text, "
-         "icd10_category text, age_at_diagnosis integer, stage_group text, m_category text, "
-         "antineoplastic smallint, surgery smallint)");
+    Exec(
+        "CREATE TABLE individuals (row_id integer PRIMARY KEY, sex text, vital_status text, "
+        "icd10_category text, age_at_diagnosis integer, stage_group text, m_category text, "
+        "antineoplastic smallint, surgery smallint)");
     PGresult* r = PQexec(conn_, "COPY individuals FROM STDIN WITH (FORMAT csv, HEADER true)");
-    if (PQresultStatus(r) != PGRES_COPY_IN) Die(std::string("postgres COPY: ") + PQerrorMessage(conn_));
+    if (PQresultStatus(r) != PGRES_COPY_IN)
+      Die(std::string("postgres COPY: ") + PQerrorMessage(conn_));
     PQclear(r);
     std::ifstream in(csv, std::ios::binary);
     std::vector<char> buffer(1 << 20);
@@ -281,9 +287,11 @@ class Postgres {
         Die(std::string("postgres COPY: ") + PQerrorMessage(conn_));
       }
     }
-    if (PQputCopyEnd(conn_, nullptr) != 1) Die(std::string("postgres COPY: ") + PQerrorMessage(conn_));
+    if (PQputCopyEnd(conn_, nullptr) != 1)
+      Die(std::string("postgres COPY: ") + PQerrorMessage(conn_));
     r = PQgetResult(conn_);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) Die(std::string("postgres COPY: ") + PQresultErrorMessage(r));
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+      Die(std::string("postgres COPY: ") + PQresultErrorMessage(r));
     PQclear(r);
     while ((r = PQgetResult(conn_)) != nullptr) PQclear(r);
     for (const char* c : kColumns) {
@@ -388,17 +396,20 @@ bool RunSize(int64_t n, const Options& o, const index::Vocabulary& vocab) {
     id_bytes += sizeof(std::string) + (id.size() > 15 ? id.capacity() + 1 : 0);
   }
   const double dn = static_cast<double>(n);
-  std::printf("generate records + feed IndexBuilder: %.1f s (of which IndexBuilder::Add*: %.1f s); "
-              "IndexBuilder::Finish: %.1f s\n",
-              Seconds(t0, t1), add_seconds, Seconds(t1, t2));
-  std::printf("index: %u individuals, %llu records; stats().memory_bytes %.1f MB = %.1f bytes per "
-              "individual (postings, ranges, biosample counts)\n",
-              stats.individuals, static_cast<unsigned long long>(stats.records),
-              static_cast<double>(stats.memory_bytes) / 1e6, static_cast<double>(stats.memory_bytes) / dn);
-  std::printf("       not in stats: the individual id table, %.1f bytes per individual here "
-              "(ids like '%s'); process RSS grew %.0f MB while building\n",
-              static_cast<double>(id_bytes) / dn, idx->IndividualId(0).c_str(),
-              static_cast<double>(rss_after - rss_before) / 1024.0);
+  std::printf(
+      "generate records + feed IndexBuilder: %.1f s (of which IndexBuilder::Add*: %.1f s); "
+      "IndexBuilder::Finish: %.1f s\n",
+      Seconds(t0, t1), add_seconds, Seconds(t1, t2));
+  std::printf(
+      "index: %u individuals, %llu records; stats().memory_bytes %.1f MB = %.1f bytes per "
+      "individual (postings, ranges, biosample counts)\n",
+      stats.individuals, static_cast<unsigned long long>(stats.records),
+      static_cast<double>(stats.memory_bytes) / 1e6, static_cast<double>(stats.memory_bytes) / dn);
+  std::printf(
+      "       not in stats: the individual id table, %.1f bytes per individual here "
+      "(ids like '%s'); process RSS grew %.0f MB while building\n",
+      static_cast<double>(id_bytes) / dn, idx->IndividualId(0).c_str(),
+      static_cast<double>(rss_after - rss_before) / 1024.0);
   Emit(n, "generate_and_add_s", Seconds(t0, t1));
   Emit(n, "index_add_s", add_seconds);
   Emit(n, "index_finish_s", Seconds(t1, t2));
@@ -433,7 +444,8 @@ bool RunSize(int64_t n, const Options& o, const index::Vocabulary& vocab) {
   WriteCsv(facts, csv);
   std::vector<Fact>().swap(facts);
   std::printf("fact table CSV: %s (%.0f MB, %.1f s)\n", csv.c_str(),
-              static_cast<double>(std::filesystem::file_size(csv)) / 1e6, Seconds(t3, Clock::now()));
+              static_cast<double>(std::filesystem::file_size(csv)) / 1e6,
+              Seconds(t3, Clock::now()));
 
   std::unique_ptr<Sqlite> lite;
   if (o.sqlite) {
@@ -591,8 +603,9 @@ int main(int argc, char** argv) {
   bool agree = true;
   for (int64_t n : o.sizes) agree = RunSize(n, o, *vocab) && agree;
   if (!agree) {
-    std::printf("\ncohort_bench: COUNTS DISAGREE between the index and SQL: timings are not "
-                "comparable\n");
+    std::printf(
+        "\ncohort_bench: COUNTS DISAGREE between the index and SQL: timings are not "
+        "comparable\n");
     return 1;
   }
   return 0;

@@ -13,7 +13,6 @@
 #include <htslib/vcf.h>
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -47,8 +46,8 @@ std::string Ms(double ms) {
 }
 
 void Row(const std::string& what, const std::string& system, const Timing& t, const Timing& base) {
-  std::printf("%-24s %-36s %10s %10s %7zu %8.1fx\n", what.c_str(), system.c_str(), Ms(t.p50_ms).c_str(),
-              Ms(t.p99_ms).c_str(), t.runs, t.p50_ms / base.p50_ms);
+  std::printf("%-24s %-36s %10s %10s %7zu %8.1fx\n", what.c_str(), system.c_str(),
+              Ms(t.p50_ms).c_str(), Ms(t.p99_ms).c_str(), t.runs, t.p50_ms / base.p50_ms);
 }
 
 // Records of a VCF/BCF decoded fully (INFO, FORMAT and genotypes), per second.
@@ -156,9 +155,12 @@ int main(int argc, char** argv) {
   int64_t records = 0;
   const double vcf_rate = DecodeRate(vcf, &records);
   const double bcf_rate = DecodeRate(bcf_path, &records);
-  std::printf("decode: %lld records; htslib in-process full decode: VCF.gz %.0f records/s, BCF %.0f records/s\n",
-              static_cast<long long>(records), vcf_rate, bcf_rate);
-  std::printf("RESULT htslib_decode_vcf_per_s %.0f\nRESULT htslib_decode_bcf_per_s %.0f\n", vcf_rate, bcf_rate);
+  std::printf(
+      "decode: %lld records; htslib in-process full decode: VCF.gz %.0f records/s, BCF %.0f "
+      "records/s\n",
+      static_cast<long long>(records), vcf_rate, bcf_rate);
+  std::printf("RESULT htslib_decode_vcf_per_s %.0f\nRESULT htslib_decode_bcf_per_s %.0f\n",
+              vcf_rate, bcf_rate);
 
   // 2. Region queries.
   auto vocab = index::Vocabulary::LoadEmbedded();
@@ -175,12 +177,14 @@ int main(int argc, char** argv) {
   if (variants.size() == 0) Die("the node has no variants");
   std::mt19937_64 rng(42);
   IndexedReader vcf_reader(vcf), bcf_reader(bcf_path);
-  std::printf("\n%-24s %-36s %10s %10s %7s %9s\n", "query", "system", "p50 ms", "p99 ms", "runs", "vs index");
+  std::printf("\n%-24s %-36s %10s %10s %7s %9s\n", "query", "system", "p50 ms", "p99 ms", "runs",
+              "vs index");
   for (const int64_t width : {int64_t{1}, int64_t{10'000}}) {
     std::vector<index::VariantQuery> qs;
     std::vector<Region> regions;
     for (int i = 0; i < queries; ++i) {
-      const index::VariantIndex::Entry& e = variants.entry(static_cast<uint32_t>(rng() % variants.size()));
+      const index::VariantIndex::Entry& e =
+          variants.entry(static_cast<uint32_t>(rng() % variants.size()));
       index::VariantQuery q;
       q.assembly = e.variant.assembly;
       q.chrom = e.variant.chrom;
@@ -197,25 +201,30 @@ int main(int argc, char** argv) {
       found_index += static_cast<int64_t>(m->size());
     });
     k = 0;
-    const Timing t_bcf = bench::TimeRuns(20, queries, 0.5, [&] { found_bcf += bcf_reader.Read(regions[k++ % regions.size()]); });
+    const Timing t_bcf = bench::TimeRuns(
+        20, queries, 0.5, [&] { found_bcf += bcf_reader.Read(regions[k++ % regions.size()]); });
     k = 0;
-    const Timing t_vcf = bench::TimeRuns(20, queries, 0.5, [&] { found_vcf += vcf_reader.Read(regions[k++ % regions.size()]); });
+    const Timing t_vcf = bench::TimeRuns(
+        20, queries, 0.5, [&] { found_vcf += vcf_reader.Read(regions[k++ % regions.size()]); });
     k = 0;
     const Timing t_tabix = bench::TimeRuns(2, tabix_runs, 0, [&] {
       const Region& r = regions[k++ % regions.size()];
-      const std::string cmd = "tabix '" + vcf + "' " + r.chrom + ":" + std::to_string(r.start0 + 1) + "-" +
-                              std::to_string(r.end0) + " > /dev/null";
+      const std::string cmd = "tabix '" + vcf + "' " + r.chrom + ":" +
+                              std::to_string(r.start0 + 1) + "-" + std::to_string(r.end0) +
+                              " > /dev/null";
       if (std::system(cmd.c_str()) != 0) Die("tabix failed: " + cmd);
     });
     Row(what, "node variant index", t_index, t_index);
     Row(what, "htslib in-process, BCF + CSI", t_bcf, t_index);
     Row(what, "htslib in-process, VCF.gz + tabix", t_vcf, t_index);
     Row(what, "tabix command (process per query)", t_tabix, t_index);
-    std::printf("RESULT %s_index_p50_ms %.5f\nRESULT %s_htslib_bcf_p50_ms %.5f\nRESULT %s_htslib_vcf_p50_ms %.5f\n"
-                "RESULT %s_tabix_p50_ms %.3f\n",
-                width == 1 ? "position" : "window10k", t_index.p50_ms, width == 1 ? "position" : "window10k",
-                t_bcf.p50_ms, width == 1 ? "position" : "window10k", t_vcf.p50_ms,
-                width == 1 ? "position" : "window10k", t_tabix.p50_ms);
+    std::printf(
+        "RESULT %s_index_p50_ms %.5f\nRESULT %s_htslib_bcf_p50_ms %.5f\nRESULT "
+        "%s_htslib_vcf_p50_ms %.5f\n"
+        "RESULT %s_tabix_p50_ms %.3f\n",
+        width == 1 ? "position" : "window10k", t_index.p50_ms,
+        width == 1 ? "position" : "window10k", t_bcf.p50_ms, width == 1 ? "position" : "window10k",
+        t_vcf.p50_ms, width == 1 ? "position" : "window10k", t_tabix.p50_ms);
     (void)found_index, (void)found_bcf, (void)found_vcf;
   }
   idx->reset();
@@ -259,9 +268,13 @@ int main(int argc, char** argv) {
   });
   if (!st.ok()) Die(st.ToString());
   auto clinical = builder.Finish();
-  std::printf("\ncombined count: %lld individuals, %lld carrier calls from the clinical genomic findings, built in %.1f s\n",
-              static_cast<long long>(individuals), static_cast<long long>(calls), Seconds(gen_start, Clock::now()));
-  auto request = query::ParseBeaconPost(R"({"query": {"filters": [{"id": "ICD10:C18"}, {"id": "NCIT:C20197"}],
+  std::printf(
+      "\ncombined count: %lld individuals, %lld carrier calls from the clinical genomic findings, "
+      "built in %.1f s\n",
+      static_cast<long long>(individuals), static_cast<long long>(calls),
+      Seconds(gen_start, Clock::now()));
+  auto request =
+      query::ParseBeaconPost(R"({"query": {"filters": [{"id": "ICD10:C18"}, {"id": "NCIT:C20197"}],
       "requestParameters": {"g_variant": {"assemblyId": "GRCh38", "referenceName": "12", "start": [25245350],
         "referenceBases": "C", "alternateBases": "A"}}, "requestedGranularity": "count"}})");
   if (!request.ok()) Die(request.status().ToString());
@@ -270,8 +283,10 @@ int main(int argc, char** argv) {
     auto plan = query::BuildRequestPlan(*request, *clinical);
     count = clinical->Count(*plan);
   });
-  std::printf("KRAS G12C carriers AND ICD10:C18 AND male: count %llu, plan+count p50 %s ms, p99 %s ms (%zu runs)\n",
-              static_cast<unsigned long long>(count), Ms(t.p50_ms).c_str(), Ms(t.p99_ms).c_str(), t.runs);
+  std::printf(
+      "KRAS G12C carriers AND ICD10:C18 AND male: count %llu, plan+count p50 %s ms, p99 %s ms (%zu "
+      "runs)\n",
+      static_cast<unsigned long long>(count), Ms(t.p50_ms).c_str(), Ms(t.p99_ms).c_str(), t.runs);
   std::printf("RESULT combined_count_p50_ms %.5f\n", t.p50_ms);
   return 0;
 }

@@ -4,7 +4,6 @@
 // topography, and a SEG series for one study in two), then plan + count of Beacon requests
 // mixing imaging and clinical filters.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
 
@@ -30,7 +29,8 @@ using bench::Seconds;
 int main(int argc, char** argv) {
   CLI::App app{"OncoMesh imaging filter counts (see bench/imaging.sh)"};
   int64_t individuals = 1'000'000;
-  app.add_option("--individuals", individuals, "synthetic individuals (their ImagingStudy records become DICOM series)");
+  app.add_option("--individuals", individuals,
+                 "synthetic individuals (their ImagingStudy records become DICOM series)");
   CLI11_PARSE(app, argc, argv);
 
   auto vocab = index::Vocabulary::LoadEmbedded();
@@ -70,17 +70,20 @@ int main(int argc, char** argv) {
   if (!added.ok()) Die(added.ToString());
   auto idx = builder.Finish();
   std::printf("imaging index: %lld individuals, %lld studies, %lld series, built in %.1f s\n",
-              static_cast<long long>(individuals), static_cast<long long>(studies), static_cast<long long>(series),
-              Seconds(start, Clock::now()));
+              static_cast<long long>(individuals), static_cast<long long>(studies),
+              static_cast<long long>(series), Seconds(start, Clock::now()));
   std::printf("RESULT studies %lld\n", static_cast<long long>(studies));
   struct Query {
     const char* name;
     const char* body;
   };
   const Query queries[] = {
-      {"ct_chest_seg", R"({"query":{"filters":[{"id":"DCM:CT"},{"id":"SNOMED:816094009"},{"id":"DCM:SEG"}],"requestedGranularity":"count"}})"},
-      {"mg_breast_cancer_seg_women", R"({"query":{"filters":[{"id":"DCM:MG"},{"id":"ICD10:C50"},{"id":"DCM:SEG"},{"id":"NCIT:C16576"}],"requestedGranularity":"count"}})"},
-      {"mr_stage_iv", R"({"query":{"filters":[{"id":"DCM:MR"},{"id":"NCIT:C27971"}],"requestedGranularity":"count"}})"},
+      {"ct_chest_seg",
+       R"({"query":{"filters":[{"id":"DCM:CT"},{"id":"SNOMED:816094009"},{"id":"DCM:SEG"}],"requestedGranularity":"count"}})"},
+      {"mg_breast_cancer_seg_women",
+       R"({"query":{"filters":[{"id":"DCM:MG"},{"id":"ICD10:C50"},{"id":"DCM:SEG"},{"id":"NCIT:C16576"}],"requestedGranularity":"count"}})"},
+      {"mr_stage_iv",
+       R"({"query":{"filters":[{"id":"DCM:MR"},{"id":"NCIT:C27971"}],"requestedGranularity":"count"}})"},
   };
   for (const Query& q : queries) {
     auto request = query::ParseBeaconPost(q.body);
@@ -90,7 +93,8 @@ int main(int argc, char** argv) {
       auto plan = query::BuildRequestPlan(*request, *idx);
       count = idx->Count(*plan);
     });
-    if (count == 0) Die(std::string(q.name) + ": no individual matches; the benchmark would measure nothing");
+    if (count == 0)
+      Die(std::string(q.name) + ": no individual matches; the benchmark would measure nothing");
     std::printf("%-28s count %8llu  plan+count p50 %.4f ms  p99 %.4f ms  (%zu runs)\n", q.name,
                 static_cast<unsigned long long>(count), t.p50_ms, t.p99_ms, t.runs);
     std::printf("RESULT %s_p50_ms %.5f\n", q.name, t.p50_ms);

@@ -3,13 +3,13 @@
 // synthetic individuals (default 1,000,000; site "bench", seed 1, as cohort_bench and
 // run.sh use). Also the target to profile: `perf record -g bench/index_count_bench`.
 #include <benchmark/benchmark.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -51,16 +51,19 @@ void PrintMemoryBreakdown(const index::CohortIndex& idx) {
   for (const char* name : {"ageAtDiagnosis", "dateOfDiagnosis"}) {
     const index::RangeAttribute* a = idx.FindAttribute(name);
     std::fprintf(stderr, "  range %-16s %5.1f B (of which the per-row value 4.0 B; %d buckets)\n",
-                 name, static_cast<double>(a->SizeInBytes()) / n, a->max_bucket() - a->min_bucket() + 1);
+                 name, static_cast<double>(a->SizeInBytes()) / n,
+                 a->max_bucket() - a->min_bucket() + 1);
   }
   std::fprintf(stderr, "  exact postings        %5.1f B\n", static_cast<double>(exact) / n);
-  std::fprintf(stderr, "  descendant postings   %5.1f B (%.1f B of them identical to the exact posting)\n",
+  std::fprintf(stderr,
+               "  descendant postings   %5.1f B (%.1f B of them identical to the exact posting)\n",
                static_cast<double>(descendants) / n, static_cast<double>(shared) / n);
   std::fprintf(stderr, "  biosample counts      %5.1f B\n", 2.0);
   std::sort(largest.rbegin(), largest.rend());
   std::fprintf(stderr, "  largest descendant postings:");
   for (size_t i = 0; i < 8 && i < largest.size(); ++i) {
-    std::fprintf(stderr, " %s %.2f", largest[i].second.c_str(), static_cast<double>(largest[i].first) / n);
+    std::fprintf(stderr, " %s %.2f", largest[i].second.c_str(),
+                 static_cast<double>(largest[i].first) / n);
   }
   std::fprintf(stderr, "\n");
 }
@@ -91,10 +94,12 @@ const Fixture& Get() {
     // The three most frequent ICD-10 categories (three-character codes).
     std::vector<std::pair<uint64_t, std::string>> categories;
     for (const index::TermInfo& t : f->index->Terms()) {
-      if (t.id.rfind("ICD10:C", 0) == 0 && t.id.size() == 9) categories.emplace_back(t.count, t.id.substr(6));
+      if (t.id.rfind("ICD10:C", 0) == 0 && t.id.size() == 9)
+        categories.emplace_back(t.count, t.id.substr(6));
     }
     std::sort(categories.rbegin(), categories.rend());
-    f->queries = bench::MakeQueries({categories[0].second, categories[1].second, categories[2].second});
+    f->queries =
+        bench::MakeQueries({categories[0].second, categories[1].second, categories[2].second});
     return f;
   }();
   return *fixture;
@@ -142,7 +147,8 @@ Shape ShapeOf(const Fixture& f, size_t q) {
   for (const auto& t : filters[0]["anyOf"]) s.any.push_back(f.index->Find(t["id"], true));
   s.age = f.index->FindAttribute("ageAtDiagnosis");
   s.age_at_least = std::stoi(filters[1]["value"].get<std::string>().substr(1));
-  for (size_t i = 2; i < filters.size(); ++i) s.all.push_back(f.index->Find(filters[i]["id"], true));
+  for (size_t i = 2; i < filters.size(); ++i)
+    s.all.push_back(f.index->Find(filters[i]["id"], true));
   return s;
 }
 
@@ -192,7 +198,8 @@ uint64_t FusedCount(const Shape& s, uint32_t num_rows, Prepared* prepared) {
         std::vector<uint64_t>& dense = (*prepared)[PreparedKey(p, c)];
         if (!dense.empty()) return dense.data();
         dense.assign(index::kChunkWords, 0);
-        for (int32_t i = 0; i < v.size; ++i) dense[v.array[i] >> 6] |= uint64_t{1} << (v.array[i] & 63);
+        for (int32_t i = 0; i < v.size; ++i)
+          dense[v.array[i] >> 6] |= uint64_t{1} << (v.array[i] & 63);
         return dense.data();
       }
       uint64_t* w = scratch[slot++];
@@ -201,7 +208,8 @@ uint64_t FusedCount(const Shape& s, uint32_t num_rows, Prepared* prepared) {
         for (int32_t i = 0; i < v.size; ++i) w[v.array[i] >> 6] |= uint64_t{1} << (v.array[i] & 63);
       } else {
         for (int32_t i = 0; i < v.size; ++i) {
-          for (uint32_t r = v.runs[i].value; r <= uint32_t{v.runs[i].value} + v.runs[i].length; ++r) {
+          for (uint32_t r = v.runs[i].value; r <= uint32_t{v.runs[i].value} + v.runs[i].length;
+               ++r) {
             w[r >> 6] |= uint64_t{1} << (r & 63);
           }
         }
@@ -233,13 +241,12 @@ void BM_FusedSketch(benchmark::State& state) {
   Prepared prepared;
   Prepared* use = state.range(1) == 1 ? &prepared : nullptr;
   uint64_t count = FusedCount(shape, f.index->num_rows(), use);  // fills `prepared`
-  for (auto _ : state) benchmark::DoNotOptimize(count = FusedCount(shape, f.index->num_rows(), use));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(count = FusedCount(shape, f.index->num_rows(), use));
   if (count != expected) state.SkipWithError("fused count differs from CohortIndex::Count");
   // Container kinds in chunk 0 (a: array, b: bitset, r: run, -: empty), in the order
   // anyOf | has_age below_age | terms: what the per-query array-to-bitset work is.
-  auto kind = [](const index::Posting* p) {
-    return p == nullptr ? '-' : "-abr"[p->View(0).kind];
-  };
+  auto kind = [](const index::Posting* p) { return p == nullptr ? '-' : "-abr"[p->View(0).kind]; };
   std::string kinds;
   for (const index::Posting* p : shape.any) kinds += kind(p);
   kinds += std::string(" | ") + kind(&shape.age->has_value()) + kind(AgeBelow(shape)) + " | ";

@@ -37,12 +37,12 @@ struct CallerCase {
 
 // What an endpoint shows at each level.
 enum class Shape {
-  kBeaconQuery,   // boolean for anonymous, count for registered (record requests: see below)
-  kBeaconRecord,  // records for permitted; 403 below; 401 for refused credentials
-  kCohorts,       // cohortSize only from registered up
-  kOpen,          // the same for everyone who is not refused (datasets, filtering terms)
-  kPermittedOnly, // htsget, DICOMweb: 200 for permitted, refused otherwise
-  kAdmin,         // never with a passport
+  kBeaconQuery,    // boolean for anonymous, count for registered (record requests: see below)
+  kBeaconRecord,   // records for permitted; 403 below; 401 for refused credentials
+  kCohorts,        // cohortSize only from registered up
+  kOpen,           // the same for everyone who is not refused (datasets, filtering terms)
+  kPermittedOnly,  // htsget, DICOMweb: 200 for permitted, refused otherwise
+  kAdmin,          // never with a passport
 };
 
 struct EndpointCase {
@@ -62,18 +62,22 @@ class AccessLevelsTest : public ::oncomesh::testing::SuiteFixture<AccessLevelsTe
     const std::string fhir = dir_->path() + "/fhir";
     const std::string node = dir_->path() + "/node";
     std::string out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "levels", "--individuals", "400", "--seed", "21",
-                          "--genomes", "80", "--genome-sites", "600", "--images", "3", "--out", fhir},
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "levels", "--individuals", "400",
+                          "--seed", "21", "--genomes", "80", "--genome-sites", "600", "--images",
+                          "3", "--out", fhir},
                          &out),
               0)
         << out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "levels"}, &out), 0) << out;
+    ASSERT_EQ(
+        RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "levels"}, &out), 0)
+        << out;
     TrustBroker(node, SharedBroker(), kSharedGrant);
     for (const char* kind : {"fhir", "vcf", "dicom"}) {
       const std::string input = std::string(kind) == "fhir"  ? fhir
                                 : std::string(kind) == "vcf" ? fhir + "/genomes.vcf.gz"
                                                              : fhir + "/dicom";
-      ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", kind, "--dir", node, input}, &out), 0) << out;
+      ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", kind, "--dir", node, input}, &out), 0)
+          << out;
       if (std::string(kind) == "vcf") {
         ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
         genomes_ = "/variants/" + HtsgetIdOfIngest(out);
@@ -83,8 +87,9 @@ class AccessLevelsTest : public ::oncomesh::testing::SuiteFixture<AccessLevelsTe
     port_ = PortOf(node_->WaitForLine("node "));
     ASSERT_NE(port_, 0) << node_->output();
     const std::string config = dir_->path() + "/hub.yaml";
-    std::ofstream(config) << "name: levels\naddress: 127.0.0.1\nport: 0\ndeadline_ms: 5000\nnodes:\n"
-                          << "  - {name: levels, url: http://127.0.0.1:" << port_ << "}\n";
+    std::ofstream(config)
+        << "name: levels\naddress: 127.0.0.1\nport: 0\ndeadline_ms: 5000\nnodes:\n"
+        << "  - {name: levels, url: http://127.0.0.1:" << port_ << "}\n";
     hub_ = new ChildProcess({OncomeshBinary(), "hub", "serve", "--config", config});
     hub_port_ = PortOf(hub_->WaitForLine("hub "));
     ASSERT_NE(hub_port_, 0) << hub_->output();
@@ -98,8 +103,9 @@ class AccessLevelsTest : public ::oncomesh::testing::SuiteFixture<AccessLevelsTe
   static http::Response Ask(const EndpointCase& e, const std::string& passport) {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!passport.empty()) headers.emplace_back("Authorization", "Bearer " + passport);
-    Result<http::Response> r = FetchBeacon("127.0.0.1", e.hub ? hub_port_ : port_, e.method, e.target,
-                                           e.body.is_null() ? "" : e.body.dump(), std::chrono::seconds(30), headers);
+    Result<http::Response> r =
+        FetchBeacon("127.0.0.1", e.hub ? hub_port_ : port_, e.method, e.target,
+                    e.body.is_null() ? "" : e.body.dump(), std::chrono::seconds(30), headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
@@ -139,11 +145,14 @@ json Query(const json& filters, const char* granularity, int skip = 0, int limit
 
 // Substrings that must never appear in an answer below a level.
 bool HasCount(const json& body) {
-  return body.is_object() && body.contains("responseSummary") && body["responseSummary"].contains("numTotalResults");
+  return body.is_object() && body.contains("responseSummary") &&
+         body["responseSummary"].contains("numTotalResults");
 }
 bool HasRecords(const std::string& body) {
-  return body.find("caseLevelData") != std::string::npos || body.find("\"results\":[{") != std::string::npos ||
-         body.find("\"results\": [\n") != std::string::npos || body.find("individualId") != std::string::npos;
+  return body.find("caseLevelData") != std::string::npos ||
+         body.find("\"results\":[{") != std::string::npos ||
+         body.find("\"results\": [\n") != std::string::npos ||
+         body.find("individualId") != std::string::npos;
 }
 
 // The node's audit trail of one request (point 5 and 6 of issue 5: every request that reaches
@@ -167,7 +176,8 @@ void CheckAudited(const CallerCase& c, const EndpointCase& e, const std::string&
     return;
   }
   // The hub asks the node once per question; the node answers the hub's question as the caller.
-  ASSERT_EQ(entries.size(), 1u) << (entries.empty() ? std::string("no entry") : entries.back().dump());
+  ASSERT_EQ(entries.size(), 1u) << (entries.empty() ? std::string("no entry")
+                                                    : entries.back().dump());
   const json& entry = entries[0];
   if (!e.hub) {
     EXPECT_EQ(entry["outcome"]["status"].get<int>(), r.status) << entry.dump();
@@ -176,7 +186,8 @@ void CheckAudited(const CallerCase& c, const EndpointCase& e, const std::string&
   EXPECT_EQ(entry["type"], refused ? "refusal" : "request") << entry.dump();
   if (refused) {
     EXPECT_FALSE(entry["outcome"]["reason"].get<std::string>().empty()) << entry.dump();
-    for (const char* part : {"figures", "records", "files"}) EXPECT_TRUE(entry["disclosed"][part].empty()) << entry.dump();
+    for (const char* part : {"figures", "records", "files"})
+      EXPECT_TRUE(entry["disclosed"][part].empty()) << entry.dump();
   }
   const std::string line = entry.dump();
   if (!passport.empty()) {
@@ -197,9 +208,12 @@ void CheckAudited(const CallerCase& c, const EndpointCase& e, const std::string&
       EXPECT_EQ(entry["caller"]["issuer"], SharedBroker().issuer()) << line;
       break;
   }
-  const char* level = c.level == Level::kAnonymous ? "anonymous" : c.level == Level::kRegistered ? "registered" : "permitted";
+  const char* level = c.level == Level::kAnonymous    ? "anonymous"
+                      : c.level == Level::kRegistered ? "registered"
+                                                      : "permitted";
   ASSERT_FALSE(entry["access"].empty()) << line;
-  for (const auto& [dataset, granted] : entry["access"].items()) EXPECT_EQ(granted, level) << dataset << " " << line;
+  for (const auto& [dataset, granted] : entry["access"].items())
+    EXPECT_EQ(granted, level) << dataset << " " << line;
   // Below registered, the figures that left are booleans only.
   for (const json& f : entry["disclosed"]["figures"]) {
     if (c.level == Level::kAnonymous) {
@@ -219,16 +233,19 @@ TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
   const std::vector<CallerCase> callers = {
       {"anonymous", [] { return std::string(); }, Level::kAnonymous},
       {"forged", [&] { return forger.Permitted(kSharedGrant); }, Level::kNone},
-      {"expired", [&] { return broker.Passport({}, "researcher-1", json::object(), -3600); }, Level::kNone},
+      {"expired", [&] { return broker.Passport({}, "researcher-1", json::object(), -3600); },
+       Level::kNone},
       {"untrusted issuer", [&] { return stranger.Permitted(kSharedGrant); }, Level::kNone},
       {"not a JWT", [] { return std::string("definitely.not-a.jwt"); }, Level::kNone},
       {"registered", [&] { return broker.Registered(); }, Level::kRegistered},
       {"grant for another dataset",
-       [&] { return broker.Permitted("https://ega.oncomesh.test/datasets/OTHER"); }, Level::kRegistered},
+       [&] { return broker.Permitted("https://ega.oncomesh.test/datasets/OTHER"); },
+       Level::kRegistered},
       {"permitted", [&] { return broker.Permitted(kSharedGrant); }, Level::kPermitted},
   };
   const json breast = json::array({"ICD10:C50"});
-  const json nothing = json::array({"ICD10:C50", "NCIT:C20197", "ICD10:C61"});  // women with prostate cancer: 0
+  const json nothing =
+      json::array({"ICD10:C50", "NCIT:C20197", "ICD10:C61"});  // women with prostate cancer: 0
   const std::vector<EndpointCase> endpoints = {
       {"POST", "/api/individuals", Query(breast, "count"), Shape::kBeaconQuery, false},
       {"GET", "/api/individuals?filters=ICD10:C50&requestedGranularity=count", nullptr,
@@ -262,7 +279,8 @@ TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
     const std::string passport = c.passport();
     for (size_t i = 0; i < endpoints.size(); ++i) {
       const EndpointCase& e = endpoints[i];
-      SCOPED_TRACE(std::string(c.name) + ": " + e.method + " " + (e.hub ? "hub " : "node ") + e.target);
+      SCOPED_TRACE(std::string(c.name) + ": " + e.method + " " + (e.hub ? "hub " : "node ") +
+                   e.target);
       const int64_t before = LastAuditSeq();
       const http::Response r = Ask(e, passport);
       const json body = json::parse(r.body, nullptr, false);
@@ -285,7 +303,8 @@ TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
           EXPECT_FALSE(HasRecords(r.body)) << r.body;
           if (e.hub) {
             // The hub adds no per-node counts an anonymous caller could sum.
-            for (const json& n : body["info"]["nodes"]) EXPECT_EQ(n.contains("count"), counts) << r.body;
+            for (const json& n : body["info"]["nodes"])
+              EXPECT_EQ(n.contains("count"), counts) << r.body;
           }
           if (counts) {
             // `exists` is derived from the released (rounded) count, never from the exact one.
@@ -312,11 +331,14 @@ TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
           break;
         case Shape::kCohorts:
           ASSERT_EQ(r.status, 200) << r.body;
-          EXPECT_EQ(r.body.find("cohortSize") != std::string::npos, c.level >= Level::kRegistered) << r.body;
+          EXPECT_EQ(r.body.find("cohortSize") != std::string::npos, c.level >= Level::kRegistered)
+              << r.body;
           break;
         case Shape::kOpen:
           EXPECT_EQ(r.status, 200) << r.body;
-          EXPECT_FALSE(HasCount(body) && body["responseSummary"]["numTotalResults"].get<int64_t>() > 100) << r.body;
+          EXPECT_FALSE(HasCount(body) &&
+                       body["responseSummary"]["numTotalResults"].get<int64_t>() > 100)
+              << r.body;
           break;
         case Shape::kPermittedOnly:
           if (c.level < Level::kPermitted) {
@@ -338,8 +360,8 @@ TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
   for (const auto& [i, exists] : boolean_exists) {
     ASSERT_TRUE(registered_exists.count(i)) << endpoints[i].target;
     EXPECT_EQ(exists, registered_exists.at(i))
-        << (endpoints[i].hub ? "hub " : "node ") << endpoints[i].method << " " << endpoints[i].target << " "
-        << endpoints[i].body.dump();
+        << (endpoints[i].hub ? "hub " : "node ") << endpoints[i].method << " "
+        << endpoints[i].target << " " << endpoints[i].body.dump();
   }
   // Both answers occur (breast cancer exists; women with prostate cancer do not), so the
   // comparison can fail either way.
@@ -351,34 +373,43 @@ TEST_F(AccessLevelsTest, NothingAboveTheCallersLevelLeaves) {
 TEST_F(AccessLevelsTest, RefusalsSayWhyAndTheSameRefusalForExistingAndUnknownThings) {
   const TestBroker& broker = SharedBroker();
   const TestBroker forger(broker.issuer());
-  EndpointCase count{"POST", "/api/individuals", Query(json::array({"ICD10:C50"}), "count"), Shape::kBeaconQuery, false};
+  EndpointCase count{"POST", "/api/individuals", Query(json::array({"ICD10:C50"}), "count"),
+                     Shape::kBeaconQuery, false};
   const http::Response forged = Ask(count, forger.Registered());
   EXPECT_EQ(forged.status, 401);
   EXPECT_NE(forged.body.find("does not verify"), std::string::npos) << forged.body;
   EXPECT_NE(forged.body.find("beacon"), std::string::npos);  // a Beacon error response
-  const http::Response expired = Ask(count, broker.Passport({}, "researcher-1", json::object(), -3600));
+  const http::Response expired =
+      Ask(count, broker.Passport({}, "researcher-1", json::object(), -3600));
   EXPECT_NE(expired.body.find("expired"), std::string::npos) << expired.body;
-  const http::Response audience = Ask(count, broker.Passport({}, "researcher-1", {{"aud", "https://elsewhere"}}));
+  const http::Response audience =
+      Ask(count, broker.Passport({}, "researcher-1", {{"aud", "https://elsewhere"}}));
   EXPECT_EQ(audience.status, 401);
   EXPECT_NE(audience.body.find("audience"), std::string::npos) << audience.body;
-  const http::Response early = Ask(count, broker.Passport({}, "researcher-1", {{"nbf", UnixNow() + 3600}}));
+  const http::Response early =
+      Ask(count, broker.Passport({}, "researcher-1", {{"nbf", UnixNow() + 3600}}));
   EXPECT_EQ(early.status, 401);
   EXPECT_NE(early.body.find("not valid yet"), std::string::npos) << early.body;
   const http::Response huge = Ask(count, std::string(50000, 'a'));
   EXPECT_EQ(huge.status, 401);
   EXPECT_NE(huge.body.find("over the limit"), std::string::npos) << huge.body;
   // A visa for another dataset: the record refusal names what is missing.
-  EndpointCase records{"POST", "/api/g_variants", Query(json::array(), "record"), Shape::kBeaconRecord, false};
-  const http::Response other = Ask(records, broker.Permitted("https://ega.oncomesh.test/datasets/OTHER"));
+  EndpointCase records{"POST", "/api/g_variants", Query(json::array(), "record"),
+                       Shape::kBeaconRecord, false};
+  const http::Response other =
+      Ask(records, broker.Permitted("https://ega.oncomesh.test/datasets/OTHER"));
   EXPECT_EQ(other.status, 403);
   EXPECT_NE(other.body.find(kSharedGrant), std::string::npos) << other.body;
   // DICOMweb: the same refusal whether a study exists or not.
   EndpointCase search{"GET", "/dicomweb/studies", nullptr, Shape::kPermittedOnly, false};
-  const json studies = json::parse(Ask(search, broker.Permitted(kSharedGrant)).body, nullptr, false);
+  const json studies =
+      json::parse(Ask(search, broker.Permitted(kSharedGrant)).body, nullptr, false);
   ASSERT_TRUE(studies.is_array() && !studies.empty());
   const std::string study = studies[0]["0020000D"]["Value"][0];
-  EndpointCase known{"GET", "/dicomweb/studies/" + study + "/metadata", nullptr, Shape::kPermittedOnly, false};
-  EndpointCase unknown{"GET", "/dicomweb/studies/9.9.9/metadata", nullptr, Shape::kPermittedOnly, false};
+  EndpointCase known{"GET", "/dicomweb/studies/" + study + "/metadata", nullptr,
+                     Shape::kPermittedOnly, false};
+  EndpointCase unknown{"GET", "/dicomweb/studies/9.9.9/metadata", nullptr, Shape::kPermittedOnly,
+                       false};
   EXPECT_EQ(Ask(known, broker.Registered()).body, Ask(unknown, broker.Registered()).body);
 }
 

@@ -33,7 +33,8 @@ class AuditCliTest : public ::testing::Test {
     options.node_name = "site-a";
     options.signing_key = node->signing_key();
     options.checkpoint_entries = 10;
-    Result<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(node->audit_dir(), options);
+    Result<std::unique_ptr<audit::AuditLog>> log =
+        audit::AuditLog::Open(node->audit_dir(), options);
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     for (int i = 0; i < 30; ++i) {
       audit::Entry e;
@@ -76,9 +77,10 @@ TEST_F(AuditCliTest, VerifyExportAndVerifyTheExportWithTheNodesJwks) {
   EXPECT_FALSE(keys["keys"][0].contains("d"));  // the public half only
 
   const std::string exported = tmp_.path() + "/export.jsonl";
-  ASSERT_EQ(Run({"export", "--dir", node_dir_, "--from", today_, "--to", tomorrow_, "--out", exported},
-                &output),
-            0)
+  ASSERT_EQ(
+      Run({"export", "--dir", node_dir_, "--from", today_, "--to", tomorrow_, "--out", exported},
+          &output),
+      0)
       << output;
   EXPECT_NE(output.find("signed to its end"), std::string::npos) << output;
   ASSERT_EQ(Run({"verify", "--file", exported, "--jwks", jwks}, &output), 0) << output;
@@ -112,9 +114,10 @@ TEST_F(AuditCliTest, ATamperedLogIsRefusedWithWhereAndWhat) {
 
   // Nothing is exported from a broken chain, and no file is left behind.
   const std::string exported = tmp_.path() + "/export.jsonl";
-  EXPECT_EQ(Run({"export", "--dir", node_dir_, "--from", today_, "--to", tomorrow_, "--out", exported},
-                &output),
-            1)
+  EXPECT_EQ(
+      Run({"export", "--dir", node_dir_, "--from", today_, "--to", tomorrow_, "--out", exported},
+          &output),
+      1)
       << output;
   EXPECT_NE(output.find("does not verify"), std::string::npos) << output;
   EXPECT_NE(output.find("seq 5"), std::string::npos) << output;
@@ -133,7 +136,8 @@ TEST_F(AuditCliTest, ArchiveLeavesALogThatVerifiesFromItsAnchor) {
   options.checkpoint_entries = 10;
   options.segment_bytes = 4000;  // a few entries a segment
   {
-    Result<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(node->audit_dir(), options);
+    Result<std::unique_ptr<audit::AuditLog>> log =
+        audit::AuditLog::Open(node->audit_dir(), options);
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     for (int i = 0; i < 30; ++i) {
       audit::Entry e;
@@ -150,7 +154,8 @@ TEST_F(AuditCliTest, ArchiveLeavesALogThatVerifiesFromItsAnchor) {
   ASSERT_GE(segments, 3u);
   const std::string archive = tmp_.path() + "/archive";
   std::string output;
-  ASSERT_EQ(Run({"archive", "--dir", node_dir_, "--before", tomorrow_, "--to", archive}, &output), 0)
+  ASSERT_EQ(Run({"archive", "--dir", node_dir_, "--before", tomorrow_, "--to", archive}, &output),
+            0)
       << output;
   EXPECT_NE(output.find("anchor: seq "), std::string::npos) << output;
   EXPECT_FALSE(fs::exists(segment_));  // the first segment left the node
@@ -160,7 +165,8 @@ TEST_F(AuditCliTest, ArchiveLeavesALogThatVerifiesFromItsAnchor) {
   ASSERT_EQ(Run({"verify", "--dir", node_dir_, "--archive", archive}, &output), 0) << output;
   EXPECT_NE(output.find("the archived segments verify and join it"), std::string::npos) << output;
   EXPECT_NE(output.find(", seq 1 to "), std::string::npos) << output;
-  EXPECT_EQ(Run({"archive", "--dir", node_dir_, "--before", "last week", "--to", archive}, &output), 1);
+  EXPECT_EQ(Run({"archive", "--dir", node_dir_, "--before", "last week", "--to", archive}, &output),
+            1);
   EXPECT_NE(output.find("--before"), std::string::npos) << output;
 }
 
@@ -170,7 +176,8 @@ TEST_F(AuditCliTest, BadArgumentsAreRefused) {
   EXPECT_NE(output.find("either --dir"), std::string::npos) << output;
   EXPECT_EQ(Run({"verify", "--file", segment_}, &output), 1) << output;
   EXPECT_NE(output.find("--jwks"), std::string::npos) << output;
-  EXPECT_EQ(Run({"export", "--dir", node_dir_, "--from", "last week", "--to", tomorrow_}, &output), 1)
+  EXPECT_EQ(Run({"export", "--dir", node_dir_, "--from", "last week", "--to", tomorrow_}, &output),
+            1)
       << output;
   EXPECT_NE(output.find("--from"), std::string::npos) << output;
   EXPECT_EQ(Run({"export", "--dir", node_dir_, "--from", tomorrow_, "--to", today_}, &output), 1)

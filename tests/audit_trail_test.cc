@@ -36,10 +36,10 @@ const std::string& SiteDir() {
   static const std::string site = [] {
     const std::string out_dir = dir->path() + "/site";
     std::string out;
-    const int rc = RunCommand({OncomeshBinary(), "synth", "--site", "audit", "--individuals", "200",
-                               "--seed", "3", "--genomes", "40", "--genome-sites", "4000", "--images",
-                               "3", "--out", out_dir},
-                              &out);
+    const int rc = RunCommand(
+        {OncomeshBinary(), "synth", "--site", "audit", "--individuals", "200", "--seed", "3",
+         "--genomes", "40", "--genome-sites", "4000", "--images", "3", "--out", out_dir},
+        &out);
     if (rc != 0) ADD_FAILURE() << out;
     return out_dir;
   }();
@@ -52,7 +52,8 @@ const std::string& SiteDir() {
 void MakeNode(const std::string& node, std::string* genomes,
               const std::string& durability = "written") {
   std::string out;
-  ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "audited"}, &out), 0)
+  ASSERT_EQ(
+      RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "audited"}, &out), 0)
       << out;
   TrustBroker(node, SharedBroker(), kSharedGrant);
   if (durability != "written") {
@@ -65,12 +66,14 @@ void MakeNode(const std::string& node, std::string* genomes,
   }
   const std::string site = SiteDir();
   ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, site}, &out), 0) << out;
-  ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, site + "/genomes.vcf.gz"}, &out),
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, site + "/genomes.vcf.gz"},
+                       &out),
             0)
       << out;
   ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
   *genomes = "/variants/" + HtsgetIdOfIngest(out);
-  ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", node, site + "/dicom"}, &out), 0)
+  ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", node, site + "/dicom"}, &out),
+            0)
       << out;
 }
 
@@ -135,16 +138,17 @@ class AuditTrailTest : public ::testing::Test {
   void SetUp() override {
     node_dir_ = tmp_.path() + "/node";
     MakeNode(node_dir_, &genomes_);
-    node_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{OncomeshBinary(), "node", "serve", "--dir", node_dir_, "--port", "0"});
+    node_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        OncomeshBinary(), "node", "serve", "--dir", node_dir_, "--port", "0"});
     port_ = PortOf(node_->WaitForLine("node "));
     ASSERT_NE(port_, 0) << node_->output();
   }
 
   // Sends a request; `check` is what its audit entry must say (nullptr: it must have none).
-  http::Response Send(const std::string& method, const std::string& target, const Headers& headers,
-                      const std::string& body,
-                      std::function<void(const json& entry, const http::Response& response)> check) {
+  http::Response Send(
+      const std::string& method, const std::string& target, const Headers& headers,
+      const std::string& body,
+      std::function<void(const json& entry, const http::Response& response)> check) {
     Result<http::Response> r =
         http::Fetch("127.0.0.1", port_, method, target, body, std::chrono::seconds(30), headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -185,16 +189,17 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
       R"({"meta":{"apiVersion":"v2.0"},"query":{"filters":[{"id":"NCIT:C20197"}],"requestedGranularity":"count"}})";
 
   // Anonymous: a count asked, a boolean answered; the body is the query.
-  Send("POST", "/api/individuals", anonymous, count_body, [&](const json& e, const http::Response& r) {
-    CheckCommon(e, "POST", "/api/individuals", 200);
-    EXPECT_EQ(e["caller"]["anonymous"], true);
-    EXPECT_EQ(e["access"], json({{"default", "anonymous"}}));
-    EXPECT_EQ(e["request"]["body"], count_body);
-    const json body = json::parse(r.body);
-    EXPECT_FALSE(body["responseSummary"].contains("numTotalResults"));
-    EXPECT_EQ(Figure(e, "exists"), body["responseSummary"]["exists"].get<bool>() ? 1 : 0);
-    EXPECT_EQ(Figure(e, "individuals"), -1);  // no count left
-  });
+  Send("POST", "/api/individuals", anonymous, count_body,
+       [&](const json& e, const http::Response& r) {
+         CheckCommon(e, "POST", "/api/individuals", 200);
+         EXPECT_EQ(e["caller"]["anonymous"], true);
+         EXPECT_EQ(e["access"], json({{"default", "anonymous"}}));
+         EXPECT_EQ(e["request"]["body"], count_body);
+         const json body = json::parse(r.body);
+         EXPECT_FALSE(body["responseSummary"].contains("numTotalResults"));
+         EXPECT_EQ(Figure(e, "exists"), body["responseSummary"]["exists"].get<bool>() ? 1 : 0);
+         EXPECT_EQ(Figure(e, "individuals"), -1);  // no count left
+       });
   // Registered: the count as released.
   for (const std::string entity : {"individuals", "biosamples", "g_variants"}) {
     const std::string path = "/api/" + entity;
@@ -248,8 +253,9 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
                                                       json::object(), /*expires_in=*/-3600);
   for (const auto& [token, claimed_iss] :
        {std::pair{forged, forger.issuer()}, std::pair{expired, SharedBroker().issuer()}}) {
-    Send("GET", "/api/individuals?requestedGranularity=count", {{"Authorization", "Bearer " + token}},
-         "", [claimed_iss = claimed_iss](const json& e, const http::Response& r) {
+    Send("GET", "/api/individuals?requestedGranularity=count",
+         {{"Authorization", "Bearer " + token}}, "",
+         [claimed_iss = claimed_iss](const json& e, const http::Response& r) {
            CheckCommon(e, "GET", "/api/individuals", 401);
            const std::string message = json::parse(r.body)["error"]["errorMessage"];
            EXPECT_FALSE(message.empty());
@@ -322,21 +328,21 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
   });
 
   // DICOMweb: the UIDs QIDO showed, and a WADO instance's bytes.
-  const http::Response studies = Send(
-      "GET", "/dicomweb/studies", permitted, "", [](const json& e, const http::Response& r) {
+  const http::Response studies =
+      Send("GET", "/dicomweb/studies", permitted, "", [](const json& e, const http::Response& r) {
         CheckCommon(e, "GET", "/dicomweb/studies", 200);
         const json results = json::parse(r.body);
         EXPECT_EQ(results.size(), 3u);
         EXPECT_EQ(Sorted(RecordIds(e, "study")), Sorted(DicomValues(results, "0020000D")));
       });
   const std::string study = DicomValues(json::parse(studies.body), "0020000D").at(0);
-  const http::Response instances =
-      Send("GET", "/dicomweb/studies/" + study + "/instances", permitted, "",
-           [&](const json& e, const http::Response& r) {
-             const json results = json::parse(r.body);
-             EXPECT_EQ(Sorted(RecordIds(e, "sopInstance")), Sorted(DicomValues(results, "00080018")));
-             EXPECT_EQ(Sorted(RecordIds(e, "series")), Sorted(DicomValues(results, "0020000E")));
-           });
+  const http::Response instances = Send(
+      "GET", "/dicomweb/studies/" + study + "/instances", permitted, "",
+      [&](const json& e, const http::Response& r) {
+        const json results = json::parse(r.body);
+        EXPECT_EQ(Sorted(RecordIds(e, "sopInstance")), Sorted(DicomValues(results, "00080018")));
+        EXPECT_EQ(Sorted(RecordIds(e, "series")), Sorted(DicomValues(results, "0020000E")));
+      });
   const json first = json::parse(instances.body).at(0);
   const std::string series = first["0020000E"]["Value"][0], sop = first["00080018"]["Value"][0];
   const std::string wado = "/dicomweb/studies/" + study + "/series/" + series + "/instances/" + sop;
@@ -361,7 +367,8 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
   Send("GET", "/api/nosuch", registered, "", [](const json& e, const http::Response&) {
     CheckCommon(e, "GET", "/api/nosuch", 404);
     EXPECT_EQ(e["caller"]["subject"], "researcher-1");
-    EXPECT_NE(e["outcome"]["reason"].get<std::string>().find("no such endpoint"), std::string::npos);
+    EXPECT_NE(e["outcome"]["reason"].get<std::string>().find("no such endpoint"),
+              std::string::npos);
   });
   Send("DELETE", "/api/individuals", anonymous, "", [](const json& e, const http::Response&) {
     CheckCommon(e, "DELETE", "/api/individuals", 405);
@@ -372,8 +379,11 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
   {
     const std::string script =
         "import socket,sys\n"
-        "s=socket.create_connection(('127.0.0.1'," + std::to_string(port_) + "))\n"
-        "s.sendall(('POST /api/individuals HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: ' + sys.argv[1] + "
+        "s=socket.create_connection(('127.0.0.1'," +
+        std::to_string(port_) +
+        "))\n"
+        "s.sendall(('POST /api/individuals HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: ' + "
+        "sys.argv[1] + "
         "'\\r\\nContent-Length: 2000000\\r\\n\\r\\n').encode())\n"
         "print(s.recv(100).decode().split('\\r\\n')[0])\n";
     std::string out;
@@ -381,7 +391,8 @@ TEST_F(AuditTrailTest, EveryRequestIsAuditedWithWhoAskedAndExactlyWhatLeft) {
     EXPECT_NE(out.find(" 413 "), std::string::npos) << out;
     http::Response refused;
     refused.status = 413;
-    expected_.push_back({"POST /api/individuals (2 MB announced)", refused, [](const json& e, const http::Response&) {
+    expected_.push_back({"POST /api/individuals (2 MB announced)", refused,
+                         [](const json& e, const http::Response&) {
                            CheckCommon(e, "POST", "/api/individuals", 413);
                            EXPECT_EQ(e["caller"]["subject"], "researcher-1");
                          }});
@@ -439,8 +450,8 @@ TEST_P(AuditFailureTest, AnUnwritableLogMeans503InEachFamilysFormatAndNothingOfT
   http::Server server(std::move(router), server_options);
   ASSERT_TRUE(server.Start().ok());
   auto get = [&](const std::string& target, const Headers& headers) {
-    Result<http::Response> r =
-        http::Fetch("127.0.0.1", server.port(), "GET", target, "", std::chrono::seconds(30), headers);
+    Result<http::Response> r = http::Fetch("127.0.0.1", server.port(), "GET", target, "",
+                                           std::chrono::seconds(30), headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   };
@@ -453,12 +464,14 @@ TEST_P(AuditFailureTest, AnUnwritableLogMeans503InEachFamilysFormatAndNothingOfT
   struct Case {
     std::string target;
     Headers headers;
-    std::string error_pointer;       // where the family's error message is
+    std::string error_pointer;        // where the family's error message is
     std::vector<std::string> absent;  // what must not be in the 503
   };
   const std::vector<Case> cases = {
       {count, AsRegistered(), "/error/errorMessage", {"numTotalResults", "responseSummary"}},
-      {"/api/g_variants?requestedGranularity=record&limit=3", AsPermitted(), "/error/errorMessage",
+      {"/api/g_variants?requestedGranularity=record&limit=3",
+       AsPermitted(),
+       "/error/errorMessage",
        {"variantInternalId", "caseLevelData", "resultSets"}},
       {"/api/cohorts", AsRegistered(), "/error/errorMessage", {"cohortSize"}},
       {genomes, AsPermitted(), "/htsget/message", {"urls", "data:"}},
@@ -473,7 +486,8 @@ TEST_P(AuditFailureTest, AnUnwritableLogMeans503InEachFamilysFormatAndNothingOfT
     const json::json_pointer p(c.error_pointer);
     ASSERT_TRUE(body.contains(p)) << r.body;
     EXPECT_NE(body.at(p).get<std::string>().find("audit log"), std::string::npos) << r.body;
-    for (const std::string& word : c.absent) EXPECT_EQ(r.body.find(word), std::string::npos) << r.body;
+    for (const std::string& word : c.absent)
+      EXPECT_EQ(r.body.find(word), std::string::npos) << r.body;
   }
   // Descriptions of the service still answer: they are not audited.
   EXPECT_EQ(get("/api/info", {}).status, 200);

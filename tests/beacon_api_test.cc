@@ -7,11 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "fhir_oracle.h"
+#include "support/beacon_bodies.h"
 #include "support/process.h"
+#include "support/suite_fixture.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
-#include "support/beacon_bodies.h"
-#include "support/suite_fixture.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -40,7 +40,8 @@ class BeaconApiTest : public ::oncomesh::testing::SuiteFixture<BeaconApiTest> {
               0)
         << out;
     TrustBroker(node, SharedBroker(), kSharedGrant);
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0) << out;
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0)
+        << out;
     facts_ = new std::map<std::string, PatientFacts>(ReadFhirFacts(fhir));
     server_ = new ChildProcess({OncomeshBinary(), "node", "serve", "--dir", node, "--port", "0"});
     const std::string line = server_->WaitForLine("node ");
@@ -54,12 +55,14 @@ class BeaconApiTest : public ::oncomesh::testing::SuiteFixture<BeaconApiTest> {
   }
 
   static http::Response Get(const std::string& target) {
-    auto r = FetchBeacon("127.0.0.1", port_, "GET", target, "", std::chrono::seconds(30), AsRegistered());
+    auto r = FetchBeacon("127.0.0.1", port_, "GET", target, "", std::chrono::seconds(30),
+                         AsRegistered());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
   static http::Response Post(const std::string& target, const json& body) {
-    auto r = FetchBeacon("127.0.0.1", port_, "POST", target, body.dump(), std::chrono::seconds(30), AsRegistered());
+    auto r = FetchBeacon("127.0.0.1", port_, "POST", target, body.dump(), std::chrono::seconds(30),
+                         AsRegistered());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
@@ -94,7 +97,8 @@ TEST_F(BeaconApiTest, EveryEndpointValidatesAgainstTheOfficialSchemas) {
     std::string schema;
   };
   const json count = CountQuery(json::array({{{"id", "NCIT:C16576"}}}));
-  const json boolean = {{"query", {{"filters", json::array({"ICD10:C50"})}, {"requestedGranularity", "boolean"}}}};
+  const json boolean = {
+      {"query", {{"filters", json::array({"ICD10:C50"})}, {"requestedGranularity", "boolean"}}}};
   const std::vector<Case> cases = {
       {"GET", "/api", nullptr, 200, "beaconInfoResponse.json"},
       {"GET", "/api/info", nullptr, 200, "beaconInfoResponse.json"},
@@ -116,7 +120,10 @@ TEST_F(BeaconApiTest, EveryEndpointValidatesAgainstTheOfficialSchemas) {
       {"GET", "/api/biosamples?requestedGranularity=count&filters=age%3E%3DP60Y", nullptr, 200,
        "beaconCountResponse.json"},
       {"GET", "/api/individuals?filters=NOPE:123", nullptr, 400, "beaconErrorResponse.json"},
-      {"POST", "/api/individuals", {{"query", {{"requestedGranularity", "record"}}}}, 403,
+      {"POST",
+       "/api/individuals",
+       {{"query", {{"requestedGranularity", "record"}}}},
+       403,
        "beaconErrorResponse.json"},
       {"GET", "/api/datasets/no-such-dataset", nullptr, 404, "beaconErrorResponse.json"},
       {"GET", "/api/no_such_endpoint", nullptr, 404, "beaconErrorResponse.json"},
@@ -124,7 +131,9 @@ TEST_F(BeaconApiTest, EveryEndpointValidatesAgainstTheOfficialSchemas) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.method + " " + c.target);
-    auto r = FetchBeacon("127.0.0.1", port_, c.method, c.target, c.body.is_null() ? "" : c.body.dump(), std::chrono::seconds(30), AsRegistered());
+    auto r =
+        FetchBeacon("127.0.0.1", port_, c.method, c.target, c.body.is_null() ? "" : c.body.dump(),
+                    std::chrono::seconds(30), AsRegistered());
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->status, c.status) << r->body;
     EXPECT_EQ(ValidateBeacon(std::string(kResponses) + c.schema, r->body), "");
@@ -132,11 +141,15 @@ TEST_F(BeaconApiTest, EveryEndpointValidatesAgainstTheOfficialSchemas) {
   // The collections' items validate against the default model too.
   const json datasets = json::parse(Get("/api/datasets").body);
   for (const json& d : datasets["response"]["collections"]) {
-    EXPECT_EQ(ValidateBeacon("models/json/beacon-v2-default-model/datasets/defaultSchema.json", d.dump()), "");
+    EXPECT_EQ(
+        ValidateBeacon("models/json/beacon-v2-default-model/datasets/defaultSchema.json", d.dump()),
+        "");
   }
   const json cohorts = json::parse(Get("/api/cohorts").body);
   for (const json& c : cohorts["response"]["collections"]) {
-    EXPECT_EQ(ValidateBeacon("models/json/beacon-v2-default-model/cohorts/defaultSchema.json", c.dump()), "");
+    EXPECT_EQ(
+        ValidateBeacon("models/json/beacon-v2-default-model/cohorts/defaultSchema.json", c.dump()),
+        "");
   }
 }
 
@@ -154,7 +167,8 @@ TEST_F(BeaconApiTest, CountsMatchAnIndependentReadingOfTheFhirFilesExactly) {
        [](const PatientFacts& f) { return f.gender == "male" && f.HasIcd10Prefix("C34"); }},
       {"ICD-10 chapter II block C30-C39", json::array({{{"id", "ICD10:C30-C39"}}}),
        [](const PatientFacts& f) {
-         for (const char* c : {"C30", "C31", "C32", "C33", "C34", "C35", "C36", "C37", "C38", "C39"}) {
+         for (const char* c :
+              {"C30", "C31", "C32", "C33", "C34", "C35", "C36", "C37", "C38", "C39"}) {
            if (f.HasIcd10Prefix(c)) return true;
          }
          return false;
@@ -175,13 +189,15 @@ TEST_F(BeaconApiTest, CountsMatchAnIndependentReadingOfTheFhirFilesExactly) {
          return f.HasIcd10Prefix("C50") && f.observations.count("48676-1|10828004") &&
                 f.atc.count("L01FD01");
        }},
-      {"any antineoplastic agent (ATC L01, descendants at depth 4)", json::array({{{"id", "ATC:L01"}}}),
+      {"any antineoplastic agent (ATC L01, descendants at depth 4)",
+       json::array({{{"id", "ATC:L01"}}}),
        [](const PatientFacts& f) { return f.HasAtcPrefix("L01"); }},
       {"aged 40 to 60 at diagnosis",
        json::array({{{"id", "age"}, {"operator", ">="}, {"value", "P40Y"}},
                     {{"id", "age"}, {"operator", "<="}, {"value", "P60Y"}}}),
        [](const PatientFacts& f) { return f.AgeAtDiagnosis() >= 40 && f.AgeAtDiagnosis() <= 60; }},
-      {"older than 70", json::array({{{"id", "ageAtDiagnosis"}, {"operator", ">"}, {"value", "P70Y"}}}),
+      {"older than 70",
+       json::array({{{"id", "ageAtDiagnosis"}, {"operator", ">"}, {"value", "P70Y"}}}),
        [](const PatientFacts& f) { return f.AgeAtDiagnosis() > 70; }},
       {"EGFR L858R (CIViC variant 33)", json::array({{{"id", "civic.vid:33"}}}),
        [](const PatientFacts& f) { return f.genomic.count("HGNC:3236|p.Leu858Arg") > 0; }},
@@ -198,7 +214,8 @@ TEST_F(BeaconApiTest, CountsMatchAnIndependentReadingOfTheFhirFilesExactly) {
        [](const PatientFacts& f) {
          return f.observations.count("81695-9|LA26203-2") && f.HasIcd10Prefix("C18");
        }},
-      {"PD-L1 positive lung cancer", json::array({{{"id", "PD-L1:positive"}}, {{"id", "ICD10:C34"}}}),
+      {"PD-L1 positive lung cancer",
+       json::array({{{"id", "PD-L1:positive"}}, {{"id", "ICD10:C34"}}}),
        [](const PatientFacts& f) {
          return f.observations.count("83052-1|10828004") && f.HasIcd10Prefix("C34");
        }},
@@ -224,8 +241,8 @@ TEST_F(BeaconApiTest, CountsMatchAnIndependentReadingOfTheFhirFilesExactly) {
 TEST_F(BeaconApiTest, CountsAreRoundedUpToTheNodesStep) {
   const std::string copy = dir_->path() + "/rounded";
   std::string out;
-  ASSERT_EQ(Shell("rm -rf " + ShellQuote(copy) + " && cp -a " + ShellQuote(dir_->path() + "/node") + " " +
-                      ShellQuote(copy) + " && sed -i 's/count_step: 1$/count_step: 10/' " +
+  ASSERT_EQ(Shell("rm -rf " + ShellQuote(copy) + " && cp -a " + ShellQuote(dir_->path() + "/node") +
+                      " " + ShellQuote(copy) + " && sed -i 's/count_step: 1$/count_step: 10/' " +
                       ShellQuote(copy + "/node.yaml") + " && grep -q 'count_step: 10$' " +
                       ShellQuote(copy + "/node.yaml"),
                   &out),
@@ -251,22 +268,27 @@ TEST_F(BeaconApiTest, CountsAreRoundedUpToTheNodesStep) {
     ASSERT_TRUE(exact.contains("responseSummary") && released.contains("responseSummary"));
     const int64_t n = exact["responseSummary"]["numTotalResults"].get<int64_t>();
     saw_a_count_off_the_step |= n % 10 != 0;
-    EXPECT_EQ(released["responseSummary"]["numTotalResults"].get<int64_t>(), RoundedUp(n)) << "exact " << n;
+    EXPECT_EQ(released["responseSummary"]["numTotalResults"].get<int64_t>(), RoundedUp(n))
+        << "exact " << n;
     EXPECT_EQ(released["responseSummary"]["exists"].get<bool>(), n > 0);
     EXPECT_EQ(released["info"]["countPrecision"], "rounded");
     EXPECT_EQ(released["info"]["countAdjustedTo"], 10);
   }
-  EXPECT_TRUE(saw_a_count_off_the_step) << "every count was a multiple of 10: the rounding went untested";
+  EXPECT_TRUE(saw_a_count_off_the_step)
+      << "every count was a multiple of 10: the rounding went untested";
 }
 
 TEST_F(BeaconApiTest, GetAndPostFormsAgree) {
   const http::Response get =
-      Get("/api/individuals?requestedGranularity=count&filters=ICD10:C50%7CICD10:C34,!NCIT:C27971,age%3E%3DP50Y");
+      Get("/api/"
+          "individuals?requestedGranularity=count&filters=ICD10:C50%7CICD10:C34,!NCIT:C27971,age%"
+          "3E%3DP50Y");
   const http::Response post = Post(
       "/api/individuals",
-      CountQuery(json::array({{{"anyOf", json::array({{{"id", "ICD10:C50"}}, {{"id", "ICD10:C34"}}})}},
-                              {{"not", {{"id", "NCIT:C27971"}}}},
-                              {{"id", "age"}, {"operator", ">="}, {"value", "P50Y"}}})));
+      CountQuery(
+          json::array({{{"anyOf", json::array({{{"id", "ICD10:C50"}}, {{"id", "ICD10:C34"}}})}},
+                       {{"not", {{"id", "NCIT:C27971"}}}},
+                       {{"id", "age"}, {"operator", ">="}, {"value", "P50Y"}}})));
   ASSERT_EQ(get.status, 200) << get.body;
   ASSERT_EQ(post.status, 200) << post.body;
   const json g = json::parse(get.body), p = json::parse(post.body);
@@ -295,8 +317,8 @@ TEST_F(BeaconApiTest, BiosamplesAreCountedForTheMatchingIndividuals) {
   for (const auto& [id, f] : *facts_) {
     if (f.gender == "female") expected += f.biosamples;
   }
-  const json body = json::parse(
-      Post("/api/biosamples", CountQuery(json::array({{{"id", "NCIT:C16576"}}}))).body);
+  const json body =
+      json::parse(Post("/api/biosamples", CountQuery(json::array({{{"id", "NCIT:C16576"}}}))).body);
   EXPECT_EQ(body["responseSummary"]["numTotalResults"].get<int64_t>(), expected);
 }
 
@@ -308,11 +330,13 @@ TEST_F(BeaconApiTest, BadRequestsGetABeaconErrorThatSaysWhatWasWrong) {
   };
   const std::vector<Case> cases = {
       {R"({"query": {"filters": [{"id": "NCIT:C99999999"}]}})", 400, "NCIT:C99999999"},
-      {R"({"query": {"filters": [{"id": "age", "operator": ">=", "value": "seventy"}]}})", 400, "seventy"},
-      {R"({"query": {"filters": [{"id": "age", "operator": "~", "value": "P70Y"}]}})", 400, "operator"},
+      {R"({"query": {"filters": [{"id": "age", "operator": ">=", "value": "seventy"}]}})", 400,
+       "seventy"},
+      {R"({"query": {"filters": [{"id": "age", "operator": "~", "value": "P70Y"}]}})", 400,
+       "operator"},
       {R"({"query": {"filters": [{"id": "stage", "operator": "=", "value": "VII"}]}})", 400, "VII"},
-      {R"({"query": {"filters": [{"id": "dateOfDiagnosis", "operator": ">", "value": "2015-13-45"}]}})", 400,
-       "2015-13-45"},
+      {R"({"query": {"filters": [{"id": "dateOfDiagnosis", "operator": ">", "value": "2015-13-45"}]}})",
+       400, "2015-13-45"},
       {R"({"query": {"filters": [{"anyOf": []}]}})", 400, "anyOf"},
       {R"({"query": {"filters": "ICD10:C50"}})", 400, "query.filters"},
       {R"({"query": {"requestedGranularity": "everything"}})", 400, "everything"},
@@ -323,7 +347,8 @@ TEST_F(BeaconApiTest, BadRequestsGetABeaconErrorThatSaysWhatWasWrong) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.body);
-    auto r = FetchBeacon("127.0.0.1", port_, "POST", "/api/individuals", c.body, std::chrono::seconds(30), AsRegistered());
+    auto r = FetchBeacon("127.0.0.1", port_, "POST", "/api/individuals", c.body,
+                         std::chrono::seconds(30), AsRegistered());
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, c.status) << r->body;
     const json body = json::parse(r->body);

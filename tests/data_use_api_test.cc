@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "node/node_dir.h"
-#include "support/process.h"
 #include "support/beacon_bodies.h"
+#include "support/process.h"
 #include "support/suite_fixture.h"
 
 namespace oncomesh::testing {

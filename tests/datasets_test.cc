@@ -33,7 +33,9 @@ class DatasetsTest : public ::oncomesh::testing::SuiteFixture<DatasetsTest> {
     dir_ = new TempDir();
     const std::string node = dir_->path() + "/node";
     std::string out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "split"}, &out), 0) << out;
+    ASSERT_EQ(
+        RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "split"}, &out), 0)
+        << out;
     TrustBroker(node, SharedBroker(), kSharedGrant);
     {
       std::ifstream in(node + "/node.yaml");
@@ -49,11 +51,12 @@ class DatasetsTest : public ::oncomesh::testing::SuiteFixture<DatasetsTest> {
     // everything recorded of them) in a dataset.
     for (const char* site : {"a", "b"}) {
       const std::string fhir = dir_->path() + "/fhir-" + site;
-      ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", std::string("clinic-") + site, "--individuals", "300",
-                            "--seed", site[0] == 'a' ? "5" : "6", "--genomes", "60", "--genome-sites", "4000",
-                            "--images", "3", "--out", fhir},
-                           &out),
-                0)
+      ASSERT_EQ(
+          RunCommand({OncomeshBinary(), "synth", "--site", std::string("clinic-") + site,
+                      "--individuals", "300", "--seed", site[0] == 'a' ? "5" : "6", "--genomes",
+                      "60", "--genome-sites", "4000", "--images", "3", "--out", fhir},
+                     &out),
+          0)
           << out;
       ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, "--dataset",
                             std::string("clinic-") + site, fhir},
@@ -61,26 +64,38 @@ class DatasetsTest : public ::oncomesh::testing::SuiteFixture<DatasetsTest> {
                 0)
           << out;
       // htsget ids: as `ingest vcf` prints them (keyed digests of the content).
-      ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, fhir + "/genomes.vcf.gz"}, &out), 0)
+      ASSERT_EQ(
+          RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, fhir + "/genomes.vcf.gz"},
+                     &out),
+          0)
           << out;
       (site[0] == 'a' ? genomes_a_ : genomes_b_) = "/variants/" + HtsgetIdOfIngest(out);
       ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
-      ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", node, fhir + "/dicom"}, &out), 0) << out;
+      ASSERT_EQ(
+          RunCommand({OncomeshBinary(), "ingest", "dicom", "--dir", node, fhir + "/dicom"}, &out),
+          0)
+          << out;
     }
     // Genomes of people the node does not know (no FHIR for them): of no dataset.
     const std::string unknown = dir_->path() + "/fhir-c";
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "clinic-c", "--individuals", "50", "--seed", "7",
-                          "--genomes", "20", "--genome-sites", "200", "--out", unknown},
-                         &out),
-              0)
+    ASSERT_EQ(
+        RunCommand({OncomeshBinary(), "synth", "--site", "clinic-c", "--individuals", "50",
+                    "--seed", "7", "--genomes", "20", "--genome-sites", "200", "--out", unknown},
+                   &out),
+        0)
         << out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, unknown + "/genomes.vcf.gz"}, &out), 0)
+    ASSERT_EQ(
+        RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, unknown + "/genomes.vcf.gz"},
+                   &out),
+        0)
         << out;
     genomes_c_ = "/variants/" + HtsgetIdOfIngest(out);
     ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
     // A dataset node.yaml does not have: refused, and nothing of the files goes in (they are
     // new: clinic C's patients).
-    EXPECT_NE(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, "--dataset", "clinic-x", unknown}, &out),
+    EXPECT_NE(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, "--dataset",
+                          "clinic-x", unknown},
+                         &out),
               0);
     EXPECT_NE(out.find("no dataset 'clinic-x'"), std::string::npos) << out;
     // A patient of clinic A again, from another source, into clinic B: refused (a patient
@@ -92,8 +107,8 @@ class DatasetsTest : public ::oncomesh::testing::SuiteFixture<DatasetsTest> {
       ASSERT_FALSE(first.empty());
       std::ofstream(dir_->path() + "/again.ndjson") << first << "\n";
     }
-    EXPECT_NE(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, "--dataset", "clinic-b",
-                          dir_->path() + "/again.ndjson"},
+    EXPECT_NE(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, "--dataset",
+                          "clinic-b", dir_->path() + "/again.ndjson"},
                          &out),
               0)
         << out;
@@ -107,11 +122,14 @@ class DatasetsTest : public ::oncomesh::testing::SuiteFixture<DatasetsTest> {
     delete dir_;
   }
 
-  static http::Response Get(const std::string& target, const std::string& passport, const std::string& method = "GET",
-                            const std::string& body = "", const std::string& accept = "application/dicom+json") {
-    std::vector<std::pair<std::string, std::string>> headers = {{"Authorization", "Bearer " + passport}};
+  static http::Response Get(const std::string& target, const std::string& passport,
+                            const std::string& method = "GET", const std::string& body = "",
+                            const std::string& accept = "application/dicom+json") {
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Authorization", "Bearer " + passport}};
     if (target.rfind("/dicomweb", 0) == 0) headers.emplace_back("Accept", accept);
-    Result<http::Response> r = FetchBeacon("127.0.0.1", port_, method, target, body, std::chrono::seconds(30), headers);
+    Result<http::Response> r =
+        FetchBeacon("127.0.0.1", port_, method, target, body, std::chrono::seconds(30), headers);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::Response{};
   }
@@ -144,7 +162,8 @@ std::map<std::string, std::set<std::string>> CarriersBySet(const json& body) {
   for (const json& set : body["response"]["resultSets"]) {
     std::set<std::string>& ids = out[set["id"].get<std::string>()];
     for (const json& r : set["results"]) {
-      for (const json& c : r.value("caseLevelData", json::array())) ids.insert(c["individualId"].get<std::string>());
+      for (const json& c : r.value("caseLevelData", json::array()))
+        ids.insert(c["individualId"].get<std::string>());
     }
   }
   return out;
@@ -159,7 +178,8 @@ TEST_F(DatasetsTest, RecordsOnlyFromTheDatasetsOfThePermit) {
   ASSERT_EQ(all.size(), 2u) << both.body;
   ASSERT_FALSE(all.at("clinic-a").empty());
   ASSERT_FALSE(all.at("clinic-b").empty());
-  for (const std::string& id : all.at("clinic-a")) EXPECT_EQ(all.at("clinic-b").count(id), 0u) << id;
+  for (const std::string& id : all.at("clinic-a"))
+    EXPECT_EQ(all.at("clinic-b").count(id), 0u) << id;
 
   const http::Response only_a = Get("/api/g_variants", OnlyA(), "POST", query);
   ASSERT_EQ(only_a.status, 200) << only_a.body;
@@ -171,12 +191,14 @@ TEST_F(DatasetsTest, RecordsOnlyFromTheDatasetsOfThePermit) {
             json::parse(both.body)["response"]["resultSets"][0]["resultsCount"]);
   for (const json& set : a["response"]["resultSets"]) EXPECT_EQ(set["id"], "clinic-a");
   EXPECT_EQ(a["info"]["countPrecision"], "exact");  // records are counted as they are
-  for (const json& r : a["response"]["resultSets"][0]["results"]) EXPECT_TRUE(r.contains("caseLevelData")) << r.dump();
+  for (const json& r : a["response"]["resultSets"][0]["results"])
+    EXPECT_TRUE(r.contains("caseLevelData")) << r.dump();
 
   // Registered on both, permitted on A: a count of the whole node is rounded, as for anyone
   // registered, even when records were asked for.
-  const http::Response count = Get("/api/individuals", OnlyA(), "POST",
-                                   R"({"meta":{"apiVersion":"v2.0"},"query":{"requestedGranularity":"record"}})");
+  const http::Response count =
+      Get("/api/individuals", OnlyA(), "POST",
+          R"({"meta":{"apiVersion":"v2.0"},"query":{"requestedGranularity":"record"}})");
   ASSERT_EQ(count.status, 200) << count.body;
   const json c = json::parse(count.body);
   EXPECT_EQ(c["meta"]["returnedGranularity"], "count");
@@ -191,12 +213,15 @@ TEST_F(DatasetsTest, RecordsOnlyFromTheDatasetsOfThePermit) {
   for (const json& co : cohort_doc["response"]["collections"]) {
     sizes[co["id"].get<std::string>()] = co.value("cohortSize", -1);
   }
-  EXPECT_EQ(sizes, (std::map<std::string, int64_t>{{"cohort-clinic-a", 300}, {"cohort-clinic-b", 300}})) << cohorts.body;
+  EXPECT_EQ(sizes,
+            (std::map<std::string, int64_t>{{"cohort-clinic-a", 300}, {"cohort-clinic-b", 300}}))
+      << cohorts.body;
 
   // Registered only: no records at all.
   EXPECT_EQ(Get("/api/g_variants", SharedBroker().Registered(), "POST", query).status, 403);
   // A grant the node does not list (kSharedGrant was the old first dataset's): none either.
-  EXPECT_EQ(Get("/api/g_variants", SharedBroker().Permitted(kSharedGrant), "POST", query).status, 403);
+  EXPECT_EQ(Get("/api/g_variants", SharedBroker().Permitted(kSharedGrant), "POST", query).status,
+            403);
 }
 
 TEST_F(DatasetsTest, HtsgetServesOnlyFilesOfPermittedDatasets) {
@@ -234,8 +259,10 @@ TEST_F(DatasetsTest, DicomwebShowsOnlyStudiesOfPermittedDatasets) {
   const http::Response only_a = Get("/dicomweb/studies", OnlyA());
   ASSERT_EQ(only_a.status, 200) << only_a.body;
   std::set<std::string> every, of_a;
-  for (const json& s : json::parse(all.body)) every.insert(s["0020000D"]["Value"][0].get<std::string>());
-  for (const json& s : json::parse(only_a.body)) of_a.insert(s["0020000D"]["Value"][0].get<std::string>());
+  for (const json& s : json::parse(all.body))
+    every.insert(s["0020000D"]["Value"][0].get<std::string>());
+  for (const json& s : json::parse(only_a.body))
+    of_a.insert(s["0020000D"]["Value"][0].get<std::string>());
   ASSERT_FALSE(of_a.empty());
   ASSERT_LT(of_a.size(), every.size());
   std::string other;  // a study of clinic B

@@ -28,7 +28,10 @@ TEST(DemoTest, AnswersAtEachAccessLevelAndEveryNodesAuditTrailVerifies) {
   TempDir dir;
   const std::string demo = dir.path() + "/demo";
   std::string out;
-  ASSERT_EQ(RunCommand({OncomeshBinary(), "demo", "--dir", demo, "--sizes", "1500,800,400", "--no-wait"}, &out), 0)
+  ASSERT_EQ(
+      RunCommand({OncomeshBinary(), "demo", "--dir", demo, "--sizes", "1500,800,400", "--no-wait"},
+                 &out),
+      0)
       << out;
   EXPECT_NE(out.find("\nready"), std::string::npos) << out;
 
@@ -37,7 +40,8 @@ TEST(DemoTest, AnswersAtEachAccessLevelAndEveryNodesAuditTrailVerifies) {
   ASSERT_FALSE(anonymous.empty()) << out;
   EXPECT_TRUE(std::regex_search(anonymous, std::regex(R"(\n    (exists|none) \()"))) << anonymous;
   EXPECT_EQ(anonymous.find("total"), std::string::npos) << anonymous;
-  EXPECT_FALSE(std::regex_search(anonymous, std::regex(R"(-(hospital|centre|clinic)[a-z-]* \d)"))) << anonymous;
+  EXPECT_FALSE(std::regex_search(anonymous, std::regex(R"(-(hospital|centre|clinic)[a-z-]* \d)")))
+      << anonymous;
 
   // Registered: totals, each node's count rounded up to a multiple of 10.
   const std::string registered = Section(out, "Example questions", "A data permit");
@@ -63,7 +67,9 @@ TEST(DemoTest, AnswersAtEachAccessLevelAndEveryNodesAuditTrailVerifies) {
   const std::string permit = Section(out, "A data permit", "The audit trail");
   ASSERT_FALSE(permit.empty()) << out;
   EXPECT_NE(permit.find("compatible, approved"), std::string::npos) << permit;
-  EXPECT_TRUE(std::regex_search(permit, std::regex(R"(record level with the permit: [1-9]\d* TP53 variants? )"))) << permit;
+  EXPECT_TRUE(std::regex_search(
+      permit, std::regex(R"(record level with the permit: [1-9]\d* TP53 variants? )")))
+      << permit;
   const std::string refused = permit.substr(permit.find("without the permit"));
   EXPECT_NE(refused.find("403"), std::string::npos) << refused;
   EXPECT_EQ(refused.find("caseLevelData"), std::string::npos) << refused;
@@ -79,17 +85,23 @@ TEST(DemoTest, AnswersAtEachAccessLevelAndEveryNodesAuditTrailVerifies) {
   for (const fs::directory_entry& node : fs::directory_iterator(demo + "/nodes")) {
     ++nodes;
     std::string verify;
-    EXPECT_EQ(RunCommand({OncomeshBinary(), "audit", "verify", "--dir", node.path().string()}, &verify), 0)
+    EXPECT_EQ(
+        RunCommand({OncomeshBinary(), "audit", "verify", "--dir", node.path().string()}, &verify),
+        0)
         << node.path() << ": " << verify;
     // Each node was asked the anonymous question and the registered ones through the hub.
     std::string exported;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "audit", "export", "--dir", node.path().string(), "--from",
-                          "2000-01-01", "--to", "2100-01-01", "--out", dir.path() + "/export.jsonl"},
-                         &exported),
-              0)
+    ASSERT_EQ(
+        RunCommand({OncomeshBinary(), "audit", "export", "--dir", node.path().string(), "--from",
+                    "2000-01-01", "--to", "2100-01-01", "--out", dir.path() + "/export.jsonl"},
+                   &exported),
+        0)
         << exported;
     std::string lines;
-    ASSERT_EQ(RunCommand({"/usr/bin/grep", "-c", "\"type\":\"request\"", dir.path() + "/export.jsonl"}, &lines), 0)
+    ASSERT_EQ(
+        RunCommand({"/usr/bin/grep", "-c", "\"type\":\"request\"", dir.path() + "/export.jsonl"},
+                   &lines),
+        0)
         << lines;
     EXPECT_GE(std::stoi(lines), 6) << node.path();
   }

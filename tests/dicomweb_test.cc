@@ -11,18 +11,18 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
-#include <nlohmann/json.hpp>
 
 #include "node/node_dir.h"
 #include "support/multipart.h"
 #include "support/process.h"
+#include "support/suite_fixture.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
-#include "support/suite_fixture.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -56,7 +56,8 @@ struct DcdumpAttribute {
 std::map<std::string, DcdumpAttribute> DcdumpTopLevel(const std::string& path) {
   std::string out;
   EXPECT_EQ(RunCommand({"/usr/bin/dcdump", path}, &out), 0) << out;
-  static const std::regex kLine(R"(^\(0x([0-9a-f]{4}),0x([0-9a-f]{4})\) .*VR=<([A-Z]{2})>\s+VL=<0x[0-9a-f]+>\s*(.*)$)");
+  static const std::regex kLine(
+      R"(^\(0x([0-9a-f]{4}),0x([0-9a-f]{4})\) .*VR=<([A-Z]{2})>\s+VL=<0x[0-9a-f]+>\s*(.*)$)");
   std::map<std::string, DcdumpAttribute> attributes;
   std::istringstream lines(out);
   std::string line;
@@ -107,7 +108,8 @@ int ExpectMetadataAsDcdumpReadsIt(const json& metadata, const std::string& path)
       ADD_FAILURE() << key << ": dcdump printed no text value: " << a.value;
       continue;
     }
-    if (std::any_of(text->begin(), text->end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    if (std::any_of(text->begin(), text->end(),
+                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
       continue;  // a character set other than ASCII: the JSON holds UTF-8
     }
     if (text->empty()) {
@@ -130,7 +132,8 @@ int ExpectMetadataAsDcdumpReadsIt(const json& metadata, const std::string& path)
     for (size_t i = 0; i < values.size(); ++i) {
       const json& v = m["Value"][i];
       std::string want = values[i];
-      while (!want.empty() && want.front() == ' ' && (a.vr == "DS" || a.vr == "IS")) want.erase(0, 1);
+      while (!want.empty() && want.front() == ' ' && (a.vr == "DS" || a.vr == "IS"))
+        want.erase(0, 1);
       while (!want.empty() && want.back() == ' ') want.pop_back();
       if (a.vr == "DS" || a.vr == "IS") {
         if (!v.is_number()) {
@@ -301,14 +304,15 @@ TEST_F(DicomwebNodeTest, MetadataAgreesWithAnIndependentReaderOfTheStoredFiles) 
   int compared = 0;
   for (const model::DicomInstance& i : *instances_) {
     SCOPED_TRACE(i.path);
-    const http::Response r =
-        Get("/dicomweb/studies/" + i.study_uid + "/series/" + i.series_uid + "/instances/" + i.id + "/metadata");
+    const http::Response r = Get("/dicomweb/studies/" + i.study_uid + "/series/" + i.series_uid +
+                                 "/instances/" + i.id + "/metadata");
     ASSERT_EQ(r.status, 200) << r.body;
     const json metadata = json::parse(r.body);
     ASSERT_EQ(metadata.size(), 1u);
     compared += ExpectMetadataAsDcdumpReadsIt(metadata[0], StoredPath(i));
   }
-  EXPECT_GE(compared, 20 * static_cast<int>(instances_->size())) << "too few values compared to mean much";
+  EXPECT_GE(compared, 20 * static_cast<int>(instances_->size()))
+      << "too few values compared to mean much";
 }
 
 TEST_F(DicomwebNodeTest, RefusedBelowRecordLevelAlikeForKnownAndUnknownUids) {

@@ -3,12 +3,11 @@
 // per patient, the facts the Beacon queries in the tests ask about.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -30,8 +29,8 @@ struct OracleDate {
     OracleDate d;
     int consumed = 0;
     if (text.size() < 10 || (text.size() > 10 && text[10] != 'T') ||
-        std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &d.year, &d.month, &d.day, &consumed) != 3 || consumed != 10 ||
-        d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31) {
+        std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &d.year, &d.month, &d.day, &consumed) != 3 ||
+        consumed != 10 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31) {
       return OracleDate{};
     }
     return d;
@@ -49,11 +48,11 @@ struct PatientFacts {
   std::string gender;
   OracleDate birth;
   bool deceased = false;
-  std::set<std::string> icd10;        // "C50.4"
-  std::set<std::string> stage_codes;  // AJCC "3A"
-  std::set<std::string> observations; // "loinc|value"
-  std::set<std::string> atc;          // "L01FD01"
-  std::set<std::string> genomic;      // "HGNC:3236|p.Leu858Arg" (gene|amino acid change)
+  std::set<std::string> icd10;         // "C50.4"
+  std::set<std::string> stage_codes;   // AJCC "3A"
+  std::set<std::string> observations;  // "loinc|value"
+  std::set<std::string> atc;           // "L01FD01"
+  std::set<std::string> genomic;       // "HGNC:3236|p.Leu858Arg" (gene|amino acid change)
   OracleDate first_primary;
   int biosamples = 0;
 
@@ -86,7 +85,8 @@ inline std::string PatientOf(const nlohmann::json& r) {
   return ref.substr(ref.find('/') + 1);
 }
 
-inline void ForEachLine(const std::string& path, const std::function<void(const nlohmann::json&)>& fn) {
+inline void ForEachLine(const std::string& path,
+                        const std::function<void(const nlohmann::json&)>& fn) {
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
@@ -105,7 +105,8 @@ inline std::map<std::string, PatientFacts> ReadFhirFacts(const std::string& dir)
   ForEachLine(dir + "/Condition.ndjson", [&](const nlohmann::json& r) {
     PatientFacts& f = facts[PatientOf(r)];
     for (const auto& c : r["code"]["coding"]) {
-      if (c["system"] == "http://hl7.org/fhir/sid/icd-10") f.icd10.insert(c["code"].get<std::string>());
+      if (c["system"] == "http://hl7.org/fhir/sid/icd-10")
+        f.icd10.insert(c["code"].get<std::string>());
     }
     const std::string profile = r["meta"]["profile"][0];
     if (profile.find("primary") != std::string::npos && r.contains("onsetDateTime")) {
@@ -135,13 +136,17 @@ inline std::map<std::string, PatientFacts> ReadFhirFacts(const std::string& dir)
   });
   for (const char* file : {"/MedicationStatement.ndjson", "/MedicationAdministration.ndjson"}) {
     ForEachLine(dir + file, [&](const nlohmann::json& r) {
-      facts[PatientOf(r)].atc.insert(r["medicationCodeableConcept"]["coding"][0]["code"].get<std::string>());
+      facts[PatientOf(r)].atc.insert(
+          r["medicationCodeableConcept"]["coding"][0]["code"].get<std::string>());
     });
   }
-  ForEachLine(dir + "/Specimen.ndjson", [&](const nlohmann::json& r) { ++facts[PatientOf(r)].biosamples; });
+  ForEachLine(dir + "/Specimen.ndjson",
+              [&](const nlohmann::json& r) { ++facts[PatientOf(r)].biosamples; });
   return facts;
 }
 
-inline int64_t RoundedUp(int64_t n, int64_t step = 10) { return n == 0 ? 0 : (n + step - 1) / step * step; }
+inline int64_t RoundedUp(int64_t n, int64_t step = 10) {
+  return n == 0 ? 0 : (n + step - 1) / step * step;
+}
 
 }  // namespace oncomesh::testing

@@ -27,8 +27,9 @@ using nlohmann::json;
 std::map<std::string, std::set<std::string>> CarriersByBcftools(const std::string& vcf) {
   std::string out;
   EXPECT_EQ(RunCommand({"sh", "-c",
-                        "bcftools norm -m- '" + vcf + "' 2>/dev/null | bcftools query -f "
-                        "'%CHROM\\t%POS\\t%REF\\t%ALT[\\t%SAMPLE=%GT]\\n'"},
+                        "bcftools norm -m- '" + vcf +
+                            "' 2>/dev/null | bcftools query -f "
+                            "'%CHROM\\t%POS\\t%REF\\t%ALT[\\t%SAMPLE=%GT]\\n'"},
                        &out),
             0);
   std::map<std::string, std::set<std::string>> carriers;
@@ -73,23 +74,27 @@ class GenomicBeaconTest : public ::oncomesh::testing::SuiteFixture<GenomicBeacon
     const std::string fhir = dir_->path() + "/fhir";
     const std::string node = dir_->path() + "/node";
     std::string out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "gentest", "--individuals", "3000",
-                          "--seed", "5", "--genomes", "600", "--genome-sites", "3000", "--out", fhir},
-                         &out),
-              0)
+    ASSERT_EQ(
+        RunCommand({OncomeshBinary(), "synth", "--site", "gentest", "--individuals", "3000",
+                    "--seed", "5", "--genomes", "600", "--genome-sites", "3000", "--out", fhir},
+                   &out),
+        0)
         << out;
     vcf_ = new std::string(fhir + "/genomes.vcf.gz");
     // Exact counts (count_step 1): the oracle comparisons must see an off-by-one (the rounding
     // is tested on its own in beacon_api_test.cc).
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "gentest", "--count-step", "1"},
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", "gentest",
+                          "--count-step", "1"},
                          &out),
               0)
         << out;
     // Record-level access for the tests that need it: a broker trusted for grants of the dataset.
     TrustBroker(node, Broker(), kGrant);
     std::ofstream(dir_->path() + "/token") << Token() << "\n";
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0) << out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, *vcf_}, &out), 0) << out;
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0)
+        << out;
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node, *vcf_}, &out), 0)
+        << out;
     ASSERT_NE(HtsgetIdOfIngest(out), "") << out;
     htsget_id_ = HtsgetIdOfIngest(out);
     facts_ = new std::map<std::string, PatientFacts>(ReadFhirFacts(fhir));
@@ -163,22 +168,31 @@ TEST_F(GenomicBeaconTest, VariantQueriesValidateAgainstTheOfficialSchemas) {
   const json kras = {{"query",
                       {{"requestParameters",
                         {{"g_variant",
-                          {{"assemblyId", "GRCh38"}, {"referenceName", "12"}, {"start", {25245350}},
-                           {"referenceBases", "C"}, {"alternateBases", "A"}}}}},
+                          {{"assemblyId", "GRCh38"},
+                           {"referenceName", "12"},
+                           {"start", {25245350}},
+                           {"referenceBases", "C"},
+                           {"alternateBases", "A"}}}}},
                        {"requestedGranularity", "count"}}}};
   const std::vector<Case> cases = {
-      {"GET", "/api/g_variants?geneId=BRCA1&requestedGranularity=count", nullptr, 200, "beaconCountResponse.json"},
+      {"GET", "/api/g_variants?geneId=BRCA1&requestedGranularity=count", nullptr, 200,
+       "beaconCountResponse.json"},
       {"GET", "/api/g_variants?geneId=KRAS", nullptr, 200, "beaconBooleanResponse.json"},
-      {"GET", "/api/g_variants?referenceName=NC_000017.11&start=7660000&end=7690000&requestedGranularity=count",
+      {"GET",
+       "/api/"
+       "g_variants?referenceName=NC_000017.11&start=7660000&end=7690000&requestedGranularity=count",
        nullptr, 200, "beaconCountResponse.json"},
       {"POST", "/api/g_variants", kras, 200, "beaconCountResponse.json"},
       {"POST", "/api/individuals", kras, 200, "beaconCountResponse.json"},
-      {"GET", "/api/biosamples?aminoacidChange=V600E&geneId=BRAF&requestedGranularity=count", nullptr, 200,
-       "beaconCountResponse.json"},
+      {"GET", "/api/biosamples?aminoacidChange=V600E&geneId=BRAF&requestedGranularity=count",
+       nullptr, 200, "beaconCountResponse.json"},
       {"GET", "/api/g_variants?geneId=NOSUCHGENE", nullptr, 400, "beaconErrorResponse.json"},
-      {"GET", "/api/g_variants?referenceName=17&start=100", nullptr, 400, "beaconErrorResponse.json"},
-      {"GET", "/api/g_variants?referenceName=17&start=200&end=100", nullptr, 400, "beaconErrorResponse.json"},
-      {"GET", "/api/g_variants?geneId=TP53&requestedGranularity=record", nullptr, 403, "beaconErrorResponse.json"},
+      {"GET", "/api/g_variants?referenceName=17&start=100", nullptr, 400,
+       "beaconErrorResponse.json"},
+      {"GET", "/api/g_variants?referenceName=17&start=200&end=100", nullptr, 400,
+       "beaconErrorResponse.json"},
+      {"GET", "/api/g_variants?geneId=TP53&requestedGranularity=record", nullptr, 403,
+       "beaconErrorResponse.json"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.method + " " + c.target);
@@ -206,8 +220,10 @@ TEST_F(GenomicBeaconTest, GenomicAndClinicalFiltersCombineAsTheFilesSay) {
                       {{"filters", json::array({{{"id", "NCIT:C16576"}}})},
                        {"requestParameters",
                         {{"g_variant",
-                          {{"referenceName", "NC_000012.12"}, {"start", {25245350}},
-                           {"referenceBases", "C"}, {"alternateBases", "A"}}}}},
+                          {{"referenceName", "NC_000012.12"},
+                           {"start", {25245350}},
+                           {"referenceBases", "C"},
+                           {"alternateBases", "A"}}}}},
                        {"requestedGranularity", "count"}}}};
   const json node = json::parse(Fetch(port_, "POST", "/api/individuals", body).body);
   EXPECT_EQ(node["responseSummary"]["numTotalResults"], women) << node.dump();
@@ -225,8 +241,10 @@ TEST_F(GenomicBeaconTest, GenomicAndClinicalFiltersCombineAsTheFilesSay) {
     const int64_t p = std::stoll(pos);
     if (chrom == "17" && p >= 7668402 && p <= 7687550) tp53.insert(who.begin(), who.end());
   }
-  const json gene = json::parse(Fetch(port_, "GET", "/api/individuals?geneId=TP53&requestedGranularity=count").body);
-  EXPECT_EQ(gene["responseSummary"]["numTotalResults"], static_cast<int64_t>(tp53.size())) << gene.dump();
+  const json gene = json::parse(
+      Fetch(port_, "GET", "/api/individuals?geneId=TP53&requestedGranularity=count").body);
+  EXPECT_EQ(gene["responseSummary"]["numTotalResults"], static_cast<int64_t>(tp53.size()))
+      << gene.dump();
 }
 
 TEST_F(GenomicBeaconTest, RecordLevelVariantsForPermittedCallersValidateAndNameTheCarriers) {
@@ -239,7 +257,10 @@ TEST_F(GenomicBeaconTest, RecordLevelVariantsForPermittedCallersValidateAndNameT
   ASSERT_FALSE(results.empty());
   bool saw_g12c = false;
   for (const json& v : results) {
-    EXPECT_EQ(ValidateBeacon("models/json/beacon-v2-default-model/genomicVariations/defaultSchema.json", v.dump()), "")
+    EXPECT_EQ(
+        ValidateBeacon("models/json/beacon-v2-default-model/genomicVariations/defaultSchema.json",
+                       v.dump()),
+        "")
         << v.dump();
     EXPECT_EQ(v["molecularAttributes"]["geneIds"][0], "KRAS");
     if (v["variantInternalId"] == "GRCh38:12:25245351:C:A") {
@@ -249,7 +270,8 @@ TEST_F(GenomicBeaconTest, RecordLevelVariantsForPermittedCallersValidateAndNameT
     }
   }
   EXPECT_TRUE(saw_g12c);
-  // Other credentials are refused, not downgraded; no credentials: records are not for anonymous callers.
+  // Other credentials are refused, not downgraded; no credentials: records are not for anonymous
+  // callers.
   EXPECT_EQ(Fetch(port_, "GET", target, nullptr, "not-the-token-000000000000").status, 401);
   EXPECT_EQ(Fetch(port_, "GET", target, nullptr, "-").status, 403);
   EXPECT_EQ(Fetch(port_, "GET", target).status, 403);  // registered, without the grant
@@ -261,13 +283,17 @@ TEST_F(GenomicBeaconTest, HtsgetOfTheIngestedFileGivesWhatBcftoolsReadsFromTheSo
                           "?referenceName=chr12&start=25000000&end=26000000";
   std::string via_htsget, direct;
   ASSERT_EQ(RunCommand({"sh", "-c",
-                        "HTS_AUTH_LOCATION='" + dir_->path() + "/token' "
-                        "HTS_ALLOW_UNENCRYPTED_AUTHORIZATION_HEADER='I understand the risks' "
-                        "bcftools view -H '" + url + "' 2>/dev/null"},
+                        "HTS_AUTH_LOCATION='" + dir_->path() +
+                            "/token' "
+                            "HTS_ALLOW_UNENCRYPTED_AUTHORIZATION_HEADER='I understand the risks' "
+                            "bcftools view -H '" +
+                            url + "' 2>/dev/null"},
                        &via_htsget),
             0)
       << via_htsget;
-  ASSERT_EQ(RunCommand({"sh", "-c", "bcftools view -H -r chr12:25000001-26000000 '" + *vcf_ + "' 2>/dev/null"}, &direct),
+  ASSERT_EQ(RunCommand({"sh", "-c",
+                        "bcftools view -H -r chr12:25000001-26000000 '" + *vcf_ + "' 2>/dev/null"},
+                       &direct),
             0)
       << direct;
   EXPECT_FALSE(direct.empty());

@@ -15,9 +15,9 @@
 #include "api/htsget/htsget_service.h"
 #include "audit/audit_log.h"
 #include "support/process.h"
+#include "support/suite_fixture.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
-#include "support/suite_fixture.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -72,8 +72,8 @@ class HtsgetTest : public ::oncomesh::testing::SuiteFixture<HtsgetTest> {
     std::filesystem::create_directories(variants);
     const std::string shared = SharedDir() + "/data/vcf/";
     std::string out;
-    ASSERT_EQ(Shell("cp " + shared + "spec-v4.3.vcf.gz " + shared + "spec-v4.3.vcf.gz.tbi " + shared +
-                        "spec-v4.3.bcf " + ShellQuote(variants) + " && bcftools index " +
+    ASSERT_EQ(Shell("cp " + shared + "spec-v4.3.vcf.gz " + shared + "spec-v4.3.vcf.gz.tbi " +
+                        shared + "spec-v4.3.bcf " + ShellQuote(variants) + " && bcftools index " +
                         ShellQuote(variants + "/spec-v4.3.bcf"),
                     &out),
               0);
@@ -110,12 +110,14 @@ class HtsgetTest : public ::oncomesh::testing::SuiteFixture<HtsgetTest> {
     audit_options.node_name = "htsget-test";
     audit_options.signing_key = *auth::Jwk::GenerateEs256();
     audit_options.request_durability = audit::Durability::kWritten;
-    Result<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(node + "/audit", audit_options);
+    Result<std::unique_ptr<audit::AuditLog>> log =
+        audit::AuditLog::Open(node + "/audit", audit_options);
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     audit_ = log->release();
     http::Router router;
     api::htsget::AddHtsgetRoutes(
-        router, api::Auditor(audit_, BrokerCallerFn(Broker(), kGrant), api::htsget::HtsgetErrorFormat()),
+        router,
+        api::Auditor(audit_, BrokerCallerFn(Broker(), kGrant), api::htsget::HtsgetErrorFormat()),
         *service_);
     http::ServerOptions options;
     options.port = 0;
@@ -176,7 +178,8 @@ class HtsgetTest : public ::oncomesh::testing::SuiteFixture<HtsgetTest> {
       EXPECT_EQ(url.rfind(prefix, 0), 0u) << url;
       std::vector<std::pair<std::string, std::string>> headers;
       if (u.contains("headers")) {
-        for (const auto& [k, v] : u["headers"].items()) headers.emplace_back(k, v.get<std::string>());
+        for (const auto& [k, v] : u["headers"].items())
+          headers.emplace_back(k, v.get<std::string>());
       }
       auto r = http::Fetch("127.0.0.1", port_, "GET", url.substr(prefix.size()), "",
                            std::chrono::seconds(30), headers);
@@ -217,11 +220,12 @@ TEST_F(HtsgetTest, BcftoolsReadsRegionsOfTheSpecExampleInBothFormats) {
         {"spec-bcf", "spec-v4.3.bcf", "BCF"}}) {
     for (const auto& [start, end] : regions) {
       std::string got;
-      const std::string target = "/variants/" + id + "?format=" + format + "&referenceName=20&start=" +
-                                 std::to_string(start) + "&end=" + std::to_string(end);
+      const std::string target = "/variants/" + id + "?format=" + format +
+                                 "&referenceName=20&start=" + std::to_string(start) +
+                                 "&end=" + std::to_string(end);
       ASSERT_EQ(Bcftools("-H", target, &got), 0) << target;
-      EXPECT_EQ(got, RecordsOfRegion(Source(file), "20:" + std::to_string(start + 1) + "-" +
-                                                       std::to_string(end)))
+      EXPECT_EQ(got, RecordsOfRegion(Source(file),
+                                     "20:" + std::to_string(start + 1) + "-" + std::to_string(end)))
           << target;
     }
     std::string got;
@@ -234,13 +238,14 @@ TEST_F(HtsgetTest, BcftoolsReadsRegionsOfTheSpecExampleInBothFormats) {
 
 TEST_F(HtsgetTest, BcftoolsReadsRandomRegionsOfALargeFile) {
   std::mt19937 rng(5);
-  for (const auto& [id, file] : {std::pair<std::string, std::string>{"big", "big.vcf.gz"}, {"big-bcf", "big.bcf"}}) {
+  for (const auto& [id, file] :
+       {std::pair<std::string, std::string>{"big", "big.vcf.gz"}, {"big-bcf", "big.bcf"}}) {
     for (int i = 0; i < 12; ++i) {
       const std::string chrom = rng() % 2 ? "1" : "2";
       const int64_t start = rng() % 200000;
       const int64_t end = start + 1 + (i % 3 == 0 ? rng() % 200000 : rng() % 5000);
-      const std::string target = "/variants/" + id + "?referenceName=" + chrom + "&start=" +
-                                 std::to_string(start) + "&end=" + std::to_string(end);
+      const std::string target = "/variants/" + id + "?referenceName=" + chrom +
+                                 "&start=" + std::to_string(start) + "&end=" + std::to_string(end);
       std::string got;
       ASSERT_EQ(Bcftools("-H", target, &got), 0) << target;
       EXPECT_EQ(got, RecordsOfRegion(Source(file), chrom + ":" + std::to_string(start + 1) + "-" +
@@ -279,7 +284,8 @@ TEST_F(HtsgetTest, TicketsFollowTheSpec) {
   // A block URL serves only what was signed, and only to an authorized caller.
   std::string block;
   for (const json& u : urls) {
-    if (std::string(u["url"]).rfind("http://", 0) == 0) block = std::string(u["url"]).substr(Url("").size());
+    if (std::string(u["url"]).rfind("http://", 0) == 0)
+      block = std::string(u["url"]).substr(Url("").size());
   }
   ASSERT_FALSE(block.empty());
   EXPECT_EQ(Get(block).status, 200);
@@ -307,7 +313,8 @@ TEST_F(HtsgetTest, NoByteOfARecordOutsideTheRegionLeavesTheNode) {
     EXPECT_EQ(plain.find("OUTSIDE"), std::string::npos) << plain;
     all += plain;
   }
-  for (int pos = 1040; pos < 1060; ++pos) EXPECT_NE(all.find("inside_" + std::to_string(pos)), std::string::npos);
+  for (int pos = 1040; pos < 1060; ++pos)
+    EXPECT_NE(all.find("inside_" + std::to_string(pos)), std::string::npos);
   std::string got;
   ASSERT_EQ(Bcftools("-H", "/variants/edges?referenceName=7&start=1039&end=1059", &got), 0);
   EXPECT_EQ(got, RecordsOfRegion(Source("edges.vcf.gz"), "7:1040-1059"));
@@ -330,9 +337,10 @@ TEST_F(HtsgetTest, HeaderClassGivesTheHeaderAndNoRecords) {
 // point at the node (the address the connection reached, or node.yaml public_url), never at
 // whatever the client wrote in Host.
 TEST_F(HtsgetTest, BlockUrlsDoNotTakeAHostileHostHeader) {
-  Result<http::Response> r = http::Fetch(
-      "127.0.0.1", port_, "GET", "/variants/big?referenceName=1&start=20000&end=150000", "", std::chrono::seconds(30),
-      {{"Authorization", "Bearer " + Token()}, {"Host", "evil.example:666"}});
+  Result<http::Response> r =
+      http::Fetch("127.0.0.1", port_, "GET", "/variants/big?referenceName=1&start=20000&end=150000",
+                  "", std::chrono::seconds(30),
+                  {{"Authorization", "Bearer " + Token()}, {"Host", "evil.example:666"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(r->body.find("evil.example"), std::string::npos) << r->body.substr(0, 2000);
@@ -348,8 +356,9 @@ TEST_F(HtsgetTest, BlockUrlsDoNotTakeAHostileHostHeader) {
 }
 
 TEST_F(HtsgetTest, PostRegionsAreMergedInFileOrder) {
-  http::Response r = Post("/variants/big",
-                          R"({"format":"VCF","regions":[{"referenceName":"2","start":1000,"end":40000},
+  http::Response r =
+      Post("/variants/big",
+           R"({"format":"VCF","regions":[{"referenceName":"2","start":1000,"end":40000},
                               {"referenceName":"1","start":5000,"end":9000},
                               {"referenceName":"1","start":8000,"end":30000}]})");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -395,10 +404,10 @@ TEST_F(HtsgetTest, BadRequestsGetTheSpecErrors) {
   ExpectError(Post("/variants/spec?referenceName=20", "{}"), 400, "InvalidInput");
   ExpectError(Post("/variants/spec", R"({"regions":[]})"), 400, "InvalidInput");
   ExpectError(Post("/variants/spec", R"({"regions":[{"start":1}]})"), 400, "InvalidInput");
-  ExpectError(Post("/variants/spec", R"({"regions":[{"referenceName":"20","start":5,"end":5}]})"), 400,
-              "InvalidRange");
-  ExpectError(Post("/variants/spec", R"({"class":"header","regions":[{"referenceName":"20"}]})"), 400,
-              "InvalidInput");
+  ExpectError(Post("/variants/spec", R"({"regions":[{"referenceName":"20","start":5,"end":5}]})"),
+              400, "InvalidRange");
+  ExpectError(Post("/variants/spec", R"({"class":"header","regions":[{"referenceName":"20"}]})"),
+              400, "InvalidInput");
   ExpectError(Post("/variants/spec", "not json"), 400, "InvalidInput");
   ExpectError(Post("/variants/spec", R"({"regions":[{"referenceName":"21"}]})"), 404, "NotFound");
   // start == end is legal on GET: an empty answer, still a valid file.

@@ -9,10 +9,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "support/process.h"
-#include "support/test_access.h"
 #include "support/beacon_bodies.h"
+#include "support/process.h"
 #include "support/suite_fixture.h"
+#include "support/test_access.h"
 
 namespace oncomesh::testing {
 namespace {
@@ -40,7 +40,8 @@ class HubTest : public ::oncomesh::testing::SuiteFixture<HubTest> {
 
   static void SetUpSuite() {
     dir_ = new TempDir();
-    const std::vector<std::pair<std::string, int>> sites = {{"north", 1500}, {"south", 700}, {"frozen", 300}};
+    const std::vector<std::pair<std::string, int>> sites = {
+        {"north", 1500}, {"south", 700}, {"frozen", 300}};
     for (const auto& [name, size] : sites) {
       const std::string fhir = dir_->path() + "/fhir-" + name;
       const std::string node = dir_->path() + "/" + name;
@@ -50,10 +51,14 @@ class HubTest : public ::oncomesh::testing::SuiteFixture<HubTest> {
                            &out),
                 0)
           << out;
-      ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", name}, &out), 0) << out;
+      ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node, "--name", name}, &out),
+                0)
+          << out;
       TrustBroker(node, SharedBroker(), kSharedGrant);
-      ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0) << out;
-      auto* process = new ChildProcess({OncomeshBinary(), "node", "serve", "--dir", node, "--port", "0"});
+      ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node, fhir}, &out), 0)
+          << out;
+      auto* process =
+          new ChildProcess({OncomeshBinary(), "node", "serve", "--dir", node, "--port", "0"});
       const std::string line = process->WaitForLine("node ");
       ASSERT_FALSE(line.empty());
       nodes_->push_back(process);
@@ -73,11 +78,14 @@ class HubTest : public ::oncomesh::testing::SuiteFixture<HubTest> {
     hub_port_ = PortOf(hub_->WaitForLine("hub "));
     ASSERT_NE(hub_port_, 0) << hub_->output();
     const std::string frozen_config = dir_->path() + "/hub-frozen.yaml";
-    std::ofstream(frozen_config) << "name: test\naddress: 127.0.0.1\nport: 0\ndeadline_ms: " << kDeadlineMs
-                                 << "\nnodes:\n"
-                                 << "  - {name: north, url: http://127.0.0.1:" << (*ports_)[0] << "}\n"
-                                 << "  - {name: south, url: http://127.0.0.1:" << (*ports_)[1] << "}\n"
-                                 << "  - {name: frozen, url: http://127.0.0.1:" << (*ports_)[2] << "}\n"
+    std::ofstream(frozen_config) << "name: test\naddress: 127.0.0.1\nport: 0\ndeadline_ms: "
+                                 << kDeadlineMs << "\nnodes:\n"
+                                 << "  - {name: north, url: http://127.0.0.1:" << (*ports_)[0]
+                                 << "}\n"
+                                 << "  - {name: south, url: http://127.0.0.1:" << (*ports_)[1]
+                                 << "}\n"
+                                 << "  - {name: frozen, url: http://127.0.0.1:" << (*ports_)[2]
+                                 << "}\n"
                                  << "  - {name: dead, url: http://127.0.0.1:" << dead_port << "}\n";
     frozen_hub_ = new ChildProcess({OncomeshBinary(), "hub", "serve", "--config", frozen_config});
     frozen_hub_port_ = PortOf(frozen_hub_->WaitForLine("hub "));
@@ -95,7 +103,8 @@ class HubTest : public ::oncomesh::testing::SuiteFixture<HubTest> {
 
   static json Count(uint16_t port, const json& filters, int* status = nullptr) {
     const json body = {{"query", {{"filters", filters}, {"requestedGranularity", "count"}}}};
-    auto r = FetchBeacon("127.0.0.1", port, "POST", "/api/individuals", body.dump(), std::chrono::seconds(30), AsRegistered());
+    auto r = FetchBeacon("127.0.0.1", port, "POST", "/api/individuals", body.dump(),
+                         std::chrono::seconds(30), AsRegistered());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) return json();
     if (status) *status = r->status;
@@ -120,11 +129,13 @@ ChildProcess* HubTest::frozen_hub_ = nullptr;
 uint16_t HubTest::frozen_hub_port_ = 0;
 
 TEST_F(HubTest, TotalIsTheSumOfTheNodesOwnRoundedCountsAndDownNodesAreReported) {
-  const json filters = json::array({{{"id", "NCIT:C16576"}}, {{"anyOf", json::array({"ICD10:C50", "ICD10:C34"})}}});
+  const json filters =
+      json::array({{{"id", "NCIT:C16576"}}, {{"anyOf", json::array({"ICD10:C50", "ICD10:C34"})}}});
   int status = 0;
   const json hub = Count(hub_port_, filters, &status);
   ASSERT_EQ(status, 200) << hub.dump();
-  EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconResultsetsResponse.json", hub.dump()), "");
+  EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconResultsetsResponse.json", hub.dump()),
+            "");
 
   const int64_t north = Count((*ports_)[0], filters)["responseSummary"]["numTotalResults"];
   const int64_t south = Count((*ports_)[1], filters)["responseSummary"]["numTotalResults"];
@@ -153,16 +164,19 @@ TEST_F(HubTest, AFrozenNodeCannotHoldTheAnswerBackBeyondTheDeadline) {
   const auto start = std::chrono::steady_clock::now();
   int status = 0;
   const json hub = Count(frozen_hub_port_, filters, &status);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(status, 200) << hub.dump();
-  EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconResultsetsResponse.json", hub.dump()), "");
+  EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconResultsetsResponse.json", hub.dump()),
+            "");
   // The frozen node accepts the connection and never answers (generous margin for CI).
   EXPECT_LT(seconds, kDeadlineMs / 1000.0 + 2.0);
   std::map<std::string, json> nodes;
   for (const json& n : hub["info"]["nodes"]) nodes[n["name"]] = n;
   EXPECT_EQ(nodes["dead"]["status"], "unavailable");
   EXPECT_EQ(nodes["frozen"]["status"], "unavailable");
-  EXPECT_NE(nodes["frozen"]["error"].get<std::string>().find("in time"), std::string::npos) << hub.dump();
+  EXPECT_NE(nodes["frozen"]["error"].get<std::string>().find("in time"), std::string::npos)
+      << hub.dump();
   EXPECT_EQ(hub["info"]["nodesAsked"], 4);
   // Whether north and south made the short deadline depends on the machine's load; the total
   // is theirs either way (the sums are checked behind the generous deadline above).
@@ -177,7 +191,8 @@ TEST_F(HubTest, AQueryEveryNodeRefusesIsRefusedWithTheirReason) {
   // Every node that could be reached refused it (the vocabularies are the same everywhere),
   // so the hub refuses it too, with their reason, and still lists every node.
   EXPECT_EQ(status, 400) << hub.dump();
-  EXPECT_NE(hub["error"]["errorMessage"].get<std::string>().find("NCIT:C00000000"), std::string::npos);
+  EXPECT_NE(hub["error"]["errorMessage"].get<std::string>().find("NCIT:C00000000"),
+            std::string::npos);
   EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconErrorResponse.json", hub.dump()), "");
   std::map<std::string, json> nodes;
   for (const json& n : hub["info"]["nodes"]) nodes[n["name"]] = n;
@@ -186,7 +201,8 @@ TEST_F(HubTest, AQueryEveryNodeRefusesIsRefusedWithTheirReason) {
 }
 
 TEST_F(HubTest, MalformedRequestsAreRefusedByTheHubItself) {
-  auto r = FetchBeacon("127.0.0.1", hub_port_, "POST", "/api/individuals", "{not json", std::chrono::seconds(30), AsRegistered());
+  auto r = FetchBeacon("127.0.0.1", hub_port_, "POST", "/api/individuals", "{not json",
+                       std::chrono::seconds(30), AsRegistered());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(ValidateBeacon("framework/json/responses/beaconErrorResponse.json", r->body), "");
@@ -206,13 +222,15 @@ TEST_F(HubTest, InformationalEndpointsValidate) {
   };
   for (const auto& [target, schema] : cases) {
     SCOPED_TRACE(target);
-    auto r = FetchBeacon("127.0.0.1", hub_port_, "GET", target, "", std::chrono::seconds(30), AsRegistered());
+    auto r = FetchBeacon("127.0.0.1", hub_port_, "GET", target, "", std::chrono::seconds(30),
+                         AsRegistered());
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, 200) << r->body;
     EXPECT_EQ(ValidateBeacon("framework/json/responses/" + schema, r->body), "");
   }
   // The datasets of both answering nodes, each named by its node.
-  auto r = FetchBeacon("127.0.0.1", hub_port_, "GET", "/api/datasets", "", std::chrono::seconds(30), AsRegistered());
+  auto r = FetchBeacon("127.0.0.1", hub_port_, "GET", "/api/datasets", "", std::chrono::seconds(30),
+                       AsRegistered());
   const json body = json::parse(r->body);
   std::set<std::string> ids;
   for (const json& c : body["response"]["collections"]) ids.insert(c["id"]);

@@ -19,8 +19,8 @@
 
 #include "http/http.h"
 #include "node/node_dir.h"
-#include "support/process.h"
 #include "support/beacon_bodies.h"
+#include "support/process.h"
 #include "support/suite_fixture.h"
 
 namespace oncomesh::testing {
@@ -398,7 +398,8 @@ TEST_F(PassportHttpsTest, AfterKeyRotationTheNodeFetchesTheNewKeys) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     later = Query(port, fresh);
     if (later.status == 401) {
-      EXPECT_TRUE(Contains(ErrorMessage(later), "has no ES256 key \"jose-es256-2\"")) << ErrorMessage(later);
+      EXPECT_TRUE(Contains(ErrorMessage(later), "has no ES256 key \"jose-es256-2\""))
+          << ErrorMessage(later);
     }
   }
   EXPECT_GE(std::chrono::steady_clock::now() - first_fetch, std::chrono::seconds(9))

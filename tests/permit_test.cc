@@ -28,7 +28,8 @@ std::string ReadAll(const std::string& path) {
 
 // Sets the first dataset's data-use conditions in node.yaml.
 void SetDataUse(const std::string& node_dir, const std::string& yaml) {
-  Result<node::NodeConfig> config = node::ParseNodeConfig(ReadAll(node_dir + "/node.yaml"), "node.yaml");
+  Result<node::NodeConfig> config =
+      node::ParseNodeConfig(ReadAll(node_dir + "/node.yaml"), "node.yaml");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   std::string text = node::NodeConfigToYaml(*config);
   const std::string marker = "  - id: " + config->datasets[0].id + "\n";
@@ -50,17 +51,25 @@ class PermitTest : public ::testing::Test {
     node_ = dir_.path() + "/node";
     const std::string fhir = dir_.path() + "/fhir";
     std::string out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "permits", "--individuals", "300", "--seed", "11",
-                          "--genomes", "60", "--genome-sites", "400", "--images", "0", "--out", fhir},
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "synth", "--site", "permits", "--individuals", "300",
+                          "--seed", "11", "--genomes", "60", "--genome-sites", "400", "--images",
+                          "0", "--out", fhir},
                          &out),
               0)
         << out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node_, "--name", "permits"}, &out), 0) << out;
+    ASSERT_EQ(
+        RunCommand({OncomeshBinary(), "node", "init", "--dir", node_, "--name", "permits"}, &out),
+        0)
+        << out;
     TrustBroker(node_, broker_, "https://ega.oncomesh.test/datasets/UNUSED");
     // Carcinoma research only, not for profit (DUO DS + NPU).
     SetDataUse(node_, "    data_use: {id: DS, diseases: [NCIT:C2916], modifiers: [NPU]}\n");
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node_, fhir}, &out), 0) << out;
-    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node_, fhir + "/genomes.vcf.gz"}, &out), 0)
+    ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node_, fhir}, &out), 0)
+        << out;
+    ASSERT_EQ(
+        RunCommand({OncomeshBinary(), "ingest", "vcf", "--dir", node_, fhir + "/genomes.vcf.gz"},
+                   &out),
+        0)
         << out;
   }
 
@@ -71,11 +80,12 @@ class PermitTest : public ::testing::Test {
   }
   std::string Request(const std::string& purpose) {
     std::string out;
-    EXPECT_EQ(Permit({"request", "--sub", "researcher-1", "--iss", broker_.issuer(), "--dataset", "default",
-                      "--purpose", purpose, "--project", "Lung cancer drivers", "--summary",
-                      "KRAS and EGFR carriers in NSCLC", "--days", "90", "--by", "alice"},
-                     &out),
-              0)
+    EXPECT_EQ(
+        Permit({"request", "--sub", "researcher-1", "--iss", broker_.issuer(), "--dataset",
+                "default", "--purpose", purpose, "--project", "Lung cancer drivers", "--summary",
+                "KRAS and EGFR carriers in NSCLC", "--days", "90", "--by", "alice"},
+               &out),
+        0)
         << out;
     return PermitId(out);
   }
@@ -89,25 +99,32 @@ TEST_F(PermitTest, DuoDecidesApprovalVisasOpenRecordsAndRevocationClosesThemAtOn
   std::string out;
   // 1. A purpose the consent does not allow: approval is refused with the matcher's reasons,
   //    an explicit override is recorded.
-  const std::string commercial = Request(R"({"id": "DS", "diseases": ["NCIT:C4878"], "commercial": true})");
+  const std::string commercial =
+      Request(R"({"id": "DS", "diseases": ["NCIT:C4878"], "commercial": true})");
   ASSERT_FALSE(commercial.empty());
   EXPECT_EQ(Permit({"approve", commercial, "--by", "dac-chair"}, &out), 1) << out;
   EXPECT_NE(out.find("does not match"), std::string::npos) << out;
   EXPECT_NE(out.find("NPU"), std::string::npos) << out;
   ASSERT_EQ(Permit({"show", commercial, "--json"}, &out), 0) << out;
   EXPECT_EQ(json::parse(out)["status"], "requested");
-  ASSERT_EQ(Permit({"approve", commercial, "--by", "dac-chair", "--override", "academic spin-off, board decision 12"},
+  ASSERT_EQ(Permit({"approve", commercial, "--by", "dac-chair", "--override",
+                    "academic spin-off, board decision 12"},
                    &out),
             0)
       << out;
   EXPECT_NE(out.find("OVERRIDE:   academic spin-off"), std::string::npos) << out;
-  ASSERT_EQ(Permit({"revoke", commercial, "--by", "dac-chair", "--reason", "board decision withdrawn"}, &out), 0);
+  ASSERT_EQ(
+      Permit({"revoke", commercial, "--by", "dac-chair", "--reason", "board decision withdrawn"},
+             &out),
+      0);
 
   // 2. Lung carcinoma research under DS carcinoma (the disease hierarchy), not for profit.
-  const std::string id = Request(R"({"id": "DS", "diseases": ["NCIT:C4878"], "not_for_profit_organisation": true})");
+  const std::string id =
+      Request(R"({"id": "DS", "diseases": ["NCIT:C4878"], "not_for_profit_organisation": true})");
   ASSERT_EQ(Permit({"show", id}, &out), 0) << out;
   EXPECT_NE(out.find("DUO match default: compatible"), std::string::npos) << out;
-  ASSERT_EQ(Permit({"approve", id, "--by", "dac-chair", "--reason", "consent allows it"}, &out), 0) << out;
+  ASSERT_EQ(Permit({"approve", id, "--by", "dac-chair", "--reason", "consent allows it"}, &out), 0)
+      << out;
   EXPECT_EQ(Permit({"approve", id, "--by", "dac-chair"}, &out), 1);  // not twice
   EXPECT_NE(out.find("is approved"), std::string::npos) << out;
   ASSERT_EQ(Permit({"visas", id}, &out), 0) << out;
@@ -121,7 +138,8 @@ TEST_F(PermitTest, DuoDecidesApprovalVisasOpenRecordsAndRevocationClosesThemAtOn
   Result<http::Response> jwks = http::Fetch("127.0.0.1", port, "GET", "/.well-known/jwks.json");
   ASSERT_TRUE(jwks.ok());
   EXPECT_TRUE(OpenSslKey::VerifyWithJwk(visa, json::parse(jwks->body)["keys"][0]));
-  Result<http::Response> discovery = http::Fetch("127.0.0.1", port, "GET", "/.well-known/openid-configuration");
+  Result<http::Response> discovery =
+      http::Fetch("127.0.0.1", port, "GET", "/.well-known/openid-configuration");
   ASSERT_TRUE(discovery.ok());
   EXPECT_EQ(json::parse(discovery->body)["issuer"], "urn:oncomesh:node:permits");
 
@@ -132,7 +150,8 @@ TEST_F(PermitTest, DuoDecidesApprovalVisasOpenRecordsAndRevocationClosesThemAtOn
   auto get = [&](const std::string& bearer) {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!bearer.empty()) headers.emplace_back("Authorization", "Bearer " + bearer);
-    Result<http::Response> r = http::Fetch("127.0.0.1", port, "GET", records, "", std::chrono::seconds(30), headers);
+    Result<http::Response> r =
+        http::Fetch("127.0.0.1", port, "GET", records, "", std::chrono::seconds(30), headers);
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : http::Response{};
   };
@@ -148,11 +167,15 @@ TEST_F(PermitTest, DuoDecidesApprovalVisasOpenRecordsAndRevocationClosesThemAtOn
   Result<http::Response> anonymous_admin = http::Fetch("127.0.0.1", port, "GET", "/admin/permits");
   ASSERT_TRUE(anonymous_admin.ok());
   EXPECT_EQ(anonymous_admin->status, 401);
-  Result<http::Response> wrong_admin = http::Fetch("127.0.0.1", port, "GET", "/admin/permits", "",
-                                                   std::chrono::seconds(30), {{"Authorization", "Bearer 00"}});
+  Result<http::Response> wrong_admin =
+      http::Fetch("127.0.0.1", port, "GET", "/admin/permits", "", std::chrono::seconds(30),
+                  {{"Authorization", "Bearer 00"}});
   ASSERT_TRUE(wrong_admin.ok());
   EXPECT_EQ(wrong_admin->status, 401);
-  ASSERT_EQ(Permit({"revoke", id, "--by", "dac-chair", "--reason", "consent withdrawn by the biobank"}, &out), 0)
+  ASSERT_EQ(
+      Permit({"revoke", id, "--by", "dac-chair", "--reason", "consent withdrawn by the biobank"},
+             &out),
+      0)
       << out;
   http::Response revoked = get(passport);
   EXPECT_EQ(revoked.status, 403) << revoked.body;
@@ -179,18 +202,19 @@ TEST_F(PermitTest, DuoDecidesApprovalVisasOpenRecordsAndRevocationClosesThemAtOn
        at = log.find("\"type\":\"permit\"", at + 1)) {
     ++decisions;
   }
-  EXPECT_EQ(decisions, 7u);  // two requests, the refused approval, the override, the approval, two revocations
+  EXPECT_EQ(decisions,
+            7u);  // two requests, the refused approval, the override, the approval, two revocations
 }
 
 TEST_F(PermitTest, BadRequestsAreRefusedNamingTheField) {
   std::string out;
-  EXPECT_EQ(Permit({"request", "--sub", "r", "--iss", "i", "--dataset", "nope", "--purpose", "{\"id\":\"HMB\"}",
-                    "--project", "p", "--summary", "s"},
+  EXPECT_EQ(Permit({"request", "--sub", "r", "--iss", "i", "--dataset", "nope", "--purpose",
+                    "{\"id\":\"HMB\"}", "--project", "p", "--summary", "s"},
                    &out),
             1);
   EXPECT_NE(out.find("no dataset 'nope'"), std::string::npos) << out;
-  EXPECT_EQ(Permit({"request", "--sub", "r", "--iss", "i", "--dataset", "default", "--purpose", "{\"id\":\"XYZ\"}",
-                    "--project", "p", "--summary", "s"},
+  EXPECT_EQ(Permit({"request", "--sub", "r", "--iss", "i", "--dataset", "default", "--purpose",
+                    "{\"id\":\"XYZ\"}", "--project", "p", "--summary", "s"},
                    &out),
             1);
   EXPECT_NE(out.find("purpose"), std::string::npos) << out;

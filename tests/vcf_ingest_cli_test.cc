@@ -20,8 +20,10 @@ TEST(VcfIngestCliTest, IngestsReportsAndRefuses) {
   ASSERT_EQ(RunCommand({OncomeshBinary(), "node", "init", "--dir", node}, &out), 0) << out;
   {
     std::ofstream p(dir.path() + "/Patient.000.ndjson");
-    p << R"({"resourceType":"Patient","id":"NA00001","gender":"female"})" << "\n"
-      << R"({"resourceType":"Patient","id":"NA00002","gender":"male"})" << "\n";
+    p << R"({"resourceType":"Patient","id":"NA00001","gender":"female"})"
+      << "\n"
+      << R"({"resourceType":"Patient","id":"NA00002","gender":"male"})"
+      << "\n";
   }
   ASSERT_EQ(RunCommand({OncomeshBinary(), "ingest", "fhir", "--dir", node,
                         dir.path() + "/Patient.000.ndjson"},

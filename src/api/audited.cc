@@ -136,7 +136,8 @@ Auditor::Auditor(audit::AuditLog* log, CallerFn caller, ErrorFormat format)
     : core_(std::make_shared<Core>(Core{log, std::move(caller), std::move(format)})) {}
 
 http::Handler Auditor::Wrap(Handler handler) const {
-  return [self = *this, handler = std::move(handler)](http::Request& request, http::Responder respond) {
+  return [self = *this, handler = std::move(handler)](http::Request& request,
+                                                      http::Responder respond) {
     Audited answer;
     try {
       answer = handler(request);
@@ -171,15 +172,15 @@ void Auditor::Send(http::Request& request, Audited answer, http::Responder respo
   echo.method = request.method;
   echo.target = request.target;
   echo.path = request.path;
-  core.log->Append(entry, [core_ = core_, echo = std::move(echo), respond = std::move(respond),
-                           response = std::move(answer.response)](
-                              Result<audit::Receipt> receipt) mutable {
-    if (receipt.ok()) {
-      respond(std::move(response));
-      return;
-    }
-    respond(core_->format.error(echo, 503, kNotAudited));
-  });
+  core.log->Append(entry,
+                   [core_ = core_, echo = std::move(echo), respond = std::move(respond),
+                    response = std::move(answer.response)](Result<audit::Receipt> receipt) mutable {
+                     if (receipt.ok()) {
+                       respond(std::move(response));
+                       return;
+                     }
+                     respond(core_->format.error(echo, 503, kNotAudited));
+                   });
 }
 
 }  // namespace oncomesh::api

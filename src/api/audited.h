@@ -17,10 +17,9 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "api/caller.h"
 #include "audit/audit_log.h"
@@ -48,7 +47,8 @@ struct Audited {
 // How one family of endpoints (Beacon, htsget, DICOMweb) writes its errors.
 struct ErrorFormat {
   // An error response of the family with this status and message.
-  std::function<http::Response(const http::Request& request, int status, const std::string& message)>
+  std::function<http::Response(const http::Request& request, int status,
+                               const std::string& message)>
       error;
   // The message an error response of the family carries, for the entry's refusal reason; ""
   // when none can be read from it.

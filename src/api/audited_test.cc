@@ -13,8 +13,8 @@
 
 #include "api/node_service.h"
 #include "auth/jose.h"
-#include "support/process.h"
 #include "support/audit_entries.h"
+#include "support/process.h"
 
 namespace oncomesh::api {
 namespace {
@@ -120,7 +120,9 @@ class AuditedTest : public ::testing::Test {
   }
 
   // The log's entries of type request or refusal, in order.
-  std::vector<json> Entries() { return oncomesh::testing::AuditRequestEntries(dir_.path() + "/audit"); }
+  std::vector<json> Entries() {
+    return oncomesh::testing::AuditRequestEntries(dir_.path() + "/audit");
+  }
 
   Auditor MakeAuditor() { return Auditor(log_.get(), TestCaller, TestFormat()); }
 
@@ -129,8 +131,9 @@ class AuditedTest : public ::testing::Test {
 };
 
 TEST_F(AuditedTest, AnAnswerLeavesAfterItsEntryWhichSaysWhoAskedWhatAndWhatLeft) {
-  const http::Response sent = Call(MakeAuditor(), CountAnswer,
-                                   Request("GET", "/api/individuals?filters=NCIT:C4872", "Bearer good"));
+  const http::Response sent =
+      Call(MakeAuditor(), CountAnswer,
+           Request("GET", "/api/individuals?filters=NCIT:C4872", "Bearer good"));
   EXPECT_EQ(sent.status, 200);
   EXPECT_NE(sent.body.find("130"), std::string::npos);
   const std::vector<json> entries = Entries();
@@ -140,8 +143,9 @@ TEST_F(AuditedTest, AnAnswerLeavesAfterItsEntryWhichSaysWhoAskedWhatAndWhatLeft)
   EXPECT_EQ(e["caller"], json({{"address", "192.0.2.7:40123"},
                                {"subject", "researcher-1"},
                                {"issuer", "https://broker.example.org"}}));
-  EXPECT_EQ(e["request"], json({{"method", "GET"}, {"path", "/api/individuals"},
-                                {"query", "filters=NCIT:C4872"}}));
+  EXPECT_EQ(
+      e["request"],
+      json({{"method", "GET"}, {"path", "/api/individuals"}, {"query", "filters=NCIT:C4872"}}));
   EXPECT_EQ(e["access"], json({{"default", "registered"}}));
   EXPECT_EQ(e["outcome"], json({{"status", 200}, {"reason", ""}}));
   EXPECT_EQ(e["disclosed"]["figures"],
@@ -155,13 +159,15 @@ TEST_F(AuditedTest, ARefusalIsAuditedWithItsReasonAndNoDisclosure) {
     a.response = TestFormat().error(r, 403, "record-level data needs a data permit: no grant");
     return a;
   };
-  const http::Response sent = Call(MakeAuditor(), refuse, Request("GET", "/api/g_variants", "Bearer good"));
+  const http::Response sent =
+      Call(MakeAuditor(), refuse, Request("GET", "/api/g_variants", "Bearer good"));
   EXPECT_EQ(sent.status, 403);
   const json e = Entries().at(0);
   EXPECT_EQ(e["type"], "refusal");
   EXPECT_EQ(e["outcome"]["reason"], "record-level data needs a data permit: no grant");
-  EXPECT_EQ(e["disclosed"], json({{"figures", json::array()}, {"records", json::array()},
-                                  {"files", json::array()}}));
+  EXPECT_EQ(
+      e["disclosed"],
+      json({{"figures", json::array()}, {"records", json::array()}, {"files", json::array()}}));
 }
 
 TEST_F(AuditedTest, TheWrapperResolvesTheCallerWhenTheHandlerDidNot) {
@@ -178,9 +184,9 @@ TEST_F(AuditedTest, TheWrapperResolvesTheCallerWhenTheHandlerDidNot) {
 }
 
 TEST_F(AuditedTest, RefusedCredentialsAreUnverifiedWithWhatTheTokenClaimed) {
-  const std::string forged = auth::Base64UrlEncode(R"({"alg":"ES256"})") + "." +
-                             auth::Base64UrlEncode(R"({"iss":"https://evil.example","sub":"admin"})") +
-                             ".c2lnbmF0dXJl";
+  const std::string forged =
+      auth::Base64UrlEncode(R"({"alg":"ES256"})") + "." +
+      auth::Base64UrlEncode(R"({"iss":"https://evil.example","sub":"admin"})") + ".c2lnbmF0dXJl";
   auto handler = [](http::Request& r) {
     Audited a;
     a.caller = TestCaller(r);
@@ -219,10 +225,12 @@ TEST_F(AuditedTest, WhenTheEntryCannotBeWrittenA503LeavesAndNothingOfTheData) {
   BreakableDisk disk;
   Open(disk.ops());
   const Auditor auditor = MakeAuditor();
-  ASSERT_EQ(Call(auditor, CountAnswer, Request("GET", "/api/individuals", "Bearer good")).status, 200);
+  ASSERT_EQ(Call(auditor, CountAnswer, Request("GET", "/api/individuals", "Bearer good")).status,
+            200);
   disk.broken = true;
   for (int i = 0; i < 2; ++i) {  // the failing append, then one refused by the failed log
-    const http::Response sent = Call(auditor, CountAnswer, Request("GET", "/api/individuals", "Bearer good"));
+    const http::Response sent =
+        Call(auditor, CountAnswer, Request("GET", "/api/individuals", "Bearer good"));
     EXPECT_EQ(sent.status, 503);
     EXPECT_EQ(sent.body.find("130"), std::string::npos) << sent.body;
     EXPECT_EQ(sent.body.find("numTotalResults"), std::string::npos) << sent.body;
@@ -249,20 +257,34 @@ TEST_F(AuditedTest, WithoutALogAnswersPassUnaudited) {
 // Which paths the node audits (api/node_service.h, AUDIT).
 TEST(IsAuditedPathTest, DataPathsAreAuditedAndDescriptionsAreNot) {
   const std::vector<std::pair<std::string, bool>> table = {
-      {"/api/individuals", true},      {"/api/biosamples", true},
-      {"/api/g_variants", true},       {"/api/datasets", true},
-      {"/api/datasets/default", true}, {"/api/cohorts/cohort-default", true},
-      {"/api/filtering_terms", true},  {"/api/nosuch", true},
-      {"/api/info/extra", true},       {"/variants/genomes", true},
-      {"/variants/genomes/block", true}, {"/variants/nosuch/x/y", true},
-      {"/dicomweb/studies", true},     {"/dicomweb", true},
-      {"/api", false},                 {"/api/", false},
-      {"/api/info", false},            {"/api/info/", false},
-      {"/api/service-info", false},    {"/api/configuration", false},
-      {"/api/map", false},             {"/api/entry_types", false},
-      {"/variants/service-info", false}, {"/.well-known/jwks.json", false},
-      {"/", false},                    {"/favicon.ico", false},
-      {"/apis", false},                {"/dicomwebx", false},
+      {"/api/individuals", true},
+      {"/api/biosamples", true},
+      {"/api/g_variants", true},
+      {"/api/datasets", true},
+      {"/api/datasets/default", true},
+      {"/api/cohorts/cohort-default", true},
+      {"/api/filtering_terms", true},
+      {"/api/nosuch", true},
+      {"/api/info/extra", true},
+      {"/variants/genomes", true},
+      {"/variants/genomes/block", true},
+      {"/variants/nosuch/x/y", true},
+      {"/dicomweb/studies", true},
+      {"/dicomweb", true},
+      {"/api", false},
+      {"/api/", false},
+      {"/api/info", false},
+      {"/api/info/", false},
+      {"/api/service-info", false},
+      {"/api/configuration", false},
+      {"/api/map", false},
+      {"/api/entry_types", false},
+      {"/variants/service-info", false},
+      {"/.well-known/jwks.json", false},
+      {"/", false},
+      {"/favicon.ico", false},
+      {"/apis", false},
+      {"/dicomwebx", false},
   };
   for (const auto& [path, audited] : table) EXPECT_EQ(IsAuditedPath(path), audited) << path;
 }

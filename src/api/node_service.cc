@@ -3,11 +3,11 @@
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
-#include "api/admin/admin_service.h"
-#include "api/dicomweb/dicomweb_service.h"
-
 #include <fstream>
 #include <iterator>
+
+#include "api/admin/admin_service.h"
+#include "api/dicomweb/dicomweb_service.h"
 
 namespace oncomesh::api {
 namespace {
@@ -46,7 +46,8 @@ NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoO
   const node::NodeConfig& c = node_.config();
   // Access: the issuers node.yaml trusts, plus the node itself for the grants of its permits.
   auth::AccessConfig access = c.access;
-  const std::string own_issuer = access.issuer.empty() ? "urn:oncomesh:node:" + c.name : access.issuer;
+  const std::string own_issuer =
+      access.issuer.empty() ? "urn:oncomesh:node:" + c.name : access.issuer;
   access.trusted_issuers.push_back({own_issuer, "", "", false, {"ControlledAccessGrants"}});
   const std::string ca_file = access.ca_file;
   issuer_keys_ = std::make_shared<auth::IssuerKeys>(
@@ -58,7 +59,8 @@ NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoO
   for (const node::DatasetConfig& d : c.datasets) grants.push_back({d.id, d.grant_values});
   // The node's own grants count only while their permit stands (permits_ is set in Open).
   access_policy_ = std::make_unique<auth::AccessPolicy>(
-      access, own_issuer, std::move(grants), [this](const auth::Visa& visa) { return permits_->CheckGrant(visa); });
+      access, own_issuer, std::move(grants),
+      [this](const auth::Visa& visa) { return permits_->CheckGrant(visa); });
 
   identity_.id = "org.oncomesh.node." + c.name;
   identity_.name = "OncoMesh node " + c.name;
@@ -78,7 +80,7 @@ NodeService::NodeService(node::NodeDir node, index::Vocabulary vocab, auth::DuoO
 NodeService::~NodeService() { Stop(); }
 
 Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_dir,
-                                                      NodeServiceOptions options) {
+                                                       NodeServiceOptions options) {
   ASSIGN_OR_RETURN(node::NodeDir node, node::NodeDir::Open(node_dir));
   // The audit log first: a node that cannot audit does not serve (and a second process serving
   // the same node fails here, before building an index).
@@ -91,7 +93,8 @@ Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_d
   audit_options.checkpoint_interval = node.config().audit.checkpoint_interval;
   audit_options.open_details = {{"requests_audited", options.audit_requests}};
   if (options.audit_requests) {
-    audit_options.open_details["durability"] = audit::DurabilityName(node.config().audit.durability);
+    audit_options.open_details["durability"] =
+        audit::DurabilityName(node.config().audit.durability);
     audit_options.open_details["sync_interval_ms"] = node.config().audit.sync_interval.count();
   } else {
     audit_options.open_details["why"] =
@@ -106,27 +109,30 @@ Result<std::unique_ptr<NodeService>> NodeService::Open(const std::string& node_d
   for (size_t i = 0; i < datasets.size(); ++i) {
     if (!datasets[i].data_use) continue;
     ASSIGN_OR_RETURN(datasets[i].data_use,
-                     auth::ResolveDataUseCondition(*datasets[i].data_use, duo,
-                                                   node_dir + "/node.yaml: datasets[" +
-                                                       std::to_string(i) + "].data_use"));
+                     auth::ResolveDataUseCondition(
+                         *datasets[i].data_use, duo,
+                         node_dir + "/node.yaml: datasets[" + std::to_string(i) + "].data_use"));
   }
-  std::unique_ptr<NodeService> service(new NodeService(
-      std::move(node), std::move(vocab), std::move(duo), std::move(audit_log), options.audit_requests));
+  std::unique_ptr<NodeService> service(new NodeService(std::move(node), std::move(vocab),
+                                                       std::move(duo), std::move(audit_log),
+                                                       options.audit_requests));
   RETURN_IF_ERROR(service->issuer_keys_->LoadFiles());
   service->matcher_ =
       std::make_unique<auth::DuoMatcher>(service->duo_, auth::DiseaseHierarchyOf(service->vocab_));
   audit::AuditLog* log = service->audit_.get();
-  service->permits_ = admin::MakePermitService(service->node_, service->duo_, *service->matcher_,
-                                               [log](const audit::Entry& e) { return log->AppendSync(e).status(); });
+  service->permits_ = admin::MakePermitService(
+      service->node_, service->duo_, *service->matcher_,
+      [log](const audit::Entry& e) { return log->AppendSync(e).status(); });
   RETURN_IF_ERROR(service->permits_->Reload());
   ASSIGN_OR_RETURN(auto store, service->node_.OpenStore());
   if (!service->node_.DefaultDataset().empty()) {
     RETURN_IF_ERROR(store->SetEmptyDatasets(service->node_.DefaultDataset()));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx,
-                   index::CohortIndex::Build(*store, service->vocab_, service->node_.DefaultDataset()));
-  spdlog::info("node {}: index of {} individuals, {} records, {:.1f} MB", service->node_.config().name,
-               idx->stats().individuals, idx->stats().records,
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<index::CohortIndex> idx,
+      index::CohortIndex::Build(*store, service->vocab_, service->node_.DefaultDataset()));
+  spdlog::info("node {}: index of {} individuals, {} records, {:.1f} MB",
+               service->node_.config().name, idx->stats().individuals, idx->stats().records,
                static_cast<double>(idx->stats().memory_bytes) / 1e6);
   service->index_ = std::move(idx);
   return service;
@@ -141,7 +147,8 @@ Status NodeService::RefreshIfChanged() {
   ASSIGN_OR_RETURN(auto store, node_.OpenStore());
   ASSIGN_OR_RETURN(store::Seq seq, store->LastSeq());
   if (seq == index()->stats().seq) return Status::Ok();
-  ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx, index::CohortIndex::Build(*store, vocab_, node_.DefaultDataset()));
+  ASSIGN_OR_RETURN(std::unique_ptr<index::CohortIndex> idx,
+                   index::CohortIndex::Build(*store, vocab_, node_.DefaultDataset()));
   spdlog::info("node {}: store changed, index rebuilt: {} individuals", node_.config().name,
                idx->stats().individuals);
   std::lock_guard<std::mutex> lock(mu_);
@@ -158,7 +165,8 @@ void NodeService::StartRefresher(std::chrono::milliseconds interval) {
       }
       if (stop_) break;
       Status st = RefreshIfChanged();
-      if (!st.ok()) spdlog::warn("node {}: index refresh failed: {}", node_.config().name, st.ToString());
+      if (!st.ok())
+        spdlog::warn("node {}: index refresh failed: {}", node_.config().name, st.ToString());
     }
   });
 }
@@ -177,13 +185,15 @@ void NodeService::Stop() {
 }
 
 Auditor NodeService::AuditorFor(ErrorFormat format) const {
-  return Auditor(audit_requests_ ? audit_.get() : nullptr,
-                 [this](const http::Request& r) { return CallerFor(r); }, std::move(format));
+  return Auditor(
+      audit_requests_ ? audit_.get() : nullptr,
+      [this](const http::Request& r) { return CallerFor(r); }, std::move(format));
 }
 
 void NodeService::Register(http::Router& router) {
   std::ifstream token_file(node_.admin_token_path());
-  std::string admin_token((std::istreambuf_iterator<char>(token_file)), std::istreambuf_iterator<char>());
+  std::string admin_token((std::istreambuf_iterator<char>(token_file)),
+                          std::istreambuf_iterator<char>());
   audit::AuditLog* log = audit_.get();
   admin::AddAdminRoutes(router, *permits_, node_, admin_token,
                         [log](const audit::Entry& e) { return log->AppendSync(e).status(); });
@@ -229,8 +239,8 @@ bool IsAuditedPath(std::string_view path) {
     // trailing slash; /api/filtering_terms is not one of them.
     for (std::string_view exempt : {"/api", "/api/info", "/api/service-info", "/api/configuration",
                                     "/api/map", "/api/entry_types"}) {
-      if (path == exempt || (path.size() == exempt.size() + 1 && path.substr(0, exempt.size()) == exempt &&
-                             path.back() == '/')) {
+      if (path == exempt || (path.size() == exempt.size() + 1 &&
+                             path.substr(0, exempt.size()) == exempt && path.back() == '/')) {
         return false;
       }
     }
@@ -251,7 +261,9 @@ ErrorFormat BeaconErrorFormat(const BeaconIdentity& identity) {
                                                                     : "individual";
     return ErrorResponse(identity, status, message, nullptr, entity);
   };
-  format.message_of = [](const http::Response& r) { return JsonErrorMessage(r, "/error/errorMessage"); };
+  format.message_of = [](const http::Response& r) {
+    return JsonErrorMessage(r, "/error/errorMessage");
+  };
   return format;
 }
 

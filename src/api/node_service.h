@@ -27,13 +27,13 @@
 
 #include "api/audited.h"
 #include "api/beacon/responses.h"
-#include "api/htsget/htsget_service.h"
 #include "api/caller.h"
+#include "api/htsget/htsget_service.h"
 #include "audit/audit_log.h"
 #include "auth/access.h"
+#include "auth/duo.h"
 #include "auth/issuer_keys.h"
 #include "auth/passport.h"
-#include "auth/duo.h"
 #include "auth/permits.h"
 #include "gate/gate.h"
 #include "http/http.h"
@@ -141,7 +141,8 @@ ErrorFormat BeaconErrorFormat(const BeaconIdentity& identity);
 // Route registration, one function per resource family (api/beacon/*.cc); the audited routes'
 // answers go through `auditor`.
 void RegisterNodeInfoRoutes(NodeService& service, http::Router& router, const Auditor& auditor);
-void RegisterNodeCollectionRoutes(NodeService& service, http::Router& router, const Auditor& auditor);
+void RegisterNodeCollectionRoutes(NodeService& service, http::Router& router,
+                                  const Auditor& auditor);
 void RegisterNodeEntryRoutes(NodeService& service, http::Router& router, const Auditor& auditor);
 
 }  // namespace oncomesh::api

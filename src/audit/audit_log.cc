@@ -73,8 +73,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOp
       options.segment_bytes == 0 || options.max_queue == 0 || !options.file_ops.write ||
       !options.file_ops.sync || !options.clock || !options.open_details.is_object() ||
       options.sync_interval.count() < 0) {
-    return InvalidArgument("audit: checkpoint_entries, checkpoint_interval, segment_bytes, "
-                           "max_queue, file_ops and clock must be set, open_details an object");
+    return InvalidArgument(
+        "audit: checkpoint_entries, checkpoint_interval, segment_bytes, "
+        "max_queue, file_ops and clock must be set, open_details an object");
   }
   std::unique_ptr<AuditLog> log(new AuditLog(dir, std::move(options)));
   struct stat st {};
@@ -89,7 +90,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir, AuditOp
   log->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
   if (log->lock_fd_ < 0) return Unavailable(Errno("audit: cannot open " + lock, errno));
   if (::flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return FailedPrecondition("audit: " + dir + " is held by another process (is the node running?)");
+    return FailedPrecondition("audit: " + dir +
+                              " is held by another process (is the node running?)");
   }
   RETURN_IF_ERROR(log->Recover());
   {
@@ -120,7 +122,7 @@ namespace {
 // Where the writer resumes: the newest segment's text from its last checkpoint line (or whole,
 // when it has none), read from the end in chunks.
 struct SegmentTail {
-  uint64_t offset = 0;   // of `text` in the file
+  uint64_t offset = 0;  // of `text` in the file
   std::string text;
   bool from_checkpoint = false;
 };
@@ -147,7 +149,8 @@ Result<SegmentTail> ReadSegmentTail(const std::string& path) {
     std::string chunk(tail.offset - from, '\0');
     size_t done = 0;
     while (done < chunk.size()) {
-      const ssize_t n = ::pread(fd, chunk.data() + done, chunk.size() - done, static_cast<off_t>(from + done));
+      const ssize_t n =
+          ::pread(fd, chunk.data() + done, chunk.size() - done, static_cast<off_t>(from + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       done += static_cast<size_t>(n);
@@ -215,7 +218,8 @@ Status AuditLog::Recover() {
       expect_prev = std::string(internal::kGenesisHash);
       ASSIGN_OR_RETURN(std::optional<Anchor> anchor, ReadAnchor(dir_));
       if (names.size() >= 2) {
-        ASSIGN_OR_RETURN(internal::ParsedLine link, LastEntryOf(dir_ + "/" + names[names.size() - 2]));
+        ASSIGN_OR_RETURN(internal::ParsedLine link,
+                         LastEntryOf(dir_ + "/" + names[names.size() - 2]));
         expect_seq = link.seq + 1;
         expect_prev = link.hash;
         link_time = link.time;
@@ -258,9 +262,10 @@ Status AuditLog::Recover() {
       }
       RETURN_IF_ERROR(SyncPath(newest_path));
       RETURN_IF_ERROR(SyncPath(dir_));
-      spdlog::warn("audit: {}: dropped an incomplete last line ({} bytes at offset {}), never "
-                   "acknowledged; kept as {}",
-                   newest_path, torn.size(), p.offset, saved);
+      spdlog::warn(
+          "audit: {}: dropped an incomplete last line ({} bytes at offset {}), never "
+          "acknowledged; kept as {}",
+          newest_path, torn.size(), p.offset, saved);
       dropped_tail_ = {{"file", newest},
                        {"offset", p.offset},
                        {"bytes", torn.size()},
@@ -353,8 +358,8 @@ Result<Receipt> AuditLog::AppendSync(const Entry& entry) {
 Result<Receipt> AuditLog::Checkpoint() {
   std::promise<Result<Receipt>> promise;
   std::future<Result<Receipt>> future = promise.get_future();
-  Enqueue(Pending{{}, true, false,
-                  [&promise](Result<Receipt> r) { promise.set_value(std::move(r)); }});
+  Enqueue(
+      Pending{{}, true, false, [&promise](Result<Receipt> r) { promise.set_value(std::move(r)); }});
   return future.get();
 }
 

@@ -23,7 +23,8 @@
 //   ANCHOR.json         after `oncomesh audit archive` moved the oldest segments away: the
 //                       signed seq and hash the remaining chain starts from (audit/archive.h).
 // Each segment is JSON lines (UTF-8, '\n'-terminated), one entry a line:
-//   {"access":{...},"caller":{...},...,"prev":"<64 hex>","seq":17,"time":"2025-03-01T12:00:00.123Z",
+//   {"access":{...},"caller":{...},...,"prev":"<64
+//   hex>","seq":17,"time":"2025-03-01T12:00:00.123Z",
 //    "type":"request","hash":"<64 hex>"}
 //   seq    1, 2, 3… with no gap; the order of the lines is the seq order.
 //   time   when the writer sealed the entry: RFC 3339 UTC, milliseconds; never earlier than the
@@ -168,11 +169,11 @@ struct FileOps {
 FileOps PosixFileOps();
 
 struct AuditOptions {
-  std::string node_name;  // in open and checkpoint entries (required)
-  auth::Jwk signing_key;  // signs checkpoints; must hold its private part
-  uint64_t checkpoint_entries = 1000;                    // a checkpoint after this many entries
+  std::string node_name;               // in open and checkpoint entries (required)
+  auth::Jwk signing_key;               // signs checkpoints; must hold its private part
+  uint64_t checkpoint_entries = 1000;  // a checkpoint after this many entries
   std::chrono::milliseconds checkpoint_interval{60'000};  // or this long after an unsigned one
-  uint64_t segment_bytes = 64ull << 20;                  // a new file past this size (or day)
+  uint64_t segment_bytes = 64ull << 20;                   // a new file past this size (or day)
   size_t max_queue = 100'000;  // appends waiting beyond this are refused (Unavailable)
   // For request and refusal entries (every other type is always kSync).
   Durability request_durability = Durability::kSync;
@@ -240,7 +241,7 @@ class AuditLog {
   struct Pending {
     // The entry's members without seq, time, prev, hash (audit/internal/chain.h: Members).
     std::vector<std::pair<std::string, std::string>> members;
-    bool checkpoint = false;  // an explicit Checkpoint() request (body unused)
+    bool checkpoint = false;       // an explicit Checkpoint() request (body unused)
     bool may_ack_written = false;  // a request/refusal entry under Durability::kWritten
     Callback done;
   };
@@ -281,8 +282,8 @@ class AuditLog {
 
   // The chain and the current file: only the thread holding writing_ touches them.
   int fd_ = -1;
-  std::string segment_day_;       // UTC day (YYYY-MM-DD) of the segment's first entry
-  uint64_t segment_size_ = 0;     // bytes written into the current segment
+  std::string segment_day_;    // UTC day (YYYY-MM-DD) of the segment's first entry
+  uint64_t segment_size_ = 0;  // bytes written into the current segment
   uint64_t last_seq_ = 0;
   std::string last_hash_;
   std::string last_time_;
@@ -295,30 +296,31 @@ class AuditLog {
   std::condition_variable writer_cv_;  // writing_ was cleared, or the log closed
   std::condition_variable sync_cv_;    // wakes the syncer
   std::condition_variable synced_cv_;  // a sync ended (DrainSync waits on it)
-  std::deque<Pending> queue_;      // guarded by mu_
-  bool writing_ = false;           // guarded by mu_: a thread is the writer (WriteRounds)
+  std::deque<Pending> queue_;          // guarded by mu_
+  bool writing_ = false;               // guarded by mu_: a thread is the writer (WriteRounds)
   // guarded by mu_: when the interval checkpoint is due (max: nothing unsigned)
-  std::chrono::steady_clock::time_point checkpoint_due_ = std::chrono::steady_clock::time_point::max();
-  bool closing_ = false;           // guarded by mu_
-  bool closed_ = false;            // guarded by mu_
-  Status failure_;                 // guarded by mu_: sticky write or sync failure
-  bool cut_back_ = false;          // guarded by mu_: CutBack done
-  Receipt durable_;                // guarded by mu_: the last synced entry
-  Status close_status_;            // guarded by mu_
+  std::chrono::steady_clock::time_point checkpoint_due_ =
+      std::chrono::steady_clock::time_point::max();
+  bool closing_ = false;   // guarded by mu_
+  bool closed_ = false;    // guarded by mu_
+  Status failure_;         // guarded by mu_: sticky write or sync failure
+  bool cut_back_ = false;  // guarded by mu_: CutBack done
+  Receipt durable_;        // guarded by mu_: the last synced entry
+  Status close_status_;    // guarded by mu_
   // The file as the syncer sees it (guarded by mu_). Sizes are of the current segment.
   int sync_fd_ = -1;
-  Receipt written_;                // the last entry written
+  Receipt written_;  // the last entry written
   uint64_t written_size_ = 0;
   uint64_t synced_size_ = 0;
-  uint64_t acked_size_ = 0;        // through the last entry acknowledged before its sync
-  bool syncing_ = false;           // an fdatasync is running
+  uint64_t acked_size_ = 0;  // through the last entry acknowledged before its sync
+  bool syncing_ = false;     // an fdatasync is running
   std::chrono::steady_clock::time_point last_sync_start_;
   // What the syncer waits for, so the writer wakes it only when it must.
   enum class SyncerWait { kNone, kIdle, kPacing, kWriter };
   SyncerWait syncer_wait_ = SyncerWait::kNone;
   bool stop_syncer_ = false;
   std::deque<SyncWaiter> sync_waiters_;  // in seq order
-  std::mutex join_mu_;             // one Close() joins the syncer
+  std::mutex join_mu_;                   // one Close() joins the syncer
   std::thread syncer_;
 };
 

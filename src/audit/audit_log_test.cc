@@ -223,7 +223,9 @@ TEST(AuditLogTest, RotatesBySizeAndByDayAndTheChainCrossesFiles) {
   std::atomic<int64_t> now_ms{1'740'787'200'000};  // 2025-03-01T00:00:00Z
   AuditOptions o = Options();
   o.segment_bytes = 4000;
-  o.clock = [&] { return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms)); };
+  o.clock = [&] {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms));
+  };
   {
     Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
     ASSERT_TRUE(log.ok());
@@ -258,7 +260,9 @@ TEST(AuditLogTest, AClockSteppingBackIsHeldAtTheLastTime) {
   oncomesh::testing::TempDir tmp;
   std::atomic<int64_t> now_ms{1'740'787'200'000};
   AuditOptions o = Options();
-  o.clock = [&] { return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms)); };
+  o.clock = [&] {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms));
+  };
   Result<std::unique_ptr<AuditLog>> log = AuditLog::Open(tmp.path(), o);
   ASSERT_TRUE(log.ok());
   ASSERT_TRUE((*log)->AppendSync(CountEntry(1)).ok());
@@ -377,7 +381,8 @@ TEST(AuditLogTest, InvalidEntriesAreRefusedAndNotWritten) {
   permit_without_decision.type = EntryType::kPermit;
   Entry revoke_without_reason;
   revoke_without_reason.type = EntryType::kPermit;
-  revoke_without_reason.permit = PermitDecision{PermitAction::kRevoke, "permit-1", "r1", {"default"}, ""};
+  revoke_without_reason.permit =
+      PermitDecision{PermitAction::kRevoke, "permit-1", "r1", {"default"}, ""};
   Entry forged_checkpoint = CountEntry(4);
   forged_checkpoint.type = EntryType::kCheckpoint;
   for (Entry* e : {&no_status, &refusal_with_data, &refusal_without_reason,
@@ -394,7 +399,8 @@ TEST(AuditLogTest, InvalidEntriesAreRefusedAndNotWritten) {
   Entry permit;
   permit.type = EntryType::kPermit;
   permit.caller = {"dac-chair", "https://aai.example.org", "10.0.0.5:4431"};
-  permit.permit = PermitDecision{PermitAction::kApprove, "permit-1", "researcher-1", {"default"}, ""};
+  permit.permit =
+      PermitDecision{PermitAction::kApprove, "permit-1", "researcher-1", {"default"}, ""};
   Entry files = CountEntry(5);
   files.disclosed.files.push_back({"3f2a", {{0, 65536}, {131072, 140000}}, 74464});
   files.disclosed.records.push_back({"default", RecordKind::kSopInstance, {"1.2.3.4"}});
@@ -490,7 +496,8 @@ TEST(AuditLogTest, AFileSizeLimitMakesTheAppendFailForReal) {
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
   std::signal(SIGXFSZ, old_handler);
   ASSERT_FALSE(failed.ok());
-  EXPECT_NE(failed.status().message().find("too large"), std::string::npos) << failed.status().message();
+  EXPECT_NE(failed.status().message().find("too large"), std::string::npos)
+      << failed.status().message();
   EXPECT_FALSE((*log)->AppendSync(CountEntry(3)).ok());
   log->reset();
   EXPECT_EQ(fs::file_size(segment), size);  // cut back to what was durable
@@ -785,7 +792,8 @@ TEST(EntryMembersTest, TheTextIsDumpsTextForEveryField) {
   e.request.body_sha256 = std::string(64, 'a');
   e.request.path = "/api/\xFF\xFEinvalid";  // invalid UTF-8: replaced, as dump() does
   e.access = {{"b-set", "registered"}, {"a-set", "permitted"}};
-  e.disclosed.records.push_back({"default", RecordKind::kGenomicVariation, {"v1", "v\xE2\x82\xAC"}});
+  e.disclosed.records.push_back(
+      {"default", RecordKind::kGenomicVariation, {"v1", "v\xE2\x82\xAC"}});
   e.disclosed.files.push_back({"genomes", {{0, 10}}, 25, {{10, 100}, {200, 300}}});
   e.details = {{"collections", {"x", "y"}}, {"credentials", {{"verified", false}}}};
   Entry permit;

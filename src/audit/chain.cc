@@ -1,3 +1,5 @@
+#include "audit/internal/chain.h"
+
 #include <dirent.h>
 #include <openssl/evp.h>
 #include <simdjson.h>
@@ -6,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <thread>
-
-#include "audit/internal/chain.h"
 
 namespace oncomesh::audit::internal {
 
@@ -86,13 +86,27 @@ void AppendJsonString(std::string* out, std::string_view text) {
       return;
     }
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           static const char kHex[] = "0123456789abcdef";
@@ -136,8 +150,9 @@ Result<ParsedLine> ParseLine(std::string_view line) {
   const std::string_view bytes(covered.data(), covered_size);
   p.computed = Sha256Hex(bytes);
   simdjson::dom::object body;
-  if (parser.parse(covered.data(), covered_size, /*realloc_if_needed=*/false).get_object().get(body) !=
-      simdjson::SUCCESS) {
+  if (parser.parse(covered.data(), covered_size, /*realloc_if_needed=*/false)
+          .get_object()
+          .get(body) != simdjson::SUCCESS) {
     return InvalidArgument("not a JSON object");
   }
   // Every member once: readers that keep the first and those that keep the last of a repeated
@@ -147,7 +162,8 @@ Result<ParsedLine> ParseLine(std::string_view line) {
   for (const auto field : body) keys.push_back(field.key);
   std::sort(keys.begin(), keys.end());
   if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) {
-    return InvalidArgument("a repeated member \"" + std::string(*std::adjacent_find(keys.begin(), keys.end())) + "\"");
+    return InvalidArgument("a repeated member \"" +
+                           std::string(*std::adjacent_find(keys.begin(), keys.end())) + "\"");
   }
   if (std::binary_search(keys.begin(), keys.end(), "hash")) {
     return InvalidArgument("a second \"hash\" member");
@@ -183,15 +199,14 @@ Result<ParsedLine> ParseLine(std::string_view line) {
   return p;
 }
 
-unsigned VerifyThreads() {
-  return std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-}
+unsigned VerifyThreads() { return std::clamp(std::thread::hardware_concurrency(), 1u, 8u); }
 
 std::vector<Result<ParsedLine>> ParseLines(const std::vector<std::string_view>& lines,
                                            unsigned threads) {
   std::vector<Result<ParsedLine>> out(lines.size(), Result<ParsedLine>(Internal("not parsed")));
   const size_t n = lines.size();
-  threads = static_cast<unsigned>(std::min<size_t>(std::max(threads, 1u), std::max<size_t>(n / 256, 1)));
+  threads =
+      static_cast<unsigned>(std::min<size_t>(std::max(threads, 1u), std::max<size_t>(n / 256, 1)));
   const auto work = [&](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i) out[i] = ParseLine(lines[i]);
   };
@@ -213,11 +228,13 @@ std::string SegmentName(uint64_t first_seq) {
 
 std::optional<uint64_t> SegmentFirstSeq(std::string_view name) {
   constexpr std::string_view kPrefix = "audit-", kSuffix = ".jsonl";
-  if (name.size() < kPrefix.size() + 12 + kSuffix.size() || name.substr(0, kPrefix.size()) != kPrefix ||
+  if (name.size() < kPrefix.size() + 12 + kSuffix.size() ||
+      name.substr(0, kPrefix.size()) != kPrefix ||
       name.substr(name.size() - kSuffix.size()) != kSuffix) {
     return std::nullopt;
   }
-  const std::string_view digits = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  const std::string_view digits =
+      name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
   if (digits.size() > 19) return std::nullopt;
   uint64_t v = 0;
   for (char c : digits) {
@@ -233,7 +250,8 @@ Result<std::vector<std::string>> ListSegments(const std::string& dir) {
   if (d == nullptr) return NotFound("cannot read " + dir + ": " + std::strerror(errno));
   std::vector<std::pair<uint64_t, std::string>> found;
   while (dirent* e = readdir(d)) {
-    if (std::optional<uint64_t> seq = SegmentFirstSeq(e->d_name)) found.emplace_back(*seq, e->d_name);
+    if (std::optional<uint64_t> seq = SegmentFirstSeq(e->d_name))
+      found.emplace_back(*seq, e->d_name);
   }
   closedir(d);
   std::sort(found.begin(), found.end());
@@ -343,9 +361,10 @@ bool ChainChecker::Check(const std::string& name, int64_t line_no, uint64_t offs
   if (e.seq > expected) {
     return Fail(ProblemKind::kRemoved, name, line_no, offset, e.seq,
                 "seq " + std::to_string(e.seq) + " follows seq " + std::to_string(last_seq_) +
-                    ": " + (e.seq - expected == 1 ? "entry " + std::to_string(expected) + " was"
-                                                  : "entries " + std::to_string(expected) + " to " +
-                                                        std::to_string(e.seq - 1) + " were") +
+                    ": " +
+                    (e.seq - expected == 1 ? "entry " + std::to_string(expected) + " was"
+                                           : "entries " + std::to_string(expected) + " to " +
+                                                 std::to_string(e.seq - 1) + " were") +
                     " removed");
   }
   if (e.seq < expected) {
@@ -384,8 +403,8 @@ bool ChainChecker::Check(const std::string& name, int64_t line_no, uint64_t offs
   report_.last_hash = e.hash;
   if (report_.first_time.empty()) report_.first_time = e.time;
   report_.last_time = e.time;
-  report_.unsigned_tail = report_.last_checkpoint_seq == 0 ? report_.entries
-                                                           : e.seq - report_.last_checkpoint_seq;
+  report_.unsigned_tail =
+      report_.last_checkpoint_seq == 0 ? report_.entries : e.seq - report_.last_checkpoint_seq;
   report_.ends_with_close = e.type == "checkpoint" && e.checkpoint_reason == "close";
   return true;
 }

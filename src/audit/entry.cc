@@ -1,10 +1,10 @@
 #include "audit/entry.h"
 
-#include "audit/internal/chain.h"
-
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+
+#include "audit/internal/chain.h"
 
 namespace oncomesh::audit {
 
@@ -12,11 +12,16 @@ using nlohmann::json;
 
 const char* EntryTypeName(EntryType type) {
   switch (type) {
-    case EntryType::kRequest: return "request";
-    case EntryType::kRefusal: return "refusal";
-    case EntryType::kPermit: return "permit";
-    case EntryType::kOpen: return "open";
-    case EntryType::kCheckpoint: return "checkpoint";
+    case EntryType::kRequest:
+      return "request";
+    case EntryType::kRefusal:
+      return "refusal";
+    case EntryType::kPermit:
+      return "permit";
+    case EntryType::kOpen:
+      return "open";
+    case EntryType::kCheckpoint:
+      return "checkpoint";
   }
   return "request";
 }
@@ -31,24 +36,36 @@ std::optional<EntryType> EntryTypeFromName(std::string_view name) {
 
 const char* RecordKindName(RecordKind kind) {
   switch (kind) {
-    case RecordKind::kIndividual: return "individual";
-    case RecordKind::kBiosample: return "biosample";
-    case RecordKind::kGenomicVariation: return "genomicVariation";
-    case RecordKind::kStudy: return "study";
-    case RecordKind::kSeries: return "series";
-    case RecordKind::kSopInstance: return "sopInstance";
+    case RecordKind::kIndividual:
+      return "individual";
+    case RecordKind::kBiosample:
+      return "biosample";
+    case RecordKind::kGenomicVariation:
+      return "genomicVariation";
+    case RecordKind::kStudy:
+      return "study";
+    case RecordKind::kSeries:
+      return "series";
+    case RecordKind::kSopInstance:
+      return "sopInstance";
   }
   return "individual";
 }
 
 const char* PermitActionName(PermitAction action) {
   switch (action) {
-    case PermitAction::kRequest: return "request";
-    case PermitAction::kApprove: return "approve";
-    case PermitAction::kReject: return "reject";
-    case PermitAction::kRevoke: return "revoke";
-    case PermitAction::kOverride: return "override";
-    case PermitAction::kApprovalRefused: return "approval-refused";
+    case PermitAction::kRequest:
+      return "request";
+    case PermitAction::kApprove:
+      return "approve";
+    case PermitAction::kReject:
+      return "reject";
+    case PermitAction::kRevoke:
+      return "revoke";
+    case PermitAction::kOverride:
+      return "override";
+    case PermitAction::kApprovalRefused:
+      return "approval-refused";
   }
   return "request";
 }
@@ -63,14 +80,15 @@ Status ValidateEntry(const Entry& e) {
     case EntryType::kPermit:
       if (!e.permit) return InvalidArgument(what + ": no permit decision");
       if (e.permit->permit_id.empty()) return InvalidArgument(what + ": no permit id");
-      if (e.permit->reason.empty() && (e.permit->action == PermitAction::kReject ||
-                                       e.permit->action == PermitAction::kRevoke ||
-                                       e.permit->action == PermitAction::kOverride ||
-                                       e.permit->action == PermitAction::kApprovalRefused)) {
+      if (e.permit->reason.empty() &&
+          (e.permit->action == PermitAction::kReject || e.permit->action == PermitAction::kRevoke ||
+           e.permit->action == PermitAction::kOverride ||
+           e.permit->action == PermitAction::kApprovalRefused)) {
         return InvalidArgument(what + ": a " + PermitActionName(e.permit->action) +
                                " needs a reason");
       }
-      if (!e.disclosed.empty()) return InvalidArgument(what + ": a permit decision discloses nothing");
+      if (!e.disclosed.empty())
+        return InvalidArgument(what + ": a permit decision discloses nothing");
       return Status::Ok();
     case EntryType::kRequest:
     case EntryType::kRefusal:
@@ -292,7 +310,8 @@ json EntryFieldsToJson(const Entry& e) {
 }
 
 std::string FormatTime(std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   auto secs = static_cast<std::time_t>(ms / 1000);
   long frac = static_cast<long>(ms % 1000);
   if (frac < 0) {  // before 1970: floor, not truncate
@@ -398,7 +417,8 @@ Result<std::string> CanonicalTime(std::string_view text) {
     return InvalidArgument("'" + std::string(text) + "': a time between 1970 and 2261 is needed");
   }
   const std::time_t secs = timegm(&tm) - static_cast<std::time_t>(offset_minutes) * 60;
-  return FormatTime(std::chrono::system_clock::from_time_t(secs) + std::chrono::milliseconds(millis));
+  return FormatTime(std::chrono::system_clock::from_time_t(secs) +
+                    std::chrono::milliseconds(millis));
 }
 
 }  // namespace oncomesh::audit

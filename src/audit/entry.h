@@ -14,12 +14,11 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "util/status.h"
 
@@ -101,12 +100,12 @@ struct ByteRange {
 
 // Bytes of a stored file that were served (htsget, WADO-RS).
 struct ServedFile {
-  std::string file_id;            // the node's id of the file (htsget id, SOP Instance UID)
-  std::vector<ByteRange> ranges;  // byte ranges of the stored file sent as they are stored
-                                  // (a whole file is the range [0, size))
-  uint64_t bytes = 0;             // every byte sent from this file: the ranges, plus any bytes
-                                  // re-encoded from it (an htsget ticket's inline header and
-                                  // region edges), so bytes - the ranges' sizes = re-encoded
+  std::string file_id;             // the node's id of the file (htsget id, SOP Instance UID)
+  std::vector<ByteRange> ranges;   // byte ranges of the stored file sent as they are stored
+                                   // (a whole file is the range [0, size))
+  uint64_t bytes = 0;              // every byte sent from this file: the ranges, plus any bytes
+                                   // re-encoded from it (an htsget ticket's inline header and
+                                   // region edges), so bytes - the ranges' sizes = re-encoded
   std::vector<ByteRange> granted;  // ranges an htsget ticket's signed block URLs may fetch
                                    // later (not yet sent: each fetch is an entry of its own)
 };
@@ -138,11 +137,11 @@ struct PermitDecision {
 struct Entry {
   EntryType type = EntryType::kRequest;
   Caller caller;
-  RequestLine request;                        // required for kRequest and kRefusal
-  std::map<std::string, std::string> access;  // dataset id -> access level granted
-  Outcome outcome;                            // required for kRequest and kRefusal
-  Disclosure disclosed;                       // must be empty for kRefusal and kPermit
-  std::optional<PermitDecision> permit;       // required for kPermit, absent otherwise
+  RequestLine request;                                // required for kRequest and kRefusal
+  std::map<std::string, std::string> access;          // dataset id -> access level granted
+  Outcome outcome;                                    // required for kRequest and kRefusal
+  Disclosure disclosed;                               // must be empty for kRefusal and kPermit
+  std::optional<PermitDecision> permit;               // required for kPermit, absent otherwise
   nlohmann::json details = nlohmann::json::object();  // anything else; must be an object
 };
 

@@ -19,13 +19,20 @@ namespace fs = std::filesystem;
 
 const char* ProblemKindName(ProblemKind kind) {
   switch (kind) {
-    case ProblemKind::kMalformed: return "malformed";
-    case ProblemKind::kEdited: return "edited";
-    case ProblemKind::kRemoved: return "removed";
-    case ProblemKind::kReordered: return "reordered";
-    case ProblemKind::kPrevMismatch: return "chain broken";
-    case ProblemKind::kBadCheckpoint: return "bad checkpoint";
-    case ProblemKind::kTruncated: return "truncated";
+    case ProblemKind::kMalformed:
+      return "malformed";
+    case ProblemKind::kEdited:
+      return "edited";
+    case ProblemKind::kRemoved:
+      return "removed";
+    case ProblemKind::kReordered:
+      return "reordered";
+    case ProblemKind::kPrevMismatch:
+      return "chain broken";
+    case ProblemKind::kBadCheckpoint:
+      return "bad checkpoint";
+    case ProblemKind::kTruncated:
+      return "truncated";
   }
   return "malformed";
 }
@@ -145,11 +152,15 @@ Result<VerifyReport> VerifyArchive(const std::string& archive_dir, const Anchor&
   RETURN_IF_ERROR(FeedSegments(archive_dir, names, 0, &checker));
   VerifyReport report = std::move(checker.report());
   if (report.ok() && (report.last_seq != anchor.seq || report.last_hash != anchor.hash)) {
-    report.problem = Problem{ProblemKind::kRemoved, names.back(), 0, 0, report.last_seq,
-                             "the archive ends at seq " + std::to_string(report.last_seq) +
-                                 ", but the anchor says entries up to seq " +
-                                 std::to_string(anchor.seq) + " (hash " +
-                                 anchor.hash.substr(0, 16) + "…) were archived"};
+    report.problem =
+        Problem{ProblemKind::kRemoved,
+                names.back(),
+                0,
+                0,
+                report.last_seq,
+                "the archive ends at seq " + std::to_string(report.last_seq) +
+                    ", but the anchor says entries up to seq " + std::to_string(anchor.seq) +
+                    " (hash " + anchor.hash.substr(0, 16) + "…) were archived"};
   }
   return report;
 }
@@ -182,9 +193,10 @@ Result<VerifyReport> VerifyLogDirectory(const std::string& audit_dir,
   VerifyReport report = std::move(checker.report());
   if (!anchor) return report;
   report.anchor_seq = anchor->seq;
-  const size_t left_over = static_cast<size_t>(std::count_if(names.begin(), names.end(), [&](const std::string& n) {
-    return internal::SegmentFirstSeq(n).value_or(0) <= skip;
-  }));
+  const size_t left_over =
+      static_cast<size_t>(std::count_if(names.begin(), names.end(), [&](const std::string& n) {
+        return internal::SegmentFirstSeq(n).value_or(0) <= skip;
+      }));
   if (left_over > 0) {
     report.notes.push_back(std::to_string(left_over) +
                            " segment(s) before the anchor are still here (an archive run was "
@@ -208,10 +220,9 @@ Result<VerifyReport> VerifyLogDirectory(const std::string& audit_dir,
   return report;
 }
 
-Result<ExportSummary> ExportPeriod(const std::string& audit_dir,
-                                   const std::vector<auth::Jwk>& keys, const std::string& from,
-                                   const std::string& to, const std::string& node_name,
-                                   std::ostream& out) {
+Result<ExportSummary> ExportPeriod(const std::string& audit_dir, const std::vector<auth::Jwk>& keys,
+                                   const std::string& from, const std::string& to,
+                                   const std::string& node_name, std::ostream& out) {
   if (!(from < to)) return InvalidArgument("audit export: the period is empty (from >= to)");
   ASSIGN_OR_RETURN(VerifyReport verified, VerifyLogDirectory(audit_dir, keys));
   if (!verified.ok()) {
@@ -268,11 +279,15 @@ Result<ExportSummary> ExportPeriod(const std::string& audit_dir,
       {"first_seq", summary.first_seq},
       {"last_seq", summary.last_seq},
       {"prev", first->prev},
-      {"period", {{"first_seq", period_first}, {"last_seq", period_last}, {"entries", summary.period_entries}}},
+      {"period",
+       {{"first_seq", period_first},
+        {"last_seq", period_last},
+        {"entries", summary.period_entries}}},
       {"signed_to_end", summary.signed_to_end},
-      {"note", "entries are verbatim lines of the node's audit log; those outside the period "
-               "are context: the one before shows where the period starts, those after it reach "
-               "the checkpoint whose signature covers the whole export"}};
+      {"note",
+       "entries are verbatim lines of the node's audit log; those outside the period "
+       "are context: the one before shows where the period starts, those after it reach "
+       "the checkpoint whose signature covers the whole export"}};
   out << header.dump() << "\n";
   for (const std::string& line : lines) out << line << "\n";
   out.flush();
@@ -284,7 +299,8 @@ Result<VerifyReport> VerifyExportFile(const std::string& path, const std::vector
   ASSIGN_OR_RETURN(std::string text, ReadText(path));
   const std::string name = path.substr(path.find_last_of('/') + 1);
   const size_t nl = text.find('\n');
-  const Result<json> parsed_header = ParseJson(std::string_view(text).substr(0, nl), "export header");
+  const Result<json> parsed_header =
+      ParseJson(std::string_view(text).substr(0, nl), "export header");
   const json header = parsed_header.ok() ? *parsed_header : json();
   const auto header_problem = [&](const std::string& why) {
     VerifyReport report;
@@ -331,8 +347,11 @@ Result<VerifyReport> VerifyExportFile(const std::string& path, const std::vector
     return report;
   }
   if (report.entries == 0 || report.last_seq != last_seq) {
-    report.problem = Problem{ProblemKind::kRemoved, name, static_cast<int64_t>(report.entries) + 1,
-                             text.size(), last_seq,
+    report.problem = Problem{ProblemKind::kRemoved,
+                             name,
+                             static_cast<int64_t>(report.entries) + 1,
+                             text.size(),
+                             last_seq,
                              "the header says the export ends at seq " + std::to_string(last_seq) +
                                  ", its entries end at seq " + std::to_string(report.last_seq)};
     return report;
@@ -342,7 +361,8 @@ Result<VerifyReport> VerifyExportFile(const std::string& path, const std::vector
         "the export ends " + std::to_string(report.unsigned_tail) +
         " entries after its last checkpoint: the log had not been checkpointed past the period "
         "yet, so those entries are proved by the chain only, and the period may have had entries "
-        "after seq " + std::to_string(report.last_seq));
+        "after seq " +
+        std::to_string(report.last_seq));
   } else if (period_first != 0 && report.last_seq == period_last) {
     report.notes.emplace_back("the export ends with the period: the log had no entry after it yet");
   }

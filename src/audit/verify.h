@@ -4,7 +4,8 @@
 //
 // What verification checks, entry by entry, in file order (the first problem is reported,
 // naming the file, line, byte offset and seq):
-//   - every line is a complete JSON object ending in the `"hash"` member    (kTruncated, kMalformed)
+//   - every line is a complete JSON object ending in the `"hash"` member    (kTruncated,
+//   kMalformed)
 //   - its hash is the SHA-256 of its bytes without that member              (kEdited)
 //   - its seq is the previous seq plus one                                  (kRemoved, kReordered)
 //   - its prev is the previous entry's hash                                 (kPrevMismatch)
@@ -18,12 +19,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "auth/jose.h"
 #include "util/status.h"
@@ -58,7 +58,7 @@ struct VerifyReport {
   std::optional<Problem> problem;  // the first problem; none when the chain holds
   uint64_t entries = 0;            // entries checked (up to the problem)
   uint64_t first_seq = 0, last_seq = 0;
-  std::string last_hash;           // hash of entry last_seq
+  std::string last_hash;  // hash of entry last_seq
   std::string first_time, last_time;
   uint64_t checkpoints = 0;
   uint64_t last_checkpoint_seq = 0;  // 0: none
@@ -66,7 +66,7 @@ struct VerifyReport {
   bool ends_with_close = false;      // the last entry is the checkpoint of a clean close
   std::vector<std::string> files;    // the files read, in order
   std::vector<std::string> notes;    // what holds but limits the proof (an export's open end)
-  uint64_t anchor_seq = 0;  // the live log was verified from the archive anchor at this seq
+  uint64_t anchor_seq = 0;        // the live log was verified from the archive anchor at this seq
   bool archive_verified = false;  // the archived segments were verified and join the anchor
 
   bool ok() const { return !problem.has_value(); }
@@ -96,7 +96,7 @@ Result<VerifyReport> VerifyLogDirectory(const std::string& audit_dir,
 Result<VerifyReport> VerifyExportFile(const std::string& path, const std::vector<auth::Jwk>& keys);
 
 struct ExportSummary {
-  uint64_t period_entries = 0;  // entries whose time is in [from, to)
+  uint64_t period_entries = 0;           // entries whose time is in [from, to)
   uint64_t first_seq = 0, last_seq = 0;  // all lines written, context included
   bool signed_to_end = false;  // a checkpoint follows the period: the whole export is signed
 };
@@ -107,9 +107,8 @@ struct ExportSummary {
 // the period up to and including the next checkpoint (its signature covers the whole slice).
 // The log is verified first, as VerifyLogDirectory does: a broken chain is refused (DataLoss
 // naming where), so is a period that reaches past it. InvalidArgument when from >= to.
-Result<ExportSummary> ExportPeriod(const std::string& audit_dir,
-                                   const std::vector<auth::Jwk>& keys, const std::string& from,
-                                   const std::string& to, const std::string& node_name,
-                                   std::ostream& out);
+Result<ExportSummary> ExportPeriod(const std::string& audit_dir, const std::vector<auth::Jwk>& keys,
+                                   const std::string& from, const std::string& to,
+                                   const std::string& node_name, std::ostream& out);
 
 }  // namespace oncomesh::audit

@@ -226,9 +226,9 @@ TEST_F(VerifyTest, ACheckpointSignedWithAnotherKeyIsFound) {
   EXPECT_NE(p.message.find("not among the node's keys"), std::string::npos) << p.message;
   // Another key claiming the node's key id.
   oncomesh::testing::OpenSslKey forger = oncomesh::testing::OpenSslKey::Generate("ES256");
-  body["checkpoint"]["jws"] =
-      forger.Sign(json{{"alg", "ES256"}, {"typ", internal::kCheckpointTyp}, {"kid", NodeKey().kid()}},
-                  parts->payload.dump());
+  body["checkpoint"]["jws"] = forger.Sign(
+      json{{"alg", "ES256"}, {"typ", internal::kCheckpointTyp}, {"kid", NodeKey().kid()}},
+      parts->payload.dump());
   lines_[k] = Reseal(body);
   p = Tampered(ProblemKind::kBadCheckpoint);
   EXPECT_NE(p.message.find("does not verify"), std::string::npos) << p.message;
@@ -313,9 +313,9 @@ TEST(ExportTest, APeriodVerifiesWithTheNodesPublicJwks) {
   const std::string dir = tmp.path() + "/audit";
   WriteLog(dir, 60, 3 * 60'000);  // one request every 3 minutes, 10:03 to 13:00
   ExportSummary summary;
-  const std::string out = ExportToFile(dir, tmp.path() + "/export.jsonl",
-                                       *CanonicalTime("2025-03-01T10:30:00Z"),
-                                       *CanonicalTime("2025-03-01T11:30:00Z"), &summary);
+  const std::string out =
+      ExportToFile(dir, tmp.path() + "/export.jsonl", *CanonicalTime("2025-03-01T10:30:00Z"),
+                   *CanonicalTime("2025-03-01T11:30:00Z"), &summary);
   // 10:30 to 11:27, every 3 minutes: 20 requests, plus the checkpoints written among them.
   EXPECT_GE(summary.period_entries, 20u);
   EXPECT_TRUE(summary.signed_to_end);
@@ -375,9 +375,9 @@ TEST(ExportTest, APeriodAtTheEndOfARunningLogSaysItIsNotSignedYet) {
   lines.pop_back();
   WriteLines(path, lines);
   ExportSummary summary;
-  const std::string out = ExportToFile(dir, tmp.path() + "/export.jsonl",
-                                       *CanonicalTime("2025-03-01T10:05:00Z"),
-                                       *CanonicalTime("2025-03-02"), &summary);
+  const std::string out =
+      ExportToFile(dir, tmp.path() + "/export.jsonl", *CanonicalTime("2025-03-01T10:05:00Z"),
+                   *CanonicalTime("2025-03-02"), &summary);
   EXPECT_FALSE(summary.signed_to_end);
   const VerifyReport report = *VerifyExportFile(out, PublicKeys());
   ASSERT_TRUE(report.ok()) << report.problem->ToString();

@@ -35,8 +35,8 @@ bool Caller::PermittedOn(const std::string& dataset) const {
   });
 }
 
-AccessPolicy::AccessPolicy(AccessConfig config, std::string own_issuer, std::vector<DatasetGrants> datasets,
-                           OwnGrantCheck own_grant_check)
+AccessPolicy::AccessPolicy(AccessConfig config, std::string own_issuer,
+                           std::vector<DatasetGrants> datasets, OwnGrantCheck own_grant_check)
     : config_(std::move(config)),
       own_issuer_(std::move(own_issuer)),
       datasets_(std::move(datasets)),
@@ -66,12 +66,14 @@ Caller AccessPolicy::Evaluate(std::shared_ptr<const Passport> passport, int64_t 
     registered_missing = "no passport was presented (send a GA4GH Passport as a bearer token)";
   } else {
     bool status = false;
-    for (const std::string& value : config_.researcher_status) status = status || has("ResearcherStatus", value);
+    for (const std::string& value : config_.researcher_status)
+      status = status || has("ResearcherStatus", value);
     if (!status) {
       registered_missing = "no accepted ResearcherStatus visa (one of:";
       for (const std::string& value : config_.researcher_status) registered_missing += " " + value;
       registered_missing += ")";
-      if (std::string why = p->RefusalsOf("ResearcherStatus"); !why.empty()) registered_missing += "; " + why;
+      if (std::string why = p->RefusalsOf("ResearcherStatus"); !why.empty())
+        registered_missing += "; " + why;
     }
     for (const std::string& terms : config_.accepted_terms) {
       if (has("AcceptedTermsAndPolicies", terms)) continue;
@@ -109,7 +111,8 @@ Caller AccessPolicy::Evaluate(std::shared_ptr<const Passport> passport, int64_t 
         grant_missing = "no valid ControlledAccessGrants visa for " + own_value;
         for (const std::string& value : d.external_values) grant_missing += " or " + value;
         if (!why_not.empty()) grant_missing += " (" + why_not + ")";
-        if (std::string why = p->RefusalsOf("ControlledAccessGrants"); !why.empty()) grant_missing += "; " + why;
+        if (std::string why = p->RefusalsOf("ControlledAccessGrants"); !why.empty())
+          grant_missing += "; " + why;
       }
     } else {
       grant_missing = registered_missing;

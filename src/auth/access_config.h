@@ -11,8 +11,9 @@ namespace oncomesh::auth {
 // access.trusted_issuers[]: an identity provider, broker or visa issuer whose signatures the node
 // accepts (GA4GH Passport: Passport Clearinghouse policy).
 struct TrustedIssuerConfig {
-  std::string issuer;     // the "iss" of its tokens, exactly
-  std::string jwks_uri;   // https URL of its keys; "" -> from <issuer>/.well-known/openid-configuration
+  std::string issuer;  // the "iss" of its tokens, exactly
+  std::string
+      jwks_uri;  // https URL of its keys; "" -> from <issuer>/.well-known/openid-configuration
   std::string jwks_file;  // its keys from a file instead (offline); relative to the node directory
   bool passports = true;  // may sign passports (it is a Passport Broker)
   // Visa types it is trusted to assert. ControlledAccessGrants only when listed.

@@ -9,8 +9,8 @@
 
 #include "model/date.h"
 #include "util/embedded_data.h"
-#include "util/split.h"
 #include "util/json.h"
+#include "util/split.h"
 
 namespace oncomesh::auth {
 namespace {

@@ -1,10 +1,11 @@
 #include "auth/issuer_keys.h"
-#include "util/json.h"
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "util/json.h"
 
 namespace oncomesh::auth {
 
@@ -12,15 +13,17 @@ using nlohmann::json;
 
 Clock SystemClock() {
   return [] {
-    return static_cast<int64_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
   };
 }
 
 Result<std::vector<Jwk>> ParseJwks(std::string_view text) {
   const Result<json> parsed = ParseJson(text, "JWKS");
   if (!parsed.ok()) {
-    return InvalidArgument("not a JWKS (a JSON object with a \"keys\" array): " + parsed.status().message());
+    return InvalidArgument("not a JWKS (a JSON object with a \"keys\" array): " +
+                           parsed.status().message());
   }
   const json& doc = *parsed;
   if (!doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array()) {
@@ -37,14 +40,18 @@ Result<std::vector<Jwk>> ParseJwks(std::string_view text) {
     }
   }
   if (keys.empty()) {
-    return InvalidArgument("the JWKS holds no usable signing key" + (skipped.empty() ? "" : " (" + skipped + ")"));
+    return InvalidArgument("the JWKS holds no usable signing key" +
+                           (skipped.empty() ? "" : " (" + skipped + ")"));
   }
   return keys;
 }
 
-IssuerKeys::IssuerKeys(std::vector<TrustedIssuerConfig> issuers, std::string node_dir, HttpsFetch fetch, Clock clock,
-                       Options options)
-    : node_dir_(std::move(node_dir)), fetch_(std::move(fetch)), clock_(std::move(clock)), options_(options) {
+IssuerKeys::IssuerKeys(std::vector<TrustedIssuerConfig> issuers, std::string node_dir,
+                       HttpsFetch fetch, Clock clock, Options options)
+    : node_dir_(std::move(node_dir)),
+      fetch_(std::move(fetch)),
+      clock_(std::move(clock)),
+      options_(options) {
   for (TrustedIssuerConfig& c : issuers) {
     auto e = std::make_unique<Entry>();
     e->jwks_uri = c.jwks_uri;
@@ -62,11 +69,15 @@ Status IssuerKeys::LoadFiles() {
     std::filesystem::path path(e->config.jwks_file);
     if (path.is_relative() && !node_dir_.empty()) path = std::filesystem::path(node_dir_) / path;
     std::ifstream in(path);
-    if (!in) return FailedPrecondition("trusted issuer '" + name + "': cannot read jwks_file " + path.string());
+    if (!in)
+      return FailedPrecondition("trusted issuer '" + name + "': cannot read jwks_file " +
+                                path.string());
     std::stringstream text;
     text << in.rdbuf();
     Result<std::vector<Jwk>> keys = ParseJwks(text.str());
-    if (!keys.ok()) return FailedPrecondition("trusted issuer '" + name + "': " + path.string() + ": " + keys.status().message());
+    if (!keys.ok())
+      return FailedPrecondition("trusted issuer '" + name + "': " + path.string() + ": " +
+                                keys.status().message());
     e->keys = std::move(*keys);
     e->fetched_at = clock_();
   }
@@ -103,11 +114,13 @@ Status IssuerKeys::Fetch(Entry& e) {
     std::string base = issuer;
     while (!base.empty() && base.back() == '/') base.pop_back();
     Result<std::string> config = fetch_(base + "/.well-known/openid-configuration");
-    if (!config.ok()) return Unavailable("keys of issuer '" + issuer + "': " + config.status().message());
+    if (!config.ok())
+      return Unavailable("keys of issuer '" + issuer + "': " + config.status().message());
     const Result<json> parsed = ParseJson(*config, "OpenID configuration");
     const json doc = parsed.ok() ? *parsed : json();
     if (!doc.is_object() || !doc.contains("jwks_uri") || !doc["jwks_uri"].is_string()) {
-      return Unavailable("keys of issuer '" + issuer + "': its OpenID configuration has no jwks_uri");
+      return Unavailable("keys of issuer '" + issuer +
+                         "': its OpenID configuration has no jwks_uri");
     }
     // Section 4.3: the configuration's issuer must be the one asked for.
     // (Not doc.value("issuer", ""): it throws when the member is not a string.)
@@ -124,19 +137,23 @@ Status IssuerKeys::Fetch(Entry& e) {
   Result<std::string> text = fetch_(uri);
   if (!text.ok()) return Unavailable("keys of issuer '" + issuer + "': " + text.status().message());
   Result<std::vector<Jwk>> keys = ParseJwks(*text);
-  if (!keys.ok()) return Unavailable("keys of issuer '" + issuer + "' at " + uri + ": " + keys.status().message());
+  if (!keys.ok())
+    return Unavailable("keys of issuer '" + issuer + "' at " + uri + ": " +
+                       keys.status().message());
   std::lock_guard<std::mutex> lock(mu_);
   e.jwks_uri = uri;
   e.keys = std::move(*keys);
   return Status::Ok();
 }
 
-Result<std::vector<Jwk>> IssuerKeys::KeysFor(const std::string& issuer, const std::string& kid, const std::string& alg) {
+Result<std::vector<Jwk>> IssuerKeys::KeysFor(const std::string& issuer, const std::string& kid,
+                                             const std::string& alg) {
   Entry* e = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(issuer);
-    if (it == entries_.end()) return NotFound("issuer '" + issuer + "' is not trusted by this node");
+    if (it == entries_.end())
+      return NotFound("issuer '" + issuer + "' is not trusted by this node");
     e = it->second.get();
   }
   auto pick = [&](const std::vector<Jwk>& keys) {
@@ -155,7 +172,9 @@ Result<std::vector<Jwk>> IssuerKeys::KeysFor(const std::string& issuer, const st
     std::vector<Jwk> found = pick(e->keys);
     if (!found.empty() && (fixed || fresh)) return found;
   }
-  if (fixed) return NotFound("issuer '" + issuer + "' has no " + alg + " key" + (kid.empty() ? "" : " \"" + kid + "\""));
+  if (fixed)
+    return NotFound("issuer '" + issuer + "' has no " + alg + " key" +
+                    (kid.empty() ? "" : " \"" + kid + "\""));
   // Not found or stale: fetch, one caller at a time per issuer, not more often than allowed.
   std::lock_guard<std::mutex> fetch_lock(e->fetch_mu);
   {
@@ -167,7 +186,8 @@ Result<std::vector<Jwk>> IssuerKeys::KeysFor(const std::string& issuer, const st
       // Another caller just fetched (or failed to): use what it got.
       if (!found.empty()) return found;
       if (!e->last_error.ok()) return e->last_error;
-      return NotFound("issuer '" + issuer + "' has no " + alg + " key" + (kid.empty() ? "" : " \"" + kid + "\""));
+      return NotFound("issuer '" + issuer + "' has no " + alg + " key" +
+                      (kid.empty() ? "" : " \"" + kid + "\""));
     }
     e->fetched_at = now;
   }
@@ -181,7 +201,9 @@ Result<std::vector<Jwk>> IssuerKeys::KeysFor(const std::string& issuer, const st
     return st;
   }
   std::vector<Jwk> found = pick(e->keys);
-  if (found.empty()) return NotFound("issuer '" + issuer + "' has no " + alg + " key" + (kid.empty() ? "" : " \"" + kid + "\""));
+  if (found.empty())
+    return NotFound("issuer '" + issuer + "' has no " + alg + " key" +
+                    (kid.empty() ? "" : " \"" + kid + "\""));
   return found;
 }
 

@@ -40,10 +40,12 @@ class IssuerKeys {
     int64_t max_age_seconds = 3600;
   };
   // `node_dir` resolves relative jwks_file paths.
-  IssuerKeys(std::vector<TrustedIssuerConfig> issuers, std::string node_dir, HttpsFetch fetch, Clock clock,
-             Options options);
-  IssuerKeys(std::vector<TrustedIssuerConfig> issuers, std::string node_dir, HttpsFetch fetch, Clock clock)
-      : IssuerKeys(std::move(issuers), std::move(node_dir), std::move(fetch), std::move(clock), Options()) {}
+  IssuerKeys(std::vector<TrustedIssuerConfig> issuers, std::string node_dir, HttpsFetch fetch,
+             Clock clock, Options options);
+  IssuerKeys(std::vector<TrustedIssuerConfig> issuers, std::string node_dir, HttpsFetch fetch,
+             Clock clock)
+      : IssuerKeys(std::move(issuers), std::move(node_dir), std::move(fetch), std::move(clock),
+                   Options()) {}
 
   // Reads every jwks_file now; errors name the file (a node must not start with a broken trust
   // configuration). Keys from URLs are fetched on first use.
@@ -55,7 +57,8 @@ class IssuerKeys {
   // `alg`: the key with that kid, or every key of the algorithm when the token names none.
   // NotFound when the issuer has no such key even after a refresh; Unavailable when its keys
   // cannot be fetched. Thread-safe; may block on a fetch (bounded by the fetch's timeout).
-  Result<std::vector<Jwk>> KeysFor(const std::string& issuer, const std::string& kid, const std::string& alg);
+  Result<std::vector<Jwk>> KeysFor(const std::string& issuer, const std::string& kid,
+                                   const std::string& alg);
 
   // The configured jwks_uri of an issuer, or the one discovered; "" when not known (yet).
   std::string JwksUri(const std::string& issuer) const;

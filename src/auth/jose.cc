@@ -1,11 +1,12 @@
 #include "auth/jose.h"
-#include "util/json.h"
 
 #include <cjose/cjose.h>
 #include <openssl/sha.h>
 
 #include <cstdlib>
 #include <limits>
+
+#include "util/json.h"
 
 namespace oncomesh::auth {
 
@@ -14,7 +15,8 @@ using nlohmann::json;
 namespace {
 
 std::string CjoseMessage(const cjose_err& err) {
-  return err.message ? std::string(err.message) : std::string("cjose error ") + std::to_string(err.code);
+  return err.message ? std::string(err.message)
+                     : std::string("cjose error ") + std::to_string(err.code);
 }
 
 struct JwsDeleter {
@@ -45,7 +47,8 @@ Status CheckKeyMembers(const json& jwk, JwsAlgorithm* alg) {
     // Not jwk.value("crv", ""): it throws when "crv" is there but not a string.
     const auto crv = jwk.find("crv");
     if (crv == jwk.end() || !crv->is_string() || *crv != "P-256") {
-      return InvalidArgument("EC JWK on curve " + (crv == jwk.end() ? std::string("(none)") : crv->dump()) +
+      return InvalidArgument("EC JWK on curve " +
+                             (crv == jwk.end() ? std::string("(none)") : crv->dump()) +
                              ": only P-256 (ES256) is accepted");
     }
     *alg = JwsAlgorithm::kEs256;
@@ -71,7 +74,8 @@ std::string Base64UrlEncode(std::string_view bytes) {
   char* out = nullptr;
   size_t len = 0;
   cjose_err err;
-  if (!cjose_base64url_encode(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out, &len, &err)) {
+  if (!cjose_base64url_encode(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out,
+                              &len, &err)) {
     return "";
   }
   std::string s(out, len);
@@ -106,7 +110,8 @@ Result<std::string> JwkThumbprint(const json& jwk) {
                                              : std::vector<const char*>{"crv", "kty", "x", "y"};
   for (const char* name : names) {
     const auto it = jwk.find(name);
-    if (it == jwk.end() || !it->is_string()) return InvalidArgument(std::string("JWK without \"") + name + "\"");
+    if (it == jwk.end() || !it->is_string())
+      return InvalidArgument(std::string("JWK without \"") + name + "\"");
     members[name] = *it;
   }
   const std::string canonical = members.dump();  // nlohmann sorts object keys
@@ -130,7 +135,8 @@ Result<Jwk> Jwk::Parse(const json& jwk) {
                            " bits: at least 2048 are required");
   }
   out.has_private_ = jwk.contains("d");
-  if (const auto kid = jwk.find("kid"); kid != jwk.end() && kid->is_string() && !kid->get<std::string>().empty()) {
+  if (const auto kid = jwk.find("kid");
+      kid != jwk.end() && kid->is_string() && !kid->get<std::string>().empty()) {
     out.kid_ = *kid;
   } else {
     ASSIGN_OR_RETURN(out.kid_, JwkThumbprint(jwk));
@@ -187,8 +193,8 @@ std::string Jwk::PrivateJsonText() const {
 
 Result<JwsParts> DecodeJws(std::string_view token, size_t max_bytes) {
   if (token.size() > max_bytes) {
-    return InvalidArgument("token of " + std::to_string(token.size()) + " bytes is over the limit of " +
-                           std::to_string(max_bytes));
+    return InvalidArgument("token of " + std::to_string(token.size()) +
+                           " bytes is over the limit of " + std::to_string(max_bytes));
   }
   const size_t dot1 = token.find('.');
   const size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
@@ -200,7 +206,8 @@ Result<JwsParts> DecodeJws(std::string_view token, size_t max_bytes) {
   if (!header.ok()) return header.status().WithContext("JWS header");
   Result<json> header_json = ParseJson(*header, "JWS header", kJoseJsonLimits);
   if (!header_json.ok()) {
-    return InvalidArgument("JWS header is not a JSON object (" + header_json.status().message() + ")");
+    return InvalidArgument("JWS header is not a JSON object (" + header_json.status().message() +
+                           ")");
   }
   parts.header = std::move(*header_json);
   if (!parts.header.is_object()) return InvalidArgument("JWS header is not a JSON object");
@@ -208,14 +215,16 @@ Result<JwsParts> DecodeJws(std::string_view token, size_t max_bytes) {
   if (!payload.ok()) return payload.status().WithContext("JWS payload");
   Result<json> payload_json = ParseJson(*payload, "JWS payload", kJoseJsonLimits);
   if (!payload_json.ok()) {
-    return InvalidArgument("JWS payload is not a JSON object (" + payload_json.status().message() + ")");
+    return InvalidArgument("JWS payload is not a JSON object (" + payload_json.status().message() +
+                           ")");
   }
   parts.payload = std::move(*payload_json);
   if (!parts.payload.is_object()) return InvalidArgument("JWS payload is not a JSON object");
   Result<std::string> signature = Base64UrlDecode(token.substr(dot2 + 1));
   if (!signature.ok()) return signature.status().WithContext("JWS signature");
   const auto alg = parts.header.find("alg");
-  if (alg == parts.header.end() || !alg->is_string()) return InvalidArgument("JWS header without \"alg\"");
+  if (alg == parts.header.end() || !alg->is_string())
+    return InvalidArgument("JWS header without \"alg\"");
   parts.alg = *alg;
   if (const auto kid = parts.header.find("kid"); kid != parts.header.end()) {
     if (!kid->is_string()) return InvalidArgument("JWS header \"kid\" is not a string");
@@ -223,7 +232,8 @@ Result<JwsParts> DecodeJws(std::string_view token, size_t max_bytes) {
   }
   if (parts.header.contains("crit")) {
     // RFC 7515 section 4.1.11: extensions we do not understand must make the JWS invalid.
-    return InvalidArgument("JWS header lists critical extensions (\"crit\"), none of which are supported");
+    return InvalidArgument(
+        "JWS header lists critical extensions (\"crit\"), none of which are supported");
   }
   return parts;
 }
@@ -233,11 +243,12 @@ Status VerifyJws(std::string_view token, const Jwk& key) {
   // DecodeJws's default, which fits one visa).
   ASSIGN_OR_RETURN(JwsParts parts, DecodeJws(token, std::numeric_limits<size_t>::max()));
   if (parts.alg != "RS256" && parts.alg != "ES256") {
-    return Unauthenticated("signature algorithm \"" + parts.alg + "\" is refused (only RS256 and ES256)");
+    return Unauthenticated("signature algorithm \"" + parts.alg +
+                           "\" is refused (only RS256 and ES256)");
   }
   if (parts.alg != JwsAlgorithmName(key.algorithm())) {
-    return Unauthenticated("signature algorithm " + parts.alg + " does not fit key \"" + key.kid() + "\" (" +
-                           JwsAlgorithmName(key.algorithm()) + ")");
+    return Unauthenticated("signature algorithm " + parts.alg + " does not fit key \"" + key.kid() +
+                           "\" (" + JwsAlgorithmName(key.algorithm()) + ")");
   }
   cjose_err err;
   JwsPtr jws(cjose_jws_import(token.data(), token.size(), &err));
@@ -249,7 +260,8 @@ Status VerifyJws(std::string_view token, const Jwk& key) {
 }
 
 Result<std::string> SignJws(const Jwk& key, std::string_view payload, std::string_view typ) {
-  if (!key.has_private()) return FailedPrecondition("key \"" + key.kid() + "\" has no private part");
+  if (!key.has_private())
+    return FailedPrecondition("key \"" + key.kid() + "\" has no private part");
   cjose_err err;
   HeaderPtr header(cjose_header_new(&err));
   if (!header) return Internal("cjose: " + CjoseMessage(err));
@@ -259,11 +271,13 @@ Result<std::string> SignJws(const Jwk& key, std::string_view payload, std::strin
       !cjose_header_set(header.get(), CJOSE_HDR_KID, key.kid().c_str(), &err)) {
     return Internal("cjose: " + CjoseMessage(err));
   }
-  JwsPtr jws(cjose_jws_sign(key.get(), header.get(), reinterpret_cast<const uint8_t*>(payload.data()),
-                            payload.size(), &err));
+  JwsPtr jws(cjose_jws_sign(key.get(), header.get(),
+                            reinterpret_cast<const uint8_t*>(payload.data()), payload.size(),
+                            &err));
   if (!jws) return Internal("cannot sign: " + CjoseMessage(err));
   const char* compact = nullptr;
-  if (!cjose_jws_export(jws.get(), &compact, &err)) return Internal("cannot export JWS: " + CjoseMessage(err));
+  if (!cjose_jws_export(jws.get(), &compact, &err))
+    return Internal("cannot export JWS: " + CjoseMessage(err));
   return std::string(compact);
 }
 

@@ -18,7 +18,8 @@ namespace {
 using nlohmann::json;
 using oncomesh::testing::OpenSslKey;
 
-const char* kClaims = R"({"iss":"https://broker.example.org","sub":"researcher-1","exp":4102444800})";
+const char* kClaims =
+    R"({"iss":"https://broker.example.org","sub":"researcher-1","exp":4102444800})";
 
 TEST(JoseTest, VerifiesTokensSignedByOpenSsl) {
   for (const char* alg : {"RS256", "ES256"}) {
@@ -67,7 +68,8 @@ TEST(JoseTest, RefusesNoneHmacAndAlgorithmsOfAnotherKeyType) {
   unsigned int mac_len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_len);
-  st = VerifyJws(input + "." + Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), mac_len)), rsa_jwk);
+  st = VerifyJws(input + "." + Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), mac_len)),
+                 rsa_jwk);
   EXPECT_EQ(st.code(), StatusCode::kUnauthenticated);
   EXPECT_NE(st.message().find("HS256"), std::string::npos) << st.message();
 
@@ -93,38 +95,49 @@ TEST(JoseTest, OurSignatureVerifiesWithOpenSsl) {
   EXPECT_EQ(reread->kid(), key->kid());
   EXPECT_TRUE(reread->has_private());
   // A public key cannot sign.
-  EXPECT_EQ(SignJws(*Jwk::Parse(key->PublicJson()), kClaims).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(SignJws(*Jwk::Parse(key->PublicJson()), kClaims).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST(JoseTest, ThumbprintIsTheOneOfRfc7638) {
   // RFC 7638 section 3.1: the example RSA key and its SHA-256 thumbprint.
-  const json jwk = {
-      {"kty", "RSA"},
-      {"e", "AQAB"},
-      {"n",
-       "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3"
-       "oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZ"
-       "Hzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kE"
-       "gU8awapJzKnqDKgw"},
-      {"alg", "RS256"},
-      {"kid", "2011-04-29"}};
+  const json jwk = {{"kty", "RSA"},
+                    {"e", "AQAB"},
+                    {"n",
+                     "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuh"
+                     "DR1L6tSoc_BJECPebWKRXjBZCiFV4n3"
+                     "oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_"
+                     "FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZ"
+                     "Hzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-"
+                     "bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kE"
+                     "gU8awapJzKnqDKgw"},
+                    {"alg", "RS256"},
+                    {"kid", "2011-04-29"}};
   Result<std::string> thumbprint = JwkThumbprint(jwk);
   ASSERT_TRUE(thumbprint.ok()) << thumbprint.status().ToString();
   EXPECT_EQ(*thumbprint, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
 }
 
 TEST(JoseTest, RefusesWeakOrUnsupportedKeysAndMalformedTokens) {
-  EXPECT_NE(Jwk::Parse(OpenSslKey::Generate("RS256", 1024).PublicJwk("k")).status().message().find("2048"),
+  EXPECT_NE(Jwk::Parse(OpenSslKey::Generate("RS256", 1024).PublicJwk("k"))
+                .status()
+                .message()
+                .find("2048"),
             std::string::npos);
   EXPECT_NE(Jwk::Parse(json{{"kty", "oct"}, {"k", "c2VjcmV0"}}).status().message().find("only RSA"),
             std::string::npos);
-  EXPECT_NE(Jwk::Parse(json{{"kty", "EC"}, {"crv", "P-384"}, {"x", "AA"}, {"y", "AA"}}).status().message().find("P-256"),
+  EXPECT_NE(Jwk::Parse(json{{"kty", "EC"}, {"crv", "P-384"}, {"x", "AA"}, {"y", "AA"}})
+                .status()
+                .message()
+                .find("P-256"),
             std::string::npos);
   EXPECT_EQ(DecodeJws("abc").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(DecodeJws("a.b.c.d").status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(DecodeJws("e30.e30.!!").status().message().find("signature"), std::string::npos);
-  EXPECT_NE(DecodeJws("W10.e30.").status().message().find("header is not a JSON object"), std::string::npos);
-  EXPECT_NE(DecodeJws(std::string(20000, 'a')).status().message().find("over the limit"), std::string::npos);
+  EXPECT_NE(DecodeJws("W10.e30.").status().message().find("header is not a JSON object"),
+            std::string::npos);
+  EXPECT_NE(DecodeJws(std::string(20000, 'a')).status().message().find("over the limit"),
+            std::string::npos);
   const std::string crit = Base64UrlEncode(R"({"alg":"ES256","crit":["exp"]})") + ".e30.";
   EXPECT_NE(DecodeJws(crit).status().message().find("crit"), std::string::npos);
 }

@@ -14,8 +14,9 @@ using nlohmann::json;
 namespace {
 
 const std::set<std::string>& StandardVisaTypes() {
-  static const std::set<std::string> types = {"ResearcherStatus", "AffiliationAndRole", "AcceptedTermsAndPolicies",
-                                               "ControlledAccessGrants", "LinkedIdentities"};
+  static const std::set<std::string> types = {"ResearcherStatus", "AffiliationAndRole",
+                                              "AcceptedTermsAndPolicies", "ControlledAccessGrants",
+                                              "LinkedIdentities"};
   return types;
 }
 
@@ -38,9 +39,11 @@ Result<std::string> StringClaim(const json& object, const char* name, const char
 Result<int64_t> TimeClaim(const json& object, const char* name, const char* what) {
   const auto it = object.find(name);
   if (it == object.end()) return Unauthenticated(std::string(what) + " has no \"" + name + "\"");
-  if (!it->is_number()) return Unauthenticated(std::string(what) + " \"" + name + "\" is not a number");
+  if (!it->is_number())
+    return Unauthenticated(std::string(what) + " \"" + name + "\" is not a number");
   const double v = it->get<double>();
-  if (v < 0 || v > 1e11) return Unauthenticated(std::string(what) + " \"" + name + "\" is out of range");
+  if (v < 0 || v > 1e11)
+    return Unauthenticated(std::string(what) + " \"" + name + "\" is out of range");
   return static_cast<int64_t>(v);
 }
 
@@ -59,7 +62,8 @@ Result<std::vector<Identity>> ParseLinkedIdentities(const std::string& value) {
         entry.find(',', comma + 1) != std::string::npos) {
       return Unauthenticated("LinkedIdentities value entry '" + entry + "' is not \"sub,iss\"");
     }
-    out.emplace_back(http::UrlDecode(entry.substr(0, comma), false), http::UrlDecode(entry.substr(comma + 1), false));
+    out.emplace_back(http::UrlDecode(entry.substr(0, comma), false),
+                     http::UrlDecode(entry.substr(comma + 1), false));
     start = end + 1;
   }
   return out;
@@ -77,7 +81,8 @@ bool ClaimMatches(const std::string& spec, const std::string& actual) {
     while (start <= actual.size()) {
       size_t end = actual.find(';', start);
       if (end == std::string::npos) end = actual.size();
-      if (VisaPatternMatches(want, std::string_view(actual).substr(start, end - start))) return true;
+      if (VisaPatternMatches(want, std::string_view(actual).substr(start, end - start)))
+        return true;
       start = end + 1;
     }
     return false;
@@ -88,7 +93,8 @@ bool ClaimMatches(const std::string& spec, const std::string& actual) {
 // Checks one condition clause's form; the reason when it is malformed.
 std::string ClauseError(const json& clause) {
   if (!clause.is_object()) return "a condition clause is not an object";
-  if (!clause.contains("type") || !clause["type"].is_string()) return "a condition clause has no \"type\"";
+  if (!clause.contains("type") || !clause["type"].is_string())
+    return "a condition clause has no \"type\"";
   size_t others = 0;
   for (const auto& [name, v] : clause.items()) {
     if (name == "type") continue;
@@ -106,7 +112,9 @@ bool ClauseMatchedBy(const json& clause, const Visa& v) {
   if (clause["type"].get<std::string>() != v.object.type) return false;
   for (const auto& [name, spec] : clause.items()) {
     if (name == "type") continue;
-    const std::string& actual = name == "value" ? v.object.value : name == "source" ? v.object.source : v.object.by;
+    const std::string& actual = name == "value"    ? v.object.value
+                                : name == "source" ? v.object.source
+                                                   : v.object.by;
     if (name == "by" && v.object.by.empty()) return false;
     if (!ClaimMatches(spec.get<std::string>(), actual)) return false;
   }
@@ -146,8 +154,12 @@ std::string Passport::RefusalsOf(std::string_view type) const {
   return out;
 }
 
-PassportVerifier::PassportVerifier(AccessConfig config, std::shared_ptr<IssuerKeys> keys, Clock clock, Limits limits)
-    : config_(std::move(config)), keys_(std::move(keys)), clock_(std::move(clock)), limits_(limits) {}
+PassportVerifier::PassportVerifier(AccessConfig config, std::shared_ptr<IssuerKeys> keys,
+                                   Clock clock, Limits limits)
+    : config_(std::move(config)),
+      keys_(std::move(keys)),
+      clock_(std::move(clock)),
+      limits_(limits) {}
 
 const TrustedIssuerConfig* PassportVerifier::Trusted(const std::string& issuer) const {
   for (const TrustedIssuerConfig& t : config_.trusted_issuers) {
@@ -164,13 +176,14 @@ Status PassportVerifier::CheckTimes(const json& claims, int64_t now, const char*
     return Unauthenticated(std::string(what) + " expired " + std::to_string(now - exp) + " s ago");
   }
   if (iat - skew > now) {
-    return Unauthenticated(std::string(what) + " is issued in the future (iat " + std::to_string(iat - now) +
-                           " s ahead)");
+    return Unauthenticated(std::string(what) + " is issued in the future (iat " +
+                           std::to_string(iat - now) + " s ahead)");
   }
   if (claims.contains("nbf")) {
     ASSIGN_OR_RETURN(int64_t nbf, TimeClaim(claims, "nbf", what));
     if (nbf - skew > now) {
-      return Unauthenticated(std::string(what) + " is not valid yet (nbf in " + std::to_string(nbf - now) + " s)");
+      return Unauthenticated(std::string(what) + " is not valid yet (nbf in " +
+                             std::to_string(nbf - now) + " s)");
     }
   }
   if (const auto aud = claims.find("aud"); aud != claims.end()) {
@@ -186,17 +199,20 @@ Status PassportVerifier::CheckTimes(const json& claims, int64_t now, const char*
     }
     bool ours = false;
     for (const std::string& a : audiences) {
-      ours = ours || std::find(config_.audiences.begin(), config_.audiences.end(), a) != config_.audiences.end();
+      ours = ours || std::find(config_.audiences.begin(), config_.audiences.end(), a) !=
+                         config_.audiences.end();
     }
     if (!ours) {
-      return Unauthenticated(std::string(what) + " is for audience " + aud->dump() + ", not this node" +
-                             (config_.audiences.empty() ? " (which accepts no audience-restricted tokens)" : ""));
+      return Unauthenticated(
+          std::string(what) + " is for audience " + aud->dump() + ", not this node" +
+          (config_.audiences.empty() ? " (which accepts no audience-restricted tokens)" : ""));
     }
   }
   return Status::Ok();
 }
 
-Result<json> PassportVerifier::VerifiedClaims(std::string_view token, size_t max_bytes, const char* what) const {
+Result<json> PassportVerifier::VerifiedClaims(std::string_view token, size_t max_bytes,
+                                              const char* what) const {
   Result<JwsParts> parts = DecodeJws(token, max_bytes);
   if (!parts.ok()) return Unauthenticated(std::string(what) + ": " + parts.status().message());
   if (parts->alg != "RS256" && parts->alg != "ES256") {
@@ -204,7 +220,9 @@ Result<json> PassportVerifier::VerifiedClaims(std::string_view token, size_t max
                            "\" is refused (only RS256 and ES256)");
   }
   ASSIGN_OR_RETURN(std::string iss, StringClaim(parts->payload, "iss", what));
-  if (!Trusted(iss)) return Unauthenticated(std::string(what) + " is signed by '" + iss + "', an issuer this node does not trust");
+  if (!Trusted(iss))
+    return Unauthenticated(std::string(what) + " is signed by '" + iss +
+                           "', an issuer this node does not trust");
   Result<std::vector<Jwk>> keys = keys_->KeysFor(iss, parts->kid, parts->alg);
   if (!keys.ok()) {
     if (keys.status().code() == StatusCode::kNotFound) {
@@ -219,7 +237,8 @@ Result<json> PassportVerifier::VerifiedClaims(std::string_view token, size_t max
   if (const auto jku = parts->header.find("jku"); jku != parts->header.end()) {
     const std::string known = keys_->JwksUri(iss);
     if (!jku->is_string() || (!known.empty() && *jku != known)) {
-      return Unauthenticated(std::string(what) + ": header jku " + jku->dump() + " is not the key set of '" + iss + "'");
+      return Unauthenticated(std::string(what) + ": header jku " + jku->dump() +
+                             " is not the key set of '" + iss + "'");
     }
   }
   Status last = Unauthenticated("no key");
@@ -232,7 +251,8 @@ Result<json> PassportVerifier::VerifiedClaims(std::string_view token, size_t max
 
 Result<std::shared_ptr<const Passport>> PassportVerifier::Verify(std::string_view token) const {
   if (token.size() > limits_.max_passport_bytes) {
-    return Unauthenticated("passport of " + std::to_string(token.size()) + " bytes is over the limit of " +
+    return Unauthenticated("passport of " + std::to_string(token.size()) +
+                           " bytes is over the limit of " +
                            std::to_string(limits_.max_passport_bytes));
   }
   const std::string key = Sha256(token);
@@ -259,7 +279,8 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::Verify(std::string_vie
   return passport;
 }
 
-Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::string_view token) const {
+Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(
+    std::string_view token) const {
   const int64_t now = clock_();
   ASSIGN_OR_RETURN(json claims, VerifiedClaims(token, limits_.max_passport_bytes, "passport"));
   auto passport = std::make_shared<Passport>();
@@ -274,13 +295,14 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
   const auto list = claims.find("ga4gh_passport_v1");
   if (list == claims.end()) {
     return Unauthenticated(
-        "the token has no ga4gh_passport_v1 claim: present a GA4GH Passport JWT (access tokens whose visas "
+        "the token has no ga4gh_passport_v1 claim: present a GA4GH Passport JWT (access tokens "
+        "whose visas "
         "are held at a /userinfo endpoint are not supported)");
   }
   if (!list->is_array()) return Unauthenticated("passport \"ga4gh_passport_v1\" is not a list");
   if (list->size() > limits_.max_visas) {
-    return Unauthenticated("passport holds " + std::to_string(list->size()) + " visas, over the limit of " +
-                           std::to_string(limits_.max_visas));
+    return Unauthenticated("passport holds " + std::to_string(list->size()) +
+                           " visas, over the limit of " + std::to_string(limits_.max_visas));
   }
 
   // 1. Each visa on its own: signature, times, object.
@@ -301,7 +323,8 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
     // The type, for the refusal message, before anything is trusted.
     if (Result<JwsParts> peek = DecodeJws(text, limits_.max_visa_bytes); peek.ok()) {
       const json& object = peek->payload.value("ga4gh_visa_v1", json::object());
-      if (object.is_object() && object.contains("type") && object["type"].is_string()) refusal.type = object["type"];
+      if (object.is_object() && object.contains("type") && object["type"].is_string())
+        refusal.type = object["type"];
     }
     Result<json> visa_claims = VerifiedClaims(text, limits_.max_visa_bytes, "visa");
     if (!visa_claims.ok()) {
@@ -316,8 +339,9 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
       passport->refused.push_back(refusal);
     };
     if (!c.contains("ga4gh_visa_v1")) {
-      refuse(c.contains("scope") ? "a Visa Access Token (not supported: visas must be Visa Document Tokens)"
-                                 : "no ga4gh_visa_v1 claim");
+      refuse(c.contains("scope")
+                 ? "a Visa Access Token (not supported: visas must be Visa Document Tokens)"
+                 : "no ga4gh_visa_v1 claim");
       continue;
     }
     if (Status st = CheckTimes(c, now, "visa"); !st.ok()) {
@@ -355,7 +379,9 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
         st = s.status();
         break;
       }
-      (std::string_view(name) == "type" ? v.object.type : std::string_view(name) == "value" ? v.object.value : v.object.source) = *s;
+      (std::string_view(name) == "type"    ? v.object.type
+       : std::string_view(name) == "value" ? v.object.value
+                                           : v.object.source) = *s;
     }
     if (st.ok()) {
       Result<int64_t> asserted = TimeClaim(o, "asserted", "visa object");
@@ -363,7 +389,8 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
         st = asserted.status();
       } else {
         v.object.asserted = *asserted;
-        if (v.object.asserted - config_.clock_skew_seconds > now) st = Unauthenticated("visa is asserted in the future");
+        if (v.object.asserted - config_.clock_skew_seconds > now)
+          st = Unauthenticated("visa is asserted in the future");
       }
     }
     if (!st.ok()) {
@@ -381,13 +408,15 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
       refuse("custom visa type '" + v.object.type + "' is not supported by this node (ignored)");
       continue;
     }
-    if ((v.object.type == "ControlledAccessGrants" || v.object.type == "AcceptedTermsAndPolicies") &&
+    if ((v.object.type == "ControlledAccessGrants" ||
+         v.object.type == "AcceptedTermsAndPolicies") &&
         v.object.by.empty()) {
       refuse(v.object.type + " visa without \"by\"");
       continue;
     }
     const TrustedIssuerConfig* trust = Trusted(v.issuer);
-    if (std::find(trust->visa_types.begin(), trust->visa_types.end(), v.object.type) == trust->visa_types.end()) {
+    if (std::find(trust->visa_types.begin(), trust->visa_types.end(), v.object.type) ==
+        trust->visa_types.end()) {
       refuse("'" + v.issuer + "' is not trusted to assert " + v.object.type + " visas");
       continue;
     }
@@ -425,7 +454,8 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
   for (bool grew = true; grew;) {
     grew = false;
     for (const Candidate& c : candidates) {
-      if (c.visa.object.type != "LinkedIdentities" || !c.visa.object.conditions.is_null() || !belongs(c.visa)) {
+      if (c.visa.object.type != "LinkedIdentities" || !c.visa.object.conditions.is_null() ||
+          !belongs(c.visa)) {
         continue;
       }
       Result<std::vector<Identity>> ids = ParseLinkedIdentities(c.visa.object.value);
@@ -436,7 +466,8 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
   std::vector<Candidate> owned;
   for (Candidate& c : candidates) {
     if (c.visa.object.type == "LinkedIdentities") {
-      if (Result<std::vector<Identity>> ids = ParseLinkedIdentities(c.visa.object.value); !ids.ok()) {
+      if (Result<std::vector<Identity>> ids = ParseLinkedIdentities(c.visa.object.value);
+          !ids.ok()) {
         passport->refused.push_back({c.index, c.visa.object.type, ids.status().message()});
         continue;
       }
@@ -478,8 +509,9 @@ Result<std::shared_ptr<const Passport>> PassportVerifier::VerifyUncached(std::st
     if (met[i]) {
       passport->visas.push_back(std::move(c.visa));
     } else {
-      passport->refused.push_back({c.index, c.visa.object.type, "its conditions are not met by the other visas: " +
-                                                                   c.visa.object.conditions.dump()});
+      passport->refused.push_back(
+          {c.index, c.visa.object.type,
+           "its conditions are not met by the other visas: " + c.visa.object.conditions.dump()});
     }
   }
   return std::shared_ptr<const Passport>(std::move(passport));

@@ -25,12 +25,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "auth/access_config.h"
 #include "auth/issuer_keys.h"
@@ -40,11 +39,11 @@ namespace oncomesh::auth {
 
 // The ga4gh_visa_v1 object of a visa.
 struct VisaObject {
-  std::string type;   // "ResearcherStatus", "ControlledAccessGrants"…
+  std::string type;  // "ResearcherStatus", "ControlledAccessGrants"…
   int64_t asserted = 0;
   std::string value;
   std::string source;
-  std::string by;     // "" when absent ("unknown" authority)
+  std::string by;             // "" when absent ("unknown" authority)
   nlohmann::json conditions;  // null when absent
 };
 
@@ -58,8 +57,8 @@ struct Visa {
 };
 
 struct VisaRefusal {
-  size_t index = 0;   // position in ga4gh_passport_v1
-  std::string type;   // the visa type when it could be read, else ""
+  size_t index = 0;  // position in ga4gh_passport_v1
+  std::string type;  // the visa type when it could be read, else ""
   std::string reason;
 };
 
@@ -89,7 +88,8 @@ class PassportVerifier {
     size_t cache_entries = 10000;
     int64_t cache_seconds = 300;  // a verified passport is reused this long at most
   };
-  PassportVerifier(AccessConfig config, std::shared_ptr<IssuerKeys> keys, Clock clock, Limits limits);
+  PassportVerifier(AccessConfig config, std::shared_ptr<IssuerKeys> keys, Clock clock,
+                   Limits limits);
   PassportVerifier(AccessConfig config, std::shared_ptr<IssuerKeys> keys, Clock clock)
       : PassportVerifier(std::move(config), std::move(keys), std::move(clock), Limits()) {}
 
@@ -105,7 +105,8 @@ class PassportVerifier {
  private:
   Result<std::shared_ptr<const Passport>> VerifyUncached(std::string_view token) const;
   Status CheckTimes(const nlohmann::json& claims, int64_t now, const char* what) const;
-  Result<nlohmann::json> VerifiedClaims(std::string_view token, size_t max_bytes, const char* what) const;
+  Result<nlohmann::json> VerifiedClaims(std::string_view token, size_t max_bytes,
+                                        const char* what) const;
   const TrustedIssuerConfig* Trusted(const std::string& issuer) const;
 
   AccessConfig config_;
@@ -117,7 +118,8 @@ class PassportVerifier {
     int64_t valid_until = 0;
   };
   mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, Cached> cache_;  // guarded by mu_; key: SHA-256 of the token
+  mutable std::unordered_map<std::string, Cached>
+      cache_;  // guarded by mu_; key: SHA-256 of the token
 };
 
 }  // namespace oncomesh::auth

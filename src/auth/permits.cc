@@ -1,9 +1,10 @@
 #include "auth/permits.h"
-#include "util/json.h"
 
 #include <openssl/rand.h>
 
 #include <cstdio>
+
+#include "util/json.h"
 
 namespace oncomesh::auth {
 
@@ -33,26 +34,31 @@ std::string NewPermitId() {
 
 const char* PermitStatusName(PermitStatus status) {
   switch (status) {
-    case PermitStatus::kRequested: return "requested";
-    case PermitStatus::kApproved: return "approved";
-    case PermitStatus::kRejected: return "rejected";
-    case PermitStatus::kRevoked: return "revoked";
+    case PermitStatus::kRequested:
+      return "requested";
+    case PermitStatus::kApproved:
+      return "approved";
+    case PermitStatus::kRejected:
+      return "rejected";
+    case PermitStatus::kRevoked:
+      return "revoked";
   }
   return "requested";
 }
 
 json Permit::ToJson() const {
-  json j = {{"id", id},
-            {"status", PermitStatusName(status)},
-            {"researcher", {{"sub", request.researcher_subject}, {"iss", request.researcher_issuer}}},
-            {"datasets", request.datasets},
-            {"purpose", purpose},
-            {"purposeText", request.purpose},
-            {"projectTitle", request.project_title},
-            {"summary", request.summary},
-            {"durationDays", request.duration_days},
-            {"requestedAt", requested_at},
-            {"requestedBy", requested_by}};
+  json j = {
+      {"id", id},
+      {"status", PermitStatusName(status)},
+      {"researcher", {{"sub", request.researcher_subject}, {"iss", request.researcher_issuer}}},
+      {"datasets", request.datasets},
+      {"purpose", purpose},
+      {"purposeText", request.purpose},
+      {"projectTitle", request.project_title},
+      {"summary", request.summary},
+      {"durationDays", request.duration_days},
+      {"requestedAt", requested_at},
+      {"requestedBy", requested_by}};
   if (decided_at) {
     j["decidedAt"] = decided_at;
     j["decidedBy"] = decided_by;
@@ -109,7 +115,8 @@ Status PermitService::Reload() {
   Status bad = Status::Ok();
   RETURN_IF_ERROR(store->ScanPermits([&](const store::StoredPermit& s) {
     const json j = json::parse(s.document, nullptr, false);
-    Result<Permit> p = j.is_discarded() ? Result<Permit>(DataLoss("not JSON")) : Permit::FromJson(j);
+    Result<Permit> p =
+        j.is_discarded() ? Result<Permit>(DataLoss("not JSON")) : Permit::FromJson(j);
     if (!p.ok()) {
       if (bad.ok()) bad = p.status().WithContext("permit " + s.id);
       return;
@@ -124,22 +131,27 @@ Status PermitService::Reload() {
 
 Status PermitService::Save(const Permit& permit, const std::string& expected_status) {
   ASSIGN_OR_RETURN(auto store, options_.open_store());
-  RETURN_IF_ERROR(store->PutPermit({permit.id, PermitStatusName(permit.status), permit.ToJson().dump()},
-                                   expected_status));
+  RETURN_IF_ERROR(store->PutPermit(
+      {permit.id, PermitStatusName(permit.status), permit.ToJson().dump()}, expected_status));
   std::lock_guard<std::mutex> lock(mu_);
   permits_[permit.id] = permit;
   return Status::Ok();
 }
 
 Result<Permit> PermitService::Request(const PermitRequest& request, const std::string& actor) {
-  if (request.researcher_subject.empty()) return InvalidArgument("researcher: the passport subject (sub) is required");
-  if (request.researcher_issuer.empty()) return InvalidArgument("researcher: the passport issuer (iss) is required");
-  if (request.datasets.empty()) return InvalidArgument("datasets: at least one dataset is required");
+  if (request.researcher_subject.empty())
+    return InvalidArgument("researcher: the passport subject (sub) is required");
+  if (request.researcher_issuer.empty())
+    return InvalidArgument("researcher: the passport issuer (iss) is required");
+  if (request.datasets.empty())
+    return InvalidArgument("datasets: at least one dataset is required");
   for (const std::string& d : request.datasets) {
-    if (!options_.datasets.count(d)) return InvalidArgument("datasets: this node has no dataset '" + d + "'");
+    if (!options_.datasets.count(d))
+      return InvalidArgument("datasets: this node has no dataset '" + d + "'");
   }
   if (request.duration_days < 1 || request.duration_days > 3650) {
-    return InvalidArgument("duration: between 1 and 3650 days, not " + std::to_string(request.duration_days));
+    return InvalidArgument("duration: between 1 and 3650 days, not " +
+                           std::to_string(request.duration_days));
   }
   if (request.project_title.empty()) return InvalidArgument("project: a project title is required");
   if (request.summary.empty()) return InvalidArgument("summary: a project summary is required");
@@ -160,24 +172,29 @@ Result<Permit> PermitService::Request(const PermitRequest& request, const std::s
 }
 
 Result<json> PermitService::MatchPurpose(const Permit& permit, bool* all_compatible) const {
-  ASSIGN_OR_RETURN(ResearchPurpose purpose, ParseResearchPurpose(permit.request.purpose, *options_.duo));
+  ASSIGN_OR_RETURN(ResearchPurpose purpose,
+                   ParseResearchPurpose(permit.request.purpose, *options_.duo));
   // TS and similar modifiers weigh the requested period: the permit's duration, in months.
   if (!purpose.months) purpose.months = (permit.request.duration_days + 29) / 30;
   json out = json::object();
   *all_compatible = true;
   for (const std::string& d : permit.request.datasets) {
     auto it = options_.datasets.find(d);
-    if (it == options_.datasets.end()) return FailedPrecondition("the node no longer has dataset '" + d + "'");
+    if (it == options_.datasets.end())
+      return FailedPrecondition("the node no longer has dataset '" + d + "'");
     json m;
     if (!it->second) {
       m = {{"compatible", false},
            {"reasons", json::array({{{"code", ""},
-                                     {"message", "dataset '" + d + "' declares no data-use conditions (node.yaml "
-                                                 "datasets[].data_use), so no purpose can be checked against its consent"}}})}};
+                                     {"message", "dataset '" + d +
+                                                     "' declares no data-use conditions (node.yaml "
+                                                     "datasets[].data_use), so no purpose can be "
+                                                     "checked against its consent"}}})}};
     } else {
       MatchResult r = options_.matcher->Match(*it->second, purpose);
       json reasons = json::array();
-      for (const MatchReason& reason : r.reasons) reasons.push_back({{"code", reason.code}, {"message", reason.message}});
+      for (const MatchReason& reason : r.reasons)
+        reasons.push_back({{"code", reason.code}, {"message", reason.message}});
       m = {{"compatible", r.compatible}, {"reasons", reasons}, {"obligations", r.obligations}};
     }
     *all_compatible = *all_compatible && m["compatible"].get<bool>();
@@ -187,8 +204,9 @@ Result<json> PermitService::MatchPurpose(const Permit& permit, bool* all_compati
 }
 
 Result<Permit> PermitService::Transition(const std::string& id, PermitStatus from,
-                                         const std::function<Status(Permit&)>& change, const std::string& action,
-                                         const std::string& actor, const std::string& reason) {
+                                         const std::function<Status(Permit&)>& change,
+                                         const std::string& action, const std::string& actor,
+                                         const std::string& reason) {
   if (actor.empty()) return InvalidArgument("by: who decides is required");
   ASSIGN_OR_RETURN(auto store, options_.open_store());
   ASSIGN_OR_RETURN(store::StoredPermit stored, store->FindPermit(id));
@@ -197,9 +215,10 @@ Result<Permit> PermitService::Transition(const std::string& id, PermitStatus fro
   ASSIGN_OR_RETURN(Permit p, Permit::FromJson(j));
   if (p.status != from) {
     return FailedPrecondition("permit " + id + " is " + PermitStatusName(p.status) + "; only a " +
-                              PermitStatusName(from) + " permit can be " + (action == "approve" ? "approved"
-                                                                             : action == "reject" ? "rejected"
-                                                                                                  : "revoked"));
+                              PermitStatusName(from) + " permit can be " +
+                              (action == "approve"  ? "approved"
+                               : action == "reject" ? "rejected"
+                                                    : "revoked"));
   }
   RETURN_IF_ERROR(change(p));
   RETURN_IF_ERROR(options_.audit({action, &p, actor, reason}));
@@ -207,7 +226,8 @@ Result<Permit> PermitService::Transition(const std::string& id, PermitStatus fro
   return p;
 }
 
-Result<Permit> PermitService::Approve(const std::string& id, const std::string& actor, const std::string& reason,
+Result<Permit> PermitService::Approve(const std::string& id, const std::string& actor,
+                                      const std::string& reason,
                                       const std::string& override_reason) {
   return Transition(
       id, PermitStatus::kRequested,
@@ -217,12 +237,16 @@ Result<Permit> PermitService::Approve(const std::string& id, const std::string& 
         if (!compatible && override_reason.empty()) {
           std::string why;
           for (const auto& [dataset, m] : p.match.items()) {
-            for (const json& r : m["reasons"]) why += "\n  " + dataset + ": " + r["message"].get<std::string>();
+            for (const json& r : m["reasons"])
+              why += "\n  " + dataset + ": " + r["message"].get<std::string>();
           }
           // The attempt is part of the committee's record, though nothing changes.
-          RETURN_IF_ERROR(options_.audit({"approval-refused", &p, actor, "purpose does not match:" + why}));
-          return FailedPrecondition("the research purpose does not match the datasets' data-use conditions; approve "
-                                    "only with an explicit override (and its reason):" + why);
+          RETURN_IF_ERROR(
+              options_.audit({"approval-refused", &p, actor, "purpose does not match:" + why}));
+          return FailedPrecondition(
+              "the research purpose does not match the datasets' data-use conditions; approve "
+              "only with an explicit override (and its reason):" +
+              why);
         }
         const int64_t now = options_.clock();
         p.status = PermitStatus::kApproved;
@@ -251,11 +275,14 @@ Result<Permit> PermitService::Approve(const std::string& id, const std::string& 
         }
         return Status::Ok();
       },
-      "approve", actor, override_reason.empty() ? reason : reason + " [override: " + override_reason + "]");
+      "approve", actor,
+      override_reason.empty() ? reason : reason + " [override: " + override_reason + "]");
 }
 
-Result<Permit> PermitService::Reject(const std::string& id, const std::string& actor, const std::string& reason) {
-  if (reason.empty()) return InvalidArgument("reason: a rejection needs a reason the researcher can read");
+Result<Permit> PermitService::Reject(const std::string& id, const std::string& actor,
+                                     const std::string& reason) {
+  if (reason.empty())
+    return InvalidArgument("reason: a rejection needs a reason the researcher can read");
   return Transition(
       id, PermitStatus::kRequested,
       [&](Permit& p) {
@@ -268,7 +295,8 @@ Result<Permit> PermitService::Reject(const std::string& id, const std::string& a
       "reject", actor, reason);
 }
 
-Result<Permit> PermitService::Revoke(const std::string& id, const std::string& actor, const std::string& reason) {
+Result<Permit> PermitService::Revoke(const std::string& id, const std::string& actor,
+                                     const std::string& reason) {
   if (reason.empty()) return InvalidArgument("reason: a revocation needs a reason");
   return Transition(
       id, PermitStatus::kApproved,
@@ -302,11 +330,13 @@ std::vector<Permit> PermitService::List() const {
 Status PermitService::CheckGrant(const Visa& visa) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = permits_.find(visa.jwt_id);
-  if (it == permits_.end()) return PermissionDenied("the node knows no permit '" + visa.jwt_id + "' for this visa");
+  if (it == permits_.end())
+    return PermissionDenied("the node knows no permit '" + visa.jwt_id + "' for this visa");
   const Permit& p = it->second;
   if (p.status != PermitStatus::kApproved) {
-    return PermissionDenied("permit " + p.id + " is " + PermitStatusName(p.status) +
-                            (p.status == PermitStatus::kRevoked ? " (" + p.revocation_reason + ")" : ""));
+    return PermissionDenied(
+        "permit " + p.id + " is " + PermitStatusName(p.status) +
+        (p.status == PermitStatus::kRevoked ? " (" + p.revocation_reason + ")" : ""));
   }
   if (p.request.researcher_subject != visa.subject) {
     return PermissionDenied("permit " + p.id + " was granted to another researcher");

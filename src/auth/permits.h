@@ -25,11 +25,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "auth/access.h"
 #include "auth/duo.h"
@@ -49,7 +48,7 @@ struct PermitRequest {
   std::string researcher_subject;  // the "sub" of the researcher's passport
   std::string researcher_issuer;   // its "iss" (the broker)
   std::vector<std::string> datasets;
-  std::string purpose;             // DUO research purpose, JSON or YAML (ParseResearchPurpose)
+  std::string purpose;  // DUO research purpose, JSON or YAML (ParseResearchPurpose)
   std::string project_title;
   std::string summary;
   int duration_days = 365;
@@ -132,8 +131,9 @@ class PermitService {
   Result<nlohmann::json> MatchPurpose(const Permit& permit, bool* all_compatible) const;
 
  private:
-  Result<Permit> Transition(const std::string& id, PermitStatus from, const std::function<Status(Permit&)>& change,
-                            const std::string& action, const std::string& actor, const std::string& reason);
+  Result<Permit> Transition(const std::string& id, PermitStatus from,
+                            const std::function<Status(Permit&)>& change, const std::string& action,
+                            const std::string& actor, const std::string& reason);
   Status Save(const Permit& permit, const std::string& expected_status);
 
   PermitServiceOptions options_;

@@ -65,8 +65,8 @@ void PrintReport(const std::string& what, const audit::VerifyReport& r) {
     return;
   }
   std::cout << "OK " << what << ": " << r.entries << " entries, seq " << r.first_seq << " to "
-            << r.last_seq << ", " << r.first_time << " to " << r.last_time << ", "
-            << r.files.size() << " file(s)\n";
+            << r.last_seq << ", " << r.first_time << " to " << r.last_time << ", " << r.files.size()
+            << " file(s)\n";
   std::cout << "  " << r.checkpoints << " signed checkpoint(s)";
   if (r.last_checkpoint_seq != 0) std::cout << "; the last at seq " << r.last_checkpoint_seq;
   std::cout << "\n";
@@ -173,8 +173,8 @@ int Archive(const AuditOptions& o) {
   }
   if (!summary->why_not.empty()) std::cout << "kept from there on: " << summary->why_not << "\n";
   if (summary->anchor) {
-    std::cout << "anchor: seq " << summary->anchor->seq << " hash " << summary->anchor->hash
-              << " (" << o.dir << "/audit/ANCHOR.json, and a copy in " << o.archive << ")\n";
+    std::cout << "anchor: seq " << summary->anchor->seq << " hash " << summary->anchor->hash << " ("
+              << o.dir << "/audit/ANCHOR.json, and a copy in " << o.archive << ")\n";
   }
   return 0;
 }
@@ -221,9 +221,10 @@ void RegisterAuditCommand(CLI::App& app) {
       "by a later checkpoint, to --to, leaving a signed anchor the remaining log verifies from "
       "(docs/audit.md, Retention); safe while the node runs");
   archive->add_option("--dir", a->dir, "Node directory")->required();
-  archive->add_option("--before", a->before,
-                      "Archive segments whose entries are all before this time (YYYY-MM-DD or "
-                      "RFC 3339)")
+  archive
+      ->add_option("--before", a->before,
+                   "Archive segments whose entries are all before this time (YYYY-MM-DD or "
+                   "RFC 3339)")
       ->required();
   archive->add_option("--to", a->archive, "The archive folder (created; segments accumulate there)")
       ->required();
@@ -237,7 +238,8 @@ void RegisterAuditCommand(CLI::App& app) {
   exp->add_option("--dir", e->dir, "Node directory")->required();
   exp->add_option("--from", e->from, "Start of the period, included (YYYY-MM-DD or RFC 3339)")
       ->required();
-  exp->add_option("--to", e->to, "End of the period, excluded (YYYY-MM-DD or RFC 3339)")->required();
+  exp->add_option("--to", e->to, "End of the period, excluded (YYYY-MM-DD or RFC 3339)")
+      ->required();
   exp->add_option("--out", e->out, "Output file (default: standard output)");
   exp->add_option("--jwks", e->jwks, "Verify with these public keys (default: the node's key)");
   exp->callback([e] { SetExitCode(Export(*e)); });

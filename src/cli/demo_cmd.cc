@@ -20,8 +20,8 @@
 #include "cli/query_client.h"
 #include "cli/signals.h"
 #include "hub/hub_service.h"
-#include "ingest/fhir/fhir_ingest.h"
 #include "ingest/dicom/dicom_ingest.h"
+#include "ingest/fhir/fhir_ingest.h"
 #include "ingest/vcf/vcf_ingest.h"
 #include "synth/synth.h"
 
@@ -59,26 +59,35 @@ const ExampleQuery kQueries[] = {
      "individuals",
      {"NCIT:C16576", "ICD10:C50", "NCIT:C27970", "NCIT:C68748", "ATC:L01FD01", "age>=P40Y",
       "age<=P60Y"}},
-    {"Lung or colorectal cancer, not stage IV", "individuals",
+    {"Lung or colorectal cancer, not stage IV",
+     "individuals",
      {"ICD10:C34|ICD10:C18|ICD10:C19|ICD10:C20", "!NCIT:C27971"}},
     {"Breast or lung cancer diagnosed since 2015 treated with an immune checkpoint inhibitor "
      "(ATC L01FF)",
      "individuals",
      {"ICD10:C50|ICD10:C34", "dateOfDiagnosis>=2015-01-01", "ATC:L01FF"}},
-    {"Men with prostate cancer of stage III or higher who have died", "individuals",
+    {"Men with prostate cancer of stage III or higher who have died",
+     "individuals",
      {"NCIT:C20197", "ICD10:C61", "stage>=III", "NCIT:C28554"}},
-    {"Biosamples of women with ER-positive breast cancer diagnosed before 50", "biosamples",
+    {"Biosamples of women with ER-positive breast cancer diagnosed before 50",
+     "biosamples",
      {"ICD10:C50", "NCIT:C15492", "age<P50Y"}},
     {"Women with breast cancer carrying BRCA1 c.68_69del (GRCh38 17:43124027 ACT>A, in their "
      "genomes)",
      "individuals",
      {"NCIT:C16576", "ICD10:C50"},
-     {{"assemblyId", "GRCh38"}, {"referenceName", "17"}, {"start", "43124026"},
-      {"referenceBases", "ACT"}, {"alternateBases", "A"}}},
-    {"Colorectal cancer with KRAS G12D in the genome", "individuals",
+     {{"assemblyId", "GRCh38"},
+      {"referenceName", "17"},
+      {"start", "43124026"},
+      {"referenceBases", "ACT"},
+      {"alternateBases", "A"}}},
+    {"Colorectal cancer with KRAS G12D in the genome",
+     "individuals",
      {"ICD10:C18|ICD10:C19|ICD10:C20"},
      {{"geneId", "KRAS"}, {"aminoacidChange", "G12D"}}},
-    {"Variants in TP53 that patients with lung cancer carry", "g_variants", {"ICD10:C34"},
+    {"Variants in TP53 that patients with lung cancer carry",
+     "g_variants",
+     {"ICD10:C34"},
      {{"geneId", "TP53"}}},
     {"Breast cancer patients with a mammogram and a lesion segmentation (DICOM SEG) at the node",
      "individuals",
@@ -109,13 +118,15 @@ Result<auth::Jwk> DemoBrokerKey(const std::string& dir) {
   ASSIGN_OR_RETURN(auth::Jwk key, auth::Jwk::GenerateEs256());
   std::ofstream(path) << key.PrivateJsonText();
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
-  std::ofstream(dir + "/broker.jwks.json") << nlohmann::json{{"keys", {key.PublicJson()}}}.dump(2) << "\n";
+  std::ofstream(dir + "/broker.jwks.json")
+      << nlohmann::json{{"keys", {key.PublicJson()}}}.dump(2) << "\n";
   return key;
 }
 
 // A passport from the demo broker for the demo researcher: a bona fide ResearcherStatus visa
 // (registered access), plus `extra_visas` (e.g. the ControlledAccessGrants a node signed).
-Result<std::string> DemoPassport(const auth::Jwk& key, const std::vector<std::string>& extra_visas) {
+Result<std::string> DemoPassport(const auth::Jwk& key,
+                                 const std::vector<std::string>& extra_visas) {
   const int64_t now = auth::SystemClock()();
   const nlohmann::json status = {{"iss", kDemoBroker},
                                  {"sub", kDemoResearcher},
@@ -130,8 +141,11 @@ Result<std::string> DemoPassport(const auth::Jwk& key, const std::vector<std::st
   ASSIGN_OR_RETURN(std::string status_visa, auth::SignJws(key, status.dump()));
   std::vector<std::string> visas = {status_visa};
   visas.insert(visas.end(), extra_visas.begin(), extra_visas.end());
-  const nlohmann::json passport = {{"iss", kDemoBroker}, {"sub", kDemoResearcher},    {"iat", now},
-                                   {"exp", now + 12 * 3600}, {"ga4gh_passport_v1", visas}};
+  const nlohmann::json passport = {{"iss", kDemoBroker},
+                                   {"sub", kDemoResearcher},
+                                   {"iat", now},
+                                   {"exp", now + 12 * 3600},
+                                   {"ga4gh_passport_v1", visas}};
   return auth::SignJws(key, passport.dump(), "vnd.ga4gh.passport+jwt");
 }
 
@@ -169,8 +183,8 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   std::cout << "  " << site.name << ": synthesised " << individuals << " individuals ("
             << site.profile << " case mix) and " << synth_report.genomes << " genomes ("
             << synth_report.genome_records << " VCF records), " << synth_report.image_studies
-            << " imaging studies in " << std::fixed
-            << std::setprecision(1) << Seconds(start) << " s\n";
+            << " imaging studies in " << std::fixed << std::setprecision(1) << Seconds(start)
+            << " s\n";
   start = std::chrono::steady_clock::now();
   node::NodeConfig config;
   config.name = site.name;
@@ -180,7 +194,10 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
   // Consent: health/medical/biomedical research, not for profit (DUO HMB + NPU).
   config.datasets[0].data_use = model::DataUseCondition{"HMB", {}, {model::DataUseModifier{"NPU"}}};
   config.access.trusted_issuers.push_back(
-      {kDemoBroker, "", fs::absolute(o.dir + "/broker.jwks.json").string(), true,
+      {kDemoBroker,
+       "",
+       fs::absolute(o.dir + "/broker.jwks.json").string(),
+       true,
        {"ResearcherStatus", "AffiliationAndRole", "AcceptedTermsAndPolicies", "LinkedIdentities"}});
   ASSIGN_OR_RETURN(node::NodeDir node, node::NodeDir::Init(node_dir, config));
   ASSIGN_OR_RETURN(auto store, node.OpenStore());
@@ -224,30 +241,42 @@ Status PrepareSite(const DemoOptions& o, const Site& site, int64_t individuals, 
 // cancer research, the node's DUO matcher finds the purpose compatible with the consent
 // (HMB + NPU), the committee approves, the node signs a ControlledAccessGrants visa, and a
 // passport carrying it gets record-level variant results from that node.
-void DemoPermit(const DemoOptions& o, api::NodeService& node, const auth::Jwk& broker, uint16_t port) {
+void DemoPermit(const DemoOptions& o, api::NodeService& node, const auth::Jwk& broker,
+                uint16_t port) {
   const std::string dataset = node.node().config().datasets[0].id;
-  std::cout << "\nA data permit on " << node.node().config().name << " (oncomesh permit; README: data access "
+  std::cout << "\nA data permit on " << node.node().config().name
+            << " (oncomesh permit; README: data access "
                "committees):\n";
-  auth::PermitRequest request{kDemoResearcher, kDemoBroker, {dataset},
-                              R"({"id": "DS", "diseases": ["NCIT:C4878"], "not_for_profit_organisation": true})",
-                              "Lung cancer drivers", "TP53 and KRAS carriers among lung cancer patients", 90};
+  auth::PermitRequest request{
+      kDemoResearcher,
+      kDemoBroker,
+      {dataset},
+      R"({"id": "DS", "diseases": ["NCIT:C4878"], "not_for_profit_organisation": true})",
+      "Lung cancer drivers",
+      "TP53 and KRAS carriers among lung cancer patients",
+      90};
   Result<auth::Permit> permit = node.permits().Request(request, "demo");
-  if (permit.ok()) permit = node.permits().Approve(permit->id, "demo data access committee", "consent allows it", "");
+  if (permit.ok())
+    permit =
+        node.permits().Approve(permit->id, "demo data access committee", "consent allows it", "");
   if (!permit.ok()) {
     std::cout << "  error: " << permit.status().message() << "\n";
     return;
   }
-  std::cout << "  " << permit->id << ": DS lung carcinoma research vs the dataset's HMB + NPU consent: "
-            << (permit->override_reason.empty() ? "compatible" : "override") << ", approved for 90 days\n";
+  std::cout << "  " << permit->id
+            << ": DS lung carcinoma research vs the dataset's HMB + NPU consent: "
+            << (permit->override_reason.empty() ? "compatible" : "override")
+            << ", approved for 90 days\n";
   Result<std::string> passport = DemoPassport(broker, permit->visas);
   if (!passport.ok()) return;
   std::ofstream(o.dir + "/passport-permitted.jwt") << *passport << "\n";
-  std::cout << "  the node signed a ControlledAccessGrants visa; a passport holding it is in " << o.dir
-            << "/passport-permitted.jwt\n";
-  Result<QueryAnswer> records = PostBeaconQuery("127.0.0.1", port, "g_variants", {"ICD10:C34"}, "record",
-                                                {{"geneId", "TP53"}}, *passport);
+  std::cout << "  the node signed a ControlledAccessGrants visa; a passport holding it is in "
+            << o.dir << "/passport-permitted.jwt\n";
+  Result<QueryAnswer> records = PostBeaconQuery("127.0.0.1", port, "g_variants", {"ICD10:C34"},
+                                                "record", {{"geneId", "TP53"}}, *passport);
   if (records.ok()) {
-    const nlohmann::json sets = records->body.value("response", nlohmann::json::object()).value("resultSets", nlohmann::json::array());
+    const nlohmann::json sets = records->body.value("response", nlohmann::json::object())
+                                    .value("resultSets", nlohmann::json::array());
     size_t calls = 0, variants = 0;
     for (const nlohmann::json& set : sets) {
       for (const nlohmann::json& r : set.value("results", nlohmann::json::array())) {
@@ -255,14 +284,16 @@ void DemoPermit(const DemoOptions& o, api::NodeService& node, const auth::Jwk& b
         calls += r.value("caseLevelData", nlohmann::json::array()).size();
       }
     }
-    std::cout << "  record level with the permit: " << variants << (variants == 1 ? " TP53 variant" : " TP53 variants")
-              << " of lung cancer patients, " << calls << (calls == 1 ? " carrier call" : " carrier calls")
-              << " (pseudonymous ids)\n";
+    std::cout << "  record level with the permit: " << variants
+              << (variants == 1 ? " TP53 variant" : " TP53 variants")
+              << " of lung cancer patients, " << calls
+              << (calls == 1 ? " carrier call" : " carrier calls") << " (pseudonymous ids)\n";
   } else {
     std::cout << "  record level with the permit: " << records.status().message() << "\n";
   }
-  Result<QueryAnswer> refused = PostBeaconQuery("127.0.0.1", port, "g_variants", {"ICD10:C34"}, "record",
-                                                {{"geneId", "TP53"}}, *DemoPassport(broker, {}));
+  Result<QueryAnswer> refused =
+      PostBeaconQuery("127.0.0.1", port, "g_variants", {"ICD10:C34"}, "record",
+                      {{"geneId", "TP53"}}, *DemoPassport(broker, {}));
   std::cout << "  the same question without the permit: "
             << (refused.ok() ? "answered (unexpected)" : refused.status().message()) << "\n";
 }
@@ -299,21 +330,24 @@ void DemoAudit(api::NodeService& node) {
     const nlohmann::json& e = run[i];
     std::cout << "  #" << e.value("seq", 0) << " " << e.value("type", "");
     if (e.contains("permit")) {
-      std::cout << " " << e["permit"].value("action", "") << " " << e["permit"].value("id", "") << " by "
-                << e["caller"].value("subject", "");
+      std::cout << " " << e["permit"].value("action", "") << " " << e["permit"].value("id", "")
+                << " by " << e["caller"].value("subject", "");
     } else if (e.contains("request")) {
       const nlohmann::json& c = e["caller"];
-      std::cout << " " << e["outcome"].value("status", 0) << " " << e["request"].value("method", "") << " "
-                << e["request"].value("path", "") << " by "
+      std::cout << " " << e["outcome"].value("status", 0) << " " << e["request"].value("method", "")
+                << " " << e["request"].value("path", "") << " by "
                 << (c.value("anonymous", false) ? "anonymous" : c.value("subject", "?"));
       const nlohmann::json& d = e["disclosed"];
       std::cout << "; left:";
-      for (const nlohmann::json& f : d["figures"]) std::cout << " " << f.value("name", "") << "=" << f.value("value", 0);
+      for (const nlohmann::json& f : d["figures"])
+        std::cout << " " << f.value("name", "") << "=" << f.value("value", 0);
       for (const nlohmann::json& r : d["records"]) {
         std::cout << " " << r["ids"].size() << " " << r.value("kind", "") << " ids";
       }
-      if (d["figures"].empty() && d["records"].empty() && d["files"].empty()) std::cout << " nothing";
-      if (!e["outcome"].value("reason", "").empty()) std::cout << "; refused: " << e["outcome"].value("reason", "");
+      if (d["figures"].empty() && d["records"].empty() && d["files"].empty())
+        std::cout << " nothing";
+      if (!e["outcome"].value("reason", "").empty())
+        std::cout << "; refused: " << e["outcome"].value("reason", "");
     }
     std::cout << "\n";
   }
@@ -327,7 +361,8 @@ void DemoAudit(api::NodeService& node) {
   } else if (!report->ok()) {
     std::cout << "  audit verify: BROKEN: " << report->problem->ToString() << "\n";
   } else {
-    std::cout << "  audit verify: " << report->entries << " entries, chain intact, " << report->checkpoints
+    std::cout << "  audit verify: " << report->entries << " entries, chain intact, "
+              << report->checkpoints
               << (report->checkpoints == 1 ? " signed checkpoint" : " signed checkpoints")
               << " (oncomesh audit verify --dir " << node.node().dir() << ")\n";
   }
@@ -382,7 +417,9 @@ int RunDemo(const DemoOptions& o) {
   hub::HubService hub(hub_config);
   http::ServerOptions hub_options;
   hub_options.threads = 2;
-  hub_options.error_response = [&hub](int s, const std::string& m) { return hub.RouterError(s, m); };
+  hub_options.error_response = [&hub](int s, const std::string& m) {
+    return hub.RouterError(s, m);
+  };
   http::Server hub_server(http::Router(), hub_options);
   hub.Register(hub_server.router(), hub_server.io());
   if (Status st = hub_server.Start(); !st.ok()) {
@@ -398,19 +435,23 @@ int RunDemo(const DemoOptions& o) {
   std::ofstream(o.dir + "/passport.jwt") << *passport << "\n";
   {
     const ExampleQuery& q = kQueries[0];
-    std::cout << "\nAn anonymous question gets a yes/no answer only (GA4GH Beacon boolean):\n  " << q.question
-              << "\n    ";
-    Result<QueryAnswer> answer = PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters, "count");
+    std::cout << "\nAn anonymous question gets a yes/no answer only (GA4GH Beacon boolean):\n  "
+              << q.question << "\n    ";
+    Result<QueryAnswer> answer =
+        PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters, "count");
     if (answer.ok()) {
       PrintAnswer(std::cout, *answer);
     } else {
       std::cout << "error: " << answer.status().message() << "\n";
     }
   }
-  std::cout << "\nExample questions to the hub as a registered researcher (a GA4GH Passport with a bona fide "
-               "ResearcherStatus visa from the demo broker, saved in "
-            << o.dir << "/passport.jwt; Beacon v2 POST /api/individuals, /api/biosamples or /api/g_variants; "
-                        "each node rounds its counts up to a multiple of 10):\n";
+  std::cout
+      << "\nExample questions to the hub as a registered researcher (a GA4GH Passport with a bona "
+         "fide "
+         "ResearcherStatus visa from the demo broker, saved in "
+      << o.dir
+      << "/passport.jwt; Beacon v2 POST /api/individuals, /api/biosamples or /api/g_variants; "
+         "each node rounds its counts up to a multiple of 10):\n";
   for (const ExampleQuery& q : kQueries) {
     std::cout << "\n  " << q.question << "\n    filters:";
     for (const std::string& f : q.filters) std::cout << " " << f;
@@ -420,8 +461,8 @@ int RunDemo(const DemoOptions& o) {
       for (const auto& [name, value] : q.variant) std::cout << " " << name << "=" << value;
       std::cout << "\n    ";
     }
-    Result<QueryAnswer> answer =
-        PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters, "count", q.variant, *passport);
+    Result<QueryAnswer> answer = PostBeaconQuery("127.0.0.1", hub_server.port(), q.entry, q.filters,
+                                                 "count", q.variant, *passport);
     if (!answer.ok()) {
       std::cout << "error: " << answer.status().message() << "\n";
       continue;

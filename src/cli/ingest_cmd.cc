@@ -135,9 +135,9 @@ void PrintReport(const Result<ingest::IngestReport>& report, double seconds, con
     }
   }
   const int64_t failed = report->FilesFailed();
-  std::cout << report->files.size() - static_cast<size_t>(failed) << " file(s) ingested, "
-            << failed << " refused; " << report->RecordsAdded() << " records added; "
-            << resources << " " << unit << " in " << seconds << " s\n";
+  std::cout << report->files.size() - static_cast<size_t>(failed) << " file(s) ingested, " << failed
+            << " refused; " << report->RecordsAdded() << " records added; " << resources << " "
+            << unit << " in " << seconds << " s\n";
   if (failed > 0) SetExitCode(1);
 }
 

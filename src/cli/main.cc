@@ -14,9 +14,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
-  app.parse_complete_callback([&] {
-    spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
-  });
+  app.parse_complete_callback(
+      [&] { spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info); });
   oncomesh::cli::RegisterSynthCommand(app);
   oncomesh::cli::RegisterNodeCommand(app);
   oncomesh::cli::RegisterIngestCommand(app);

@@ -1,10 +1,9 @@
 // oncomesh node init|serve
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include "api/node_service.h"
@@ -55,7 +54,8 @@ int Serve(const ServeOptions& o) {
   }
   api::NodeServiceOptions service_options;
   service_options.audit_requests = !o.unaudited_benchmark_only;
-  Result<std::unique_ptr<api::NodeService>> service = api::NodeService::Open(o.dir, service_options);
+  Result<std::unique_ptr<api::NodeService>> service =
+      api::NodeService::Open(o.dir, service_options);
   if (!service.ok()) {
     std::cerr << "oncomesh node serve: " << service.status().message() << "\n";
     return 1;
@@ -107,7 +107,8 @@ int Serve(const ServeOptions& o) {
   {
     const std::string host = options.address == "0.0.0.0" ? "127.0.0.1" : options.address;
     std::ofstream(serve_info) << nlohmann::json{{"pid", getpid()},
-                                                {"url", "http://" + host + ":" + std::to_string(server.port())}}
+                                                {"url", "http://" + host + ":" +
+                                                            std::to_string(server.port())}}
                                      .dump()
                               << "\n";
   }
@@ -130,15 +131,18 @@ int Info(const std::string& dir, int largest) {
   Result<std::unique_ptr<store::Store>> store = node->OpenStore();
   Result<index::Vocabulary> vocab = index::Vocabulary::LoadEmbedded();
   if (!store.ok() || !vocab.ok()) {
-    std::cerr << "oncomesh node info: " << (store.ok() ? vocab.status() : store.status()).message() << "\n";
+    std::cerr << "oncomesh node info: " << (store.ok() ? vocab.status() : store.status()).message()
+              << "\n";
     return 1;
   }
   Result<std::vector<store::SourceFile>> files = (*store)->ListSourceFiles();
   const auto start = std::chrono::steady_clock::now();
   Result<std::unique_ptr<index::CohortIndex>> idx = index::CohortIndex::Build(**store, *vocab);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!idx.ok() || !files.ok()) {
-    std::cerr << "oncomesh node info: " << (idx.ok() ? files.status() : idx.status()).message() << "\n";
+    std::cerr << "oncomesh node info: " << (idx.ok() ? files.status() : idx.status()).message()
+              << "\n";
     return 1;
   }
   const index::IndexStats& s = (*idx)->stats();
@@ -149,7 +153,8 @@ int Info(const std::string& dir, int largest) {
             << "  count step    " << c.count_step << "\n"
             << "  files         " << files->size() << " ingested\n"
             << "  individuals   " << s.individuals << "\n"
-            << "  records       " << s.records << " (" << s.skipped_records << " of unknown individuals)\n"
+            << "  records       " << s.records << " (" << s.skipped_records
+            << " of unknown individuals)\n"
             << "  biosamples    " << s.biosamples << "\n"
             << "  index         " << s.terms << " postings, built in " << seconds << " s\n"
             << "  index memory  " << s.memory_bytes << " bytes, " << s.memory_bytes / n

@@ -74,17 +74,19 @@ Result<json> Remote(const node::NodeDir& node, const std::string& url, const Cal
   ASSIGN_OR_RETURN(hub::NodeEndpoint endpoint, hub::ParseNodeUrl("node", url));
   std::string token = ReadText(node.admin_token_path());
   while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
-  ASSIGN_OR_RETURN(http::Response r, http::Fetch(endpoint.host, endpoint.port, call.method, call.path,
-                                                 call.body.is_null() ? "" : call.body.dump(), std::chrono::seconds(30),
-                                                 {{"Authorization", "Bearer " + token}}));
+  ASSIGN_OR_RETURN(http::Response r,
+                   http::Fetch(endpoint.host, endpoint.port, call.method, call.path,
+                               call.body.is_null() ? "" : call.body.dump(),
+                               std::chrono::seconds(30), {{"Authorization", "Bearer " + token}}));
   const Result<json> parsed = ParseJson(r.body, "the node's answer");
   json body = parsed.ok() ? *parsed : json();
   if (r.status >= 400) {
-    const std::string message = body.is_object() && body.contains("error") && body["error"].is_object() &&
+    const std::string message = body.is_object() && body.contains("error") &&
+                                        body["error"].is_object() &&
                                         body["error"].value("message", json()).is_string()
                                     ? body["error"]["message"].get<std::string>()
                                     : "HTTP " + std::to_string(r.status);
-    return Status(r.status == 409 ? StatusCode::kFailedPrecondition
+    return Status(r.status == 409   ? StatusCode::kFailedPrecondition
                   : r.status == 404 ? StatusCode::kNotFound
                   : r.status == 400 ? StatusCode::kInvalidArgument
                                     : StatusCode::kUnavailable,
@@ -98,7 +100,8 @@ Result<json> Local(const node::NodeDir& node, const PermitOptions& o, const Call
   audit::AuditOptions audit_options;
   audit_options.node_name = node.config().name;
   audit_options.signing_key = node.signing_key();
-  ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log, audit::AuditLog::Open(node.audit_dir(), audit_options));
+  ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log,
+                   audit::AuditLog::Open(node.audit_dir(), audit_options));
   ASSIGN_OR_RETURN(auth::DuoOntology duo, auth::DuoOntology::LoadEmbedded());
   ASSIGN_OR_RETURN(index::Vocabulary vocab, index::Vocabulary::LoadEmbedded());
   // The datasets' conditions as node serve checks them.
@@ -107,8 +110,9 @@ Result<json> Local(const node::NodeDir& node, const PermitOptions& o, const Call
   for (size_t i = 0; i < datasets.size(); ++i) {
     if (!datasets[i].data_use) continue;
     ASSIGN_OR_RETURN(datasets[i].data_use,
-                     auth::ResolveDataUseCondition(*datasets[i].data_use, duo,
-                                                   node.dir() + "/node.yaml: datasets[" + std::to_string(i) + "].data_use"));
+                     auth::ResolveDataUseCondition(
+                         *datasets[i].data_use, duo,
+                         node.dir() + "/node.yaml: datasets[" + std::to_string(i) + "].data_use"));
   }
   auth::DuoMatcher matcher(duo, auth::DiseaseHierarchyOf(vocab));
   audit::AuditLog* raw = log.get();
@@ -155,29 +159,39 @@ Result<json> Local(const node::NodeDir& node, const PermitOptions& o, const Call
 
 void PrintPermit(const json& p) {
   std::cout << p.value("id", "") << "  " << p.value("status", "") << "\n"
-            << "  researcher: " << p["researcher"].value("sub", "") << " @ " << p["researcher"].value("iss", "") << "\n"
+            << "  researcher: " << p["researcher"].value("sub", "") << " @ "
+            << p["researcher"].value("iss", "") << "\n"
             << "  datasets:   " << p["datasets"].dump() << "\n"
             << "  project:    " << p.value("projectTitle", "") << "\n"
-            << "  purpose:    " << (p["purpose"].is_string() ? p["purpose"].get<std::string>() : p["purpose"].dump()) << "\n"
+            << "  purpose:    "
+            << (p["purpose"].is_string() ? p["purpose"].get<std::string>() : p["purpose"].dump())
+            << "\n"
             << "  duration:   " << p.value("durationDays", 0) << " days\n";
   if (p.contains("decidedBy")) {
-    std::cout << "  decided by: " << p["decidedBy"].get<std::string>() << ": " << p.value("decisionReason", "") << "\n";
+    std::cout << "  decided by: " << p["decidedBy"].get<std::string>() << ": "
+              << p.value("decisionReason", "") << "\n";
   }
-  if (p.contains("overrideReason")) std::cout << "  OVERRIDE:   " << p["overrideReason"].get<std::string>() << "\n";
+  if (p.contains("overrideReason"))
+    std::cout << "  OVERRIDE:   " << p["overrideReason"].get<std::string>() << "\n";
   if (p.contains("revokedBy")) {
-    std::cout << "  revoked by: " << p["revokedBy"].get<std::string>() << ": " << p.value("revocationReason", "") << "\n";
+    std::cout << "  revoked by: " << p["revokedBy"].get<std::string>() << ": "
+              << p.value("revocationReason", "") << "\n";
   }
-  const json& match = p.contains("currentMatch") ? p["currentMatch"]["datasets"] : p.value("match", json());
+  const json& match =
+      p.contains("currentMatch") ? p["currentMatch"]["datasets"] : p.value("match", json());
   if (match.is_object()) {
     for (const auto& [dataset, m] : match.items()) {
-      std::cout << "  DUO match " << dataset << ": " << (m.value("compatible", false) ? "compatible" : "NOT compatible")
-                << "\n";
-      for (const json& r : m.value("reasons", json::array())) std::cout << "    - " << r.value("message", "") << "\n";
+      std::cout << "  DUO match " << dataset << ": "
+                << (m.value("compatible", false) ? "compatible" : "NOT compatible") << "\n";
+      for (const json& r : m.value("reasons", json::array()))
+        std::cout << "    - " << r.value("message", "") << "\n";
     }
   }
   if (p.contains("visas")) {
-    std::cout << "  visas (ControlledAccessGrants, signed by this node; `oncomesh permit visas` prints them):\n";
-    std::cout << "    " << p["visas"].size() << " visa(s), valid until " << p.value("expiresAt", int64_t{0}) << "\n";
+    std::cout << "  visas (ControlledAccessGrants, signed by this node; `oncomesh permit visas` "
+                 "prints them):\n";
+    std::cout << "    " << p["visas"].size() << " visa(s), valid until "
+              << p.value("expiresAt", int64_t{0}) << "\n";
   }
 }
 
@@ -195,7 +209,8 @@ int Run(const std::string& command, const PermitOptions& o) {
   } else if (command == "request") {
     // JSON is sent as JSON, anything else (YAML) as text; the node bounds and checks both.
     const Result<json> purpose = ParseJson(o.purpose, "purpose");
-    call = {"POST", "/admin/permits",
+    call = {"POST",
+            "/admin/permits",
             {{"researcher", {{"sub", o.subject}, {"iss", o.issuer}}},
              {"datasets", o.datasets},
              {"purpose", purpose.ok() ? *purpose : json(o.purpose)},
@@ -204,7 +219,8 @@ int Run(const std::string& command, const PermitOptions& o) {
              {"durationDays", o.days},
              {"by", o.by}}};
   } else {
-    call = {"POST", "/admin/permits/" + o.id + "/" + command,
+    call = {"POST",
+            "/admin/permits/" + o.id + "/" + command,
             {{"by", o.by}, {"reason", o.reason}, {"override", o.override_reason}}};
   }
   const std::optional<std::string> url = ServingUrl(*node);
@@ -214,9 +230,11 @@ int Run(const std::string& command, const PermitOptions& o) {
     return 1;
   }
   if (command == "visas") {
-    for (const json& v : result->value("visas", json::array())) std::cout << v.get<std::string>() << "\n";
+    for (const json& v : result->value("visas", json::array()))
+      std::cout << v.get<std::string>() << "\n";
     if (!result->contains("visas")) {
-      std::cerr << "oncomesh permit visas: permit " << o.id << " is " << result->value("status", "") << ", it has no visas\n";
+      std::cerr << "oncomesh permit visas: permit " << o.id << " is " << result->value("status", "")
+                << ", it has no visas\n";
       return 1;
     }
     return 0;
@@ -225,8 +243,9 @@ int Run(const std::string& command, const PermitOptions& o) {
     std::cout << result->dump(2) << "\n";
   } else if (command == "list") {
     for (const json& p : (*result)["permits"]) {
-      std::cout << p.value("id", "") << "  " << p.value("status", "") << "  " << p["researcher"].value("sub", "")
-                << "  " << p["datasets"].dump() << "  " << p.value("projectTitle", "") << "\n";
+      std::cout << p.value("id", "") << "  " << p.value("status", "") << "  "
+                << p["researcher"].value("sub", "") << "  " << p["datasets"].dump() << "  "
+                << p.value("projectTitle", "") << "\n";
     }
   } else {
     PrintPermit(*result);
@@ -255,7 +274,8 @@ void RegisterPermitCommand(CLI::App& app) {
     c->add_option("--dataset", o->datasets, "A dataset id; repeat for several")->required();
     c->add_option("--purpose", o->purpose,
                   "The research purpose in DUO terms, JSON or YAML, e.g. "
-                  "'{\"id\": \"DS\", \"diseases\": [\"NCIT:C4878\"], \"not_for_profit_organisation\": true}'")
+                  "'{\"id\": \"DS\", \"diseases\": [\"NCIT:C4878\"], "
+                  "\"not_for_profit_organisation\": true}'")
         ->required();
     c->add_option("--project", o->project, "Project title")->required();
     c->add_option("--summary", o->summary, "Project summary")->required();
@@ -268,20 +288,24 @@ void RegisterPermitCommand(CLI::App& app) {
         ->check(CLI::IsMember({"requested", "approved", "rejected", "revoked"}));
   }
   for (const char* name : {"show", "visas"}) {
-    auto [c, o] = add(name, std::string(name) == "show" ? "Show a permit and how its purpose matches the datasets' consent"
-                                                        : "Print an approved permit's signed visas, one per line");
+    auto [c, o] = add(name, std::string(name) == "show"
+                                ? "Show a permit and how its purpose matches the datasets' consent"
+                                : "Print an approved permit's signed visas, one per line");
     c->add_option("id", o->id, "Permit id")->required();
   }
   {
-    auto [c, o] = add("approve", "Approve a request (only if its DUO purpose matches, or with --override)");
+    auto [c, o] =
+        add("approve", "Approve a request (only if its DUO purpose matches, or with --override)");
     c->add_option("id", o->id, "Permit id")->required();
     c->add_option("--by", o->by, "Who decides")->capture_default_str();
     c->add_option("--reason", o->reason, "Why");
     c->add_option("--override", o->override_reason,
-                  "Approve although the purpose does not match the data-use conditions, for this recorded reason");
+                  "Approve although the purpose does not match the data-use conditions, for this "
+                  "recorded reason");
   }
   for (const char* name : {"reject", "revoke"}) {
-    auto [c, o] = add(name, std::string(name) == "reject" ? "Reject a request" : "Revoke an approved permit (at once)");
+    auto [c, o] = add(name, std::string(name) == "reject" ? "Reject a request"
+                                                          : "Revoke an approved permit (at once)");
     c->add_option("id", o->id, "Permit id")->required();
     c->add_option("--by", o->by, "Who decides")->capture_default_str();
     c->add_option("--reason", o->reason, "Why (required)")->required();

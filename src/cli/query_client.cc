@@ -10,7 +10,8 @@ namespace oncomesh::cli {
 
 using nlohmann::json;
 
-Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, const std::string& entry,
+Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port,
+                                    const std::string& entry,
                                     const std::vector<std::string>& filters,
                                     const std::string& granularity,
                                     const std::multimap<std::string, std::string>& variant,
@@ -20,20 +21,25 @@ Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, cons
   ASSIGN_OR_RETURN(query::BeaconRequest request, query::ParseBeaconGet(params));
   json body = {{"meta", {{"apiVersion", "v2.0"}}},
                {"query", {{"filters", request.filters}, {"requestedGranularity", granularity}}}};
-  if (!request.request_parameters.empty()) body["query"]["requestParameters"] = request.request_parameters;
-  ASSIGN_OR_RETURN(http::Response response,
-                   http::Fetch(host, port, "POST", "/api/" + entry, body.dump(), std::chrono::seconds(30),
-                               passport.empty() ? std::vector<std::pair<std::string, std::string>>{}
-                                                : std::vector<std::pair<std::string, std::string>>{
-                                                      {"Authorization", "Bearer " + passport}}));
+  if (!request.request_parameters.empty())
+    body["query"]["requestParameters"] = request.request_parameters;
+  ASSIGN_OR_RETURN(
+      http::Response response,
+      http::Fetch(host, port, "POST", "/api/" + entry, body.dump(), std::chrono::seconds(30),
+                  passport.empty() ? std::vector<std::pair<std::string, std::string>>{}
+                                   : std::vector<std::pair<std::string, std::string>>{
+                                         {"Authorization", "Bearer " + passport}}));
   QueryAnswer answer;
   Result<json> parsed = ParseJson(response.body, "the answer");
-  if (!parsed.ok()) return Internal(parsed.status().message() + ": " + response.body.substr(0, 200));
+  if (!parsed.ok())
+    return Internal(parsed.status().message() + ": " + response.body.substr(0, 200));
   answer.body = std::move(*parsed);
   if (response.status != 200) {
     std::string message = "HTTP " + std::to_string(response.status);
-    const json* error = answer.body.is_object() && answer.body.contains("error") ? &answer.body["error"] : nullptr;
-    if (error && error->is_object() && error->contains("errorMessage") && (*error)["errorMessage"].is_string()) {
+    const json* error =
+        answer.body.is_object() && answer.body.contains("error") ? &answer.body["error"] : nullptr;
+    if (error && error->is_object() && error->contains("errorMessage") &&
+        (*error)["errorMessage"].is_string()) {
       message += ": " + (*error)["errorMessage"].get<std::string>();
     }
     return Status(response.status >= 500   ? StatusCode::kUnavailable

@@ -1,10 +1,9 @@
 // Client side of a Beacon v2 count query, shared by `oncomesh query` and `oncomesh demo`.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
-#include <ostream>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -31,7 +30,8 @@ struct QueryAnswer {
 // `variant`: Beacon g_variant parameters as GET would send them ("referenceName" -> "12",
 // "start" -> "25245350"…); empty for none. `passport`: a GA4GH Passport JWT sent as the bearer
 // token ("" for an anonymous question, answered with booleans only).
-Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port, const std::string& entry,
+Result<QueryAnswer> PostBeaconQuery(const std::string& host, uint16_t port,
+                                    const std::string& entry,
                                     const std::vector<std::string>& filters,
                                     const std::string& granularity,
                                     const std::multimap<std::string, std::string>& variant = {},

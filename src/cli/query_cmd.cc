@@ -45,8 +45,8 @@ int RunQuery(const QueryOptions& o) {
       return 2;
     }
   }
-  Result<QueryAnswer> answer =
-      PostBeaconQuery(endpoint->host, endpoint->port, o.entry, o.filters, o.granularity, variant, passport);
+  Result<QueryAnswer> answer = PostBeaconQuery(endpoint->host, endpoint->port, o.entry, o.filters,
+                                               o.granularity, variant, passport);
   if (!answer.ok()) {
     std::cerr << "oncomesh query: " << answer.status().message() << "\n";
     return 1;
@@ -77,9 +77,10 @@ void RegisterQueryCommand(CLI::App& app) {
   q->add_option("-g,--granularity", o->granularity, "boolean or count")
       ->check(CLI::IsMember({"boolean", "count", "record"}));
   q->add_flag("--json", o->json, "Print the whole Beacon response");
-  q->add_option("--passport", o->passport,
-                "A file with your GA4GH Passport (JWT), sent as the bearer token; without it, answers are "
-                "booleans only");
+  q->add_option(
+      "--passport", o->passport,
+      "A file with your GA4GH Passport (JWT), sent as the bearer token; without it, answers are "
+      "booleans only");
   q->callback([o] { SetExitCode(RunQuery(*o)); });
 }
 

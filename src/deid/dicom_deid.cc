@@ -135,9 +135,9 @@ bool IsFreeText(DcmEVR vr) {
 // Attributes of a coded entry (PS3.3 Table 8.8-1): codes are not identifying (PS3.15 E.1.1
 // Note 10), and a scrubbed sequence keeps its codes so that it stays meaningful.
 bool IsCodeAttribute(uint16_t group, uint16_t element) {
-  return group == 0x0008 && ((element >= 0x0100 && element <= 0x0105) || element == 0x010B ||
-                             element == 0x010F || element == 0x0117 || element == 0x0119 ||
-                             element == 0x0120 || element == 0x0122);
+  return group == 0x0008 &&
+         ((element >= 0x0100 && element <= 0x0105) || element == 0x010B || element == 0x010F ||
+          element == 0x0117 || element == 0x0119 || element == 0x0120 || element == 0x0122);
 }
 
 // The row's action once the enabled options override it. The Modified Dates option comes
@@ -213,12 +213,22 @@ void PutDummy(Context& ctx, DcmElement& element, int depth) {
         RemapUids(ctx, element);
       }
       break;
-    case EVR_DA: status = element.putString("19000101"); break;
-    case EVR_DT: status = element.putString("19000101000000"); break;
-    case EVR_TM: status = element.putString("000000"); break;
-    case EVR_AS: status = element.putString("000Y"); break;
+    case EVR_DA:
+      status = element.putString("19000101");
+      break;
+    case EVR_DT:
+      status = element.putString("19000101000000");
+      break;
+    case EVR_TM:
+      status = element.putString("000000");
+      break;
+    case EVR_AS:
+      status = element.putString("000Y");
+      break;
     case EVR_DS:
-    case EVR_IS: status = element.putString("0"); break;
+    case EVR_IS:
+      status = element.putString("0");
+      break;
     case EVR_AE:
     case EVR_CS:
     case EVR_LO:
@@ -228,13 +238,27 @@ void PutDummy(Context& ctx, DcmElement& element, int depth) {
     case EVR_ST:
     case EVR_UC:
     case EVR_UR:
-    case EVR_UT: status = element.putString(kDummyText); break;
-    case EVR_US: status = element.putUint16(0); break;
-    case EVR_SS: status = element.putSint16(0); break;
-    case EVR_UL: status = element.putUint32(0); break;
-    case EVR_SL: status = element.putSint32(0); break;
-    case EVR_FL: status = element.putFloat32(0); break;
-    case EVR_FD: status = element.putFloat64(0); break;
+    case EVR_UT:
+      status = element.putString(kDummyText);
+      break;
+    case EVR_US:
+      status = element.putUint16(0);
+      break;
+    case EVR_SS:
+      status = element.putSint16(0);
+      break;
+    case EVR_UL:
+      status = element.putUint32(0);
+      break;
+    case EVR_SL:
+      status = element.putSint32(0);
+      break;
+    case EVR_FL:
+      status = element.putFloat32(0);
+      break;
+    case EVR_FD:
+      status = element.putFloat64(0);
+      break;
     case EVR_OB:
     case EVR_UN: {
       const Uint8 zeros[2] = {0, 0};
@@ -246,7 +270,9 @@ void PutDummy(Context& ctx, DcmElement& element, int depth) {
       status = element.putUint16Array(&zero, 1);
       break;
     }
-    default: status = element.clear(); break;
+    default:
+      status = element.clear();
+      break;
   }
   if (status.bad()) element.clear();
 }
@@ -457,9 +483,9 @@ void RecordMethod(DcmDataset& dataset, const DicomDeidOptions& options) {
       (void)item->putAndInsertString(DCM_CodeMeaning, code.meaning);
     }
   }
-  (void)dataset.putAndInsertString(DCM_LongitudinalTemporalInformationModified,
-                                   options.retain_longitudinal_modified_dates ? "MODIFIED"
-                                                                              : "REMOVED");
+  (void)dataset.putAndInsertString(
+      DCM_LongitudinalTemporalInformationModified,
+      options.retain_longitudinal_modified_dates ? "MODIFIED" : "REMOVED");
 }
 
 // Replaces the file meta information, preamble included, with a fresh one that keeps only what
@@ -614,7 +640,10 @@ DicomDeidResult DeidentifyDicom(DcmFileFormat& file, const Pseudonymizer& pseudo
     // control character that a Patient ID (LO) cannot hold, so it is nobody's real offset.
     const std::string study = Get(*dataset, DCM_StudyInstanceUID);
     result.individual_id = pseudonymizer.Pseudonym("DicomUnlinkedStudy", study);
-    result.date_shift_days = pseudonymizer.DateShiftDays("\x1f" "DicomUnlinkedStudy:" + study);
+    result.date_shift_days = pseudonymizer.DateShiftDays(
+        "\x1f"
+        "DicomUnlinkedStudy:" +
+        study);
   }
 
   Context ctx{pseudonymizer, options, BasicProfileTable::Embedded(), result.date_shift_days, ""};

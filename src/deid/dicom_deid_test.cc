@@ -82,8 +82,7 @@ TEST(DicomDeidTable, KnownRowsHaveTheStandardsActions) {
 }
 
 TEST(DicomDeidTable, MalformedTablesAreRefusedWithTheLine) {
-  const std::string header =
-      "tag\tname\tbasic\ta\tb\tc\td\te\tf\tg\th\ti\tj\n";
+  const std::string header = "tag\tname\tbasic\ta\tb\tc\td\te\tf\tg\th\ti\tj\n";
   const std::string row_tail = "\t\t\t\t\t\t\t\t\t\t\n";
   EXPECT_TRUE(BasicProfileTable::Parse(header + "(0010,0010)\tName\tZ" + row_tail).ok());
   const Result<BasicProfileTable> few = BasicProfileTable::Parse(header + "(0010,0010)\tName\tZ\n");
@@ -122,7 +121,7 @@ TEST(DicomDeidUid, PseudonymousUidIsAStableUuidDerivedUid) {
 
 // Files DCMTK refuses (shared/data/MANIFEST.md names them as broken on purpose).
 const std::set<std::string> kUnloadable = {"MR_truncated.dcm", "rtplan_truncated.dcm",
-                                            "no_meta.dcm"};
+                                           "no_meta.dcm"};
 
 // De-identified files whose source dciodvfy cannot check: it dies on an assertion about their
 // pixel attributes (attrothr.cc: bitsallocated <= bytesinword*8). The others must be checked.
@@ -130,9 +129,9 @@ const std::set<std::string> kDciodvfyCannotCheck = {"badVR.dcm", "rtdose.dcm"};
 
 // Files to be quarantined, with a word of the expected reason.
 const std::map<std::string, std::string> kQuarantined = {
-    {"JPEG2000.dcm", "Secondary Capture"},   // no Burned In Annotation = NO
+    {"JPEG2000.dcm", "Secondary Capture"},  // no Burned In Annotation = NO
     {"JPEG-lossy.dcm", "Secondary Capture"},
-    {"priv_SQ.dcm", "SOP Instance UID"},      // test fixtures without SOP UIDs
+    {"priv_SQ.dcm", "SOP Instance UID"},  // test fixtures without SOP UIDs
     {"nested_priv_SQ.dcm", "SOP Instance UID"},
     {"meta_missing_tsyntax.dcm", "SOP Instance UID"},
     {"DICOMDIR", "DICOMDIR"},
@@ -140,8 +139,7 @@ const std::map<std::string, std::string> kQuarantined = {
 
 std::vector<fs::path> DicomFiles() {
   std::vector<fs::path> files;
-  for (const auto& entry :
-       fs::recursive_directory_iterator(testing::SharedDir() + "/data/dicom")) {
+  for (const auto& entry : fs::recursive_directory_iterator(testing::SharedDir() + "/data/dicom")) {
     if (!entry.is_regular_file()) continue;
     const std::string name = entry.path().filename().string();
     const std::string ext = entry.path().extension().string();
@@ -166,8 +164,8 @@ std::string Trim(std::string s) {
 
 // What the input holds that must not reach the output, and what it keeps.
 struct Inventory {
-  std::set<std::string> identifying;  // values that must be gone
-  std::string kept;                    // every kept text value, '\n'-joined
+  std::set<std::string> identifying;                         // values that must be gone
+  std::string kept;                                          // every kept text value, '\n'-joined
   std::vector<std::pair<DcmTagKey, std::string>> top_dates;  // shifted top-level DA values
 };
 
@@ -293,7 +291,8 @@ TEST_F(DicomDeidFiles, NoIdentifyingValueOfAnyRealFileReachesTheOutput) {
   std::set<std::string> output_sop_uids;
   std::vector<std::pair<std::string, std::vector<std::string>>> seg_references;
   std::set<std::string> unloadable, quarantined;
-  std::set<std::string> unverifiable_sources;  // de-identified, but dciodvfy cannot check the source
+  std::set<std::string>
+      unverifiable_sources;  // de-identified, but dciodvfy cannot check the source
   int deidentified = 0;
 
   for (const fs::path& path : DicomFiles()) {
@@ -348,9 +347,8 @@ TEST_F(DicomDeidFiles, NoIdentifyingValueOfAnyRealFileReachesTheOutput) {
     EXPECT_EQ(Get(ds, DCM_LongitudinalTemporalInformationModified), "MODIFIED");
     std::set<std::string> codes;
     DcmItem* code = nullptr;
-    for (int i = 0; ds.findAndGetSequenceItem(DCM_DeidentificationMethodCodeSequence, code, i)
-                        .good();
-         ++i) {
+    for (int i = 0;
+         ds.findAndGetSequenceItem(DCM_DeidentificationMethodCodeSequence, code, i).good(); ++i) {
       EXPECT_EQ(Get(*code, DCM_CodingSchemeDesignator), "DCM");
       codes.insert(Get(*code, DCM_CodeValue));
     }
@@ -396,7 +394,8 @@ TEST_F(DicomDeidFiles, NoIdentifyingValueOfAnyRealFileReachesTheOutput) {
     if (!source_verdict.checked) {
       unverifiable_sources.insert(name);
     } else {
-      EXPECT_TRUE(output_verdict.checked) << "dciodvfy did not check the output:\n" << output_verdict.output;
+      EXPECT_TRUE(output_verdict.checked) << "dciodvfy did not check the output:\n"
+                                          << output_verdict.output;
       for (const std::string& error : output_verdict.errors) {
         EXPECT_LE(output_verdict.errors.count(error), source_verdict.errors.count(error))
             << "new in the output: " << error;
@@ -418,8 +417,8 @@ TEST_F(DicomDeidFiles, NoIdentifyingValueOfAnyRealFileReachesTheOutput) {
     if (name == "liver_1frame.dcm") continue;  // its images are not in the shared data
     EXPECT_FALSE(references.empty()) << name;
     for (const std::string& uid : references) {
-      EXPECT_TRUE(output_sop_uids.count(uid)) << name << " refers to " << uid
-                                              << ", which is no de-identified image";
+      EXPECT_TRUE(output_sop_uids.count(uid))
+          << name << " refers to " << uid << ", which is no de-identified image";
     }
   }
 }
@@ -504,8 +503,8 @@ TEST_F(DicomDeidFiles, OptionsKeepWhatTheyRetainAndAreRecorded) {
   EXPECT_EQ(Get(out, DCM_LongitudinalTemporalInformationModified), "REMOVED");
   std::set<std::string> codes;
   DcmItem* code = nullptr;
-  for (int i = 0; out.findAndGetSequenceItem(DCM_DeidentificationMethodCodeSequence, code, i).good();
-       ++i) {
+  for (int i = 0;
+       out.findAndGetSequenceItem(DCM_DeidentificationMethodCodeSequence, code, i).good(); ++i) {
     codes.insert(Get(*code, DCM_CodeValue));
   }
   EXPECT_EQ(codes, (std::set<std::string>{"113100", "113108", "113109", "113112"}));
@@ -536,7 +535,8 @@ TEST_F(DicomDeidFiles, OddInputDoesNotCrash) {
   }
   EXPECT_FALSE(DeidentifyDicom(wide, pseudonymizer_, DicomDeidOptions{}).quarantined);
   DcmItem* first = nullptr;
-  ASSERT_TRUE(wide.getDataset()->findAndGetSequenceItem(DCM_ReferencedImageSequence, first, 0).good());
+  ASSERT_TRUE(
+      wide.getDataset()->findAndGetSequenceItem(DCM_ReferencedImageSequence, first, 0).good());
   EXPECT_EQ(Get(*first, DCM_ReferencedSOPInstanceUID), PseudonymousUid(pseudonymizer_, "1.2.3"));
   EXPECT_EQ(Get(*first, DCM_PatientName), "");
 }

@@ -29,8 +29,8 @@ EVP_MAC_CTX* NewKeyedHmacSha256(const std::string& secret) {
   EVP_MAC_free(mac);  // the context holds its own reference
   if (ctx == nullptr) return nullptr;
   char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
   if (EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
                    params) != 1) {
     EVP_MAC_CTX_free(ctx);
@@ -59,16 +59,15 @@ std::array<uint8_t, 32> Pseudonymizer::Mac(std::string_view domain, std::string_
   // EVP_MAC_init without a key restarts with the key already set (OpenSSL 3 HMAC provider).
   if (t.id == id_ && EVP_MAC_init(t.ctx, nullptr, 0, nullptr) == 1) {
     size_t len = 0;
-    const bool ok =
-        EVP_MAC_update(t.ctx, reinterpret_cast<const unsigned char*>(domain.data()),
-                       domain.size()) == 1 &&
-        EVP_MAC_update(t.ctx, &kZero, 1) == 1 &&
-        EVP_MAC_update(t.ctx, reinterpret_cast<const unsigned char*>(kind.data()),
-                       kind.size()) == 1 &&
-        EVP_MAC_update(t.ctx, &kZero, 1) == 1 &&
-        EVP_MAC_update(t.ctx, reinterpret_cast<const unsigned char*>(source_id.data()),
-                       source_id.size()) == 1 &&
-        EVP_MAC_final(t.ctx, out.data(), &len, out.size()) == 1;
+    const bool ok = EVP_MAC_update(t.ctx, reinterpret_cast<const unsigned char*>(domain.data()),
+                                   domain.size()) == 1 &&
+                    EVP_MAC_update(t.ctx, &kZero, 1) == 1 &&
+                    EVP_MAC_update(t.ctx, reinterpret_cast<const unsigned char*>(kind.data()),
+                                   kind.size()) == 1 &&
+                    EVP_MAC_update(t.ctx, &kZero, 1) == 1 &&
+                    EVP_MAC_update(t.ctx, reinterpret_cast<const unsigned char*>(source_id.data()),
+                                   source_id.size()) == 1 &&
+                    EVP_MAC_final(t.ctx, out.data(), &len, out.size()) == 1;
     if (ok && len == out.size()) return out;
   }
   // Fallback (no HMAC provider context could be made): the one-shot HMAC, same bytes.
@@ -99,7 +98,8 @@ int Pseudonymizer::DateShiftDays(std::string_view individual_source_id) const {
 
 Result<std::string> NewSecret() {
   std::string secret(kSecretBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), static_cast<int>(kSecretBytes)) != 1) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), static_cast<int>(kSecretBytes)) !=
+      1) {
     return Internal("deid: the system's random generator failed");
   }
   return secret;

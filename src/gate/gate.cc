@@ -4,9 +4,12 @@ namespace oncomesh::gate {
 
 const char* AccessLevelName(AccessLevel level) {
   switch (level) {
-    case AccessLevel::kAnonymous: return "anonymous";
-    case AccessLevel::kRegistered: return "registered";
-    case AccessLevel::kPermitted: return "permitted";
+    case AccessLevel::kAnonymous:
+      return "anonymous";
+    case AccessLevel::kRegistered:
+      return "registered";
+    case AccessLevel::kPermitted:
+      return "permitted";
   }
   return "anonymous";
 }
@@ -16,7 +19,8 @@ Result<model::Granularity> Gate::Decide(AccessLevel level, model::Granularity re
   if (requested == model::Granularity::kRecord && level < AccessLevel::kPermitted) {
     std::string message = std::string("record-level results need a data permit; the caller is ") +
                           AccessLevelName(level) + " (ask for '" +
-                          (level == AccessLevel::kAnonymous ? "boolean" : "count' or 'boolean") + "')";
+                          (level == AccessLevel::kAnonymous ? "boolean" : "count' or 'boolean") +
+                          "')";
     if (!missing.empty()) message += ": " + missing;
     return PermissionDenied(message);
   }

@@ -6,7 +6,7 @@ namespace oncomesh::gate {
 
 TEST(GateTest, CountsAreRoundedUpToTheStep) {
   const Gate gate(GateConfig{10});
-  const std::pair<uint64_t, int64_t> cases[] = {{0, 0},   {1, 10},  {9, 10},   {10, 10},
+  const std::pair<uint64_t, int64_t> cases[] = {{0, 0},   {1, 10},  {9, 10},  {10, 10},
                                                 {11, 20}, {20, 20}, {21, 30}, {12345, 12350}};
   for (const auto& [exact, released] : cases) {
     const ReleasedCount r = gate.ReleaseCount(exact, AccessLevel::kAnonymous);
@@ -22,7 +22,8 @@ TEST(GateTest, CountsAreRoundedUpToTheStep) {
 
 TEST(GateTest, RecordLevelOnlyForPermittedCallers) {
   const Gate gate(GateConfig{10});
-  for (AccessLevel level : {AccessLevel::kAnonymous, AccessLevel::kRegistered, AccessLevel::kPermitted}) {
+  for (AccessLevel level :
+       {AccessLevel::kAnonymous, AccessLevel::kRegistered, AccessLevel::kPermitted}) {
     auto r = gate.Decide(level, model::Granularity::kRecord);
     if (level == AccessLevel::kPermitted) {
       ASSERT_TRUE(r.ok());
@@ -56,11 +57,15 @@ TEST(GateTest, CountsGoToRegisteredCallersAndAnonymousOnesGetABoolean) {
     EXPECT_EQ(*r, c.granted);
   }
   // The refusal says what the caller can ask for instead.
-  const Result<model::Granularity> anonymous = gate.Decide(AccessLevel::kAnonymous, model::Granularity::kRecord);
+  const Result<model::Granularity> anonymous =
+      gate.Decide(AccessLevel::kAnonymous, model::Granularity::kRecord);
   ASSERT_FALSE(anonymous.ok());
-  EXPECT_NE(anonymous.status().message().find("'boolean'"), std::string::npos) << anonymous.status().ToString();
-  EXPECT_EQ(anonymous.status().message().find("'count'"), std::string::npos) << anonymous.status().ToString();
-  const Result<model::Granularity> registered = gate.Decide(AccessLevel::kRegistered, model::Granularity::kRecord);
+  EXPECT_NE(anonymous.status().message().find("'boolean'"), std::string::npos)
+      << anonymous.status().ToString();
+  EXPECT_EQ(anonymous.status().message().find("'count'"), std::string::npos)
+      << anonymous.status().ToString();
+  const Result<model::Granularity> registered =
+      gate.Decide(AccessLevel::kRegistered, model::Granularity::kRecord);
   ASSERT_FALSE(registered.ok());
   EXPECT_NE(registered.status().message().find("'count' or 'boolean'"), std::string::npos)
       << registered.status().ToString();

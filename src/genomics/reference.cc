@@ -75,19 +75,22 @@ std::optional<std::pair<std::string, std::string>> GenomeReference::ResolveSeque
     }
     // Without a version the accession names the chromosome but not the assembly.
     for (const auto& [accession, where] : by_accession_) {
-      if (accession.compare(0, accession.find('.'), n) == 0) return std::make_pair(std::string(), where.second);
+      if (accession.compare(0, accession.find('.'), n) == 0)
+        return std::make_pair(std::string(), where.second);
     }
     return std::nullopt;
   }
   return std::make_pair(std::string(), NormalizeChrom(n));
 }
 
-std::string GenomeReference::RefSeqAccession(const std::string& assembly, const std::string& chrom) const {
+std::string GenomeReference::RefSeqAccession(const std::string& assembly,
+                                             const std::string& chrom) const {
   const auto it = accession_of_.find({assembly, chrom});
   return it == accession_of_.end() ? std::string() : it->second;
 }
 
-const GeneSpan* GenomeReference::FindGene(std::string_view symbol, const std::string& assembly) const {
+const GeneSpan* GenomeReference::FindGene(std::string_view symbol,
+                                          const std::string& assembly) const {
   const std::string wanted = Lower(symbol);
   for (const GeneSpan& g : genes_) {
     if (g.assembly == assembly && Lower(g.symbol) == wanted) return &g;
@@ -98,20 +101,24 @@ const GeneSpan* GenomeReference::FindGene(std::string_view symbol, const std::st
 const GeneSpan* GenomeReference::GeneAt(const std::string& assembly, const std::string& chrom,
                                         int64_t position) const {
   for (const GeneSpan& g : genes_) {
-    if (g.assembly == assembly && g.chrom == chrom && g.start <= position && position <= g.end) return &g;
+    if (g.assembly == assembly && g.chrom == chrom && g.start <= position && position <= g.end)
+      return &g;
   }
   return nullptr;
 }
 
 bool GenomeReference::HasGenes(const std::string& assembly) const {
-  return std::any_of(genes_.begin(), genes_.end(), [&](const GeneSpan& g) { return g.assembly == assembly; });
+  return std::any_of(genes_.begin(), genes_.end(),
+                     [&](const GeneSpan& g) { return g.assembly == assembly; });
 }
 
-const KnownVariant* GenomeReference::FindKnown(const std::string& assembly, const std::string& chrom,
-                                               int64_t position, const std::string& ref,
+const KnownVariant* GenomeReference::FindKnown(const std::string& assembly,
+                                               const std::string& chrom, int64_t position,
+                                               const std::string& ref,
                                                const std::string& alt) const {
   for (const KnownVariant& k : known_) {
-    if (k.assembly == assembly && k.chrom == chrom && k.position == position && k.ref == ref && k.alt == alt) {
+    if (k.assembly == assembly && k.chrom == chrom && k.position == position && k.ref == ref &&
+        k.alt == alt) {
       return &k;
     }
   }

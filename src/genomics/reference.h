@@ -17,8 +17,8 @@ struct GeneSpan {
   std::string symbol;  // HGNC symbol
   std::string assembly;
   std::string chrom;
-  int64_t start = 0;   // 1-based, inclusive
-  int64_t end = 0;     // 1-based, inclusive
+  int64_t start = 0;  // 1-based, inclusive
+  int64_t end = 0;    // 1-based, inclusive
 };
 
 struct KnownVariant {
@@ -56,20 +56,23 @@ class GenomeReference {
   // has no span for it there.
   const GeneSpan* FindGene(std::string_view symbol, const std::string& assembly) const;
   // The gene whose span holds the position, or nullptr.
-  const GeneSpan* GeneAt(const std::string& assembly, const std::string& chrom, int64_t position) const;
+  const GeneSpan* GeneAt(const std::string& assembly, const std::string& chrom,
+                         int64_t position) const;
   // True when the assembly has any gene spans at all.
   bool HasGenes(const std::string& assembly) const;
 
   // The known variant with these normalised coordinates, or nullptr.
   const KnownVariant* FindKnown(const std::string& assembly, const std::string& chrom,
-                                int64_t position, const std::string& ref, const std::string& alt) const;
+                                int64_t position, const std::string& ref,
+                                const std::string& alt) const;
   const std::vector<KnownVariant>& known_variants() const { return known_; }
 
  private:
   GenomeReference() = default;
   std::vector<GeneSpan> genes_;
   std::vector<KnownVariant> known_;
-  std::map<std::string, std::pair<std::string, std::string>> by_accession_;  // NC_… -> (assembly, chrom)
+  std::map<std::string, std::pair<std::string, std::string>>
+      by_accession_;  // NC_… -> (assembly, chrom)
   std::map<std::pair<std::string, std::string>, std::string> accession_of_;
 };
 

@@ -61,7 +61,8 @@ struct BlockInfo {
 // subfield) and footer (ISIZE). htslib has no public call that reports a block's compressed size
 // without decompressing it, so these two fields are read here (SAM spec 4.1); nothing else of
 // the format is parsed by hand.
-Result<BlockInfo> ReadBlockInfo(int fd, int64_t offset, int64_t file_size, const std::string& path) {
+Result<BlockInfo> ReadBlockInfo(int fd, int64_t offset, int64_t file_size,
+                                const std::string& path) {
   unsigned char head[12];
   auto corrupt = [&](const std::string& what) {
     return DataLoss(path + ": BGZF block at byte " + std::to_string(offset) + ": " + what);
@@ -240,11 +241,11 @@ Status EmitRun(const OpenFile& f, const Run& run, bool verbatim, PartBuilder& ou
   return Status::Ok();
 }
 
-std::unique_ptr<hts_itr_t, ItrDeleter> Query(const OpenFile& f, int tid, int64_t begin, int64_t end) {
+std::unique_ptr<hts_itr_t, ItrDeleter> Query(const OpenFile& f, int tid, int64_t begin,
+                                             int64_t end) {
   return std::unique_ptr<hts_itr_t, ItrDeleter>(
-      f.format == VariantFormat::kVcf
-          ? hts_itr_query(f.tbx->idx, tid, begin, end, tbx_readrec)
-          : hts_itr_query(f.index.get(), tid, begin, end, bcf_readrec));
+      f.format == VariantFormat::kVcf ? hts_itr_query(f.tbx->idx, tid, begin, end, tbx_readrec)
+                                      : hts_itr_query(f.index.get(), tid, begin, end, bcf_readrec));
 }
 
 // The smallest virtual offset of the index's chunks for the query (max if none).
@@ -274,8 +275,8 @@ Result<std::vector<ResolvedRegion>> Resolve(const OpenFile& f,
     if (rr.begin < 0 || rr.end < 0) return InvalidArgument("negative coordinate");
     if (rr.begin > rr.end) return InvalidArgument("start is greater than end");
     const int header_id = bcf_hdr_name2id(f.header.get(), rr.name.c_str());
-    rr.index_tid = f.format == VariantFormat::kVcf ? tbx_name2id(f.tbx.get(), rr.name.c_str())
-                                                   : header_id;
+    rr.index_tid =
+        f.format == VariantFormat::kVcf ? tbx_name2id(f.tbx.get(), rr.name.c_str()) : header_id;
     if (rr.index_tid < 0 && header_id < 0) {
       return NotFound("reference '" + rr.name + "' is not in the file");
     }

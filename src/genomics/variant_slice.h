@@ -34,25 +34,25 @@ struct GenomicRegion {
 };
 
 struct SliceRequest {
-  bool header_only = false;             // htsget class=header
-  std::vector<GenomicRegion> regions;   // empty (and not header_only): the whole file
+  bool header_only = false;            // htsget class=header
+  std::vector<GenomicRegion> regions;  // empty (and not header_only): the whole file
 };
 
 // One part of a response: either bytes made here (re-encoded BGZF blocks) or a byte range of
 // the stored file (whole BGZF blocks).
 struct SlicePart {
-  bool header = false;        // htsget class "header" (else "body")
-  std::string bytes;          // re-encoded BGZF blocks, when !is_range()
-  int64_t file_offset = -1;   // >= 0: a range of the stored file
-  int64_t length = 0;         // of the range
+  bool header = false;       // htsget class "header" (else "body")
+  std::string bytes;         // re-encoded BGZF blocks, when !is_range()
+  int64_t file_offset = -1;  // >= 0: a range of the stored file
+  int64_t length = 0;        // of the range
 
   bool is_range() const { return file_offset >= 0; }
   int64_t size() const { return is_range() ? length : static_cast<int64_t>(bytes.size()); }
 };
 
 struct SliceOptions {
-  int64_t max_range_bytes = 16 << 20;     // byte-range parts are split at block boundaries
-  int64_t max_inline_bytes = 1 << 20;     // re-encoded parts are split above this (uncompressed)
+  int64_t max_range_bytes = 16 << 20;  // byte-range parts are split at block boundaries
+  int64_t max_inline_bytes = 1 << 20;  // re-encoded parts are split above this (uncompressed)
 };
 
 struct Slice {

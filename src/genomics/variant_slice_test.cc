@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "support/process.h"
-#include "support/variant_files.h"
 #include "support/suite_fixture.h"
+#include "support/variant_files.h"
 
 namespace oncomesh::genomics {
 namespace {
@@ -66,10 +66,10 @@ class VariantSliceTest : public ::oncomesh::testing::SuiteFixture<VariantSliceTe
     const std::string shared = testing::SharedDir() + "/data/vcf/";
     std::string out;
     // Copies, with an index beside each (spec-v4.3.bcf ships without one).
-    ASSERT_EQ(Shell("cp " + shared + "spec-v4.3.vcf.gz " + shared + "spec-v4.3.vcf.gz.tbi " + shared +
-                        "spec-v4.3.bcf " + shared + "candig-test.vcf.gz " + shared +
-                        "candig-test.vcf.gz.tbi " + ShellQuote(dir_->path()) + " && bcftools index " +
-                        ShellQuote(dir_->path() + "/spec-v4.3.bcf"),
+    ASSERT_EQ(Shell("cp " + shared + "spec-v4.3.vcf.gz " + shared + "spec-v4.3.vcf.gz.tbi " +
+                        shared + "spec-v4.3.bcf " + shared + "candig-test.vcf.gz " + shared +
+                        "candig-test.vcf.gz.tbi " + ShellQuote(dir_->path()) +
+                        " && bcftools index " + ShellQuote(dir_->path() + "/spec-v4.3.bcf"),
                     &out),
               0);
     ASSERT_EQ(testing::MakeLargeVariantFiles(dir_->path()), "");
@@ -123,7 +123,8 @@ TEST_F(VariantSliceTest, SpecExampleRegionsMatchBcftools) {
 }
 
 TEST_F(VariantSliceTest, WholeFileHasEveryRecordAndHeaderOnlyOnlyTheHeader) {
-  for (const char* f : {"spec-v4.3.vcf.gz", "spec-v4.3.bcf", "candig-test.vcf.gz", "big.vcf.gz", "big.bcf"}) {
+  for (const char* f :
+       {"spec-v4.3.vcf.gz", "spec-v4.3.bcf", "candig-test.vcf.gz", "big.vcf.gz", "big.bcf"}) {
     SCOPED_TRACE(f);
     Result<Slice> whole = SliceVariantFile(File(f), SliceRequest{});
     ASSERT_TRUE(whole.ok()) << whole.status().ToString();
@@ -142,8 +143,8 @@ TEST_F(VariantSliceTest, WholeFileHasEveryRecordAndHeaderOnlyOnlyTheHeader) {
     EXPECT_EQ(RecordsOfStream(bytes, dir_->path()), "");
     // Exactly the stored header: the same bytes as the source's decompressed prefix.
     const std::string header_text = DecompressBgzf(bytes, dir_->path());
-    const std::string source = DecompressBgzf(ReadRange(File(f), 0, std::filesystem::file_size(File(f))),
-                                              dir_->path());
+    const std::string source =
+        DecompressBgzf(ReadRange(File(f), 0, std::filesystem::file_size(File(f))), dir_->path());
     EXPECT_EQ(source.substr(0, header_text.size()), header_text);
     std::string want_header, got_header;
     Shell("bcftools view -h --no-version " + ShellQuote(File(f)), &want_header);
@@ -163,13 +164,16 @@ TEST_F(VariantSliceTest, CandigRegionsMatchBcftools) {
   while (std::getline(in, name)) {
     ExpectSameRecords(File("candig-test.vcf.gz"), Region(name));
     std::string positions;
-    Shell("bcftools query -f '%POS\\n' -r " + ShellQuote(name) + " " + ShellQuote(File("candig-test.vcf.gz")), &positions);
+    Shell("bcftools query -f '%POS\\n' -r " + ShellQuote(name) + " " +
+              ShellQuote(File("candig-test.vcf.gz")),
+          &positions);
     std::vector<int64_t> pos;
     std::istringstream ps(positions);
     for (int64_t p; ps >> p;) pos.push_back(p);
     for (int i = 0; i < 8 && !pos.empty(); ++i) {
       const int64_t a = pos[rng() % pos.size()] - 1 + static_cast<int64_t>(rng() % 3) - 1;
-      const int64_t b = std::max<int64_t>(a + 1, pos[rng() % pos.size()] + static_cast<int64_t>(rng() % 3) - 1);
+      const int64_t b =
+          std::max<int64_t>(a + 1, pos[rng() % pos.size()] + static_cast<int64_t>(rng() % 3) - 1);
       ExpectSameRecords(File("candig-test.vcf.gz"), Region(name, std::max<int64_t>(a, 0), b));
     }
   }
@@ -233,7 +237,8 @@ TEST_F(VariantSliceTest, ErrorsForUnknownSequencesAndBadRanges) {
   EXPECT_EQ(RecordsOfStream(Concatenate(File("spec-v4.3.vcf.gz"), *empty), dir_->path()), "");
   // No index: refused, not scanned.
   std::string out;
-  Shell("cp " + ShellQuote(File("spec-v4.3.vcf.gz")) + " " + ShellQuote(File("noindex.vcf.gz")), &out);
+  Shell("cp " + ShellQuote(File("spec-v4.3.vcf.gz")) + " " + ShellQuote(File("noindex.vcf.gz")),
+        &out);
   EXPECT_EQ(SliceVariantFile(File("noindex.vcf.gz"), Region("20")).status().code(),
             StatusCode::kInvalidArgument);
 }
@@ -244,7 +249,8 @@ TEST_F(VariantSliceTest, SeveralRegionsAreMergedAndEachRecordServedOnce) {
   Result<Slice> slice = SliceVariantFile(File("big.vcf.gz"), r);
   ASSERT_TRUE(slice.ok());
   std::string want;
-  Shell("bcftools view -H -r 1:100001-160000,2:5001-90000 " + ShellQuote(File("big.vcf.gz")), &want);
+  Shell("bcftools view -H -r 1:100001-160000,2:5001-90000 " + ShellQuote(File("big.vcf.gz")),
+        &want);
   EXPECT_EQ(RecordsOfStream(Concatenate(File("big.vcf.gz"), *slice), dir_->path()), want);
 }
 
@@ -262,11 +268,12 @@ TEST_F(VariantSliceTest, NoRecordOutsideTheRegionReachesAnyPart) {
     }
   }
   std::string sh;
-  ASSERT_EQ(Shell("bgzip -f " + ShellQuote(text) + " && tabix -p vcf " + ShellQuote(text + ".gz") +
-                      " && bcftools view -Ob -o " + ShellQuote(File("edges.bcf")) + " " +
-                      ShellQuote(text + ".gz") + " && bcftools index " + ShellQuote(File("edges.bcf")),
-                  &sh),
-            0);
+  ASSERT_EQ(
+      Shell("bgzip -f " + ShellQuote(text) + " && tabix -p vcf " + ShellQuote(text + ".gz") +
+                " && bcftools view -Ob -o " + ShellQuote(File("edges.bcf")) + " " +
+                ShellQuote(text + ".gz") + " && bcftools index " + ShellQuote(File("edges.bcf")),
+            &sh),
+      0);
   for (const std::string& f : {text + ".gz", File("edges.bcf")}) {
     SCOPED_TRACE(f);
     // The whole file is one block, holding records on both sides.
@@ -274,8 +281,8 @@ TEST_F(VariantSliceTest, NoRecordOutsideTheRegionReachesAnyPart) {
     ASSERT_TRUE(slice.ok());
     std::string all;
     for (const SlicePart& p : slice->parts) {
-      const std::string plain = DecompressBgzf(p.is_range() ? ReadRange(f, p.file_offset, p.length) : p.bytes,
-                                               dir_->path());
+      const std::string plain = DecompressBgzf(
+          p.is_range() ? ReadRange(f, p.file_offset, p.length) : p.bytes, dir_->path());
       EXPECT_EQ(plain.find("OUTSIDE"), std::string::npos);
       all += plain;
     }
@@ -296,13 +303,17 @@ TEST_F(VariantSliceTest, ALongDeletionDoesNotPullInTheRecordsAfterIt) {
            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     out << "3\t100\tBIGDEL\t" << std::string(60000, 'A') << "\tA\t.\t.\t.\n";
     for (int pos = 101; pos < 3000; ++pos) {
-      out << "3\t" << pos << "\t" << (pos >= 2000 ? "inside_" : "OUTSIDE_") << pos << "\tA\tC\t.\t.\t.\n";
+      out << "3\t" << pos << "\t" << (pos >= 2000 ? "inside_" : "OUTSIDE_") << pos
+          << "\tA\tC\t.\t.\t.\n";
     }
     out << "3\t70000\tIN_AFTER\tA\tC\t.\t.\t.\n";
   }
   std::string sh;
-  ASSERT_EQ(Shell("bgzip -f " + ShellQuote(text) + " && tabix -p vcf " + ShellQuote(text + ".gz"), &sh), 0);
-  // [1999, 2000) overlaps BIGDEL (100..60099) and POS 2000 only; [60000, 80000) BIGDEL and IN_AFTER.
+  ASSERT_EQ(
+      Shell("bgzip -f " + ShellQuote(text) + " && tabix -p vcf " + ShellQuote(text + ".gz"), &sh),
+      0);
+  // [1999, 2000) overlaps BIGDEL (100..60099) and POS 2000 only; [60000, 80000) BIGDEL and
+  // IN_AFTER.
   for (auto [start, end] : {std::pair<int64_t, int64_t>{1999, 2000}, {60000, 80000}}) {
     Result<Slice> slice = SliceVariantFile(text + ".gz", Region("3", start, end));
     ASSERT_TRUE(slice.ok());

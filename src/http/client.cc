@@ -3,7 +3,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <mutex>
 #include <optional>
 
@@ -134,7 +133,8 @@ struct Call : std::enable_shared_from_this<Call> {
     if (auto it = msg.find(bhttp::field::content_type); it != msg.end()) {
       r.content_type = std::string(it->value());
     }
-    for (const auto& f : msg) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : msg)
+      r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(msg.body());
     if (msg.keep_alive()) {
       stream->expires_never();

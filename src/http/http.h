@@ -27,11 +27,11 @@ class io_context;
 namespace oncomesh::http {
 
 struct Request {
-  std::string method;  // "GET", "POST"…
-  std::string target;  // as received: path and query
-  std::string path;    // decoded path, without the query
+  std::string method;                             // "GET", "POST"…
+  std::string target;                             // as received: path and query
+  std::string path;                               // decoded path, without the query
   std::multimap<std::string, std::string> query;  // decoded query parameters
-  std::map<std::string, std::string> headers;      // names in lower case
+  std::map<std::string, std::string> headers;     // names in lower case
   std::string body;
   std::map<std::string, std::string> path_params;  // from {name} segments of the route
   // The client's address as the server's socket saw it: "127.0.0.1:51234", "[::1]:51234"

@@ -1,7 +1,5 @@
 // HTTPS GET with Boost.Beast over OpenSSL, for the few calls a node makes to the outside
 // (identity providers' key sets). Written as one C++20 coroutine on its own io_context.
-#include <utility>  // std::exchange, which Boost 1.74's awaitable.hpp uses without including
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <utility>  // std::exchange, which Boost 1.74's awaitable.hpp uses without including
 
 #include "http/http.h"
 
@@ -39,21 +38,23 @@ Result<HttpsUrl> ParseHttpsUrl(const std::string& url) {
     u.target = rest.substr(slash);
     rest = rest.substr(0, slash);
   }
-  if (rest.find('@') != std::string::npos) return InvalidArgument("'" + url + "': user information in URLs is refused");
+  if (rest.find('@') != std::string::npos)
+    return InvalidArgument("'" + url + "': user information in URLs is refused");
   const size_t colon = rest.rfind(':');
   if (colon != std::string::npos && rest.find(']') == std::string::npos) {
     u.port = rest.substr(colon + 1);
     rest = rest.substr(0, colon);
   }
-  if (rest.empty() || u.port.empty() || u.port.find_first_not_of("0123456789") != std::string::npos) {
+  if (rest.empty() || u.port.empty() ||
+      u.port.find_first_not_of("0123456789") != std::string::npos) {
     return InvalidArgument("'" + url + "' has no usable host and port");
   }
   u.host = rest;
   return u;
 }
 
-net::awaitable<void> Get(ssl::context& tls, HttpsUrl url, std::chrono::milliseconds timeout, size_t max_body,
-                         Result<std::string>* out) {
+net::awaitable<void> Get(ssl::context& tls, HttpsUrl url, std::chrono::milliseconds timeout,
+                         size_t max_body, Result<std::string>* out) {
   auto executor = co_await net::this_coro::executor;
   tcp::resolver resolver(executor);
   beast::ssl_stream<beast::tcp_stream> stream(executor, tls);
@@ -68,7 +69,8 @@ net::awaitable<void> Get(ssl::context& tls, HttpsUrl url, std::chrono::milliseco
       *out = Unavailable("cannot check the certificate against " + url.host);
       co_return;
     }
-  } else if (!SSL_set1_host(ssl_handle, url.host.c_str()) || !SSL_set_tlsext_host_name(ssl_handle, url.host.c_str())) {
+  } else if (!SSL_set1_host(ssl_handle, url.host.c_str()) ||
+             !SSL_set_tlsext_host_name(ssl_handle, url.host.c_str())) {
     *out = Unavailable("cannot set the TLS server name " + url.host);
     co_return;
   }
@@ -82,7 +84,8 @@ net::awaitable<void> Get(ssl::context& tls, HttpsUrl url, std::chrono::milliseco
     // alone does not tell an operator what to fix.
     const long verify = SSL_get_verify_result(stream.native_handle());
     if (verify != X509_V_OK) {
-      *out = Unavailable(std::string("TLS: certificate verify failed: ") + X509_verify_cert_error_string(verify));
+      *out = Unavailable(std::string("TLS: certificate verify failed: ") +
+                         X509_verify_cert_error_string(verify));
       co_return;
     }
     throw;
@@ -146,7 +149,9 @@ Result<std::string> FetchHttps(const std::string& url, const std::string& ca_fil
     }
   });
   io.run();
-  if (failure == "timeout") return DeadlineExceeded("GET " + url + ": no answer within " + std::to_string(timeout.count()) + " ms");
+  if (failure == "timeout")
+    return DeadlineExceeded("GET " + url + ": no answer within " + std::to_string(timeout.count()) +
+                            " ms");
   if (!failure.empty()) return Unavailable("GET " + url + ": " + failure);
   if (!out.ok()) return Unavailable("GET " + url + ": " + out.status().message());
   return out;

@@ -1,10 +1,10 @@
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
-
-#include <atomic>
 #include <thread>
 
 #include "http/http.h"
@@ -24,8 +24,8 @@ const std::string* Request::Query(const std::string& name) const {
 }
 
 std::string PublicBaseUrl(const Request& request, const std::string& public_url) {
-  std::string base = public_url.empty() ? (request.local.empty() ? "" : "http://" + request.local)
-                                        : public_url;
+  std::string base =
+      public_url.empty() ? (request.local.empty() ? "" : "http://" + request.local) : public_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   return base;
 }
@@ -37,8 +37,8 @@ const std::string* Request::Header(const std::string& lower_name) const {
 
 void Router::Add(std::string method, std::string pattern, std::string description,
                  Handler handler) {
-  routes_.push_back({std::move(method), std::move(pattern), std::move(description),
-                     std::move(handler)});
+  routes_.push_back(
+      {std::move(method), std::move(pattern), std::move(description), std::move(handler)});
 }
 
 void Router::AddSync(std::string method, std::string pattern, std::string description,
@@ -192,8 +192,7 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& server)
-      : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
     beast::error_code ec;
     const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
     if (!ec) {
@@ -219,10 +218,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options.max_body_bytes);
     parser_->header_limit(64 * 1024);
     stream_.expires_after(server_.options.idle_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnRead(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -234,14 +232,15 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == bhttp::error::body_limit) {
       keep_alive_ = false;
-      Refuse(PartialRequest(), server_.Error(413, "request body larger than " +
-                                                      std::to_string(server_.options.max_body_bytes) +
-                                                      " bytes"));
+      Refuse(PartialRequest(),
+             server_.Error(413, "request body larger than " +
+                                    std::to_string(server_.options.max_body_bytes) + " bytes"));
       return;
     }
     if (ec) {
       keep_alive_ = false;
-      Refuse(PartialRequest(), server_.Error(400, std::string("malformed HTTP request: ") + ec.message()));
+      Refuse(PartialRequest(),
+             server_.Error(400, std::string("malformed HTTP request: ") + ec.message()));
       return;
     }
     bhttp::request<bhttp::string_body> msg = parser_->release();

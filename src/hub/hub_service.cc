@@ -45,8 +45,8 @@ Result<HubConfig> ParseHubConfig(const std::string& text, const std::string& sou
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) return InvalidArgument(source + ": expected a mapping at the top");
-    const std::set<std::string> allowed = {"name", "address", "port", "threads", "deadline_ms",
-                                           "nodes"};
+    const std::set<std::string> allowed = {"name",    "address",     "port",
+                                           "threads", "deadline_ms", "nodes"};
     for (const auto& kv : root) {
       const std::string key = kv.first.as<std::string>();
       if (!allowed.count(key)) return InvalidArgument(source + ": unknown key '" + key + "'");
@@ -62,9 +62,11 @@ Result<HubConfig> ParseHubConfig(const std::string& text, const std::string& sou
     }
     std::set<std::string> names;
     for (const YAML::Node& n : root["nodes"]) {
-      if (!n["name"] || !n["url"]) return InvalidArgument(source + ": every node needs a name and a url");
+      if (!n["name"] || !n["url"])
+        return InvalidArgument(source + ": every node needs a name and a url");
       const std::string name = n["name"].as<std::string>();
-      if (!names.insert(name).second) return InvalidArgument(source + ": node '" + name + "' listed twice");
+      if (!names.insert(name).second)
+        return InvalidArgument(source + ": node '" + name + "' listed twice");
       ASSIGN_OR_RETURN(NodeEndpoint endpoint, ParseNodeUrl(name, n["url"].as<std::string>()));
       c.nodes.push_back(endpoint);
     }
@@ -98,8 +100,9 @@ using Finish = std::function<http::Response(std::vector<NodeAnswer>)>;
 // Sends one request to every node at once; `finish` gets all answers (each node's call ends by
 // the deadline, by answer, refusal or timeout) and `respond` what it makes of them.
 void FanOut(const NodeClients& clients, const std::string& method, const std::string& target,
-            const std::string& body, std::chrono::milliseconds deadline, const std::string* authorization,
-            const api::BeaconIdentity& identity, Finish finish, http::Responder respond) {
+            const std::string& body, std::chrono::milliseconds deadline,
+            const std::string* authorization, const api::BeaconIdentity& identity, Finish finish,
+            http::Responder respond) {
   struct State {
     std::vector<NodeAnswer> answers;
     std::atomic<size_t> remaining;
@@ -137,17 +140,16 @@ void FanOut(const NodeClients& clients, const std::string& method, const std::st
   if (authorization) headers.emplace_back("authorization", *authorization);
   for (size_t i = 0; i < clients.size(); ++i) {
     state->answers[i].node = clients[i]->endpoint.name;
-    clients[i]->client->Send(method, target, body, headers, deadline,
-                             [state, i](Result<http::Response> r) {
-                               state->answers[i].response = std::move(r);
-                               state->answers[i].milliseconds =
-                                   std::chrono::duration<double, std::milli>(
-                                       std::chrono::steady_clock::now() - state->start)
-                                       .count();
-                               if (state->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-                                 state->Done();
-                               }
-                             });
+    clients[i]->client->Send(
+        method, target, body, headers, deadline, [state, i](Result<http::Response> r) {
+          state->answers[i].response = std::move(r);
+          state->answers[i].milliseconds = std::chrono::duration<double, std::milli>(
+                                               std::chrono::steady_clock::now() - state->start)
+                                               .count();
+          if (state->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            state->Done();
+          }
+        });
   }
 }
 
@@ -187,11 +189,16 @@ const Shape kInfoShape = {};
 
 const char* ExpectName(Expect e) {
   switch (e) {
-    case Expect::kObject: return "an object";
-    case Expect::kBoolean: return "a boolean";
-    case Expect::kString: return "a string";
-    case Expect::kCount: return "a count (an integer from 0 to 10^12)";
-    case Expect::kIdList: return "an array of objects with a string 'id'";
+    case Expect::kObject:
+      return "an object";
+    case Expect::kBoolean:
+      return "a boolean";
+    case Expect::kString:
+      return "a string";
+    case Expect::kCount:
+      return "a count (an integer from 0 to 10^12)";
+    case Expect::kIdList:
+      return "an array of objects with a string 'id'";
   }
   return "?";
 }
@@ -228,7 +235,8 @@ std::string Mismatch(const json& value, Expect expect, const std::string& pointe
       break;
     case Expect::kCount:
       // Bounded, so that the hub's sum of any number of nodes' counts cannot overflow.
-      if (value.is_number_integer() && value.get<int64_t>() >= 0 && value.get<int64_t>() <= kMaxCount) {
+      if (value.is_number_integer() && value.get<int64_t>() >= 0 &&
+          value.get<int64_t>() <= kMaxCount) {
         return "";
       }
       break;
@@ -276,7 +284,7 @@ struct Outcome {
   std::string status;  // "ok", "unavailable", "timeout" or "error"
   std::string error;
   int http_status = 0;
-  json body;           // null unless status is "ok"
+  json body;  // null unless status is "ok"
   json info;
 
   bool ok() const { return status == "ok"; }
@@ -285,7 +293,8 @@ struct Outcome {
 Outcome Examine(const NodeAnswer& a, const Shape& shape) {
   Outcome o;
   if (!a.response.ok()) {
-    o.status = a.response.status().code() == StatusCode::kDeadlineExceeded ? "timeout" : "unavailable";
+    o.status =
+        a.response.status().code() == StatusCode::kDeadlineExceeded ? "timeout" : "unavailable";
     o.error = a.response.status().message();
   } else {
     o.http_status = a.response->status;
@@ -293,7 +302,8 @@ Outcome Examine(const NodeAnswer& a, const Shape& shape) {
     o.status = "error";
     if (!body.ok()) {
       o.error = body.status().message();
-      if (a.response->status != 200) o.error = "HTTP " + std::to_string(a.response->status) + ": " + o.error;
+      if (a.response->status != 200)
+        o.error = "HTTP " + std::to_string(a.response->status) + ": " + o.error;
     } else if (a.response->status != 200) {
       o.error = ErrorReason(*body, a.response->status);
     } else if (std::string wrong = CheckShape(*body, shape); !wrong.empty()) {
@@ -304,7 +314,9 @@ Outcome Examine(const NodeAnswer& a, const Shape& shape) {
     }
   }
   o.info = {{"name", a.node},
-            {"status", o.ok() ? "available" : o.status == "error" ? "failed" : "unavailable"},
+            {"status", o.ok()                ? "available"
+                       : o.status == "error" ? "failed"
+                                             : "unavailable"},
             {"milliseconds", std::round(a.milliseconds * 10) / 10}};
   if (!o.error.empty()) o.info["error"] = o.error;
   return o;
@@ -313,7 +325,8 @@ Outcome Examine(const NodeAnswer& a, const Shape& shape) {
 // When no node answered: if the nodes that refused the request (a 4xx, e.g. a passport no node
 // accepts, an unknown term) all refused it the same way, the request is at fault and the hub
 // refuses it likewise; otherwise (nodes down, timing out or failing) the federation is down (503).
-std::pair<int, std::string> NoAnswerStatus(const std::vector<Outcome>& outcomes, const std::string& unavailable) {
+std::pair<int, std::string> NoAnswerStatus(const std::vector<Outcome>& outcomes,
+                                           const std::string& unavailable) {
   std::map<int, std::string> refusals;
   for (const Outcome& o : outcomes) {
     if (o.status == "error" && o.http_status >= 400 && o.http_status < 500) {
@@ -325,8 +338,9 @@ std::pair<int, std::string> NoAnswerStatus(const std::vector<Outcome>& outcomes,
 }
 
 // One query's answers, combined (every body read here passed kQueryShape).
-http::Response CombineQuery(const api::BeaconIdentity& identity, const query::BeaconRequest& request,
-                            const std::string& entity, const std::vector<NodeAnswer>& answers) {
+http::Response CombineQuery(const api::BeaconIdentity& identity,
+                            const query::BeaconRequest& request, const std::string& entity,
+                            const std::vector<NodeAnswer>& answers) {
   json result_sets = json::array();
   json nodes = json::array();
   int64_t total = 0;
@@ -359,8 +373,11 @@ http::Response CombineQuery(const api::BeaconIdentity& identity, const query::Be
       set_info["node"] = a.node;
       info["exists"] = node_exists;
       if (counted) info["count"] = count;
-      json set = {{"id", a.node}, {"setType", "dataset"}, {"exists", node_exists},
-                  {"results", json::array()}, {"info", set_info}};
+      json set = {{"id", a.node},
+                  {"setType", "dataset"},
+                  {"exists", node_exists},
+                  {"results", json::array()},
+                  {"info", set_info}};
       if (counted) set["resultsCount"] = count;
       result_sets.push_back(std::move(set));
     }
@@ -370,7 +387,8 @@ http::Response CombineQuery(const api::BeaconIdentity& identity, const query::Be
     // No node could answer. If those that refused the query all refused it the same way (e.g.
     // an unknown term: every node has the same vocabularies), the query is at fault and the
     // hub refuses it likewise; otherwise the federation is down.
-    const auto [status, message] = NoAnswerStatus(outcomes, "no node could answer within the deadline");
+    const auto [status, message] =
+        NoAnswerStatus(outcomes, "no node could answer within the deadline");
     auto r = api::ErrorResponse(identity, status, message, &request, entity);
     json body = json::parse(r.body);  // our own document
     body["info"] = {{"nodes", nodes}};
@@ -382,15 +400,17 @@ http::Response CombineQuery(const api::BeaconIdentity& identity, const query::Be
     for (json& n : nodes) n.erase("count");
   }
   if (granularity == model::Granularity::kRecord) granularity = model::Granularity::kCount;
-  json body = {{"meta", api::ResponseMeta(identity, request, granularity, entity)},
-               {"info",
-                {{"nodes", nodes},
-                 {"nodesAnswered", answered},
-                 {"nodesAsked", answers.size()},
-                 {"countPrecision", all_exact ? "exact" : "rounded"},
-                 {"note", all_exact ? "each node's count is exact (the caller is permitted there); "
-                                      "the total is their sum"
-                                    : "each node's count is rounded by that node; the total is their sum"}}}};
+  json body = {
+      {"meta", api::ResponseMeta(identity, request, granularity, entity)},
+      {"info",
+       {{"nodes", nodes},
+        {"nodesAnswered", answered},
+        {"nodesAsked", answers.size()},
+        {"countPrecision", all_exact ? "exact" : "rounded"},
+        {"note", all_exact
+                     ? "each node's count is exact (the caller is permitted there); "
+                       "the total is their sum"
+                     : "each node's count is rounded by that node; the total is their sum"}}}};
   if (granularity == model::Granularity::kCount) {
     body["responseSummary"] = {{"exists", exists}, {"numTotalResults", total}};
     body["response"] = {{"resultSets", result_sets}};
@@ -407,8 +427,9 @@ http::Response CombineQuery(const api::BeaconIdentity& identity, const query::Be
 HubService::HubService(HubConfig config) : config_(std::move(config)) {
   identity_.id = "org.oncomesh.hub." + config_.name;
   identity_.name = "OncoMesh hub " + config_.name;
-  identity_.description = "Federated Beacon v2 over " + std::to_string(config_.nodes.size()) +
-                          " OncoMesh nodes; every count is the nodes' own disclosure-controlled one.";
+  identity_.description =
+      "Federated Beacon v2 over " + std::to_string(config_.nodes.size()) +
+      " OncoMesh nodes; every count is the nodes' own disclosure-controlled one.";
   identity_.organization_id = config_.name;
   identity_.organization_name = "OncoMesh network " + config_.name;
 }
@@ -432,8 +453,9 @@ void HubService::Register(http::Router& router, boost::asio::io_context& io) {
   router.AddSync("GET", "/api/info", "Hub information", info);
   router.AddSync("GET", "/api/service-info", "GA4GH service-info",
                  [&id](http::Request&) { return api::JsonResponse(api::ServiceInfo(id)); });
-  router.AddSync("GET", "/api/configuration", "Beacon configuration",
-                 [&id](http::Request&) { return api::JsonResponse(api::ConfigurationResponse(id)); });
+  router.AddSync("GET", "/api/configuration", "Beacon configuration", [&id](http::Request&) {
+    return api::JsonResponse(api::ConfigurationResponse(id));
+  });
   router.AddSync("GET", "/api/entry_types", "Entry types",
                  [&id](http::Request&) { return api::JsonResponse(api::EntryTypesResponse(id)); });
   router.AddSync("GET", "/api/map", "Map of endpoints", [this](http::Request& req) {
@@ -442,9 +464,10 @@ void HubService::Register(http::Router& router, boost::asio::io_context& io) {
 
   // Queries: /api/individuals, /api/biosamples and /api/g_variants.
   for (const char* method : {"GET", "POST"}) {
-    for (const auto& [path, entity] : {std::pair<std::string, std::string>{"individuals", "individual"},
-                                       {"biosamples", "biosample"},
-                                       {"g_variants", "genomicVariation"}}) {
+    for (const auto& [path, entity] :
+         {std::pair<std::string, std::string>{"individuals", "individual"},
+          {"biosamples", "biosample"},
+          {"g_variants", "genomicVariation"}}) {
       router.Add(method, "/api/" + path, "Federated " + entity + " query",
                  [this, path = path, entity = entity](http::Request& req, http::Responder respond) {
                    Query(req, std::move(respond), path, entity);
@@ -452,10 +475,12 @@ void HubService::Register(http::Router& router, boost::asio::io_context& io) {
     }
   }
   router.Add("GET", "/api/filtering_terms", "Filtering terms of every node, merged",
-             [this](http::Request& req, http::Responder respond) { FilteringTerms(req, std::move(respond)); });
+             [this](http::Request& req, http::Responder respond) {
+               FilteringTerms(req, std::move(respond));
+             });
   for (const char* method : {"GET", "POST"}) {
-    for (const auto& [path, entity] : {std::pair<std::string, std::string>{"datasets", "dataset"},
-                                       {"cohorts", "cohort"}}) {
+    for (const auto& [path, entity] :
+         {std::pair<std::string, std::string>{"datasets", "dataset"}, {"cohorts", "cohort"}}) {
       router.Add(method, "/api/" + path, "Collections of every node",
                  [this, path = path, entity = entity](http::Request& req, http::Responder respond) {
                    Collections(req, std::move(respond), path, entity, "");
@@ -472,121 +497,134 @@ void HubService::Register(http::Router& router, boost::asio::io_context& io) {
 
 void HubService::Query(http::Request& req, http::Responder respond, const std::string& path,
                        const std::string& entity) {
-  Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
-                                                             : query::ParseBeaconGet(req.query);
+  Result<query::BeaconRequest> parsed =
+      req.method == "POST" ? query::ParseBeaconPost(req.body) : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) {
     respond(api::ErrorResponse(identity_, parsed.status(), nullptr, entity));
     return;
   }
   auto request = std::make_shared<query::BeaconRequest>(std::move(*parsed));
-  json forward = {{"meta", {{"apiVersion", request->api_version}}},
-                  {"query",
-                   {{"filters", request->filters},
-                    {"requestedGranularity", model::GranularityName(request->requested_granularity)},
-                    {"pagination", {{"skip", request->skip}, {"limit", request->limit}}},
-                    {"testMode", request->test_mode}}}};
-  if (!request->request_parameters.empty()) forward["query"]["requestParameters"] = request->request_parameters;
-  FanOut(clients_, "POST", "/api/" + path, forward.dump(), config_.deadline, req.Header("authorization"),
-         identity_, [this, request, entity](std::vector<NodeAnswer> answers) {
-           return CombineQuery(identity_, *request, entity, answers);
-         },
-         std::move(respond));
+  json forward = {
+      {"meta", {{"apiVersion", request->api_version}}},
+      {"query",
+       {{"filters", request->filters},
+        {"requestedGranularity", model::GranularityName(request->requested_granularity)},
+        {"pagination", {{"skip", request->skip}, {"limit", request->limit}}},
+        {"testMode", request->test_mode}}}};
+  if (!request->request_parameters.empty())
+    forward["query"]["requestParameters"] = request->request_parameters;
+  FanOut(
+      clients_, "POST", "/api/" + path, forward.dump(), config_.deadline,
+      req.Header("authorization"), identity_,
+      [this, request, entity](std::vector<NodeAnswer> answers) {
+        return CombineQuery(identity_, *request, entity, answers);
+      },
+      std::move(respond));
 }
 
 void HubService::FilteringTerms(http::Request& req, http::Responder respond) {
   // The caller's credentials go to the nodes, which refuse what is not a valid passport (401
   // with the reason) as they do on every endpoint; the hub then refuses it likewise.
-  FanOut(clients_, "GET", "/api/filtering_terms", "", config_.deadline, req.Header("authorization"),
-         identity_, [this](std::vector<NodeAnswer> answers) {
-           std::map<std::string, json> terms;
-           std::map<std::string, json> resources;
-           json nodes = json::array();
-           std::vector<Outcome> outcomes;
-           size_t answered = 0;
-           for (const NodeAnswer& a : answers) {
-             outcomes.push_back(Examine(a, kFilteringTermsShape));
-             const Outcome& o = outcomes.back();
-             nodes.push_back(o.info);
-             if (!o.ok()) continue;
-             ++answered;
-             const json& response = o.body["response"];
-             for (const json& t : response["filteringTerms"]) terms.emplace(t["id"].get<std::string>(), t);
-             for (const json& r : response.value("resources", json::array())) {
-               resources.emplace(r["id"].get<std::string>(), r);
-             }
-           }
-           if (answered == 0) {
-             const auto [status, message] = NoAnswerStatus(outcomes, "no node answered within the deadline");
-             http::Response r = api::ErrorResponse(identity_, status, message);
-             if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
-             return r;
-           }
-           json term_list = json::array(), resource_list = json::array();
-           for (auto& [k, v] : terms) term_list.push_back(std::move(v));
-           for (auto& [k, v] : resources) resource_list.push_back(std::move(v));
-           return api::JsonResponse(
-               {{"meta", api::InformationalMeta(identity_, "filteringTerm", api::SchemaFor("filteringTerm"))},
-                {"response", {{"filteringTerms", term_list}, {"resources", resource_list}}},
-                {"info", {{"nodes", nodes}}}});
-         },
-         std::move(respond));
+  FanOut(
+      clients_, "GET", "/api/filtering_terms", "", config_.deadline, req.Header("authorization"),
+      identity_,
+      [this](std::vector<NodeAnswer> answers) {
+        std::map<std::string, json> terms;
+        std::map<std::string, json> resources;
+        json nodes = json::array();
+        std::vector<Outcome> outcomes;
+        size_t answered = 0;
+        for (const NodeAnswer& a : answers) {
+          outcomes.push_back(Examine(a, kFilteringTermsShape));
+          const Outcome& o = outcomes.back();
+          nodes.push_back(o.info);
+          if (!o.ok()) continue;
+          ++answered;
+          const json& response = o.body["response"];
+          for (const json& t : response["filteringTerms"])
+            terms.emplace(t["id"].get<std::string>(), t);
+          for (const json& r : response.value("resources", json::array())) {
+            resources.emplace(r["id"].get<std::string>(), r);
+          }
+        }
+        if (answered == 0) {
+          const auto [status, message] =
+              NoAnswerStatus(outcomes, "no node answered within the deadline");
+          http::Response r = api::ErrorResponse(identity_, status, message);
+          if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+          return r;
+        }
+        json term_list = json::array(), resource_list = json::array();
+        for (auto& [k, v] : terms) term_list.push_back(std::move(v));
+        for (auto& [k, v] : resources) resource_list.push_back(std::move(v));
+        return api::JsonResponse(
+            {{"meta",
+              api::InformationalMeta(identity_, "filteringTerm", api::SchemaFor("filteringTerm"))},
+             {"response", {{"filteringTerms", term_list}, {"resources", resource_list}}},
+             {"info", {{"nodes", nodes}}}});
+      },
+      std::move(respond));
 }
 
 void HubService::Collections(http::Request& req, http::Responder respond, const std::string& path,
                              const std::string& entity, const std::string& only_id) {
-  Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
-                                                             : query::ParseBeaconGet(req.query);
+  Result<query::BeaconRequest> parsed =
+      req.method == "POST" ? query::ParseBeaconPost(req.body) : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) {
     respond(api::ErrorResponse(identity_, parsed.status(), nullptr, entity));
     return;
   }
   auto request = std::make_shared<query::BeaconRequest>(std::move(*parsed));
-  FanOut(clients_, "GET", "/api/" + path, "", config_.deadline, req.Header("authorization"), identity_,
-         [this, request, entity, only_id](std::vector<NodeAnswer> answers) {
-           json collections = json::array();
-           json nodes = json::array();
-           size_t answered = 0;
-           std::vector<Outcome> outcomes;
-           for (const NodeAnswer& a : answers) {
-             outcomes.push_back(Examine(a, kCollectionsShape));
-             const Outcome& o = outcomes.back();
-             nodes.push_back(o.info);
-             if (!o.ok()) continue;
-             ++answered;
-             for (json c : o.body["response"]["collections"]) {
-               c["id"] = a.node + ":" + c["id"].get<std::string>();
-               c["info"] = {{"node", a.node}};
-               if (!only_id.empty() && c["id"] != only_id) continue;
-               collections.push_back(std::move(c));
-             }
-           }
-           if (answered == 0) {
-             const auto [status, message] = NoAnswerStatus(outcomes, "no node answered within the deadline");
-             return api::ErrorResponse(identity_, status, message, request.get(), entity);
-           }
-           if (!only_id.empty() && collections.empty()) {
-             return api::ErrorResponse(identity_, 404, "no " + entity + " '" + only_id + "'", request.get(),
-                                       entity);
-           }
-           json body = {{"meta", api::ResponseMeta(identity_, *request, model::Granularity::kRecord, entity)},
-                        {"responseSummary",
-                         {{"exists", !collections.empty()},
-                          {"numTotalResults", static_cast<int64_t>(collections.size())}}},
-                        {"response", {{"collections", collections}}},
-                        {"info", {{"nodes", nodes}}}};
-           return api::JsonResponse(body);
-         },
-         std::move(respond));
+  FanOut(
+      clients_, "GET", "/api/" + path, "", config_.deadline, req.Header("authorization"), identity_,
+      [this, request, entity, only_id](std::vector<NodeAnswer> answers) {
+        json collections = json::array();
+        json nodes = json::array();
+        size_t answered = 0;
+        std::vector<Outcome> outcomes;
+        for (const NodeAnswer& a : answers) {
+          outcomes.push_back(Examine(a, kCollectionsShape));
+          const Outcome& o = outcomes.back();
+          nodes.push_back(o.info);
+          if (!o.ok()) continue;
+          ++answered;
+          for (json c : o.body["response"]["collections"]) {
+            c["id"] = a.node + ":" + c["id"].get<std::string>();
+            c["info"] = {{"node", a.node}};
+            if (!only_id.empty() && c["id"] != only_id) continue;
+            collections.push_back(std::move(c));
+          }
+        }
+        if (answered == 0) {
+          const auto [status, message] =
+              NoAnswerStatus(outcomes, "no node answered within the deadline");
+          return api::ErrorResponse(identity_, status, message, request.get(), entity);
+        }
+        if (!only_id.empty() && collections.empty()) {
+          return api::ErrorResponse(identity_, 404, "no " + entity + " '" + only_id + "'",
+                                    request.get(), entity);
+        }
+        json body = {
+            {"meta", api::ResponseMeta(identity_, *request, model::Granularity::kRecord, entity)},
+            {"responseSummary",
+             {{"exists", !collections.empty()},
+              {"numTotalResults", static_cast<int64_t>(collections.size())}}},
+            {"response", {{"collections", collections}}},
+            {"info", {{"nodes", nodes}}}};
+        return api::JsonResponse(body);
+      },
+      std::move(respond));
 }
 
 void HubService::Nodes(http::Responder respond) {
-  FanOut(clients_, "GET", "/api/info", "", config_.deadline, nullptr, identity_,
-         [](std::vector<NodeAnswer> answers) {
-           json nodes = json::array();
-           for (const NodeAnswer& a : answers) nodes.push_back(Examine(a, kInfoShape).info);
-           return api::JsonResponse({{"nodes", nodes}});
-         },
-         std::move(respond));
+  FanOut(
+      clients_, "GET", "/api/info", "", config_.deadline, nullptr, identity_,
+      [](std::vector<NodeAnswer> answers) {
+        json nodes = json::array();
+        for (const NodeAnswer& a : answers) nodes.push_back(Examine(a, kInfoShape).info);
+        return api::JsonResponse({{"nodes", nodes}});
+      },
+      std::move(respond));
 }
 
 }  // namespace oncomesh::hub

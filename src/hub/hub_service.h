@@ -8,8 +8,8 @@
 // parsed within util/json.h's bounds and its shape checked for each endpoint before the hub
 // reads it, and a node whose answer is malformed (not JSON, `"exists": "yes"`, a numeric term
 // id, a collection that is not an object, an error without a Beacon error document) is
-// reported as failed with what was wrong and where; the others' answers are still combined. It holds no data and no state but its
-// configuration, so several hubs can run behind a load balancer.
+// reported as failed with what was wrong and where; the others' answers are still combined. It
+// holds no data and no state but its configuration, so several hubs can run behind a load balancer.
 #pragma once
 
 #include <chrono>

@@ -94,7 +94,7 @@ struct IndexBuilder::State {
   std::string default_dataset;  // for individuals stored without one
   uint64_t records = 0;
   uint64_t skipped = 0;
-  std::unordered_map<std::string, std::string> custom_labels;  // generated custom terms
+  std::unordered_map<std::string, std::string> custom_labels;    // generated custom terms
   std::unordered_map<std::string, std::string> ontology_labels;  // terms not in the vocabulary
   // Per variant file, per sample column: the carrier's row and biosample handle.
   struct SampleColumn {
@@ -120,8 +120,8 @@ struct IndexBuilder::State {
 IndexBuilder::IndexBuilder(const Vocabulary& vocab)
     : vocab_(vocab), index_(new CohortIndex()), state_(std::make_unique<State>()) {
   index_->vocab_ = &vocab;
-  for (const char* custom : {kProgressedTerm, kMultiplePrimariesTerm, kPdl1PositiveTerm,
-                             kPdl1NegativeTerm}) {
+  for (const char* custom :
+       {kProgressedTerm, kMultiplePrimariesTerm, kPdl1PositiveTerm, kPdl1NegativeTerm}) {
     index_->custom_types_[custom] = TermType::kCustom;
   }
 }
@@ -203,7 +203,8 @@ void IndexBuilder::AddObservation(const model::Observation& r) {
   if (!st.RowFor(r.individual_id, &row)) return;
   if (auto term = vocab_.ObservationTerm(r.code, r.value_code)) st.Add(*term, row);
   if (!r.gene_studied.code.empty() && r.value_code.code != "LA9634-2") {  // LA9634-2: Absent
-    if (auto term = vocab_.GenomicTerm(r.gene_studied.code, r.amino_acid_change)) st.Add(*term, row);
+    if (auto term = vocab_.GenomicTerm(r.gene_studied.code, r.amino_acid_change))
+      st.Add(*term, row);
     if (vocab_.Find(r.gene_studied.code)) st.Add(r.gene_studied.code, row);
     // Every protein change is also a custom term "GENE:p.Change", under the gene.
     if (!r.amino_acid_change.empty()) {
@@ -265,7 +266,8 @@ void IndexBuilder::AddDicomSeries(const model::DicomSeries& r) {
   if (!r.manufacturer.empty()) {
     const std::string term = std::string(kManufacturerTermPrefix) + r.manufacturer;
     st.Add(term, row);
-    st.custom_labels.emplace(term, "Imaged on equipment of " + r.manufacturer + " (DICOM Manufacturer)");
+    st.custom_labels.emplace(term,
+                             "Imaged on equipment of " + r.manufacturer + " (DICOM Manufacturer)");
   }
   if (std::isfinite(r.slice_thickness) && r.slice_thickness > 0 && r.slice_thickness < 1000) {
     const auto um = static_cast<int32_t>(std::lround(r.slice_thickness * 1000));
@@ -301,7 +303,8 @@ Status IndexBuilder::AddVariantBlock(const model::VariantBlock& r) {
   State& st = *state_;
   static const std::vector<State::SampleColumn> kNone;
   const auto it = st.sample_columns.find(r.file_id);
-  const std::vector<State::SampleColumn>& columns = it != st.sample_columns.end() ? it->second : kNone;
+  const std::vector<State::SampleColumn>& columns =
+      it != st.sample_columns.end() ? it->second : kNone;
   VariantIndex& variants = index_->variants_;
   // Decoded into a scratch list first, so that a corrupt block adds nothing.
   struct Decoded {
@@ -310,17 +313,18 @@ Status IndexBuilder::AddVariantBlock(const model::VariantBlock& r) {
   };
   std::vector<Decoded> decoded;
   decoded.reserve(r.variants);
-  Status status = model::DecodeVariantBlock(
-      r.data, [&](const model::Variant& v, std::span<const model::VariantCarrier> carriers) {
-        Decoded d{v, {}};
-        d.calls.reserve(carriers.size());
-        for (const model::VariantCarrier& c : carriers) {
-          // A column whose individual is unknown was counted as skipped once, with its sample.
-          if (c.column >= columns.size() || !columns[c.column].linked) continue;
-          d.calls.push_back({columns[c.column].row, columns[c.column].biosample, c.zygosity, c.origin});
-        }
-        decoded.push_back(std::move(d));
-      });
+  Status status = model::DecodeVariantBlock(r.data, [&](const model::Variant& v,
+                                                        std::span<const model::VariantCarrier>
+                                                            carriers) {
+    Decoded d{v, {}};
+    d.calls.reserve(carriers.size());
+    for (const model::VariantCarrier& c : carriers) {
+      // A column whose individual is unknown was counted as skipped once, with its sample.
+      if (c.column >= columns.size() || !columns[c.column].linked) continue;
+      d.calls.push_back({columns[c.column].row, columns[c.column].biosample, c.zygosity, c.origin});
+    }
+    decoded.push_back(std::move(d));
+  });
   if (!status.ok()) return status.WithContext("variant file " + r.file_id);
   for (Decoded& d : decoded) {
     ++st.records;
@@ -372,7 +376,8 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
       auto [it, inserted] = idx->descendants_.try_emplace(t);
       if (inserted) {
         // First descendant seen: start from the ancestor's own rows, if it has any.
-        if (auto own = idx->exact_.find(t); own != idx->exact_.end()) it->second.OrWith(own->second);
+        if (auto own = idx->exact_.find(t); own != idx->exact_.end())
+          it->second.OrWith(own->second);
       }
       it->second.OrWith(posting);
       for (std::string& parent : vocab_.ParentsOf(t)) todo.push_back(std::move(parent));
@@ -397,7 +402,8 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   for (uint32_t row = 0; row < rows; ++row) {
     if (st.first_diagnosis[row] == model::kNoDate) continue;
     dates[row] = st.first_diagnosis[row];
-    if (st.birth[row] != model::kNoDate) ages[row] = AgeValue(st.birth[row], st.first_diagnosis[row]);
+    if (st.birth[row] != model::kNoDate)
+      ages[row] = AgeValue(st.birth[row], st.first_diagnosis[row]);
   }
   auto age = std::make_unique<RangeAttribute>("ageAtDiagnosis",
                                               [](int32_t v) { return v / kAgeYearSlot; });
@@ -411,8 +417,8 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
   for (uint32_t row = 0; row < rows; ++row) {
     if (st.thinnest_slice_um[row] > 0) slices[row] = st.thinnest_slice_um[row];
   }
-  auto slice = std::make_unique<RangeAttribute>(kSliceThicknessAttribute,
-                                                [](int32_t um) { return um / 500; });  // 0.5-mm buckets
+  auto slice = std::make_unique<RangeAttribute>(
+      kSliceThicknessAttribute, [](int32_t um) { return um / 500; });  // 0.5-mm buckets
   slice->Build(slices, chunks);
   idx->attributes_[kSliceThicknessAttribute] = std::move(slice);
 
@@ -435,19 +441,26 @@ std::unique_ptr<CohortIndex> IndexBuilder::Finish(store::Seq seq) {
 }
 
 Result<std::unique_ptr<CohortIndex>> CohortIndex::Build(store::Store& store,
-                                                         const Vocabulary& vocab,
-                                                         const std::string& default_dataset) {
+                                                        const Vocabulary& vocab,
+                                                        const std::string& default_dataset) {
   ASSIGN_OR_RETURN(const store::Seq seq, store.LastSeq());
   IndexBuilder b(vocab);
   b.SetDefaultDataset(default_dataset);
-  RETURN_IF_ERROR(store.ScanIndividuals(0, [&](store::Seq, const model::Individual& r) { b.AddIndividual(r); }));
-  RETURN_IF_ERROR(store.ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& r) { b.AddDiagnosis(r); }));
-  RETURN_IF_ERROR(store.ScanObservations(0, [&](store::Seq, const model::Observation& r) { b.AddObservation(r); }));
-  RETURN_IF_ERROR(store.ScanTreatments(0, [&](store::Seq, const model::Treatment& r) { b.AddTreatment(r); }));
-  RETURN_IF_ERROR(store.ScanBiosamples(0, [&](store::Seq, const model::Biosample& r) { b.AddBiosample(r); }));
-  RETURN_IF_ERROR(store.ScanImagingStudies(0, [&](store::Seq, const model::ImagingStudy& r) { b.AddImagingStudy(r); }));
+  RETURN_IF_ERROR(store.ScanIndividuals(
+      0, [&](store::Seq, const model::Individual& r) { b.AddIndividual(r); }));
+  RETURN_IF_ERROR(
+      store.ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& r) { b.AddDiagnosis(r); }));
+  RETURN_IF_ERROR(store.ScanObservations(
+      0, [&](store::Seq, const model::Observation& r) { b.AddObservation(r); }));
+  RETURN_IF_ERROR(
+      store.ScanTreatments(0, [&](store::Seq, const model::Treatment& r) { b.AddTreatment(r); }));
+  RETURN_IF_ERROR(
+      store.ScanBiosamples(0, [&](store::Seq, const model::Biosample& r) { b.AddBiosample(r); }));
+  RETURN_IF_ERROR(store.ScanImagingStudies(
+      0, [&](store::Seq, const model::ImagingStudy& r) { b.AddImagingStudy(r); }));
   RETURN_IF_ERROR(store.ScanDicomSeries([&](const model::DicomSeries& r) { b.AddDicomSeries(r); }));
-  RETURN_IF_ERROR(store.ScanVariantSamples(0, [&](store::Seq, const model::VariantSample& r) { b.AddVariantSample(r); }));
+  RETURN_IF_ERROR(store.ScanVariantSamples(
+      0, [&](store::Seq, const model::VariantSample& r) { b.AddVariantSample(r); }));
   Status blocks = Status::Ok();
   RETURN_IF_ERROR(store.ScanVariantBlocks(0, [&](store::Seq, const model::VariantBlock& r) {
     if (blocks.ok()) blocks = b.AddVariantBlock(r);
@@ -539,7 +552,7 @@ std::vector<TermInfo> CohortIndex::Terms() const {
     TermInfo info;
     info.id = name;
     info.type = TermType::kAlphanumeric;
-    info.label = name == "ageAtDiagnosis"   ? "Age at diagnosis (ISO 8601 duration, e.g. P70Y)"
+    info.label = name == "ageAtDiagnosis"    ? "Age at diagnosis (ISO 8601 duration, e.g. P70Y)"
                  : name == "dateOfDiagnosis" ? "Date of diagnosis (ISO 8601 date)"
                                              : "Thinnest slice of the individual's DICOM series "
                                                "(mm, e.g. 1.5)";
@@ -554,8 +567,10 @@ std::vector<TermInfo> CohortIndex::Terms() const {
 std::vector<CohortIndex::PostingSize> CohortIndex::LargestPostings(size_t n) const {
   std::vector<PostingSize> all;
   for (const auto& [t, p] : exact_) all.push_back({t, false, p.SizeInBytes(), p.cardinality()});
-  for (const auto& [t, p] : descendants_) all.push_back({t, true, p.SizeInBytes(), p.cardinality()});
-  std::sort(all.begin(), all.end(), [](const PostingSize& a, const PostingSize& b) { return a.bytes > b.bytes; });
+  for (const auto& [t, p] : descendants_)
+    all.push_back({t, true, p.SizeInBytes(), p.cardinality()});
+  std::sort(all.begin(), all.end(),
+            [](const PostingSize& a, const PostingSize& b) { return a.bytes > b.bytes; });
   if (all.size() > n) all.resize(n);
   return all;
 }

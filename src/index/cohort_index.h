@@ -64,10 +64,10 @@ struct IndexStats {
   size_t attribute_bytes = 0;    // range attributes (age, date of diagnosis)
   size_t variant_bytes = 0;      // variants and their carriers
   uint64_t variants = 0;
-  uint64_t dicom_series = 0;     // of known individuals
+  uint64_t dicom_series = 0;  // of known individuals
   uint64_t dicom_instances = 0;
-  size_t terms = 0;              // terms with a posting
-  store::Seq seq = 0;            // last store sequence number included
+  size_t terms = 0;    // terms with a posting
+  store::Seq seq = 0;  // last store sequence number included
 };
 
 class CohortIndex {
@@ -88,8 +88,8 @@ class CohortIndex {
   bool IsKnownCustomTerm(const std::string& id) const { return custom_types_.count(id) > 0; }
 
   // Range attributes by name: "ageAtDiagnosis" (value: age at the first primary diagnosis
-  // as whole years * kAgeYearSlot + days; bucket: whole years), "dateOfDiagnosis" (value: days since 1970-01-01, shifted;
-  // bucket: calendar year).
+  // as whole years * kAgeYearSlot + days; bucket: whole years), "dateOfDiagnosis" (value: days
+  // since 1970-01-01, shifted; bucket: calendar year).
   const RangeAttribute* FindAttribute(const std::string& name) const;
 
   // Every term present (with its ancestors), with labels and exact counts.
@@ -123,7 +123,7 @@ class CohortIndex {
 
   const Vocabulary* vocab_ = nullptr;
   std::vector<std::string> individual_ids_;
-  std::unordered_map<std::string, Posting> exact_;        // term -> rows with exactly the term
+  std::unordered_map<std::string, Posting> exact_;  // term -> rows with exactly the term
   // term -> rows with it or a descendant, only for terms some other present term descends
   // from; for the others exact_ serves both.
   std::unordered_map<std::string, Posting> descendants_;

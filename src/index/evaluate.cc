@@ -60,7 +60,8 @@ ONCOMESH_VECTOR_CLONES uint64_t PopcountWordsPortable(const uint64_t* in) {
 #if defined(__x86_64__) && defined(__GNUC__)
 // VPOPCNTQ, eight words an instruction. GCC 12 cannot make target_clones of this ISA, so it is
 // chosen at run time below.
-__attribute__((target("avx512f,avx512vpopcntdq"))) uint64_t PopcountWordsVpopcnt(const uint64_t* in) {
+__attribute__((target("avx512f,avx512vpopcntdq"))) uint64_t PopcountWordsVpopcnt(
+    const uint64_t* in) {
   __m512i sum = _mm512_setzero_si512();
   for (uint32_t i = 0; i < kChunkWords; i += 8) {
     sum = _mm512_add_epi64(sum, _mm512_popcnt_epi64(_mm512_loadu_si512(in + i)));
@@ -138,7 +139,9 @@ struct Operand {
 
   // A bitset container of every row (a range attribute's has_value, where everyone has one)
   // counts as full, so that the AND skips it.
-  bool Full() const { return view.kind == ChunkView::kBitset && view.size == static_cast<int32_t>(kChunkBits); }
+  bool Full() const {
+    return view.kind == ChunkView::kBitset && view.size == static_cast<int32_t>(kChunkBits);
+  }
   bool IsEmptySet() const { return negate ? Full() : view.kind == ChunkView::kEmpty; }
   bool IsFullSet() const { return negate ? view.kind == ChunkView::kEmpty : Full(); }
   uint64_t Weight() const {  // approximate number of rows; for choosing the sparse driver
@@ -149,13 +152,18 @@ struct Operand {
   bool Contains(uint16_t low) const {
     bool in = false;
     switch (view.kind) {
-      case ChunkView::kEmpty: break;
-      case ChunkView::kBitset: in = TestBit(view.words, low); break;
-      case ChunkView::kArray: in = std::binary_search(view.array, view.array + view.size, low); break;
+      case ChunkView::kEmpty:
+        break;
+      case ChunkView::kBitset:
+        in = TestBit(view.words, low);
+        break;
+      case ChunkView::kArray:
+        in = std::binary_search(view.array, view.array + view.size, low);
+        break;
       case ChunkView::kRun: {
         const rle16_t* end = view.runs + view.size;
-        const rle16_t* it = std::upper_bound(view.runs, end, low,
-                                             [](uint16_t v, const rle16_t& r) { return v < r.value; });
+        const rle16_t* it = std::upper_bound(
+            view.runs, end, low, [](uint16_t v, const rle16_t& r) { return v < r.value; });
         if (it != view.runs) {
           --it;
           in = low <= static_cast<uint32_t>(it->value) + it->length;
@@ -195,9 +203,12 @@ class Evaluator {
   // empty (then `out` may hold anything).
   bool EvalInto(const Plan& plan, uint32_t chunk, Words out) {
     switch (plan.op) {
-      case Plan::Op::kAnd: return EvalAnd(plan, chunk, out);
-      case Plan::Op::kOr: return EvalOr(plan, chunk, out);
-      case Plan::Op::kRange: return EvalRange(plan, chunk, out);
+      case Plan::Op::kAnd:
+        return EvalAnd(plan, chunk, out);
+      case Plan::Op::kOr:
+        return EvalOr(plan, chunk, out);
+      case Plan::Op::kRange:
+        return EvalRange(plan, chunk, out);
       default: {
         const size_t mark = top_;
         const Operand op = Resolve(plan, chunk);
@@ -223,9 +234,12 @@ class Evaluator {
   // newly acquired buffer, which stays acquired until the caller resets `top_`.
   Operand Resolve(const Plan& plan, uint32_t chunk) {
     switch (plan.op) {
-      case Plan::Op::kAll: return Operand{ChunkView{}, true};
-      case Plan::Op::kNone: return Operand{};
-      case Plan::Op::kTerm: return Operand{plan.posting->View(chunk), false};
+      case Plan::Op::kAll:
+        return Operand{ChunkView{}, true};
+      case Plan::Op::kNone:
+        return Operand{};
+      case Plan::Op::kTerm:
+        return Operand{plan.posting->View(chunk), false};
       case Plan::Op::kNot: {
         Operand op = Resolve(plan.children[0], chunk);
         op.negate = !op.negate;
@@ -274,7 +288,8 @@ class Evaluator {
     const bool hi_aligned = hi_b == a.GroupFirstBucket(g_hi) + kW - 1 || hi_b == a.max_bucket();
     if (!lo_aligned || !hi_aligned) return false;
     ops.push_back(Operand{a.AtMostGroup(g_hi)->View(chunk), false});
-    if (const Posting* below = a.AtMostGroup(g_lo - 1)) ops.push_back(Operand{below->View(chunk), true});
+    if (const Posting* below = a.AtMostGroup(g_lo - 1))
+      ops.push_back(Operand{below->View(chunk), true});
     return true;
   }
 
@@ -485,8 +500,10 @@ class Evaluator {
           top_ = mark;
         }
       }
-      for (int32_t b = lo_b; b < a.GroupFirstBucket(first_full); ++b) OrInto(a.InBucket(b), chunk, out);
-      for (int32_t b = a.GroupFirstBucket(last_full + 1); b <= hi_b; ++b) OrInto(a.InBucket(b), chunk, out);
+      for (int32_t b = lo_b; b < a.GroupFirstBucket(first_full); ++b)
+        OrInto(a.InBucket(b), chunk, out);
+      for (int32_t b = a.GroupFirstBucket(last_full + 1); b <= hi_b; ++b)
+        OrInto(a.InBucket(b), chunk, out);
     } else {
       std::memset(out, 0, kChunkWords * sizeof(uint64_t));
       for (int32_t b = lo_b; b <= hi_b; ++b) OrInto(a.InBucket(b), chunk, out);

@@ -1,6 +1,6 @@
 // Plan evaluation against brute force: random postings of every container kind (sparse
-// arrays, arrays kept as bitsets, dense and full bitsets, runs), nested AND/OR/NOT and ranges, over row counts that do not
-// fill the last chunk.
+// arrays, arrays kept as bitsets, dense and full bitsets, runs), nested AND/OR/NOT and ranges, over
+// row counts that do not fill the last chunk.
 #include "index/evaluate.h"
 
 #include <gtest/gtest.h>
@@ -64,7 +64,8 @@ Fixture Make(uint32_t rows, uint64_t seed) {
   // Spread over 16 bits for large fixtures (the 32-bit path), under it for small ones.
   std::uniform_int_distribution<int32_t> age(0, rows > 100000 ? 99999 : 60000);
   f.values.resize(rows);
-  for (uint32_t r = 0; r < rows; ++r) f.values[r] = r % 17 == 0 ? RangeAttribute::kNoValue : age(rng);
+  for (uint32_t r = 0; r < rows; ++r)
+    f.values[r] = r % 17 == 0 ? RangeAttribute::kNoValue : age(rng);
   f.attribute = std::make_unique<RangeAttribute>("age", [](int32_t v) { return v / 1000; });
   f.attribute->Build(f.values, chunks);
   return f;
@@ -73,8 +74,10 @@ Fixture Make(uint32_t rows, uint64_t seed) {
 // Brute-force truth of a plan for one row.
 bool Truth(const Fixture& f, const Plan& p, uint32_t row) {
   switch (p.op) {
-    case Plan::Op::kAll: return true;
-    case Plan::Op::kNone: return false;
+    case Plan::Op::kAll:
+      return true;
+    case Plan::Op::kNone:
+      return false;
     case Plan::Op::kTerm:
       for (size_t i = 0; i < f.postings.size(); ++i) {
         if (&f.postings[i] == p.posting) return f.sets[i][row];
@@ -96,7 +99,8 @@ bool Truth(const Fixture& f, const Plan& p, uint32_t row) {
         if (Truth(f, c, row)) return true;
       }
       return false;
-    case Plan::Op::kNot: return !Truth(f, p.children[0], row);
+    case Plan::Op::kNot:
+      return !Truth(f, p.children[0], row);
   }
   return false;
 }
@@ -105,7 +109,8 @@ Plan RandomPlan(const Fixture& f, std::mt19937_64& rng, int depth) {
   std::uniform_int_distribution<int> kind(0, depth > 2 ? 2 : 6);
   const int k = kind(rng);
   if (k <= 1) {
-    return Plan::Term(&f.postings[std::uniform_int_distribution<size_t>(0, f.postings.size() - 1)(rng)]);
+    return Plan::Term(
+        &f.postings[std::uniform_int_distribution<size_t>(0, f.postings.size() - 1)(rng)]);
   }
   if (k == 2) {
     const bool buckets = rng() % 2;
@@ -159,7 +164,8 @@ TEST(EvaluateTest, MatchingChunksHoldExactlyTheMatchingRows) {
   ForEachMatchingChunk(plan, f.rows, [&](uint32_t chunk, const uint64_t* words) {
     for (uint32_t w = 0; w < kChunkWords; ++w) {
       for (int b = 0; b < 64; ++b) {
-        if ((words[w] >> b) & 1) seen[chunk * kChunkBits + w * 64 + static_cast<uint32_t>(b)] = true;
+        if ((words[w] >> b) & 1)
+          seen[chunk * kChunkBits + w * 64 + static_cast<uint32_t>(b)] = true;
       }
     }
   });

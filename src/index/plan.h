@@ -27,7 +27,7 @@ struct Plan {
   Op op = Op::kAll;
   const Posting* posting = nullptr;
   const RangeAttribute* attribute = nullptr;
-  int64_t lo = 0;   // kRange bounds, inclusive; in buckets when `in_buckets`, else in values
+  int64_t lo = 0;  // kRange bounds, inclusive; in buckets when `in_buckets`, else in values
   int64_t hi = 0;
   bool in_buckets = false;
   std::vector<Plan> children;

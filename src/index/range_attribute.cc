@@ -66,11 +66,13 @@ const Posting* RangeAttribute::InBucket(int32_t bucket) const {
 
 const Posting* RangeAttribute::AtMostGroup(int32_t g) const {
   if (at_most_.empty() || g < 0) return nullptr;
-  return &at_most_[static_cast<size_t>(std::min<int32_t>(g, static_cast<int32_t>(at_most_.size()) - 1))];
+  return &at_most_[static_cast<size_t>(
+      std::min<int32_t>(g, static_cast<int32_t>(at_most_.size()) - 1))];
 }
 
 size_t RangeAttribute::SizeInBytes() const {
-  size_t n = narrow_.size() * sizeof(uint16_t) + wide_.size() * sizeof(int32_t) + has_value_.SizeInBytes();
+  size_t n =
+      narrow_.size() * sizeof(uint16_t) + wide_.size() * sizeof(int32_t) + has_value_.SizeInBytes();
   for (const Posting& p : eq_) n += p.SizeInBytes();
   for (const Posting& p : at_most_) n += p.SizeInBytes();
   return n;

@@ -59,7 +59,9 @@ class RangeAttribute {
 
  private:
   static constexpr uint16_t kNarrowNone = UINT16_MAX;
-  static int32_t FloorDiv(int32_t b) { return b >= 0 ? b / kGroupWidth : -((-b + kGroupWidth - 1) / kGroupWidth); }
+  static int32_t FloorDiv(int32_t b) {
+    return b >= 0 ? b / kGroupWidth : -((-b + kGroupWidth - 1) / kGroupWidth);
+  }
 
   std::string name_;
   std::function<int32_t(int32_t)> bucket_of_;
@@ -68,8 +70,8 @@ class RangeAttribute {
   int32_t base_ = 0;
   int32_t min_bucket_ = 0;
   int32_t max_bucket_ = -1;
-  std::vector<Posting> eq_;        // per bucket
-  std::vector<Posting> at_most_;   // per group
+  std::vector<Posting> eq_;       // per bucket
+  std::vector<Posting> at_most_;  // per group
   Posting has_value_;
 };
 

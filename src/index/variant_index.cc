@@ -58,13 +58,17 @@ std::string GenomicHgvs(const std::string& accession, const model::Variant& v) {
   if (v.ref.size() == 1 && v.alt.size() == 1) return g + std::to_string(p) + v.ref + ">" + v.alt;
   if (v.alt.size() == 1 && v.ref[0] == v.alt[0]) {  // deletion after an anchor base
     const int64_t first = p + 1, last = p + static_cast<int64_t>(v.ref.size()) - 1;
-    return g + (first == last ? std::to_string(first) : std::to_string(first) + "_" + std::to_string(last)) + "del";
+    return g +
+           (first == last ? std::to_string(first)
+                          : std::to_string(first) + "_" + std::to_string(last)) +
+           "del";
   }
   if (v.ref.size() == 1 && v.alt[0] == v.ref[0]) {  // insertion after an anchor base
     return g + std::to_string(p) + "_" + std::to_string(p + 1) + "ins" + v.alt.substr(1);
   }
   const int64_t last = p + static_cast<int64_t>(v.ref.size()) - 1;
-  return g + (last == p ? std::to_string(p) : std::to_string(p) + "_" + std::to_string(last)) + "delins" + v.alt;
+  return g + (last == p ? std::to_string(p) : std::to_string(p) + "_" + std::to_string(last)) +
+         "delins" + v.alt;
 }
 
 // "NM_004985.5:c.34G>T" without the accession's version, to compare forms that differ only in it.
@@ -151,9 +155,11 @@ void VariantIndex::Finish(uint32_t num_chunks) {
     e.calls = std::move(calls);
     model::Variant& v = e.variant;
     if (v.gene.empty()) {
-      if (const genomics::GeneSpan* g = ref.GeneAt(v.assembly, v.chrom, v.position)) v.gene = g->symbol;
+      if (const genomics::GeneSpan* g = ref.GeneAt(v.assembly, v.chrom, v.position))
+        v.gene = g->symbol;
     }
-    if (const genomics::KnownVariant* k = ref.FindKnown(v.assembly, v.chrom, v.position, v.ref, v.alt)) {
+    if (const genomics::KnownVariant* k =
+            ref.FindKnown(v.assembly, v.chrom, v.position, v.ref, v.alt)) {
       e.protein = k->protein;
       e.hgvs_p = k->hgvs_p;
       e.hgvs_c = k->hgvs_c;
@@ -197,7 +203,8 @@ bool VariantIndex::Matches(const Entry& e, const VariantQuery& q) const {
   }
   if (!q.reference_bases.empty() && !BasesMatch(q.reference_bases, v.ref)) return false;
   if (!q.alternate_bases.empty() && !BasesMatch(q.alternate_bases, v.alt)) return false;
-  if (!q.variant_type.empty() && CanonicalType(q.variant_type) != CanonicalType(v.variant_type)) return false;
+  if (!q.variant_type.empty() && CanonicalType(q.variant_type) != CanonicalType(v.variant_type))
+    return false;
   if (!q.gene.empty() && Upper(q.gene) != Upper(v.gene)) return false;
   if (!q.aminoacid_change.empty()) {
     const std::string a = q.aminoacid_change;
@@ -223,16 +230,18 @@ Result<std::vector<uint32_t>> VariantIndex::Match(const VariantQuery& query) con
   if (!q.gene.empty() && q.chrom.empty()) {
     const GenomeReference& ref = GenomeReference::Get();
     bool known = false;
-    for (const std::string& assembly : q.assembly.empty() ? assemblies() : std::vector<std::string>{q.assembly}) {
+    for (const std::string& assembly :
+         q.assembly.empty() ? assemblies() : std::vector<std::string>{q.assembly}) {
       known = known || ref.FindGene(q.gene, assembly) != nullptr;
     }
     const bool annotated = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
       return Upper(e.variant.gene) == Upper(q.gene);
     });
     if (!known && !annotated && !entries_.empty()) {
-      return InvalidArgument("geneId: no coordinates for gene '" + q.gene + "' on " +
-                             (q.assembly.empty() ? std::string("this node's assemblies") : q.assembly) +
-                             " (data/genes/ lists the genes known)");
+      return InvalidArgument(
+          "geneId: no coordinates for gene '" + q.gene + "' on " +
+          (q.assembly.empty() ? std::string("this node's assemblies") : q.assembly) +
+          " (data/genes/ lists the genes known)");
     }
   }
   for (const auto& [contig, c] : contigs_) {
@@ -271,7 +280,8 @@ std::shared_ptr<const Posting> VariantIndex::Carriers(const std::vector<uint32_t
 size_t VariantIndex::SizeInBytes() const {
   size_t n = 0;
   for (const Entry& e : entries_) {
-    n += sizeof(Entry) + e.carriers.SizeInBytes() + e.calls.size() * sizeof(Call) + e.variant.id.size() * 2;
+    n += sizeof(Entry) + e.carriers.SizeInBytes() + e.calls.size() * sizeof(Call) +
+         e.variant.id.size() * 2;
   }
   for (const std::string& b : biosample_ids_) n += b.size() + sizeof(std::string);
   return n;

@@ -28,12 +28,12 @@ struct VariantQuery {
   std::string chrom;     // normalised ("17"); empty for gene-only, HGVS-only and protein queries
   std::optional<int64_t> start, start_max;  // two values: a bracket query's start range
   std::optional<int64_t> end, end_max;      // two values: a bracket query's end range
-  std::string reference_bases;  // "" = any; "N" matches any base
+  std::string reference_bases;              // "" = any; "N" matches any base
   std::string alternate_bases;
-  std::string variant_type;     // "SNP", "DEL", "INS", "INDEL", "MNP", or a symbolic type
-  std::string gene;             // HGNC symbol
-  std::string aminoacid_change; // "V600E" (or "p.Val600Glu")
-  std::string hgvs;             // genomicAlleleShortForm
+  std::string variant_type;      // "SNP", "DEL", "INS", "INDEL", "MNP", or a symbolic type
+  std::string gene;              // HGNC symbol
+  std::string aminoacid_change;  // "V600E" (or "p.Val600Glu")
+  std::string hgvs;              // genomicAlleleShortForm
   std::optional<int64_t> min_length, max_length;
 
   bool empty() const;
@@ -53,9 +53,10 @@ class VariantIndex {
     int64_t end0 = 0;        // 0-based exclusive end (== variant.end)
     std::string protein;     // "V600E" for known variants, else empty
     std::string hgvs_p, hgvs_c;
-    std::string hgvs_g;      // "NC_000007.14:g.140753336A>T"; empty when the chromosome has no accession
-    Posting carriers;        // rows with at least one copy
-    std::vector<Call> calls; // by row
+    std::string
+        hgvs_g;        // "NC_000007.14:g.140753336A>T"; empty when the chromosome has no accession
+    Posting carriers;  // rows with at least one copy
+    std::vector<Call> calls;  // by row
   };
 
   // Building (IndexBuilder): variants, then calls with the carrier's row; then Finish.
@@ -79,14 +80,15 @@ class VariantIndex {
   Result<std::vector<uint32_t>> Match(const VariantQuery& q) const;
 
   // The rows carrying at least one of `variants`.
-  std::shared_ptr<const Posting> Carriers(const std::vector<uint32_t>& variants, uint32_t num_chunks) const;
+  std::shared_ptr<const Posting> Carriers(const std::vector<uint32_t>& variants,
+                                          uint32_t num_chunks) const;
 
   size_t SizeInBytes() const;
 
  private:
   bool Matches(const Entry& e, const VariantQuery& q) const;
 
-  std::vector<Entry> entries_;                   // sorted by (assembly, chrom, start0) at Finish
+  std::vector<Entry> entries_;  // sorted by (assembly, chrom, start0) at Finish
   std::unordered_map<std::string, uint32_t> by_id_;  // variant id -> handle; until Finish
   std::unordered_map<std::string, uint32_t> biosample_index_;
   std::vector<std::string> biosample_ids_;

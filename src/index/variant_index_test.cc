@@ -15,8 +15,9 @@
 namespace oncomesh::index {
 namespace {
 
-model::Variant V(const std::string& assembly, const std::string& chrom, int64_t pos, const std::string& ref,
-                 const std::string& alt, const std::string& type, int64_t end = 0) {
+model::Variant V(const std::string& assembly, const std::string& chrom, int64_t pos,
+                 const std::string& ref, const std::string& alt, const std::string& type,
+                 int64_t end = 0) {
   model::Variant v;
   v.assembly = assembly;
   v.chrom = chrom;
@@ -52,8 +53,10 @@ void AddAsStored(model::RecordBatch& b, const std::vector<model::Variant>& varia
   }
   for (const model::Variant& v : variants) {
     std::vector<model::VariantCarrier>& mine = carriers[v.id];
-    std::sort(mine.begin(), mine.end(), [](const auto& x, const auto& y) { return x.column < y.column; });
-    mine.erase(std::unique(mine.begin(), mine.end(), [](const auto& x, const auto& y) { return x.column == y.column; }),
+    std::sort(mine.begin(), mine.end(),
+              [](const auto& x, const auto& y) { return x.column < y.column; });
+    mine.erase(std::unique(mine.begin(), mine.end(),
+                           [](const auto& x, const auto& y) { return x.column == y.column; }),
                mine.end());
     model::VariantBlockEncoder encoder(v.assembly);
     encoder.Add(v.chrom, v.position, v.end, v.ref, v.alt, v.variant_type, mine);
@@ -80,13 +83,15 @@ Fixture Make() {
   }
   const model::Variant brca1 = V("GRCh38", "17", 43124027, "ACT", "A", "DEL");
   const model::Variant kras = V("GRCh38", "12", 25245351, "C", "A", "SNP");
-  const model::Variant long_del = V("GRCh38", "17", 43123600, std::string(501, 'A').replace(0, 1, "G"), "G", "DEL");
+  const model::Variant long_del =
+      V("GRCh38", "17", 43123600, std::string(501, 'A').replace(0, 1, "G"), "G", "DEL");
   const model::Variant sv = V("GRCh38", "17", 7660000, "N", "<DEL>", "DEL", 7700000);
   const model::Variant grch37 = V("GRCh37", "7", 140453136, "A", "T", "SNP");
   const model::Variant nobody = V("GRCh38", "7", 140753336, "A", "T", "SNP");
-  AddAsStored(b, {brca1, kras, long_del, sv, grch37, nobody},
-              {Call(brca1, "p0"), Call(brca1, "p3", model::Zygosity::kHomozygous), Call(kras, "p1"),
-               Call(long_del, "p2"), Call(sv, "p4"), Call(grch37, "p5"), Call(kras, "unknown-person")});
+  AddAsStored(
+      b, {brca1, kras, long_del, sv, grch37, nobody},
+      {Call(brca1, "p0"), Call(brca1, "p3", model::Zygosity::kHomozygous), Call(kras, "p1"),
+       Call(long_del, "p2"), Call(sv, "p4"), Call(grch37, "p5"), Call(kras, "unknown-person")});
   IndexBuilder builder(f.vocab);
   EXPECT_TRUE(builder.AddBatch(b).ok());
   f.index = builder.Finish();
@@ -227,8 +232,10 @@ TEST(VariantIndexTest, RangeQueriesAgreeWithBruteForce) {
   std::vector<model::VariantCall> calls;
   for (int i = 0; i < 3000; ++i) {
     const int64_t pos = 1 + static_cast<int64_t>(rng() % 1'000'000);
-    const int64_t len = rng() % 50 == 0 ? 1 + static_cast<int64_t>(rng() % 20000) : 1 + static_cast<int64_t>(rng() % 4);
-    model::Variant v = V("GRCh38", "3", pos, std::string(static_cast<size_t>(len), 'C'), "C", len == 1 ? "SNP" : "DEL");
+    const int64_t len = rng() % 50 == 0 ? 1 + static_cast<int64_t>(rng() % 20000)
+                                        : 1 + static_cast<int64_t>(rng() % 4);
+    model::Variant v = V("GRCh38", "3", pos, std::string(static_cast<size_t>(len), 'C'), "C",
+                         len == 1 ? "SNP" : "DEL");
     if (len == 1) v.alt = "T", v.id = model::VariantId("GRCh38", "3", pos, v.ref, "T");
     variants.push_back(v);
     calls.push_back(Call(v, "p"));

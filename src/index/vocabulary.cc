@@ -71,38 +71,35 @@ Result<Vocabulary> Vocabulary::Parse(std::string_view terms_tsv, std::string_vie
     v.terms_[t.curie] = std::move(t);
     return Status::Ok();
   }));
-  RETURN_IF_ERROR(ForEachRow(observation_tsv, "observation_terms.tsv", 5,
-                             [&](size_t, const auto& f) -> Status {
-                               v.observation_terms_[Key(Key(f[0], f[1]), Key(f[2], f[3]))] =
-                                   std::string(f[4]);
-                               return Status::Ok();
-                             }));
-  RETURN_IF_ERROR(ForEachRow(procedure_tsv, "procedure_terms.tsv", 4,
-                             [&](size_t line, const auto& f) -> Status {
-                               model::TreatmentKind kind;
-                               if (f[2] == "surgery") {
-                                 kind = model::TreatmentKind::kSurgery;
-                               } else if (f[2] == "radiotherapy") {
-                                 kind = model::TreatmentKind::kRadiotherapy;
-                               } else {
-                                 return InvalidArgument("procedure_terms.tsv:" +
-                                                        std::to_string(line) + ": unknown kind '" +
-                                                        std::string(f[2]) + "'");
-                               }
-                               v.procedure_terms_[Key(f[0], f[1])] = {kind, std::string(f[3])};
-                               return Status::Ok();
-                             }));
-  RETURN_IF_ERROR(ForEachRow(icd10_ncit_tsv, "icd10_ncit.tsv", 3,
-                             [&](size_t, const auto& f) -> Status {
-                               v.cancer_concepts_.push_back(
-                                   {std::string(f[0]), std::string(f[1]), std::string(f[2])});
-                               return Status::Ok();
-                             }));
-  RETURN_IF_ERROR(ForEachRow(genomic_tsv, "genomic_terms.tsv", 3,
-                             [&](size_t, const auto& f) -> Status {
-                               v.genomic_terms_[Key(f[0], f[1])] = std::string(f[2]);
-                               return Status::Ok();
-                             }));
+  RETURN_IF_ERROR(
+      ForEachRow(observation_tsv, "observation_terms.tsv", 5, [&](size_t, const auto& f) -> Status {
+        v.observation_terms_[Key(Key(f[0], f[1]), Key(f[2], f[3]))] = std::string(f[4]);
+        return Status::Ok();
+      }));
+  RETURN_IF_ERROR(ForEachRow(
+      procedure_tsv, "procedure_terms.tsv", 4, [&](size_t line, const auto& f) -> Status {
+        model::TreatmentKind kind;
+        if (f[2] == "surgery") {
+          kind = model::TreatmentKind::kSurgery;
+        } else if (f[2] == "radiotherapy") {
+          kind = model::TreatmentKind::kRadiotherapy;
+        } else {
+          return InvalidArgument("procedure_terms.tsv:" + std::to_string(line) +
+                                 ": unknown kind '" + std::string(f[2]) + "'");
+        }
+        v.procedure_terms_[Key(f[0], f[1])] = {kind, std::string(f[3])};
+        return Status::Ok();
+      }));
+  RETURN_IF_ERROR(
+      ForEachRow(icd10_ncit_tsv, "icd10_ncit.tsv", 3, [&](size_t, const auto& f) -> Status {
+        v.cancer_concepts_.push_back({std::string(f[0]), std::string(f[1]), std::string(f[2])});
+        return Status::Ok();
+      }));
+  RETURN_IF_ERROR(
+      ForEachRow(genomic_tsv, "genomic_terms.tsv", 3, [&](size_t, const auto& f) -> Status {
+        v.genomic_terms_[Key(f[0], f[1])] = std::string(f[2]);
+        return Status::Ok();
+      }));
   return v;
 }
 
@@ -170,8 +167,8 @@ std::optional<std::string> Vocabulary::CancerConcept(std::string_view icd10,
   const CancerMapping* best = nullptr;
   for (const CancerMapping& m : cancer_concepts_) {
     if (m.icd10 != category && m.icd10 != icd10) continue;
-    if (!m.morphology_prefix.empty() && morphology.substr(0, m.morphology_prefix.size()) !=
-                                            m.morphology_prefix) {
+    if (!m.morphology_prefix.empty() &&
+        morphology.substr(0, m.morphology_prefix.size()) != m.morphology_prefix) {
       continue;
     }
     if (!best || m.morphology_prefix.size() > best->morphology_prefix.size() ||
@@ -188,7 +185,8 @@ std::optional<std::string> Vocabulary::StageTerm(std::string_view stage_group) c
   // Condition.stage.summary carries the same AJCC codes as the stage-group Observation.
   const std::string ajcc = model::system::kAjcc;
   for (const char* loinc : {"21908-9", "21902-2"}) {
-    auto t = ObservationTerm({model::system::kLoinc, loinc, ""}, {ajcc, std::string(stage_group), ""});
+    auto t =
+        ObservationTerm({model::system::kLoinc, loinc, ""}, {ajcc, std::string(stage_group), ""});
     if (t) return t;
   }
   // Roman numerals ("IIIA") -> AJCC code ("3A").

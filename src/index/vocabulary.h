@@ -16,8 +16,8 @@
 namespace oncomesh::index {
 
 struct Term {
-  std::string curie;   // "ICD10:C50.9"
-  std::string label;   // "Malignant neoplasm: Breast, unspecified"
+  std::string curie;  // "ICD10:C50.9"
+  std::string label;  // "Malignant neoplasm: Breast, unspecified"
   std::vector<std::string> parents;
 };
 
@@ -56,7 +56,8 @@ class Vocabulary {
   // Term for a genomic finding: gene (HGNC id, e.g. "HGNC:3236") and HGVS protein change
   // ("p.Leu858Arg"); the gene's "*" row when the change has no term of its own; nullopt when
   // the gene is not in the table.
-  std::optional<std::string> GenomicTerm(std::string_view gene, std::string_view protein_change) const;
+  std::optional<std::string> GenomicTerm(std::string_view gene,
+                                         std::string_view protein_change) const;
   // Stage term for an AJCC stage group as written in Condition.stage ("3A" or "IIIA").
   std::optional<std::string> StageTerm(std::string_view stage_group) const;
 

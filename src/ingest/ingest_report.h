@@ -15,11 +15,11 @@ namespace oncomesh::ingest {
 
 struct FileOutcome {
   std::string path;
-  Status status;                 // OK, or why the file was refused (file:line: reason)
-  int64_t resources = 0;         // resources (FHIR) or records (VCF) read from the file
+  Status status;          // OK, or why the file was refused (file:line: reason)
+  int64_t resources = 0;  // resources (FHIR) or records (VCF) read from the file
   int64_t records_added = 0;
-  int64_t records_skipped = 0;   // already present
-  bool already_ingested = false; // same content ingested before
+  int64_t records_skipped = 0;    // already present
+  bool already_ingested = false;  // same content ingested before
   // The id the node serves the file under (VCF/BCF: its htsget id, a keyed digest of the
   // content); empty for other formats.
   std::string served_as;
@@ -50,7 +50,7 @@ struct IngestReport {
 // Called now and then during a long ingest (at most about 4 times a second, and once when a
 // file ends), on the calling thread: bytes done and total of the current file, and resources
 // (records) read from it so far.
-using ProgressFn = std::function<void(const std::string& path, uint64_t done, uint64_t total,
-                                      int64_t resources)>;
+using ProgressFn =
+    std::function<void(const std::string& path, uint64_t done, uint64_t total, int64_t resources)>;
 
 }  // namespace oncomesh::ingest

@@ -30,7 +30,7 @@ inline constexpr const char* kAjcc = "http://cancerstaging.org";
 }  // namespace system
 
 struct Coding {
-  std::string system;   // a URI from `system` above, or whatever the source used
+  std::string system;  // a URI from `system` above, or whatever the source used
   std::string code;
   std::string display;  // may be empty
 
@@ -41,8 +41,8 @@ struct Coding {
 enum class Sex : uint8_t { kUnknown = 0, kFemale = 1, kMale = 2, kOther = 3 };
 enum class VitalStatus : uint8_t { kUnknown = 0, kAlive = 1, kDeceased = 2 };
 
-const char* SexName(Sex sex);                  // "female", "male", "other", "unknown"
-const char* VitalStatusName(VitalStatus v);    // "alive", "deceased", "unknown"
+const char* SexName(Sex sex);                // "female", "male", "other", "unknown"
+const char* VitalStatusName(VitalStatus v);  // "alive", "deceased", "unknown"
 
 // A person (Beacon v2 `individuals`; FHIR Patient; OMOP person).
 struct Individual {
@@ -65,14 +65,14 @@ struct Diagnosis {
   std::string individual_id;  // pseudonym
   Coding code;                // usually ICD-10 (e.g. C50.9), or SNOMED CT
   std::string topography;     // ICD-O-3 topography, e.g. "C50.4"; empty when unknown
-  std::string morphology;     // ICD-O-3 morphology with behaviour, e.g. "8500/3"; empty when unknown
-  bool primary = true;        // false for metastatic (secondary) sites
+  std::string morphology;  // ICD-O-3 morphology with behaviour, e.g. "8500/3"; empty when unknown
+  bool primary = true;     // false for metastatic (secondary) sites
   Date onset_date = kNoDate;  // date of diagnosis
   std::string stage_group;    // AJCC stage group, e.g. "IIIA"; empty when not staged
   std::string t_category;     // "T2", "N1", "M0"…; empty when unknown
   std::string n_category;
   std::string m_category;
-  std::string grade;          // "G1".."G4", "GX"; empty when unknown
+  std::string grade;                // "G1".."G4", "GX"; empty when unknown
   Date progression_date = kNoDate;  // first recorded progression or recurrence
 };
 
@@ -118,8 +118,8 @@ struct Treatment {
 struct Biosample {
   std::string id;
   std::string individual_id;
-  Coding type;      // e.g. SNOMED 119376003 tissue specimen
-  Coding body_site; // e.g. ICD-O-3 topography or SNOMED body structure
+  Coding type;       // e.g. SNOMED 119376003 tissue specimen
+  Coding body_site;  // e.g. ICD-O-3 topography or SNOMED body structure
   bool tumour = false;
   Date collection_date = kNoDate;
 };
@@ -144,8 +144,8 @@ struct DicomInstance {
   std::string study_uid;
   std::string series_uid;
   std::string sop_class_uid;
-  std::string modality;       // CT, MR, MG, PT, US, SEG, RTSTRUCT, SR…
-  std::string body_part;      // Body Part Examined as sent, upper case ("CHEST"); may be empty
+  std::string modality;   // CT, MR, MG, PT, US, SEG, RTSTRUCT, SR…
+  std::string body_part;  // Body Part Examined as sent, upper case ("CHEST"); may be empty
   std::string manufacturer;
   double slice_thickness = NAN;  // mm; NaN when absent
   Date study_date = kNoDate;
@@ -177,10 +177,10 @@ struct DicomSeries {
 // safe, it is not DICOM, a mandatory UID is missing…). The file is not de-identified: it stays
 // under the node's quarantine/ folder, readable only by the node's operators.
 struct QuarantinedDicom {
-  std::string id;          // sha256 of the file as received
-  std::string source;      // where it came from: a path, or "C-STORE from AE@host"
+  std::string id;      // sha256 of the file as received
+  std::string source;  // where it came from: a path, or "C-STORE from AE@host"
   std::string reason;
-  std::string path;        // relative to the node directory: "quarantine/<sha256>.dcm"
+  std::string path;  // relative to the node directory: "quarantine/<sha256>.dcm"
 };
 
 // A genomic variant as the node keeps it: one ALT allele of a VCF record, normalised
@@ -235,18 +235,18 @@ struct VariantCarrier {
 struct VariantBlock {
   std::string file_id;  // VariantFile::id
   uint32_t variants = 0;
-  std::string data;     // VariantBlockEncoder::Take()
+  std::string data;  // VariantBlockEncoder::Take()
 };
 
 // A variant file the node keeps a copy of (bgzipped VCF or BCF with its index), for htsget.
 struct VariantFile {
-  std::string id;          // htsget id: [A-Za-z0-9._-]+, unique in the node
-  std::string path;        // relative to the node directory, e.g. "variants/<sha256>.vcf.gz"
-  std::string format;      // "VCF" (bgzipped) or "BCF", as htsget names them
-  std::string assembly;    // "GRCh37" or "GRCh38"
+  std::string id;        // htsget id: [A-Za-z0-9._-]+, unique in the node
+  std::string path;      // relative to the node directory, e.g. "variants/<sha256>.vcf.gz"
+  std::string format;    // "VCF" (bgzipped) or "BCF", as htsget names them
+  std::string assembly;  // "GRCh37" or "GRCh38"
   std::string content_sha256;
   int64_t samples = 0;
-  int64_t records = 0;     // VCF records (before splitting)
+  int64_t records = 0;  // VCF records (before splitting)
   // Read only: the datasets of the individuals of its samples, and how many samples link to no
   // known individual (their dataset is unknown).
   // Serving the file discloses genotypes of each.

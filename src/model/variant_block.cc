@@ -128,8 +128,8 @@ void VariantBlockEncoder::Add(std::string_view chrom, int64_t position, int64_t 
   for (size_t i = 0; i < carriers.size(); ++i) {
     const VariantCarrier& c = carriers[i];
     if (i > 0 && c.column <= carriers[i - 1].column) continue;
-    const uint64_t flags = (c.origin == VariantOrigin::kSomatic ? 4u : 0u) |
-                           static_cast<uint64_t>(c.zygosity);
+    const uint64_t flags =
+        (c.origin == VariantOrigin::kSomatic ? 4u : 0u) | static_cast<uint64_t>(c.zygosity);
     uint64_t v = (static_cast<uint64_t>(c.column - next) << 3) | flags;
     while (v >= 0x80) {
       *out++ = static_cast<char>((v & 0x7F) | 0x80);

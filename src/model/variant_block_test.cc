@@ -36,8 +36,8 @@ TEST(VariantBlockTest, RoundTripsVariantsAndCarriers) {
       {130, Zygosity::kHemizygous, VariantOrigin::kGermline},
       {70000, Zygosity::kHeterozygous, VariantOrigin::kSomatic}};
   encoder.Add("17", 43124027, 43124029, "ACT", "A", "DEL", some);
-  encoder.Add("17", 43124027, 43124027, "A", "G", "SNP", none);   // same position again
-  encoder.Add("17", 100, 100, "C", "T", "SNP", some);             // going back (new contig order)
+  encoder.Add("17", 43124027, 43124027, "A", "G", "SNP", none);  // same position again
+  encoder.Add("17", 100, 100, "C", "T", "SNP", some);            // going back (new contig order)
   encoder.Add("X", 7660000, 7700000, "N", "<DUP:TANDEM>", "DUP", some);  // a written-out type
   encoder.Add("GL000207.1", 5, 5, "G", "GTTT", "INS", none);
   EXPECT_EQ(encoder.variants(), 5u);
@@ -76,10 +76,11 @@ TEST(VariantBlockTest, RoundTripsVariantsAndCarriers) {
 
 TEST(VariantBlockTest, CarriersOutOfOrderAreLeftOut) {
   VariantBlockEncoder encoder("GRCh37");
-  const std::vector<VariantCarrier> carriers = {{5, Zygosity::kHeterozygous, VariantOrigin::kGermline},
-                                                {5, Zygosity::kHomozygous, VariantOrigin::kGermline},
-                                                {2, Zygosity::kHeterozygous, VariantOrigin::kGermline},
-                                                {9, Zygosity::kHeterozygous, VariantOrigin::kGermline}};
+  const std::vector<VariantCarrier> carriers = {
+      {5, Zygosity::kHeterozygous, VariantOrigin::kGermline},
+      {5, Zygosity::kHomozygous, VariantOrigin::kGermline},
+      {2, Zygosity::kHeterozygous, VariantOrigin::kGermline},
+      {9, Zygosity::kHeterozygous, VariantOrigin::kGermline}};
   encoder.Add("7", 1, 1, "A", "T", "SNP", carriers);
   Status status;
   const std::vector<Decoded> got = Decode(encoder.Take(), &status);
@@ -96,7 +97,8 @@ TEST(VariantBlockTest, ManyRandomVariantsRoundTrip) {
   int64_t position = 1;
   for (int i = 0; i < 5000; ++i) {
     const std::string chrom = std::to_string(1 + i / 1000);
-    position = i % 1000 == 0 ? 1 + static_cast<int64_t>(rng() % 1000) : position + static_cast<int64_t>(rng() % 30000);
+    position = i % 1000 == 0 ? 1 + static_cast<int64_t>(rng() % 1000)
+                             : position + static_cast<int64_t>(rng() % 30000);
     Decoded d;
     d.variant.assembly = "GRCh38";
     d.variant.chrom = chrom;
@@ -134,7 +136,8 @@ TEST(VariantBlockTest, ManyRandomVariantsRoundTrip) {
 
 TEST(VariantBlockTest, DataThatIsNotABlockIsDataLoss) {
   VariantBlockEncoder encoder("GRCh38");
-  const std::vector<VariantCarrier> carriers = {{3, Zygosity::kHeterozygous, VariantOrigin::kGermline}};
+  const std::vector<VariantCarrier> carriers = {
+      {3, Zygosity::kHeterozygous, VariantOrigin::kGermline}};
   encoder.Add("12", 25245351, 25245351, "C", "A", "SNP", carriers);
   encoder.Add("12", 25245350, 25245350, "C", "T", "SNP", carriers);
   const std::string data = encoder.Take();

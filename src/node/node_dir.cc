@@ -34,7 +34,8 @@ Status CheckKeys(const YAML::Node& node, const std::set<std::string>& allowed,
     if (!allowed.count(key)) return InvalidArgument(where + ": unknown key '" + key + "'");
     // yaml-cpp keeps the first of two equal keys; a second one (e.g. appended) must not be
     // silently ignored.
-    if (!seen.insert(key).second) return InvalidArgument(where + ": key '" + key + "' appears twice");
+    if (!seen.insert(key).second)
+      return InvalidArgument(where + ": key '" + key + "' appears twice");
   }
   return Status::Ok();
 }
@@ -43,7 +44,8 @@ Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::stri
   if (!node.IsSequence()) return InvalidArgument(where + " must be a list");
   std::vector<std::string> out;
   for (const YAML::Node& n : node) {
-    if (!n.IsScalar() || n.as<std::string>().empty()) return InvalidArgument(where + ": every entry must be a non-empty string");
+    if (!n.IsScalar() || n.as<std::string>().empty())
+      return InvalidArgument(where + ": every entry must be a non-empty string");
     out.push_back(n.as<std::string>());
   }
   return out;
@@ -52,8 +54,8 @@ Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::stri
 Status ParseAccess(const YAML::Node& access, const std::string& where, auth::AccessConfig* out) {
   if (!access.IsMap()) return InvalidArgument(where + " must be a mapping");
   RETURN_IF_ERROR(CheckKeys(access,
-                            {"issuer", "trusted_issuers", "audiences", "clock_skew_seconds", "ca_file",
-                             "registered_access"},
+                            {"issuer", "trusted_issuers", "audiences", "clock_skew_seconds",
+                             "ca_file", "registered_access"},
                             where));
   auth::AccessConfig& a = *out;
   if (access["issuer"]) a.issuer = access["issuer"].as<std::string>();
@@ -66,28 +68,34 @@ Status ParseAccess(const YAML::Node& access, const std::string& where, auth::Acc
   }
   if (access["ca_file"]) a.ca_file = access["ca_file"].as<std::string>();
   if (const YAML::Node r = access["registered_access"]) {
-    RETURN_IF_ERROR(CheckKeys(r, {"researcher_status", "accepted_terms"}, where + ".registered_access"));
+    RETURN_IF_ERROR(
+        CheckKeys(r, {"researcher_status", "accepted_terms"}, where + ".registered_access"));
     if (r["researcher_status"]) {
-      ASSIGN_OR_RETURN(a.researcher_status,
-                       Strings(r["researcher_status"], where + ".registered_access.researcher_status"));
+      ASSIGN_OR_RETURN(
+          a.researcher_status,
+          Strings(r["researcher_status"], where + ".registered_access.researcher_status"));
     }
     if (r["accepted_terms"]) {
-      ASSIGN_OR_RETURN(a.accepted_terms, Strings(r["accepted_terms"], where + ".registered_access.accepted_terms"));
+      ASSIGN_OR_RETURN(a.accepted_terms,
+                       Strings(r["accepted_terms"], where + ".registered_access.accepted_terms"));
     }
   }
   if (const YAML::Node issuers = access["trusted_issuers"]) {
     if (!issuers.IsSequence()) return InvalidArgument(where + ".trusted_issuers must be a list");
     std::set<std::string> seen;
-    const std::set<std::string> known_types = {"ResearcherStatus", "AffiliationAndRole", "AcceptedTermsAndPolicies",
-                                               "ControlledAccessGrants", "LinkedIdentities"};
+    const std::set<std::string> known_types = {"ResearcherStatus", "AffiliationAndRole",
+                                               "AcceptedTermsAndPolicies", "ControlledAccessGrants",
+                                               "LinkedIdentities"};
     for (const YAML::Node& i : issuers) {
       const std::string at = where + ".trusted_issuers";
-      RETURN_IF_ERROR(CheckKeys(i, {"issuer", "jwks_uri", "jwks_file", "passports", "visa_types"}, at));
+      RETURN_IF_ERROR(
+          CheckKeys(i, {"issuer", "jwks_uri", "jwks_file", "passports", "visa_types"}, at));
       auth::TrustedIssuerConfig t;
       if (!i["issuer"]) return InvalidArgument(at + ": every entry needs an issuer");
       t.issuer = i["issuer"].as<std::string>();
       if (t.issuer.empty()) return InvalidArgument(at + ": issuer must not be empty");
-      if (!seen.insert(t.issuer).second) return InvalidArgument(at + ": '" + t.issuer + "' listed twice");
+      if (!seen.insert(t.issuer).second)
+        return InvalidArgument(at + ": '" + t.issuer + "' listed twice");
       if (i["jwks_uri"]) t.jwks_uri = i["jwks_uri"].as<std::string>();
       if (i["jwks_file"]) t.jwks_file = i["jwks_file"].as<std::string>();
       if (!t.jwks_uri.empty() && !t.jwks_file.empty()) {
@@ -97,8 +105,9 @@ Status ParseAccess(const YAML::Node& access, const std::string& where, auth::Acc
         return InvalidArgument(at + ": '" + t.issuer + "': jwks_uri must be an https:// URL");
       }
       if (t.jwks_uri.empty() && t.jwks_file.empty() && t.issuer.rfind("https://", 0) != 0) {
-        return InvalidArgument(at + ": '" + t.issuer +
-                               "': its keys are found from an https:// issuer URL; otherwise give jwks_file");
+        return InvalidArgument(
+            at + ": '" + t.issuer +
+            "': its keys are found from an https:// issuer URL; otherwise give jwks_file");
       }
       if (i["passports"]) t.passports = i["passports"].as<bool>();
       if (i["visa_types"]) {
@@ -127,7 +136,8 @@ Result<std::string> PublicUrl(std::string url, const std::string& source) {
                            " (expected e.g. https://node.example.org or http://10.0.0.5:8080)");
   };
   const size_t scheme = url.find("://");
-  if (scheme == std::string::npos || (url.substr(0, scheme) != "http" && url.substr(0, scheme) != "https")) {
+  if (scheme == std::string::npos ||
+      (url.substr(0, scheme) != "http" && url.substr(0, scheme) != "https")) {
     return bad("is not an http:// or https:// URL");
   }
   for (const char ch : url) {
@@ -242,7 +252,8 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
         if (d["retain_longitudinal_modified_dates"]) {
           o.retain_longitudinal_modified_dates = d["retain_longitudinal_modified_dates"].as<bool>();
         }
-        if (d["retain_device_identity"]) o.retain_device_identity = d["retain_device_identity"].as<bool>();
+        if (d["retain_device_identity"])
+          o.retain_device_identity = d["retain_device_identity"].as<bool>();
         if (d["retain_institution_identity"]) {
           o.retain_institution_identity = d["retain_institution_identity"].as<bool>();
         }
@@ -258,21 +269,21 @@ Result<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& s
       c.datasets.clear();
       for (size_t i = 0; i < ds.size(); ++i) {
         const YAML::Node d = ds[i];
-        RETURN_IF_ERROR(
-            CheckKeys(d, {"id", "name", "description", "data_use", "grant_values"}, source + ": datasets"));
+        RETURN_IF_ERROR(CheckKeys(d, {"id", "name", "description", "data_use", "grant_values"},
+                                  source + ": datasets"));
         DatasetConfig dc;
         if (!d["id"]) return InvalidArgument(source + ": every dataset needs an id");
         dc.id = d["id"].as<std::string>();
         if (d["name"]) dc.name = d["name"].as<std::string>();
         if (d["description"]) dc.description = d["description"].as<std::string>();
         if (d["grant_values"]) {
-          ASSIGN_OR_RETURN(dc.grant_values, Strings(d["grant_values"], source + ": datasets: grant_values"));
+          ASSIGN_OR_RETURN(dc.grant_values,
+                           Strings(d["grant_values"], source + ": datasets: grant_values"));
         }
         if (d["data_use"]) {
-          ASSIGN_OR_RETURN(dc.data_use,
-                           model::ReadDataUseCondition(d["data_use"], source + ": datasets[" +
-                                                                          std::to_string(i) +
-                                                                          "].data_use"));
+          ASSIGN_OR_RETURN(dc.data_use, model::ReadDataUseCondition(
+                                            d["data_use"], source + ": datasets[" +
+                                                               std::to_string(i) + "].data_use"));
         }
         c.datasets.push_back(dc);
       }
@@ -301,7 +312,8 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
   for (const DatasetConfig& d : c.datasets) {
     out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << d.id << YAML::Key << "name"
         << YAML::Value << d.name << YAML::Key << "description" << YAML::Value << d.description;
-    if (!d.grant_values.empty()) out << YAML::Key << "grant_values" << YAML::Value << d.grant_values;
+    if (!d.grant_values.empty())
+      out << YAML::Key << "grant_values" << YAML::Value << d.grant_values;
     if (d.data_use) {
       out << YAML::Key << "data_use" << YAML::Value;
       model::EmitDataUseCondition(out, *d.data_use);
@@ -336,10 +348,9 @@ std::string NodeConfigToYaml(const NodeConfig& c) {
         << "reference_fasta" << YAML::Value << c.reference_fasta << YAML::EndMap;
   }
   out << YAML::Key << "audit" << YAML::Value << YAML::BeginMap << YAML::Key << "durability"
-      << YAML::Value << audit::DurabilityName(c.audit.durability) << YAML::Key
-      << "sync_interval_ms" << YAML::Value << c.audit.sync_interval.count() << YAML::Key
-      << "checkpoint_interval_ms" << YAML::Value << c.audit.checkpoint_interval.count()
-      << YAML::EndMap;
+      << YAML::Value << audit::DurabilityName(c.audit.durability) << YAML::Key << "sync_interval_ms"
+      << YAML::Value << c.audit.sync_interval.count() << YAML::Key << "checkpoint_interval_ms"
+      << YAML::Value << c.audit.checkpoint_interval.count() << YAML::EndMap;
   const deid::DicomDeidOptions& o = c.imaging.deid;
   out << YAML::Key << "imaging" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "dicom_port" << YAML::Value << c.imaging.dicom_port;
@@ -451,7 +462,9 @@ Result<NodeDir> NodeDir::Open(const std::string& dir) {
   node.dir_ = dir;
   Result<std::string> yaml = ReadFile(dir + "/node.yaml");
   if (!yaml.ok()) {
-    return FailedPrecondition(dir + " is not a node directory (no node.yaml); run 'oncomesh node init --dir " + dir + "'");
+    return FailedPrecondition(
+        dir + " is not a node directory (no node.yaml); run 'oncomesh node init --dir " + dir +
+        "'");
   }
   ASSIGN_OR_RETURN(node.config_, ParseNodeConfig(*yaml, dir + "/node.yaml"));
   Result<std::string> secret = ReadFile(dir + "/secret.key");

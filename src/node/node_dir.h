@@ -38,14 +38,14 @@ namespace oncomesh::node {
 
 // imaging: the DICOM receiver and how images are de-identified (ingest/dicom/).
 struct ImagingConfig {
-  uint16_t dicom_port = 0;             // C-STORE SCP port for `node serve`; 0: none
-  std::string ae_title = "ONCOMESH";   // its AE title (1 to 16 characters)
+  uint16_t dicom_port = 0;            // C-STORE SCP port for `node serve`; 0: none
+  std::string ae_title = "ONCOMESH";  // its AE title (1 to 16 characters)
   // imaging.dicom_address: where the receiver listens (IPv4 address or host name); empty: the
   // node's `address`.
   std::string dicom_address;
   // imaging.allowed_calling_ae_titles: the senders' AE titles it accepts; empty: any.
   std::vector<std::string> allowed_calling_ae_titles;
-  deid::DicomDeidOptions deid;         // imaging.deid: the PS3.15 options taken
+  deid::DicomDeidOptions deid;  // imaging.deid: the PS3.15 options taken
 };
 
 struct DatasetConfig {
@@ -82,17 +82,17 @@ struct AuditConfig {
 };
 
 struct NodeConfig {
-  std::string name = "node";            // shown in /api/info and by the hub
+  std::string name = "node";  // shown in /api/info and by the hub
   std::string organization = "OncoMesh node";
-  std::string address = "127.0.0.1";   // HTTP listen address
+  std::string address = "127.0.0.1";  // HTTP listen address
   // public_url: "http(s)://host[:port]" as clients reach the node (a proxy in front), without
   // a trailing '/'. Links in answers (htsget block URLs, DICOMweb RetrieveURLs, /api/map) start
   // with it; empty: "http://" and the address the client's connection reached. Never the
   // request's Host header (http::PublicBaseUrl).
   std::string public_url;
-  uint16_t port = 0;                    // 0: an ephemeral port, printed at start
-  int threads = 2;                      // HTTP worker threads
-  int count_step = 10;                  // gate: counts are rounded up to a multiple of this
+  uint16_t port = 0;    // 0: an ephemeral port, printed at start
+  int threads = 2;      // HTTP worker threads
+  int count_step = 10;  // gate: counts are rounded up to a multiple of this
   std::vector<DatasetConfig> datasets = {DatasetConfig{}};
   auth::AccessConfig access;
   // genomics.reference_fasta: a FASTA (plain or bgzipped, .fai built beside it when missing)
@@ -118,7 +118,9 @@ class NodeDir {
   const NodeConfig& config() const { return config_; }
   NodeConfig& mutable_config() { return config_; }
   // The dataset of data ingested without naming one: node.yaml's first ("" when none).
-  std::string DefaultDataset() const { return config_.datasets.empty() ? "" : config_.datasets.front().id; }
+  std::string DefaultDataset() const {
+    return config_.datasets.empty() ? "" : config_.datasets.front().id;
+  }
   const deid::Pseudonymizer& pseudonymizer() const { return *pseudonymizer_; }
   // The node's signing key (NODE_DIR/node_key.jwk; made on first open for nodes older than it).
   const auth::Jwk& signing_key() const { return signing_key_; }

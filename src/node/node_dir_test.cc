@@ -6,8 +6,8 @@ namespace oncomesh::node {
 namespace {
 
 TEST(NodeConfigTest, GenomicsReferenceFasta) {
-  Result<NodeConfig> c = ParseNodeConfig("name: a\ngenomics:\n  reference_fasta: ref/GRCh38.fa\n",
-                                         "node.yaml");
+  Result<NodeConfig> c =
+      ParseNodeConfig("name: a\ngenomics:\n  reference_fasta: ref/GRCh38.fa\n", "node.yaml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->reference_fasta, "ref/GRCh38.fa");
   Result<NodeConfig> again = ParseNodeConfig(NodeConfigToYaml(*c), "node.yaml");
@@ -90,7 +90,8 @@ TEST(NodeConfigTest, AuditCheckpointInterval) {
 
 TEST(NodeConfigTest, PublicUrlIsAnHttpUrlWithoutItsTrailingSlash) {
   EXPECT_EQ(NodeConfig{}.public_url, "");
-  Result<NodeConfig> c = ParseNodeConfig("public_url: https://node.example.org:8443/beacon/\n", "node.yaml");
+  Result<NodeConfig> c =
+      ParseNodeConfig("public_url: https://node.example.org:8443/beacon/\n", "node.yaml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->public_url, "https://node.example.org:8443/beacon");
   Result<NodeConfig> again = ParseNodeConfig(NodeConfigToYaml(*c), "node.yaml");

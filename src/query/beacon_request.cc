@@ -1,8 +1,8 @@
 #include "query/beacon_request.h"
 
 #include <algorithm>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 
 #include "model/date.h"
 #include "query/variant_request.h"
@@ -44,8 +44,8 @@ Status OnlyKnownKeys(const json& object, std::initializer_list<std::string_view>
 
 Result<json> NormalizeFilter(const json& f, const std::string& where, int depth = 0) {
   if (depth > kMaxFilterDepth) {
-    return InvalidArgument(where + ": filters nested deeper than " + std::to_string(kMaxFilterDepth) +
-                           " levels");
+    return InvalidArgument(where + ": filters nested deeper than " +
+                           std::to_string(kMaxFilterDepth) + " levels");
   }
   if (f.is_string()) {
     if (f.get<std::string>().empty()) return InvalidArgument(where + ": empty filter id");
@@ -54,7 +54,8 @@ Result<json> NormalizeFilter(const json& f, const std::string& where, int depth 
   if (!f.is_object()) return InvalidArgument(where + ": a filter must be an object or a string");
   // requests/filteringTerms.json (ontology, alphanumeric and custom filters) and our anyOf/not.
   RETURN_IF_ERROR(OnlyKnownKeys(
-      f, {"id", "operator", "value", "includeDescendantTerms", "similarity", "scope", "anyOf", "not"},
+      f,
+      {"id", "operator", "value", "includeDescendantTerms", "similarity", "scope", "anyOf", "not"},
       where));
   if (f.contains("anyOf")) {
     const json& any = f["anyOf"];
@@ -63,8 +64,8 @@ Result<json> NormalizeFilter(const json& f, const std::string& where, int depth 
     }
     json out = json::array();
     for (size_t i = 0; i < any.size(); ++i) {
-      ASSIGN_OR_RETURN(json n, NormalizeFilter(any[i], where + ".anyOf[" + std::to_string(i) + "]",
-                                               depth + 1));
+      ASSIGN_OR_RETURN(
+          json n, NormalizeFilter(any[i], where + ".anyOf[" + std::to_string(i) + "]", depth + 1));
       out.push_back(std::move(n));
     }
     return json{{"anyOf", std::move(out)}};
@@ -127,7 +128,8 @@ Result<int64_t> ParseNonNegative(const std::string& text, const std::string& nam
 // One element of a GET `filters` list.
 Result<json> ParseGetFilter(std::string element, int depth = 0) {
   if (element.empty()) return InvalidArgument("filters: empty element");
-  if (depth > kMaxFilterDepth) return InvalidArgument("filters: '" + element + "' is nested too deeply");
+  if (depth > kMaxFilterDepth)
+    return InvalidArgument("filters: '" + element + "' is nested too deeply");
   if (element.front() == '!' && element.find_first_of("<>=") == std::string::npos) {
     ASSIGN_OR_RETURN(json inner, ParseGetFilter(element.substr(1), depth + 1));
     return json{{"not", std::move(inner)}};
@@ -137,9 +139,10 @@ Result<json> ParseGetFilter(std::string element, int depth = 0) {
     size_t start = 0;
     for (;;) {
       const size_t bar = element.find('|', start);
-      ASSIGN_OR_RETURN(json part, ParseGetFilter(
-                                      element.substr(start, bar == std::string::npos ? bar : bar - start),
-                                      depth + 1));
+      ASSIGN_OR_RETURN(
+          json part,
+          ParseGetFilter(element.substr(start, bar == std::string::npos ? bar : bar - start),
+                         depth + 1));
       any.push_back(std::move(part));
       if (bar == std::string::npos) break;
       start = bar + 1;
@@ -179,7 +182,8 @@ Result<BeaconRequest> ParseBeaconPost(const std::string& body) {
     // framework requests/beaconRequestMeta.json
     RETURN_IF_ERROR(OnlyKnownKeys(meta, {"$schema", "apiVersion", "requestedSchemas"}, "meta"));
     if (meta.contains("apiVersion")) {
-      if (!meta["apiVersion"].is_string()) return InvalidArgument("meta.apiVersion: must be a string");
+      if (!meta["apiVersion"].is_string())
+        return InvalidArgument("meta.apiVersion: must be a string");
       r.api_version = meta["apiVersion"];
     }
     if (meta.contains("requestedSchemas")) {
@@ -208,10 +212,12 @@ Result<BeaconRequest> ParseBeaconPost(const std::string& body) {
   if (q.contains("filters")) {
     if (!q["filters"].is_array()) return InvalidArgument("query.filters: must be an array");
     if (q["filters"].size() > kMaxFilters) {
-      return InvalidArgument("query.filters: more than " + std::to_string(kMaxFilters) + " filters");
+      return InvalidArgument("query.filters: more than " + std::to_string(kMaxFilters) +
+                             " filters");
     }
     for (size_t i = 0; i < q["filters"].size(); ++i) {
-      ASSIGN_OR_RETURN(json f, NormalizeFilter(q["filters"][i], "query.filters[" + std::to_string(i) + "]"));
+      ASSIGN_OR_RETURN(
+          json f, NormalizeFilter(q["filters"][i], "query.filters[" + std::to_string(i) + "]"));
       r.filters.push_back(std::move(f));
     }
   }
@@ -250,7 +256,8 @@ Result<BeaconRequest> ParseBeaconPost(const std::string& body) {
     r.include_resultset_responses = v;
   }
   if (q.contains("testMode")) {
-    if (!q["testMode"].is_boolean()) return InvalidArgument("query.testMode: must be true or false");
+    if (!q["testMode"].is_boolean())
+      return InvalidArgument("query.testMode: must be true or false");
     r.test_mode = q["testMode"];
   }
   if (q.contains("requestParameters")) {
@@ -276,7 +283,8 @@ Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::strin
       size_t start = 0;
       for (;;) {
         const size_t comma = value.find(',', start);
-        std::string element = value.substr(start, comma == std::string::npos ? comma : comma - start);
+        std::string element =
+            value.substr(start, comma == std::string::npos ? comma : comma - start);
         element.erase(0, element.find_first_not_of(' '));
         element.erase(element.find_last_not_of(' ') + 1);
         if (!element.empty()) {
@@ -284,7 +292,8 @@ Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::strin
           ASSIGN_OR_RETURN(json f, NormalizeFilter(raw, "filters '" + element + "'"));
           r.filters.push_back(std::move(f));
           if (r.filters.size() > kMaxFilters) {
-            return InvalidArgument("filters: more than " + std::to_string(kMaxFilters) + " filters");
+            return InvalidArgument("filters: more than " + std::to_string(kMaxFilters) +
+                                   " filters");
           }
         }
         if (comma == std::string::npos) break;
@@ -298,7 +307,8 @@ Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::strin
     } else if (name == "limit") {
       ASSIGN_OR_RETURN(r.limit, ParseNonNegative(value, "limit"));
     } else if (name == "testMode") {
-      if (value != "true" && value != "false") return InvalidArgument("testMode: must be true or false");
+      if (value != "true" && value != "false")
+        return InvalidArgument("testMode: must be true or false");
       r.test_mode = value == "true";
     } else if (name == "includeResultsetResponses") {
       if (value != "HIT" && value != "MISS" && value != "ALL" && value != "NONE") {
@@ -319,7 +329,8 @@ Result<BeaconRequest> ParseBeaconGet(const std::multimap<std::string, std::strin
   return r;
 }
 
-Result<index::Plan> BuildRequestPlan(const BeaconRequest& request, const index::CohortIndex& index) {
+Result<index::Plan> BuildRequestPlan(const BeaconRequest& request,
+                                     const index::CohortIndex& index) {
   ASSIGN_OR_RETURN(index::Plan plan, BuildPlan(request.filters, index));
   if (!request.variant) return plan;
   ASSIGN_OR_RETURN(const std::vector<uint32_t> matches, index.variants().Match(*request.variant));
@@ -340,7 +351,8 @@ std::optional<int64_t> ParseAgeDuration(std::string_view text, bool* whole_years
   while (i < text.size()) {
     int64_t v = 0;
     const auto [p, ec] = std::from_chars(text.data() + i, text.data() + text.size(), v);
-    if (ec != std::errc() || p == text.data() + text.size() || v < 0 || v > 100000) return std::nullopt;
+    if (ec != std::errc() || p == text.data() + text.size() || v < 0 || v > 100000)
+      return std::nullopt;
     const char unit = *p;
     const auto order = [](char u) { return u == 'Y' ? 1 : u == 'M' ? 2 : u == 'D' ? 3 : 0; };
     if (order(unit) == 0 || order(unit) <= order(last)) return std::nullopt;
@@ -382,7 +394,8 @@ struct PlanBuilder {
     if (f.contains("operator")) return Alphanumeric(id, f["operator"], f["value"]);
     if (id == "age" || id == "ageAtDiagnosis" || id == "dateOfDiagnosis" || id == "stage" ||
         id == index::kSliceThicknessAttribute) {
-      return InvalidArgument("filter '" + id + "' is alphanumeric: it needs an operator and a value");
+      return InvalidArgument("filter '" + id +
+                             "' is alphanumeric: it needs an operator and a value");
     }
     const bool descendants = f.value("includeDescendantTerms", true);
     if (const index::Posting* p = index.Find(id, descendants)) return index::Plan::Term(p);
@@ -403,7 +416,8 @@ struct PlanBuilder {
     if (op == ">=") *lo = v;
   }
 
-  Result<index::Plan> Alphanumeric(const std::string& id, const std::string& op, const json& value) {
+  Result<index::Plan> Alphanumeric(const std::string& id, const std::string& op,
+                                   const json& value) {
     const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
     if (id == "age" || id == "ageAtDiagnosis") {
       const index::RangeAttribute* a = index.FindAttribute("ageAtDiagnosis");
@@ -455,8 +469,9 @@ struct PlanBuilder {
       Bounds(op, std::llround(mm * 1000), &lo, &hi);
       return Negate(op, index::Plan::Range(a, lo, hi, false), a);
     }
-    return InvalidArgument("unknown alphanumeric filter '" + id +
-                           "' (known: age, ageAtDiagnosis, dateOfDiagnosis, stage, sliceThickness)");
+    return InvalidArgument(
+        "unknown alphanumeric filter '" + id +
+        "' (known: age, ageAtDiagnosis, dateOfDiagnosis, stage, sliceThickness)");
   }
 
   index::Plan Negate(const std::string& op, index::Plan range, const index::RangeAttribute* a) {
@@ -483,14 +498,15 @@ struct PlanBuilder {
     }
     const auto it = std::find(std::begin(kGroups), std::end(kGroups), group);
     if (it == std::end(kGroups) || (!sub.empty() && sub.size() != 1)) {
-      return InvalidArgument("filter 'stage': '" + value + "' is not an AJCC stage group (0, I, "
+      return InvalidArgument("filter 'stage': '" + value +
+                             "' is not an AJCC stage group (0, I, "
                              "IA, II, IIB, III, IIIC, IV…)");
     }
     if (!index.vocabulary().StageTerm(value)) {
       return InvalidArgument("filter 'stage': '" + value + "' is not an AJCC stage group");
     }
     const int rank = static_cast<int>(it - std::begin(kGroups));
-    if (op == "=" ) return StagePosting(value);
+    if (op == "=") return StagePosting(value);
     if (op == "!") return index::Plan::Not(StagePosting(value));
     if (!sub.empty()) {
       return InvalidArgument("filter 'stage': use a main stage group (I, II, III, IV) with " + op);

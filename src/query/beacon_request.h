@@ -7,7 +7,8 @@
 // true}` (descendants included by default, at any depth); alphanumeric filters `{"id":
 // "ageAtDiagnosis" | "age" | "dateOfDiagnosis" | "stage", "operator": "=|<|<=|>|>=|!",
 // "value": ...}` with ISO 8601 durations such as "P70Y" for ages, ISO dates for dates and
-// AJCC stage groups (0, I…IV, IIIA…) for stage; custom filters `{"id": "progressed"}`, `{"id": "multiplePrimaryCancers"}`.
+// AJCC stage groups (0, I…IV, IIIA…) for stage; custom filters `{"id": "progressed"}`, `{"id":
+// "multiplePrimaryCancers"}`.
 //
 // OncoMesh extension (documented in docs/beacon-extensions.md; backward compatible, as
 // requested in ga4gh-beacon/beacon-v2 issues 63 and 100): a filter may also be
@@ -17,7 +18,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,7 +67,8 @@ Result<index::Plan> BuildPlan(const nlohmann::json& filters, const index::Cohort
 Result<index::Plan> BuildRequestPlan(const BeaconRequest& request, const index::CohortIndex& index);
 
 // Parses an ISO 8601 duration of years, months and days ("P70Y", "P65Y6M", "P30D") into the
-// index's age value (years * index::kAgeYearSlot + days, see cohort_index.h). nullopt when malformed.
+// index's age value (years * index::kAgeYearSlot + days, see cohort_index.h). nullopt when
+// malformed.
 std::optional<int64_t> ParseAgeDuration(std::string_view text, bool* whole_years);
 
 }  // namespace oncomesh::query

@@ -29,7 +29,8 @@ TEST(BeaconRequestTest, GetRefusesUnknownParametersAndBadValues) {
 }
 
 TEST(BeaconRequestTest, PostAcceptsTheSpecFormsAndStrings) {
-  auto r = ParseBeaconPost(R"({"meta": {"apiVersion": "v2.0", "requestedSchemas": ["beacon-individual-v2.0.0"]},
+  auto r = ParseBeaconPost(
+      R"({"meta": {"apiVersion": "v2.0", "requestedSchemas": ["beacon-individual-v2.0.0"]},
     "query": {"filters": ["NCIT:C16576", {"id": "ICD10:C50", "includeDescendantTerms": false, "scope": "individual"}],
               "requestedGranularity": "boolean", "pagination": {"skip": 0, "limit": 5}, "testMode": false}})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -79,12 +80,14 @@ namespace {
 // parsed request was copied; it is refused at parse time, saying where.
 TEST(BeaconRequestTest, ADeepArrayBesideTheVariantParametersIsRefusedAtParseTime) {
   const std::string deep(100000, '[');
-  const std::string body = R"({"query": {"requestParameters": {"g_variant": {"geneId": "TP53"}, "x": )" + deep +
-                           std::string(100000, ']') + "}}}";
+  const std::string body =
+      R"({"query": {"requestParameters": {"g_variant": {"geneId": "TP53"}, "x": )" + deep +
+      std::string(100000, ']') + "}}}";
   auto r = ParseBeaconPost(body);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(r.status().message().rfind("request body: JSON nested deeper than 64 levels at byte ", 0), 0u)
+  EXPECT_EQ(
+      r.status().message().rfind("request body: JSON nested deeper than 64 levels at byte ", 0), 0u)
       << r.status().message();
   EXPECT_NE(r.status().message().find("(/query/requestParameters/x/0/0/"), std::string::npos);
 }
@@ -92,10 +95,12 @@ TEST(BeaconRequestTest, ADeepArrayBesideTheVariantParametersIsRefusedAtParseTime
 TEST(BeaconRequestTest, UnknownMembersAreRefusedByName) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"meta": {}, "qeury": {}})", "request body: unknown key 'qeury'"},
-      {R"({"meta": {"apiVersion": "v2.0", "granularity": "count"}})", "meta: unknown key 'granularity'"},
+      {R"({"meta": {"apiVersion": "v2.0", "granularity": "count"}})",
+       "meta: unknown key 'granularity'"},
       {R"({"query": {"filter": [], "limit": 5}})", "query: unknown keys 'filter', 'limit'"},
       {R"({"query": {"pagination": {"offset": 5}}})", "query.pagination: unknown key 'offset'"},
-      {R"({"query": {"pagination": {"nextPage": "abc"}}})", "query.pagination.nextPage: page tokens are not supported"},
+      {R"({"query": {"pagination": {"nextPage": "abc"}}})",
+       "query.pagination.nextPage: page tokens are not supported"},
       {R"({"query": {"filters": [{"id": "NCIT:C1", "includeDescendants": false}]}})",
        "query.filters[0]: unknown key 'includeDescendants'"},
       {R"({"query": {"filters": [{"anyOf": [{"id": "A:1", "op": "="}]}]}})",

@@ -9,14 +9,22 @@
 namespace oncomesh::query {
 namespace {
 
-using nlohmann::json;
 using genomics::GenomeReference;
+using nlohmann::json;
 
-constexpr const char* kParameters[] = {
-    "assemblyId",    "referenceName",   "start",         "end",
-    "referenceBases", "alternateBases", "variantType",   "geneId",
-    "aminoacidChange", "genomicAlleleShortForm", "variantMinLength", "variantMaxLength",
-    "mateName"};
+constexpr const char* kParameters[] = {"assemblyId",
+                                       "referenceName",
+                                       "start",
+                                       "end",
+                                       "referenceBases",
+                                       "alternateBases",
+                                       "variantType",
+                                       "geneId",
+                                       "aminoacidChange",
+                                       "genomicAlleleShortForm",
+                                       "variantMinLength",
+                                       "variantMaxLength",
+                                       "mateName"};
 
 std::optional<int64_t> ParseInt(const std::string& s) {
   int64_t v = 0;
@@ -31,7 +39,8 @@ Result<std::vector<int64_t>> Positions(const json& v, const char* name) {
   const json items = v.is_array() ? v : json::array({v});
   for (const json& item : items) {
     if (!item.is_number_integer() || item.get<int64_t>() < 0) {
-      return InvalidArgument(std::string(name) + ": must be a non-negative integer or an array of one or two");
+      return InvalidArgument(std::string(name) +
+                             ": must be a non-negative integer or an array of one or two");
     }
     out.push_back(item.get<int64_t>());
   }
@@ -71,10 +80,12 @@ bool IsVariantParameter(const std::string& name) {
 Result<index::VariantQuery> ParseVariantParameters(const json& parameters) {
   const json* p = &parameters;
   if (p->is_object() && p->contains("g_variant")) {
-    // Beside g_variant, only the schema's own "$schema" (framework requests/requestParameters.json).
+    // Beside g_variant, only the schema's own "$schema" (framework
+    // requests/requestParameters.json).
     for (const auto& [name, value] : p->items()) {
       if (name != "g_variant" && name != "$schema") {
-        return InvalidArgument("requestParameters: unknown parameter '" + name + "' beside g_variant");
+        return InvalidArgument("requestParameters: unknown parameter '" + name +
+                               "' beside g_variant");
       }
     }
     p = &(*p)["g_variant"];
@@ -138,8 +149,10 @@ Result<index::VariantQuery> ParseVariantParameters(const json& parameters) {
   if (q.start_max.has_value() != q.end_max.has_value() && q.end) {
     return InvalidArgument("start/end: a bracket query gives two values for both start and end");
   }
-  if (q.start_max && *q.start_max < *q.start) return InvalidArgument("start: the first value is above the second");
-  if (q.end_max && *q.end_max < *q.end) return InvalidArgument("end: the first value is above the second");
+  if (q.start_max && *q.start_max < *q.start)
+    return InvalidArgument("start: the first value is above the second");
+  if (q.end_max && *q.end_max < *q.end)
+    return InvalidArgument("end: the first value is above the second");
   if (q.start && q.end && !q.start_max && *q.end <= *q.start) {
     return InvalidArgument("end: must be greater than start (0-based, end exclusive)");
   }
@@ -158,14 +171,18 @@ Result<json> VariantParametersFromGet(const std::multimap<std::string, std::stri
   for (const auto& [name, value] : query) {
     if (!IsVariantParameter(name)) continue;
     if (out.contains(name)) return InvalidArgument(name + ": given more than once");
-    if (name == "start" || name == "end" || name == "variantMinLength" || name == "variantMaxLength") {
+    if (name == "start" || name == "end" || name == "variantMinLength" ||
+        name == "variantMaxLength") {
       json values = json::array();
       size_t from = 0;
       for (;;) {
         const size_t comma = value.find(',', from);
-        const std::string item = value.substr(from, comma == std::string::npos ? comma : comma - from);
+        const std::string item =
+            value.substr(from, comma == std::string::npos ? comma : comma - from);
         const std::optional<int64_t> v = ParseInt(item);
-        if (!v) return InvalidArgument(name + ": '" + value + "' is not a number (or two, comma-separated)");
+        if (!v)
+          return InvalidArgument(name + ": '" + value +
+                                 "' is not a number (or two, comma-separated)");
         values.push_back(*v);
         if (comma == std::string::npos) break;
         from = comma + 1;

@@ -9,9 +9,8 @@
 // genomicAlleleShortForm (HGVS). Positions are 0-based, start inclusive, end exclusive.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -28,6 +27,7 @@ bool IsVariantParameter(const std::string& name);
 Result<index::VariantQuery> ParseVariantParameters(const nlohmann::json& parameters);
 
 // The same from GET parameters (start/end comma-separated, numbers as text).
-Result<nlohmann::json> VariantParametersFromGet(const std::multimap<std::string, std::string>& query);
+Result<nlohmann::json> VariantParametersFromGet(
+    const std::multimap<std::string, std::string>& query);
 
 }  // namespace oncomesh::query

@@ -22,16 +22,19 @@ TEST(VariantRequestTest, ResolvesRefSeqAccessionsAssembliesAndBrackets) {
   EXPECT_EQ(*q->start_max, 7676592);
   EXPECT_EQ(*q->end_max, 10000000);
 
-  auto flat = ParseVariantParameters(json{{"assemblyId", "hg19"}, {"referenceName", "chr7"},
-                                          {"start", 140453135}, {"end", 140453136}});
+  auto flat = ParseVariantParameters(json{
+      {"assemblyId", "hg19"}, {"referenceName", "chr7"}, {"start", 140453135}, {"end", 140453136}});
   ASSERT_TRUE(flat.ok()) << flat.status().ToString();
   EXPECT_EQ(flat->assembly, "GRCh37");
   EXPECT_EQ(flat->chrom, "7");
 }
 
 TEST(VariantRequestTest, GetParametersAreTheSame) {
-  auto r = ParseBeaconGet({{"referenceName", "NC_000007.14"}, {"start", "140753335"},
-                           {"referenceBases", "a"}, {"alternateBases", "T"}, {"filters", "NCIT:C16576"}});
+  auto r = ParseBeaconGet({{"referenceName", "NC_000007.14"},
+                           {"start", "140753335"},
+                           {"referenceBases", "a"},
+                           {"alternateBases", "T"},
+                           {"filters", "NCIT:C16576"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(r->variant.has_value());
   EXPECT_EQ(r->variant->reference_bases, "A");
@@ -44,17 +47,25 @@ TEST(VariantRequestTest, BadParametersAreRefusedNamingThem) {
     auto q = ParseVariantParameters(p);
     return q.ok() ? std::string("accepted") : q.status().message();
   };
-  EXPECT_NE(message({{"referenceName", "17"}, {"start", 10}}).find("alternateBases"), std::string::npos);
+  EXPECT_NE(message({{"referenceName", "17"}, {"start", 10}}).find("alternateBases"),
+            std::string::npos);
   EXPECT_NE(message({{"start", 10}, {"end", 20}}).find("referenceName"), std::string::npos);
-  EXPECT_NE(message({{"referenceName", "17"}, {"start", 20}, {"end", 10}}).find("end"), std::string::npos);
-  EXPECT_NE(message({{"referenceName", "17"}, {"start", -1}, {"end", 10}}).find("start"), std::string::npos);
-  EXPECT_NE(message({{"referenceName", "NC_000017.99"}, {"start", 1}, {"end", 2}}).find("NC_000017.99"),
+  EXPECT_NE(message({{"referenceName", "17"}, {"start", 20}, {"end", 10}}).find("end"),
             std::string::npos);
-  EXPECT_NE(message({{"assemblyId", "GRCh38"}, {"referenceName", "NC_000017.10"}, {"start", 1}, {"end", 2}})
-                .find("GRCh37"),
+  EXPECT_NE(message({{"referenceName", "17"}, {"start", -1}, {"end", 10}}).find("start"),
             std::string::npos);
-  EXPECT_NE(message({{"assemblyId", "CHM13"}, {"geneId", "TP53"}}).find("CHM13"), std::string::npos);
-  EXPECT_NE(message({{"referenceName", "17"}, {"start", 1}, {"alternateBases", "XYZ"}}).find("alternateBases"),
+  EXPECT_NE(
+      message({{"referenceName", "NC_000017.99"}, {"start", 1}, {"end", 2}}).find("NC_000017.99"),
+      std::string::npos);
+  EXPECT_NE(
+      message(
+          {{"assemblyId", "GRCh38"}, {"referenceName", "NC_000017.10"}, {"start", 1}, {"end", 2}})
+          .find("GRCh37"),
+      std::string::npos);
+  EXPECT_NE(message({{"assemblyId", "CHM13"}, {"geneId", "TP53"}}).find("CHM13"),
+            std::string::npos);
+  EXPECT_NE(message({{"referenceName", "17"}, {"start", 1}, {"alternateBases", "XYZ"}})
+                .find("alternateBases"),
             std::string::npos);
   EXPECT_NE(message({{"geneId", "TP53"}, {"frobnicate", 1}}).find("frobnicate"), std::string::npos);
   EXPECT_NE(message({{"mateName", "chr2"}}).find("mateName"), std::string::npos);

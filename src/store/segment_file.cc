@@ -98,7 +98,8 @@ Status SegmentReader::Read(const std::string& path, uint64_t offset, uint64_t le
   out->resize(length);
   size_t done = 0;
   while (done < length) {
-    const ssize_t r = ::pread(fd_, out->data() + done, length - done, static_cast<off_t>(offset + done));
+    const ssize_t r =
+        ::pread(fd_, out->data() + done, length - done, static_cast<off_t>(offset + done));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return DataLoss("store: reading segment file " + path + " failed: " + ErrnoText());
     if (r == 0) {

@@ -24,9 +24,9 @@ namespace oncomesh::store {
 
 // What is known of one input file.
 struct SourceFile {
-  std::string name;         // as given by the user (for messages)
+  std::string name;            // as given by the user (for messages)
   std::string content_sha256;  // hex digest of the bytes ingested
-  std::string format;       // "fhir-ndjson", "fhir-bundle", "vcf", "dicom"…
+  std::string format;          // "fhir-ndjson", "fhir-bundle", "vcf", "dicom"…
 };
 
 // What an ingest added. Records that already existed are counted in `skipped`.
@@ -103,8 +103,8 @@ class Store {
                                  const std::function<void(Seq, const model::Individual&)>& fn) = 0;
   virtual Status ScanDiagnoses(Seq after_seq,
                                const std::function<void(Seq, const model::Diagnosis&)>& fn) = 0;
-  virtual Status ScanObservations(Seq after_seq,
-                                  const std::function<void(Seq, const model::Observation&)>& fn) = 0;
+  virtual Status ScanObservations(
+      Seq after_seq, const std::function<void(Seq, const model::Observation&)>& fn) = 0;
   virtual Status ScanTreatments(Seq after_seq,
                                 const std::function<void(Seq, const model::Treatment&)>& fn) = 0;
   virtual Status ScanBiosamples(Seq after_seq,
@@ -142,7 +142,8 @@ class Store {
   // stored status otherwise, so two committee members deciding at once cannot both win.
   virtual Status PutPermit(const StoredPermit& permit, const std::string& expected_status) = 0;
   virtual Result<StoredPermit> FindPermit(const std::string& id) = 0;  // NotFound if absent
-  virtual Status ScanPermits(const std::function<void(const StoredPermit&)>& fn) = 0;  // oldest first
+  virtual Status ScanPermits(
+      const std::function<void(const StoredPermit&)>& fn) = 0;  // oldest first
 
   // Node metadata (key/value), e.g. the node's name and creation time.
   virtual Status PutMeta(const std::string& key, const std::string& value) = 0;

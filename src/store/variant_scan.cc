@@ -28,8 +28,8 @@ Status ScanStoredVariants(
           for (const model::VariantCarrier& c : carriers) {
             const auto it = samples.find({block.file_id, c.column});
             if (it == samples.end()) continue;
-            calls.push_back({v.id, it->second.individual_id, it->second.biosample_id, c.zygosity,
-                             c.origin});
+            calls.push_back(
+                {v.id, it->second.individual_id, it->second.biosample_id, c.zygosity, c.origin});
           }
           fn(v, calls);
         });

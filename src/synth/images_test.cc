@@ -151,7 +151,8 @@ TEST_F(SynthImagesTest, DciodvfyFindsNoErrors) {
       // dciodvfy exits 0 when it found no error, 1 on errors or when it could not read the file
       // ("Abort - ..."), and dies on an assertion for some inputs; it names the IOD it checked
       // on a line of its own (e.g. "CTImage"). Without that line it did not check anything.
-      const int exit_code = oncomesh::testing::RunCommand({"/usr/bin/dciodvfy", f.string()}, &report);
+      const int exit_code =
+          oncomesh::testing::RunCommand({"/usr/bin/dciodvfy", f.string()}, &report);
       EXPECT_EQ(exit_code, 0) << f << ":\n" << report;
       ++checked;
       std::istringstream lines(report);
@@ -163,9 +164,10 @@ TEST_F(SynthImagesTest, DciodvfyFindsNoErrors) {
         if (iod.empty() && !line.empty() && line.find(' ') == std::string::npos) iod = line;
       }
       const std::string modality = f.filename().string().substr(0, f.filename().string().find('-'));
-      const std::map<std::string, std::string> kIod = {
-          {"CT", "CTImage"}, {"MR", "MRImage"}, {"MG", "MammographyImageForPresentation"},
-          {"SEG", "Segmentation"}};
+      const std::map<std::string, std::string> kIod = {{"CT", "CTImage"},
+                                                       {"MR", "MRImage"},
+                                                       {"MG", "MammographyImageForPresentation"},
+                                                       {"SEG", "Segmentation"}};
       EXPECT_EQ(iod, kIod.count(modality) ? kIod.at(modality) : "?") << f << ":\n" << report;
       // The warnings the writer accepts, so a new kind shows up here: identifying attributes
       // outside the IOD (kept on purpose for de-identification), the private block, and

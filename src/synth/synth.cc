@@ -33,13 +33,20 @@ constexpr uint64_t kImageStreamTag = 0x696d61676573ULL;     // "images", likewis
 
 // Bulk Data output files, in this order.
 enum FileIndex {
-  kPatient, kCondition, kObservation, kProcedure, kMedicationStatement,
-  kMedicationAdministration, kSpecimen, kImagingStudy, kFileCount,
+  kPatient,
+  kCondition,
+  kObservation,
+  kProcedure,
+  kMedicationStatement,
+  kMedicationAdministration,
+  kSpecimen,
+  kImagingStudy,
+  kFileCount,
 };
 constexpr std::array<const char*, kFileCount> kFileNames = {
-    "Patient.ndjson", "Condition.ndjson", "Observation.ndjson", "Procedure.ndjson",
-    "MedicationStatement.ndjson", "MedicationAdministration.ndjson", "Specimen.ndjson",
-    "ImagingStudy.ndjson"};
+    "Patient.ndjson",   "Condition.ndjson",           "Observation.ndjson",
+    "Procedure.ndjson", "MedicationStatement.ndjson", "MedicationAdministration.ndjson",
+    "Specimen.ndjson",  "ImagingStudy.ndjson"};
 
 constexpr const char* kIcdO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3";
 constexpr const char* kSnomed = "http://snomed.info/sct";
@@ -47,33 +54,44 @@ constexpr const char* kNcit = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.ow
 
 // ---------------------------------------------------------------- identities (fictitious)
 constexpr std::array<const char*, 30> kFemaleNames = {
-    "Anna", "Maria", "Sofia", "Emma", "Julia", "Laura", "Elena", "Clara", "Ines", "Marta",
-    "Eva", "Lena", "Chiara", "Sara", "Hanna", "Ingrid", "Agnieszka", "Camille", "Lucia", "Nora",
-    "Alice", "Rosa", "Helena", "Petra", "Katarina", "Ana", "Greta", "Paula", "Irene", "Zofia"};
+    "Anna",      "Maria",   "Sofia", "Emma",  "Julia",  "Laura", "Elena",  "Clara",
+    "Ines",      "Marta",   "Eva",   "Lena",  "Chiara", "Sara",  "Hanna",  "Ingrid",
+    "Agnieszka", "Camille", "Lucia", "Nora",  "Alice",  "Rosa",  "Helena", "Petra",
+    "Katarina",  "Ana",     "Greta", "Paula", "Irene",  "Zofia"};
 constexpr std::array<const char*, 30> kMaleNames = {
-    "Jan", "Lukas", "Marco", "Pierre", "Javier", "Tomas", "Piotr", "Johan", "Matteo", "David",
-    "Pedro", "Andreas", "Nikos", "Lars", "Mikael", "Stefan", "Luca", "Hugo", "Karel", "Erik",
-    "Paul", "Antonio", "Jakub", "Felix", "Henrik", "Louis", "Miguel", "Bruno", "Viktor", "Simon"};
+    "Jan",    "Lukas", "Marco",  "Pierre",  "Javier", "Tomas",   "Piotr",  "Johan",
+    "Matteo", "David", "Pedro",  "Andreas", "Nikos",  "Lars",    "Mikael", "Stefan",
+    "Luca",   "Hugo",  "Karel",  "Erik",    "Paul",   "Antonio", "Jakub",  "Felix",
+    "Henrik", "Louis", "Miguel", "Bruno",   "Viktor", "Simon"};
 constexpr std::array<const char*, 40> kFamilyNames = {
-    "Muller", "Schmidt", "Rossi", "Bianchi", "Garcia", "Martinez", "Dubois", "Lefevre",
-    "Nowak", "Kowalski", "Jansen", "de Vries", "Novak", "Horvat", "Nagy", "Popescu",
-    "Johansson", "Nielsen", "Virtanen", "Silva", "Santos", "Ferreira", "Papadopoulos", "Murphy",
-    "O'Brien", "Weber", "Fischer", "Romano", "Lopez", "Moreau", "Wojcik", "Peeters",
-    "Svoboda", "Kovacs", "Andersen", "Berg", "Costa", "Keller", "Meyer", "Laurent"};
+    "Muller",   "Schmidt",      "Rossi",     "Bianchi", "Garcia",   "Martinez", "Dubois",
+    "Lefevre",  "Nowak",        "Kowalski",  "Jansen",  "de Vries", "Novak",    "Horvat",
+    "Nagy",     "Popescu",      "Johansson", "Nielsen", "Virtanen", "Silva",    "Santos",
+    "Ferreira", "Papadopoulos", "Murphy",    "O'Brien", "Weber",    "Fischer",  "Romano",
+    "Lopez",    "Moreau",       "Wojcik",    "Peeters", "Svoboda",  "Kovacs",   "Andersen",
+    "Berg",     "Costa",        "Keller",    "Meyer",   "Laurent"};
 constexpr std::array<const char*, 16> kStreets = {
-    "Main Street", "Church Road", "Station Road", "Park Avenue", "Mill Lane", "High Street",
-    "Rose Street", "Lake View", "Market Square", "Oak Avenue", "River Road", "Hill Street",
-    "School Lane", "Garden Way", "Bridge Street", "Castle Road"};
+    "Main Street", "Church Road", "Station Road",  "Park Avenue", "Mill Lane",  "High Street",
+    "Rose Street", "Lake View",   "Market Square", "Oak Avenue",  "River Road", "Hill Street",
+    "School Lane", "Garden Way",  "Bridge Street", "Castle Road"};
 struct City {
   const char* name;
   const char* country;
   const char* phone_prefix;
 };
 constexpr std::array<City, 12> kCities = {{
-    {"Heidelberg", "DE", "+49 6221"}, {"Lyon", "FR", "+33 4"}, {"Milano", "IT", "+39 02"},
-    {"Barcelona", "ES", "+34 93"}, {"Leuven", "BE", "+32 16"}, {"Utrecht", "NL", "+31 30"},
-    {"Krakow", "PL", "+48 12"}, {"Uppsala", "SE", "+46 18"}, {"Porto", "PT", "+351 22"},
-    {"Brno", "CZ", "+420 5"}, {"Tartu", "EE", "+372 7"}, {"Graz", "AT", "+43 316"},
+    {"Heidelberg", "DE", "+49 6221"},
+    {"Lyon", "FR", "+33 4"},
+    {"Milano", "IT", "+39 02"},
+    {"Barcelona", "ES", "+34 93"},
+    {"Leuven", "BE", "+32 16"},
+    {"Utrecht", "NL", "+31 30"},
+    {"Krakow", "PL", "+48 12"},
+    {"Uppsala", "SE", "+46 18"},
+    {"Porto", "PT", "+351 22"},
+    {"Brno", "CZ", "+420 5"},
+    {"Tartu", "EE", "+372 7"},
+    {"Graz", "AT", "+43 316"},
 }};
 
 // ---------------------------------------------------------------- therapy catalogue
@@ -83,11 +101,36 @@ struct Drug {
   bool oral;  // oral drugs are MedicationStatements, infusions MedicationAdministrations
 };
 enum DrugId {
-  kCyclophosphamide, kCytarabine, kFluorouracil, kGemcitabine, kCapecitabine, kVincristine,
-  kPaclitaxel, kDocetaxel, kDoxorubicin, kOsimertinib, kDabrafenib, kAlectinib, kTrametinib,
-  kIbrutinib, kSunitinib, kRituximab, kTrastuzumab, kCetuximab, kNivolumab, kPembrolizumab,
-  kBevacizumab, kCisplatin, kCarboplatin, kOxaliplatin, kSotorasib, kLeuprorelin, kTamoxifen,
-  kEnzalutamide, kAnastrozole, kLetrozole,
+  kCyclophosphamide,
+  kCytarabine,
+  kFluorouracil,
+  kGemcitabine,
+  kCapecitabine,
+  kVincristine,
+  kPaclitaxel,
+  kDocetaxel,
+  kDoxorubicin,
+  kOsimertinib,
+  kDabrafenib,
+  kAlectinib,
+  kTrametinib,
+  kIbrutinib,
+  kSunitinib,
+  kRituximab,
+  kTrastuzumab,
+  kCetuximab,
+  kNivolumab,
+  kPembrolizumab,
+  kBevacizumab,
+  kCisplatin,
+  kCarboplatin,
+  kOxaliplatin,
+  kSotorasib,
+  kLeuprorelin,
+  kTamoxifen,
+  kEnzalutamide,
+  kAnastrozole,
+  kLetrozole,
 };
 // WHOCC ATC/DDD Index 2024.
 constexpr Drug kDrugs[] = {
@@ -287,14 +330,16 @@ class Generator {
     }
     for (double& c : cumulative_) c /= total;
     site_key_ = 1469598103934665603ULL;  // FNV-1a of the site name
-    for (char c : options.site) site_key_ = (site_key_ ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    for (char c : options.site)
+      site_key_ = (site_key_ ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
     mrn_system_ = "https://" + options.site + ".hospital.example/mrn";
   }
 
   void GenerateChunk(int64_t first, int64_t last, Buffers& out) const {
     Case c;
     for (int64_t i = first; i < last; ++i) {
-      Rng rng(internal::MixKey(internal::MixKey(options_.seed, site_key_), static_cast<uint64_t>(i)));
+      Rng rng(
+          internal::MixKey(internal::MixKey(options_.seed, site_key_), static_cast<uint64_t>(i)));
       c = Case();
       Simulate(rng, c);
       Write(rng, i + 1, c, out);
@@ -376,7 +421,8 @@ class Generator {
   void GenerateRecordsChunk(int64_t first, int64_t last, model::RecordBatch& out) const {
     Case c;
     for (int64_t i = first; i < last; ++i) {
-      Rng rng(internal::MixKey(internal::MixKey(options_.seed, site_key_), static_cast<uint64_t>(i)));
+      Rng rng(
+          internal::MixKey(internal::MixKey(options_.seed, site_key_), static_cast<uint64_t>(i)));
       c = Case();
       Simulate(rng, c);
       Records(rng, i + 1, c, out);
@@ -417,8 +463,12 @@ void DrawTnm(Rng& rng, std::string_view group, Case& c) {
   const char sub = group.size() > 1 ? group[1] : ' ';
   int t = 1, n = 0, m = 0;
   switch (main) {
-    case 1: t = sub == 'B' ? 2 : 1; break;
-    case 2: t = sub == 'C' ? 4 : (sub == 'B' ? 3 : (y < 0.6 ? 2 : 3)); break;
+    case 1:
+      t = sub == 'B' ? 2 : 1;
+      break;
+    case 2:
+      t = sub == 'C' ? 4 : (sub == 'B' ? 3 : (y < 0.6 ? 2 : 3));
+      break;
     case 3:
       if (sub == 'A') {
         t = 1 + static_cast<int>(y * 3);  // T1-T3
@@ -475,13 +525,17 @@ void Generator::Simulate(Rng& rng, Case& c) const {
     const double y = rng.Uniform();
     const char* code = "1";
     switch (c.stage_main) {
-      case 1: code = y < 0.75 ? "1A" : "1B"; break;
+      case 1:
+        code = y < 0.75 ? "1A" : "1B";
+        break;
       case 2:
         code = (type.cancer == Cancer::kColorectal || type.cancer == Cancer::kMelanoma) && y < 0.1
                    ? "2C"
                    : (y < 0.55 ? "2A" : "2B");
         break;
-      case 3: code = y < 0.45 ? "3A" : (y < 0.75 ? "3B" : "3C"); break;
+      case 3:
+        code = y < 0.45 ? "3A" : (y < 0.75 ? "3B" : "3C");
+        break;
       default:
         code = type.cancer == Cancer::kLung ? (y < 0.4 ? "4A" : "4B") : "4";
         break;
@@ -493,7 +547,8 @@ void Generator::Simulate(Rng& rng, Case& c) const {
   }
   if (type.graded) {
     const double y = rng.Uniform();
-    const double high = 0.25 + 0.1 * c.stage_main;  // higher stage, more often poorly differentiated
+    const double high =
+        0.25 + 0.1 * c.stage_main;  // higher stage, more often poorly differentiated
     c.grade = y < 0.2 ? 1 : (y < 1.0 - high ? 2 : 3);
   }
 
@@ -565,14 +620,14 @@ void Generator::Simulate(Rng& rng, Case& c) const {
     c.progression = c.diagnosis + std::max<Date>(30, static_cast<Date>(progression_years * 365.25));
   }
   const double a0 = 3.7e-5, b = 0.09;
-  const double background =
-      std::log(1.0 + rng.Exponential() * b / (a0 * std::exp(b * age))) / b;
+  const double background = std::log(1.0 + rng.Exponential() * b / (a0 * std::exp(b * age))) / b;
   death_years = std::min(death_years, background);
   const Date death = c.diagnosis + std::max<Date>(1, static_cast<Date>(death_years * 365.25));
 
   // Follow-up: 8% are lost to follow-up at a random time; the rest are seen up to the cut-off.
   Date contact = kDataCutoff - rng.Below(180);
-  if (rng.Bernoulli(0.08)) contact = c.diagnosis + static_cast<Date>(rng.Uniform() * (kDataCutoff - c.diagnosis));
+  if (rng.Bernoulli(0.08))
+    contact = c.diagnosis + static_cast<Date>(rng.Uniform() * (kDataCutoff - c.diagnosis));
   contact = std::max(contact, c.diagnosis);
   if (death <= contact) {
     c.dead = true;
@@ -591,7 +646,8 @@ void Generator::PlanTreatment(Rng& rng, Case& c) const {
     c.events.push_back({Event::kSurgeryEvent, &code, nullptr, day, day});
   };
   auto radiotherapy = [&](Date start, int days) {
-    c.events.push_back({Event::kRadiotherapyEvent, &kTeleradiotherapy, nullptr, start, start + days});
+    c.events.push_back(
+        {Event::kRadiotherapyEvent, &kTeleradiotherapy, nullptr, start, start + days});
   };
   auto drug = [&](DrugId id, Date start, int days) {
     c.events.push_back({Event::kDrugEvent, nullptr, &kDrugs[id], start, start + days});
@@ -611,7 +667,8 @@ void Generator::PlanTreatment(Rng& rng, Case& c) const {
         if (conserving || stage == 3) radiotherapy(adj + 120, 35);
       }
       const bool chemo = stage >= 3 || c.her2 == Marker::kPositive ||
-                         (c.er == Marker::kNegative && stage >= 2) || (stage == 2 && rng.Bernoulli(0.4));
+                         (c.er == Marker::kNegative && stage >= 2) ||
+                         (stage == 2 && rng.Bernoulli(0.4));
       const Date t0 = early ? adj : d + 21;
       if (chemo) {
         if (c.her2 == Marker::kPositive) {
@@ -624,8 +681,8 @@ void Generator::PlanTreatment(Rng& rng, Case& c) const {
       }
       if (c.her2 == Marker::kPositive) drug(kTrastuzumab, t0, 365);
       if (c.er == Marker::kPositive) {
-        const DrugId endocrine = age < 50 ? kTamoxifen
-                                          : (rng.Bernoulli(0.5) ? kLetrozole : kAnastrozole);
+        const DrugId endocrine =
+            age < 50 ? kTamoxifen : (rng.Bernoulli(0.5) ? kLetrozole : kAnastrozole);
         drug(endocrine, t0 + (chemo ? 150 : 0), 5 * 365);
       }
       break;
@@ -633,8 +690,10 @@ void Generator::PlanTreatment(Rng& rng, Case& c) const {
     case Cancer::kProstate:
       if (stage <= 2) {
         const double y = rng.Uniform();
-        if (y < 0.5) surgery(kProstatectomy, op + 30);
-        else if (y < 0.85) radiotherapy(op + 30, 50);
+        if (y < 0.5)
+          surgery(kProstatectomy, op + 30);
+        else if (y < 0.85)
+          radiotherapy(op + 30, 50);
       } else {
         drug(kLeuprorelin, d + 21, 2 * 365);
         if (stage == 3) radiotherapy(d + 90, 50);
@@ -674,7 +733,8 @@ void Generator::PlanTreatment(Rng& rng, Case& c) const {
       break;
     case Cancer::kColorectal:
       if (early) {
-        surgery(c.site->icd10[1] == '1' && c.site->icd10[2] == '8' ? kColonResection : kSurgery, op);
+        surgery(c.site->icd10[1] == '1' && c.site->icd10[2] == '8' ? kColonResection : kSurgery,
+                op);
         if (c.site->icd10 == std::string_view("C20") && stage >= 2) radiotherapy(d + 21, 35);
         if (stage == 3) {
           drug(kOxaliplatin, adj, 84);
@@ -745,7 +805,8 @@ void Generator::PlanTreatment(Rng& rng, Case& c) const {
       }
       break;
     case Cancer::kDlbcl:
-      for (DrugId id : {kRituximab, kCyclophosphamide, kDoxorubicin, kVincristine}) drug(id, d + 14, 126);
+      for (DrugId id : {kRituximab, kCyclophosphamide, kDoxorubicin, kVincristine})
+        drug(id, d + 14, 126);
       break;
     case Cancer::kCll:
       if (rng.Bernoulli(0.5)) drug(kIbrutinib, d + 180 + rng.Below(720), 720);
@@ -807,16 +868,15 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
     w.Int(10000000 + n) << R"("}],"name":[{"use":"official","family":)";
     w.Str(family) << R"(,"given":[)";
     w.Str(given) << R"(]}],"telecom":[{"system":"phone","value":")" << city.phone_prefix << ' ';
-    w.Int(d.phone) << R"(","use":"home"}],"gender":")"
-                                      << (c.female ? "female" : "male") << R"(","birthDate":)";
+    w.Int(d.phone) << R"(","use":"home"}],"gender":")" << (c.female ? "female" : "male")
+                   << R"(","birthDate":)";
     w.DateStr(c.birth);
     if (c.dead) {
       w << R"(,"deceasedDateTime":)";
       w.DateStr(c.death);
     }
     w << R"(,"address":[{"use":"home","line":[")";
-    w.Int(d.house) << ' ' << d.street
-                              << R"("],"city":")" << city.name << R"(","postalCode":")";
+    w.Int(d.house) << ' ' << d.street << R"("],"city":")" << city.name << R"(","postalCode":")";
     w.Int(d.postal_code) << R"(","country":")" << city.country << "\"}]}\n";
   }
 
@@ -857,7 +917,8 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
     w.Int(n) << '-';
     w.Int(++obs) << '"';
     if (profile != nullptr) {
-      w << R"(,"meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/)" << profile << "\"]}";
+      w << R"(,"meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/)" << profile
+        << "\"]}";
     }
     w << R"(,"status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":")"
       << category << R"("}]}],"code":)";
@@ -1003,7 +1064,9 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
       const char* type = statement ? "MedicationStatement" : "MedicationAdministration";
       w << R"({"resourceType":")" << type << R"(","id":")" << site << (statement ? "-ms-" : "-ma-");
       w.Int(n) << '-';
-      w.Int(++med) << R"(","status":")" << (e.end >= c.last_contact && !c.dead ? (statement ? "active" : "in-progress") : "completed")
+      w.Int(++med) << R"(","status":")"
+                   << (e.end >= c.last_contact && !c.dead ? (statement ? "active" : "in-progress")
+                                                          : "completed")
                    << R"(","medicationCodeableConcept":)";
       w.Concept("http://www.whocc.no/atc", e.drug->atc, e.drug->name);
       reason(w);
@@ -1050,17 +1113,19 @@ void Generator::Write(Rng& rng, int64_t n, const Case& c, Buffers& out) const {
     const int instances = d.instances;
     w << R"({"resourceType":"ImagingStudy","id":")" << site << "-img-";
     w.Int(n) << R"(","identifier":[{"system":"urn:dicom:uid","value":"urn:oid:2.25.)";
-    w.Uint(d.study_uid) << R"("}],"status":"available","modality":[{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
-                       << c.type->imaging_modality << R"("}])";
+    w.Uint(d.study_uid)
+        << R"("}],"status":"available","modality":[{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
+        << c.type->imaging_modality << R"("}])";
     w << R"(,"subject":{"reference":"Patient/)" << patient_id << R"("},"started":)";
     w.DateStr(d.imaging_started) << R"(,"numberOfSeries":)";
     w.Int(series) << R"(,"numberOfInstances":)";
     w.Int(instances) << R"(,"series":[{"uid":"2.25.)";
-    w.Uint(d.series_uid) << R"(","number":1,"modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
-                       << c.type->imaging_modality << R"("},"numberOfInstances":)";
+    w.Uint(d.series_uid)
+        << R"(","number":1,"modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":")"
+        << c.type->imaging_modality << R"("},"numberOfInstances":)";
     w.Int(instances / series) << R"(,"bodySite":{"system":")" << kIcdO3 << R"(","code":")"
-                              << c.site->topography << R"(","display":")" << c.site->topography_display
-                              << "\"}}]}\n";
+                              << c.site->topography << R"(","display":")"
+                              << c.site->topography_display << "\"}}]}\n";
   }
 }
 
@@ -1191,12 +1256,11 @@ void Generator::Records(Rng& rng, int64_t n, const Case& c, model::RecordBatch& 
   marker(c.pr, "16113-3", "Progesterone receptor [Interpretation] in Tissue");
   marker(c.her2, "48676-1", "HER2 [Interpretation] in Tissue");
   if (c.pdl1_tested) {
-    add_obs("83052-1", "PD-L1 by clone 22C3 [Presence] in Tissue by Immune stain",
-            c.diagnosis + 10, c.pdl1_high ? positive : negative);
+    add_obs("83052-1", "PD-L1 by clone 22C3 [Presence] in Tissue by Immune stain", c.diagnosis + 10,
+            c.pdl1_high ? positive : negative);
   }
   if (c.msi_tested) {
-    add_obs("81695-9",
-            "Microsatellite instability [Interpretation] in Cancer specimen Qualitative",
+    add_obs("81695-9", "Microsatellite instability [Interpretation] in Cancer specimen Qualitative",
             c.diagnosis + 14,
             c.msi_high ? model::Coding{sys::kLoinc, "LA26203-2", "MSI-H"}
                        : model::Coding{sys::kLoinc, "LA14122-8", "Stable"});
@@ -1218,8 +1282,9 @@ void Generator::Records(Rng& rng, int64_t n, const Case& c, model::RecordBatch& 
     add_obs("97509-4", "Cancer disease status", c.progression,
             {kSnomed, "271299001", "Patient's condition worsened"});
   }
-  add_obs("75186-7", "Vital status", c.last_contact,
-          c.dead ? model::Coding{kNcit, "C28554", "Dead"} : model::Coding{kNcit, "C37987", "Alive"});
+  add_obs(
+      "75186-7", "Vital status", c.last_contact,
+      c.dead ? model::Coding{kNcit, "C28554", "Dead"} : model::Coding{kNcit, "C37987", "Alive"});
 
   int proc = 0, med = 0;
   for (const Event& e : c.events) {
@@ -1272,8 +1337,8 @@ void Generator::Records(Rng& rng, int64_t n, const Case& c, model::RecordBatch& 
 bool ValidSiteName(const std::string& site) {
   if (site.empty() || site.size() > 32) return false;
   return std::all_of(site.begin(), site.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
   });
 }
 
@@ -1355,8 +1420,8 @@ Status WriteSyntheticSite(const SynthOptions& options, SynthReport* report) {
   const std::vector<int64_t> imaged = ChooseImaged(imaging_generator, options);
   imaging_generator.SetImaged(imaged);
   const Generator& generator = imaging_generator;
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::thread::hardware_concurrency());
+  int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::clamp(threads, 1, 64);
   const int64_t chunks = (options.individuals + kChunk - 1) / kChunk;
   std::vector<Buffers> buffers(static_cast<size_t>(threads));
@@ -1461,8 +1526,8 @@ Status GenerateRecords(const SynthOptions& options,
   Generator imaging_generator(options, *profile);
   imaging_generator.SetImaged(ChooseImaged(imaging_generator, options));
   const Generator& generator = imaging_generator;
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::thread::hardware_concurrency());
+  int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::clamp(threads, 1, 64);
   const int64_t chunks = (options.individuals + kChunk - 1) / kChunk;
   // Groups of `threads` chunks: the workers generate group g+1 while the caller's fn consumes

@@ -28,7 +28,7 @@ struct SynthOptions {
   std::string site;
   int64_t individuals = 0;  // number of patients, 1..100,000,000
   uint64_t seed = 0;
-  std::string out_dir;      // created if missing; existing NDJSON files there are replaced
+  std::string out_dir;  // created if missing; existing NDJSON files there are replaced
   // Case mix: "general", "comprehensive" or "regional"; empty = derived from the site name.
   std::string profile;
   // Worker threads; 0 = hardware concurrency. Output does not depend on it.
@@ -54,7 +54,7 @@ struct SynthReport {
   int64_t image_studies = 0;          // DICOM studies written under out_dir/dicom/
   int64_t image_files = 0;            // their files: images and one SEG per study
   int64_t image_bytes = 0;
-  std::string image_dir;              // out_dir/dicom, or "" when no study was written
+  std::string image_dir;  // out_dir/dicom, or "" when no study was written
 };
 
 // The case-mix profiles WriteSyntheticSite accepts.

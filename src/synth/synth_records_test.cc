@@ -59,7 +59,8 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
   options.seed = 11;
   options.threads = GetParam();
   options.out_dir =
-      (fs::temp_directory_path() / ("oncomesh_synth_records_" + std::to_string(::getpid()))).string();
+      (fs::temp_directory_path() / ("oncomesh_synth_records_" + std::to_string(::getpid())))
+          .string();
   struct RemoveOnExit {
     std::string dir;
     ~RemoveOnExit() { fs::remove_all(dir); }
@@ -122,9 +123,15 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
     const json& c = conditions.at(r.id);
     EXPECT_EQ(r.individual_id, Subject(c));
     ExpectCoding(c.at("code").at("coding").at(0), r.code, r.id);  // the ICD-10 code
-    EXPECT_EQ(r.topography, c.at("bodySite").at(0).at("coding").at(0).at("code").get<std::string>());
-    EXPECT_EQ(r.morphology,
-              c.at("extension").at(0).at("valueCodeableConcept").at("coding").at(0).at("code").get<std::string>());
+    EXPECT_EQ(r.topography,
+              c.at("bodySite").at(0).at("coding").at(0).at("code").get<std::string>());
+    EXPECT_EQ(r.morphology, c.at("extension")
+                                .at(0)
+                                .at("valueCodeableConcept")
+                                .at("coding")
+                                .at(0)
+                                .at("code")
+                                .get<std::string>());
     EXPECT_EQ(r.onset_date, DateOf(c.at("onsetDateTime")));
     EXPECT_TRUE(r.primary);
     EXPECT_TRUE(r.stage_group.empty());  // stage is an Observation, not Condition.stage
@@ -141,7 +148,8 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
     if (o.contains("component")) {
       for (const json& component : o.at("component")) {
         const std::string code = component.at("code").at("coding").at(0).at("code");
-        const std::string value = component.at("valueCodeableConcept").at("coding").at(0).at("code");
+        const std::string value =
+            component.at("valueCodeableConcept").at("coding").at(0).at("code");
         if (code == "48018-6") gene = value;
         if (code == "48005-3") change = value;
       }
@@ -157,8 +165,10 @@ TEST_P(SynthRecordsTest, RecordsAgreeWithWrittenFhir) {
     if (procedure) {
       ExpectCoding(t.at("code").at("coding").at(0), r.code, r.id);
       const bool period = t.contains("performedPeriod");
-      EXPECT_EQ(r.kind, period ? model::TreatmentKind::kRadiotherapy : model::TreatmentKind::kSurgery);
-      EXPECT_EQ(r.start_date, DateOf(period ? t.at("performedPeriod").at("start") : t.at("performedDateTime")));
+      EXPECT_EQ(r.kind,
+                period ? model::TreatmentKind::kRadiotherapy : model::TreatmentKind::kSurgery);
+      EXPECT_EQ(r.start_date,
+                DateOf(period ? t.at("performedPeriod").at("start") : t.at("performedDateTime")));
       EXPECT_EQ(r.end_date, period ? DateOf(t.at("performedPeriod").at("end")) : model::kNoDate);
     } else {
       ExpectCoding(t.at("medicationCodeableConcept").at("coding").at(0), r.code, r.id);

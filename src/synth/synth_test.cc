@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "model/date.h"
-#include "synth/case_mix.h"
 #include "support/suite_fixture.h"
+#include "synth/case_mix.h"
 
 namespace oncomesh::synth {
 namespace {
@@ -23,11 +23,13 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::vector<std::string> kTypes = {
-    "Patient", "Condition", "Observation", "Procedure", "MedicationStatement",
-    "MedicationAdministration", "Specimen", "ImagingStudy"};
+    "Patient",   "Condition",           "Observation",
+    "Procedure", "MedicationStatement", "MedicationAdministration",
+    "Specimen",  "ImagingStudy"};
 
 fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("oncomesh_synth_test_" + std::to_string(::getpid())) / name;
+  fs::path dir =
+      fs::temp_directory_path() / ("oncomesh_synth_test_" + std::to_string(::getpid())) / name;
   fs::remove_all(dir);
   return dir;
 }
@@ -59,11 +61,11 @@ struct Cohort {
   std::set<std::string> ids;                           // "Type/id"
   std::map<std::string, std::string> gender;           // patient id -> gender
   std::map<std::string, int> birth_year;
-  std::map<std::string, std::string> cancer_of;        // patient id -> ICD-10 3-char
-  std::map<std::string, std::string> stage_of;         // patient id -> AJCC code
-  std::map<std::string, std::string> her2_of;          // patient id -> SNOMED value
-  std::map<std::string, std::string> msi_of;           // patient id -> LOINC answer
-  std::map<std::string, std::set<std::string>> variants_of;  // patient id -> "HGNC:n p.X"
+  std::map<std::string, std::string> cancer_of;                      // patient id -> ICD-10 3-char
+  std::map<std::string, std::string> stage_of;                       // patient id -> AJCC code
+  std::map<std::string, std::string> her2_of;                        // patient id -> SNOMED value
+  std::map<std::string, std::string> msi_of;                         // patient id -> LOINC answer
+  std::map<std::string, std::set<std::string>> variants_of;          // patient id -> "HGNC:n p.X"
   std::map<std::string, std::map<std::string, std::string>> tnm_of;  // id -> LOINC -> value
   std::map<std::string, model::Date> diagnosis_of, death_of;
 };
@@ -139,7 +141,8 @@ class SynthCohortTest : public ::oncomesh::testing::SuiteFixture<SynthCohortTest
   }
   static void TearDownTestSuite() {
     delete cohort_;
-    fs::remove_all(fs::temp_directory_path() / ("oncomesh_synth_test_" + std::to_string(::getpid())));
+    fs::remove_all(fs::temp_directory_path() /
+                   ("oncomesh_synth_test_" + std::to_string(::getpid())));
   }
   static constexpr int kIndividuals = 20000;
   static Cohort* cohort_;
@@ -286,8 +289,9 @@ TEST_F(SynthCohortTest, EveryCodeWrittenIsInTheVocabularyTables) {
     }
     const std::string key =
         code + "|" + value["system"].get<std::string>() + "|" + value["code"].get<std::string>();
-    EXPECT_TRUE(observation_rows.count(key) || observation_rows.count(code + "|" +
-                value["system"].get<std::string>() + "|*")) << key;
+    EXPECT_TRUE(observation_rows.count(key) ||
+                observation_rows.count(code + "|" + value["system"].get<std::string>() + "|*"))
+        << key;
   }
   for (const json& r : cohort_->resources["Procedure"]) {
     EXPECT_TRUE(procedure_codes.count(r["code"]["coding"][0]["code"].get<std::string>()));
@@ -353,8 +357,8 @@ TEST_F(SynthCohortTest, FiveYearMortalityRisesWithStage) {
     EXPECT_GT(mortality, previous + 0.05) << "stage " << s;
     previous = mortality;
   }
-  EXPECT_LT(static_cast<double>(dead[1]) / n[1], 0.3);   // stage I: mostly alive at 5 years
-  EXPECT_GT(static_cast<double>(dead[4]) / n[4], 0.6);   // stage IV: mostly dead
+  EXPECT_LT(static_cast<double>(dead[1]) / n[1], 0.3);  // stage I: mostly alive at 5 years
+  EXPECT_GT(static_cast<double>(dead[4]) / n[4], 0.6);  // stage IV: mostly dead
 }
 
 TEST_F(SynthCohortTest, TrastuzumabOnlyForHer2Positive) {
@@ -378,9 +382,9 @@ TEST_F(SynthCohortTest, TrastuzumabOnlyForHer2Positive) {
 TEST_F(SynthCohortTest, TargetedDrugsOnlyWithTheirGenomicFinding) {
   const std::map<std::string, std::vector<std::string>> required = {
       {"L01EB04", {"HGNC:3236 p.Leu858Arg", "HGNC:3236 p.Glu746_Ala750del"}},  // osimertinib
-      {"L01XX73", {"HGNC:6407 p.Gly12Cys"}},                                  // sotorasib
-      {"L01EC02", {"HGNC:1097 p.Val600Glu"}},                                 // dabrafenib
-      {"L01ED03", {"HGNC:427 *"}},                                            // alectinib
+      {"L01XX73", {"HGNC:6407 p.Gly12Cys"}},                                   // sotorasib
+      {"L01EC02", {"HGNC:1097 p.Val600Glu"}},                                  // dabrafenib
+      {"L01ED03", {"HGNC:427 *"}},                                             // alectinib
   };
   std::map<std::string, int> given;
   for (const char* type : {"MedicationStatement", "MedicationAdministration"}) {

@@ -18,7 +18,8 @@ std::vector<nlohmann::json> AuditRequestEntries(const std::string& audit_dir, in
     for (std::string line; std::getline(in, line);) {
       nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
       if (e.is_discarded()) return out;
-      if (e.value("seq", int64_t{0}) > after_seq && (e["type"] == "request" || e["type"] == "refusal")) {
+      if (e.value("seq", int64_t{0}) > after_seq &&
+          (e["type"] == "request" || e["type"] == "refusal")) {
         out.push_back(std::move(e));
       }
     }

@@ -27,7 +27,8 @@ std::string B64Url(const std::string& bytes) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    const uint32_t v =
+        (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
   }
   if (i + 1 == bytes.size()) {
@@ -78,7 +79,9 @@ BIGNUM* GetBn(EVP_PKEY* key, const char* name) {
   return bn;
 }
 
-std::shared_ptr<EVP_PKEY> Own(EVP_PKEY* key) { return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free); }
+std::shared_ptr<EVP_PKEY> Own(EVP_PKEY* key) {
+  return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+}
 
 // A public EVP_PKEY from a JWK (RSA or EC P-256), built with OpenSSL 3's parameter API.
 std::shared_ptr<EVP_PKEY> FromJwk(const json& jwk) {
@@ -88,8 +91,10 @@ std::shared_ptr<EVP_PKEY> FromJwk(const json& jwk) {
   std::string point;
   if (rsa) {
     const std::string n = FromB64Url(jwk.at("n")), e = FromB64Url(jwk.at("e"));
-    bns.push_back(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
-    bns.push_back(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
+    bns.push_back(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()),
+                            static_cast<int>(n.size()), nullptr));
+    bns.push_back(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()),
+                            static_cast<int>(e.size()), nullptr));
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bns[0]);
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bns[1]);
   } else {
@@ -100,7 +105,8 @@ std::shared_ptr<EVP_PKEY> FromJwk(const json& jwk) {
   OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, rsa ? "RSA" : "EC", nullptr);
   EVP_PKEY* key = nullptr;
-  if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 || EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+  if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+      EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
     Die("EVP_PKEY_fromdata");
   }
   EVP_PKEY_CTX_free(ctx);
@@ -115,8 +121,9 @@ std::shared_ptr<EVP_PKEY> FromJwk(const json& jwk) {
 OpenSslKey OpenSslKey::Generate(const std::string& alg, int bits) {
   OpenSslKey k;
   k.alg_ = alg;
-  EVP_PKEY* key = alg == "RS256" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits))
-                                 : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  EVP_PKEY* key = alg == "RS256"
+                      ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits))
+                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
   if (key == nullptr) Die("EVP_PKEY_Q_keygen");
   k.key_ = Own(key);
   return k;
@@ -134,7 +141,11 @@ json OpenSslKey::PublicJwk(const std::string& kid) const {
   }
   BIGNUM* x = GetBn(key, OSSL_PKEY_PARAM_EC_PUB_X);
   BIGNUM* y = GetBn(key, OSSL_PKEY_PARAM_EC_PUB_Y);
-  json j = {{"kty", "EC"}, {"crv", "P-256"}, {"kid", kid}, {"x", B64Url(BnBytes(x, 32))}, {"y", B64Url(BnBytes(y, 32))}};
+  json j = {{"kty", "EC"},
+            {"crv", "P-256"},
+            {"kid", kid},
+            {"x", B64Url(BnBytes(x, 32))},
+            {"y", B64Url(BnBytes(y, 32))}};
   BN_free(x);
   BN_free(y);
   return j;
@@ -145,7 +156,8 @@ std::string OpenSslKey::Sign(const json& header, const std::string& payload) con
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   size_t len = 0;
   if (EVP_DigestSignInit(md, nullptr, EVP_sha256(), nullptr, key_.get()) <= 0 ||
-      EVP_DigestSign(md, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size()) <= 0) {
+      EVP_DigestSign(md, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size()) <= 0) {
     Die("EVP_DigestSign");
   }
   std::string sig(len, '\0');
@@ -175,7 +187,8 @@ bool OpenSslKey::VerifyWithJwk(const std::string& token, const json& jwk) {
   if (jwk.at("kty") == "EC") {
     if (sig.size() != 64) return false;
     ECDSA_SIG* ecdsa = ECDSA_SIG_new();
-    ECDSA_SIG_set0(ecdsa, BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), 32, nullptr),
+    ECDSA_SIG_set0(ecdsa,
+                   BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), 32, nullptr),
                    BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + 32, 32, nullptr));
     unsigned char* der = nullptr;
     const int der_len = i2d_ECDSA_SIG(ecdsa, &der);
@@ -184,9 +197,10 @@ bool OpenSslKey::VerifyWithJwk(const std::string& token, const json& jwk) {
     ECDSA_SIG_free(ecdsa);
   }
   EVP_MD_CTX* md = EVP_MD_CTX_new();
-  const bool ok = EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, key.get()) > 0 &&
-                  EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                                   reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  const bool ok =
+      EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, key.get()) > 0 &&
+      EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
   EVP_MD_CTX_free(md);
   return ok;
 }

@@ -3,9 +3,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,7 +43,8 @@ ChildProcess::~ChildProcess() {
   if (stdout_fd_ >= 0) close(stdout_fd_);
 }
 
-std::string ChildProcess::WaitForLine(const std::string& prefix, std::chrono::milliseconds timeout) {
+std::string ChildProcess::WaitForLine(const std::string& prefix,
+                                      std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     size_t nl;
@@ -113,8 +114,8 @@ std::string ValidateBeacon(const std::string& schema, const std::string& json) {
   const std::string file = dir.path() + "/doc.json";
   std::ofstream(file) << json;
   std::string output;
-  const int code = RunCommand({"node", SharedDir() + "/tools/beacon-validator/validate.mjs", schema, file},
-                              &output);
+  const int code = RunCommand(
+      {"node", SharedDir() + "/tools/beacon-validator/validate.mjs", schema, file}, &output);
   return code == 0 ? "" : "validator exit " + std::to_string(code) + ": " + output;
 }
 

@@ -23,7 +23,8 @@ namespace oncomesh::testing {
 // Rewrites NODE_DIR/node.yaml so the node trusts `broker` (its JWKS written beside node.yaml)
 // for every visa type, grants included, and its first dataset is granted by `grant_value`.
 // Aborts on failure.
-void TrustBroker(const std::string& node_dir, const TestBroker& broker, const std::string& grant_value);
+void TrustBroker(const std::string& node_dir, const TestBroker& broker,
+                 const std::string& grant_value);
 
 }  // namespace oncomesh::testing
 

@@ -10,7 +10,9 @@ namespace oncomesh::testing {
 using nlohmann::json;
 
 int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 TestBroker::TestBroker(std::string issuer, const std::string& alg)
@@ -27,11 +29,13 @@ void TestBroker::WriteJwks(const std::string& path) const {
   }
 }
 
-std::string TestBroker::AccessYaml(const std::string& jwks_path, bool grants, const std::string& extra) const {
-  std::string yaml = "access:\n  trusted_issuers:\n    - issuer: " + issuer_ + "\n      jwks_file: " + jwks_path +
-                     "\n      visa_types: [ResearcherStatus, AffiliationAndRole, AcceptedTermsAndPolicies, "
-                     "LinkedIdentities" +
-                     std::string(grants ? ", ControlledAccessGrants" : "") + "]\n";
+std::string TestBroker::AccessYaml(const std::string& jwks_path, bool grants,
+                                   const std::string& extra) const {
+  std::string yaml =
+      "access:\n  trusted_issuers:\n    - issuer: " + issuer_ + "\n      jwks_file: " + jwks_path +
+      "\n      visa_types: [ResearcherStatus, AffiliationAndRole, AcceptedTermsAndPolicies, "
+      "LinkedIdentities" +
+      std::string(grants ? ", ControlledAccessGrants" : "") + "]\n";
   return yaml + extra;
 }
 
@@ -41,7 +45,10 @@ std::string TestBroker::SignRaw(const json& header, const json& claims) const {
 
 std::string TestBroker::Visa(const VisaSpec& spec) const {
   const int64_t now = UnixNow();
-  json object = {{"type", spec.type}, {"asserted", now - spec.asserted_ago}, {"value", spec.value}, {"source", spec.source}};
+  json object = {{"type", spec.type},
+                 {"asserted", now - spec.asserted_ago},
+                 {"value", spec.value},
+                 {"source", spec.source}};
   if (!spec.by.empty()) object["by"] = spec.by;
   if (!spec.conditions.is_null()) object["conditions"] = spec.conditions;
   json claims = {{"iss", spec.issuer.empty() ? issuer_ : spec.issuer},
@@ -72,7 +79,8 @@ std::string TestBroker::Registered(const std::string& subject) const {
   return Passport({Visa(status)}, subject);
 }
 
-std::string TestBroker::Permitted(const std::string& grant_value, const std::string& subject) const {
+std::string TestBroker::Permitted(const std::string& grant_value,
+                                  const std::string& subject) const {
   VisaSpec status;
   status.subject = subject;
   VisaSpec grant;

@@ -4,10 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "support/openssl_signer.h"
 
@@ -17,7 +16,8 @@ inline constexpr const char* kBonaFide = "https://doi.org/10.1038/s41431-018-021
 
 class TestBroker {
  public:
-  explicit TestBroker(std::string issuer = "https://broker.oncomesh.test", const std::string& alg = "ES256");
+  explicit TestBroker(std::string issuer = "https://broker.oncomesh.test",
+                      const std::string& alg = "ES256");
 
   const std::string& issuer() const { return issuer_; }
   const std::string& kid() const { return kid_; }
@@ -26,7 +26,8 @@ class TestBroker {
   void WriteJwks(const std::string& path) const;
   // node.yaml `access:` block trusting this broker through `jwks_path` for every standard visa
   // type (grants included when `grants`), with `extra` YAML lines appended under access.
-  std::string AccessYaml(const std::string& jwks_path, bool grants = true, const std::string& extra = "") const;
+  std::string AccessYaml(const std::string& jwks_path, bool grants = true,
+                         const std::string& extra = "") const;
 
   struct VisaSpec {
     std::string type = "ResearcherStatus";
@@ -40,13 +41,16 @@ class TestBroker {
     std::string issuer;         // "" -> the broker's
   };
   std::string Visa(const VisaSpec& spec) const;
-  std::string Passport(const std::vector<std::string>& visas, const std::string& subject = "researcher-1",
-                       const nlohmann::json& extra_claims = nlohmann::json::object(), int64_t expires_in = 3600) const;
+  std::string Passport(const std::vector<std::string>& visas,
+                       const std::string& subject = "researcher-1",
+                       const nlohmann::json& extra_claims = nlohmann::json::object(),
+                       int64_t expires_in = 3600) const;
 
   // A passport with a bona fide ResearcherStatus visa: registered access.
   std::string Registered(const std::string& subject = "researcher-1") const;
   // Registered, plus a ControlledAccessGrants visa for `grant_value`.
-  std::string Permitted(const std::string& grant_value, const std::string& subject = "researcher-1") const;
+  std::string Permitted(const std::string& grant_value,
+                        const std::string& subject = "researcher-1") const;
 
   // Signs arbitrary claims with the broker's key (and header), for malformed-token tests.
   std::string SignRaw(const nlohmann::json& header, const nlohmann::json& claims) const;

@@ -70,7 +70,8 @@ std::string MakeLargeVariantFiles(const std::string& dir) {
         }
         out << chrom << '\t' << pos << "\tv" << id++ << '\t' << ref << '\t' << alt << "\t50\tPASS\t"
             << info << "\tGT:DP";
-        for (int s = 0; s < 16; ++s) out << '\t' << (rng() % 2) << '/' << (rng() % 2) << ':' << rng() % 60;
+        for (int s = 0; s < 16; ++s)
+          out << '\t' << (rng() % 2) << '/' << (rng() % 2) << ':' << rng() % 60;
         out << '\n';
       }
     }
@@ -80,14 +81,14 @@ std::string MakeLargeVariantFiles(const std::string& dir) {
   if (Shell("bgzip -f " + q + "/big.vcf && tabix -f -p vcf " + q + "/big.vcf.gz", &out) != 0) {
     return "bgzip/tabix failed";
   }
-  if (Shell("bcftools view -Ob -o " + q + "/big.bcf " + q + "/big.vcf.gz && bcftools index -f " + q +
-                "/big.bcf",
+  if (Shell("bcftools view -Ob -o " + q + "/big.bcf " + q + "/big.vcf.gz && bcftools index -f " +
+                q + "/big.bcf",
             &out) != 0) {
     return "bcftools view -Ob / index failed";
   }
   // htslib's own writer ends blocks on record boundaries (bgzip does not).
-  if (Shell("bcftools view -Oz -o " + q + "/big.aligned.vcf.gz " + q + "/big.vcf.gz && tabix -f -p vcf " +
-                q + "/big.aligned.vcf.gz",
+  if (Shell("bcftools view -Oz -o " + q + "/big.aligned.vcf.gz " + q +
+                "/big.vcf.gz && tabix -f -p vcf " + q + "/big.aligned.vcf.gz",
             &out) != 0) {
     return "bcftools view -Oz / tabix failed";
   }
@@ -97,7 +98,8 @@ std::string MakeLargeVariantFiles(const std::string& dir) {
 std::string RecordsOfStream(const std::string& bytes, const std::string& scratch_dir) {
   static std::atomic<int> counter{0};
   const std::string file = scratch_dir + "/stream-" + std::to_string(counter++);
-  std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(file, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   std::string out;
   if (Shell("bcftools view -H " + ShellQuote(file), &out) != 0) return "<bcftools failed>";
   std::remove(file.c_str());
@@ -115,7 +117,8 @@ std::string RecordsOfRegion(const std::string& file, const std::string& region) 
 std::string DecompressBgzf(const std::string& bytes, const std::string& scratch_dir) {
   static std::atomic<int> counter{0};
   const std::string file = scratch_dir + "/part-" + std::to_string(counter++) + ".gz";
-  std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(file, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   std::string out;
   hts_set_log_level(HTS_LOG_ERROR);  // a part alone lacks the EOF block; that is expected
   BGZF* fp = bgzf_open(file.c_str(), "r");

@@ -11,7 +11,8 @@ int Shell(const std::string& command, std::string* out);
 // Writes DIR/big.vcf.gz (bgzip + tabix) and DIR/big.bcf (+ .csi): ~6,000 records on
 // sequences "1" and "2" over many BGZF blocks, with long deletions (spelled-out REF and
 // symbolic <DEL> with INFO/END) whose spans reach over their neighbours; and
-// DIR/big.aligned.vcf.gz, the same written by htslib (blocks end on record boundaries). Returns "" or an error.
+// DIR/big.aligned.vcf.gz, the same written by htslib (blocks end on record boundaries). Returns ""
+// or an error.
 std::string MakeLargeVariantFiles(const std::string& dir);
 
 // The records (`bcftools view -H`) of a VCF/BCF stream held in `bytes` (written to a temp file).

@@ -40,7 +40,8 @@ Status CheckAdmin(const http::Request& req, const std::string& expected_digest,
                   std::string* presented) {
   const std::string* h = req.Header("authorization");
   *presented = "none";
-  if (h == nullptr) return Unauthenticated("the admin API needs 'Authorization: Bearer <NODE_DIR/admin.token>'");
+  if (h == nullptr)
+    return Unauthenticated("the admin API needs 'Authorization: Bearer <NODE_DIR/admin.token>'");
   *presented = "not a bearer token";
   if (h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0) {
     return Unauthenticated("the admin API takes a bearer token");
@@ -105,7 +106,8 @@ Result<auth::PermitRequest> ParseRequest(const json& j) {
     r.datasets.push_back(d);
   }
   const auto purpose = j.find("purpose");
-  if (purpose == j.end()) return InvalidArgument("'purpose' (the research purpose in DUO terms) is required");
+  if (purpose == j.end())
+    return InvalidArgument("'purpose' (the research purpose in DUO terms) is required");
   r.purpose = purpose->is_string() ? purpose->get<std::string>() : purpose->dump();
   ASSIGN_OR_RETURN(r.project_title, Field(j, "projectTitle", true));
   ASSIGN_OR_RETURN(r.summary, Field(j, "summary", true));
@@ -124,18 +126,21 @@ audit::Entry PermitAuditEntry(const auth::PermitEvent& event) {
   e.type = audit::EntryType::kPermit;
   e.caller.subject = event.actor;
   audit::PermitDecision d;
-  d.action = event.action == "request"   ? audit::PermitAction::kRequest
-             : event.action == "approve" ? (event.permit->override_reason.empty() ? audit::PermitAction::kApprove
-                                                                                  : audit::PermitAction::kOverride)
-             : event.action == "reject"  ? audit::PermitAction::kReject
+  d.action = event.action == "request" ? audit::PermitAction::kRequest
+             : event.action == "approve"
+                 ? (event.permit->override_reason.empty() ? audit::PermitAction::kApprove
+                                                          : audit::PermitAction::kOverride)
+             : event.action == "reject"           ? audit::PermitAction::kReject
              : event.action == "approval-refused" ? audit::PermitAction::kApprovalRefused
-                                         : audit::PermitAction::kRevoke;
+                                                  : audit::PermitAction::kRevoke;
   d.permit_id = event.permit->id;
-  d.researcher = event.permit->request.researcher_subject + " @ " + event.permit->request.researcher_issuer;
+  d.researcher =
+      event.permit->request.researcher_subject + " @ " + event.permit->request.researcher_issuer;
   d.datasets = event.permit->request.datasets;
   d.reason = event.reason;
   e.permit = d;
-  e.details = {{"purpose", event.permit->purpose}, {"projectTitle", event.permit->request.project_title}};
+  e.details = {{"purpose", event.permit->purpose},
+               {"projectTitle", event.permit->request.project_title}};
   if (!event.permit->match.is_null()) e.details["match"] = event.permit->match;
   if (event.permit->expires_at) e.details["expiresAt"] = event.permit->expires_at;
   return e;
@@ -146,9 +151,9 @@ std::string OwnIssuer(const node::NodeDir& node) {
   return issuer.empty() ? "urn:oncomesh:node:" + node.config().name : issuer;
 }
 
-std::unique_ptr<auth::PermitService> MakePermitService(const node::NodeDir& node, const auth::DuoOntology& duo,
-                                                       const auth::DuoMatcher& matcher,
-                                                       std::function<Status(const audit::Entry&)> audit) {
+std::unique_ptr<auth::PermitService> MakePermitService(
+    const node::NodeDir& node, const auth::DuoOntology& duo, const auth::DuoMatcher& matcher,
+    std::function<Status(const audit::Entry&)> audit) {
   auth::PermitServiceOptions o;
   o.own_issuer = OwnIssuer(node);
   o.signing_key = node.signing_key();
@@ -156,7 +161,9 @@ std::unique_ptr<auth::PermitService> MakePermitService(const node::NodeDir& node
   o.matcher = &matcher;
   o.duo = &duo;
   o.open_store = [node] { return node.OpenStore(); };
-  o.audit = [audit = std::move(audit)](const auth::PermitEvent& e) { return audit(PermitAuditEntry(e)); };
+  o.audit = [audit = std::move(audit)](const auth::PermitEvent& e) {
+    return audit(PermitAuditEntry(e));
+  };
   o.clock = auth::SystemClock();
   return std::make_unique<auth::PermitService>(std::move(o));
 }
@@ -165,7 +172,8 @@ json PermitDocument(const auth::Permit& permit) { return permit.ToJson(); }
 
 void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const node::NodeDir& node,
                     std::string admin_token, std::function<Status(const audit::Entry&)> audit) {
-  while (!admin_token.empty() && (admin_token.back() == '\n' || admin_token.back() == ' ')) admin_token.pop_back();
+  while (!admin_token.empty() && (admin_token.back() == '\n' || admin_token.back() == ' '))
+    admin_token.pop_back();
   const std::string digest = Sha256(admin_token);
   auth::PermitService* service = &permits;
   auto guarded = [digest, audit](std::function<http::Response(http::Request&)> handler) {
@@ -182,7 +190,8 @@ void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const no
       return handler(req);
     };
   };
-  router.AddSync("GET", "/admin/permits", "Data permits (admin)", guarded([service](http::Request& req) {
+  router.AddSync("GET", "/admin/permits", "Data permits (admin)",
+                 guarded([service](http::Request& req) {
                    json list = json::array();
                    const std::string* status = req.Query("status");
                    for (const auth::Permit& p : service->List()) {
@@ -191,7 +200,8 @@ void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const no
                    }
                    return Json({{"permits", list}});
                  }));
-  router.AddSync("POST", "/admin/permits", "Record a permit request (admin)", guarded([service](http::Request& req) {
+  router.AddSync("POST", "/admin/permits", "Record a permit request (admin)",
+                 guarded([service](http::Request& req) {
                    Result<json> body = Body(req);
                    if (!body.ok()) return Error(body.status());
                    Result<auth::PermitRequest> request = ParseRequest(*body);
@@ -214,7 +224,8 @@ void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const no
                    return Json(doc);
                  }));
   for (const char* action : {"approve", "reject", "revoke"}) {
-    router.AddSync("POST", std::string("/admin/permits/{id}/") + action, std::string("Permit: ") + action + " (admin)",
+    router.AddSync("POST", std::string("/admin/permits/{id}/") + action,
+                   std::string("Permit: ") + action + " (admin)",
                    guarded([service, action = std::string(action)](http::Request& req) {
                      Result<json> body = Body(req);
                      if (!body.ok()) return Error(body.status());
@@ -225,9 +236,10 @@ void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const no
                        if (!r->ok()) return Error(r->status());
                      }
                      const std::string& id = req.path_params["id"];
-                     Result<auth::Permit> p = action == "approve" ? service->Approve(id, *by, *reason, *override_reason)
-                                              : action == "reject" ? service->Reject(id, *by, *reason)
-                                                                   : service->Revoke(id, *by, *reason);
+                     Result<auth::Permit> p =
+                         action == "approve"  ? service->Approve(id, *by, *reason, *override_reason)
+                         : action == "reject" ? service->Reject(id, *by, *reason)
+                                              : service->Revoke(id, *by, *reason);
                      if (!p.ok()) return Error(p.status());
                      return Json(PermitDocument(*p));
                    }));
@@ -237,15 +249,17 @@ void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const no
   const json jwks = {{"keys", json::array({node.signing_key().PublicJson()})}};
   router.AddSync("GET", "/.well-known/jwks.json", "The node's public signing key (JWKS)",
                  [jwks](http::Request&) { return Json(jwks); });
-  router.AddSync("GET", "/.well-known/openid-configuration", "Issuer and key location of the node's visas",
-                 [issuer, public_url = node.config().public_url](http::Request& req) {
-                   // A node with a public https issuer serves its keys under it; otherwise where
-                   // it is reached.
-                   const std::string base = issuer.rfind("https://", 0) == 0 ? issuer : BaseUrl(req, public_url);
-                   std::string trimmed = base;
-                   while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
-                   return Json({{"issuer", issuer}, {"jwks_uri", trimmed + "/.well-known/jwks.json"}});
-                 });
+  router.AddSync(
+      "GET", "/.well-known/openid-configuration", "Issuer and key location of the node's visas",
+      [issuer, public_url = node.config().public_url](http::Request& req) {
+        // A node with a public https issuer serves its keys under it; otherwise where
+        // it is reached.
+        const std::string base =
+            issuer.rfind("https://", 0) == 0 ? issuer : BaseUrl(req, public_url);
+        std::string trimmed = base;
+        while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
+        return Json({{"issuer", issuer}, {"jwks_uri", trimmed + "/.well-known/jwks.json"}});
+      });
 }
 
 }  // namespace oncomesh::api::admin

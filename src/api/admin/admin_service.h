@@ -16,10 +16,10 @@
 // /admin/… needs "Authorization: Bearer <NODE_DIR/admin.token>" (compared in constant time);
 // anything else is 401 and changes nothing, and is audited first as a refusal (the client's
 // address, method, path and query, the reason, and whether no header, another scheme or a wrong
-// bearer token came; never the token). If that entry cannot be written the answer is 503. Errors are {"error": {"code", "message"}} with the
-// HTTP status of the code (FailedPrecondition 409: e.g. approving a permit whose purpose does
-// not match, listing the matcher's reasons). Each decision is audited before it is made
-// (auth/permits.h).
+// bearer token came; never the token). If that entry cannot be written the answer is 503. Errors
+// are {"error": {"code", "message"}} with the HTTP status of the code (FailedPrecondition 409: e.g.
+// approving a permit whose purpose does not match, listing the matcher's reasons). Each decision is
+// audited before it is made (auth/permits.h).
 #pragma once
 
 #include <functional>
@@ -39,9 +39,9 @@ audit::Entry PermitAuditEntry(const auth::PermitEvent& event);
 
 // A permit service over a node: its datasets' conditions, its issuer and key, its store.
 // `audit` appends an entry durably (AuditLog::AppendSync). `duo` and `matcher` must outlive it.
-std::unique_ptr<auth::PermitService> MakePermitService(const node::NodeDir& node, const auth::DuoOntology& duo,
-                                                       const auth::DuoMatcher& matcher,
-                                                       std::function<Status(const audit::Entry&)> audit);
+std::unique_ptr<auth::PermitService> MakePermitService(
+    const node::NodeDir& node, const auth::DuoOntology& duo, const auth::DuoMatcher& matcher,
+    std::function<Status(const audit::Entry&)> audit);
 
 // The node's issuer name (node.yaml access.issuer, or "urn:oncomesh:node:<name>").
 std::string OwnIssuer(const node::NodeDir& node);

@@ -27,11 +27,11 @@ struct Admitted {
 // Parses the request, finds the caller's access level and asks the gate for the granularity;
 // the Beacon error response when any of them refuses. The caller, once resolved, goes to
 // `audited` for the audit entry.
-std::optional<http::Response> Admit(NodeService& service, http::Request& req, const std::string& entity,
-                                    Admitted* out, Audited* audited) {
+std::optional<http::Response> Admit(NodeService& service, http::Request& req,
+                                    const std::string& entity, Admitted* out, Audited* audited) {
   const BeaconIdentity& id = service.identity();
-  Result<query::BeaconRequest> parsed = req.method == "POST" ? query::ParseBeaconPost(req.body)
-                                                             : query::ParseBeaconGet(req.query);
+  Result<query::BeaconRequest> parsed =
+      req.method == "POST" ? query::ParseBeaconPost(req.body) : query::ParseBeaconGet(req.query);
   if (!parsed.ok()) return ErrorResponse(id, parsed.status(), nullptr, entity);
   audited->caller = service.CallerFor(req);
   const Result<auth::Caller>& caller = *audited->caller;
@@ -40,12 +40,14 @@ std::optional<http::Response> Admit(NodeService& service, http::Request& req, co
   // dataset, so a permit for any of them admits a record request (GVariants then answers
   // with the permitted datasets only).
   const bool records = parsed->requested_granularity == model::Granularity::kRecord;
-  const gate::AccessLevel level =
-      records && !caller->PermittedDatasets().empty() ? gate::AccessLevel::kPermitted : caller->NodeLevel();
+  const gate::AccessLevel level = records && !caller->PermittedDatasets().empty()
+                                      ? gate::AccessLevel::kPermitted
+                                      : caller->NodeLevel();
   const Result<model::Granularity> granularity = service.gate().Decide(
       level, parsed->requested_granularity,
-      caller->Missing(parsed->requested_granularity == model::Granularity::kRecord ? gate::AccessLevel::kPermitted
-                                                                                   : gate::AccessLevel::kRegistered));
+      caller->Missing(parsed->requested_granularity == model::Granularity::kRecord
+                          ? gate::AccessLevel::kPermitted
+                          : gate::AccessLevel::kRegistered));
   if (!granularity.ok()) return ErrorResponse(id, granularity.status(), &*parsed, entity);
   out->request = std::move(*parsed);
   out->level = level;
@@ -82,7 +84,8 @@ Audited Query(NodeService& service, http::Request& req, const std::string& entit
   // dataset does not make the others' counts exact).
   if (granularity == model::Granularity::kRecord) {
     level = (*out.caller)->NodeLevel();
-    granularity = level >= gate::AccessLevel::kRegistered ? model::Granularity::kCount : model::Granularity::kBoolean;
+    granularity = level >= gate::AccessLevel::kRegistered ? model::Granularity::kCount
+                                                          : model::Granularity::kBoolean;
   }
 
   const std::shared_ptr<const index::CohortIndex> idx = service.index();
@@ -112,9 +115,12 @@ Audited Query(NodeService& service, http::Request& req, const std::string& entit
 
 json ZygosityTerm(model::Zygosity z) {
   switch (z) {
-    case model::Zygosity::kHomozygous: return {{"id", "GENO:0000136"}, {"label", "homozygous"}};
-    case model::Zygosity::kHemizygous: return {{"id", "GENO:0000134"}, {"label", "hemizygous"}};
-    case model::Zygosity::kHeterozygous: break;
+    case model::Zygosity::kHomozygous:
+      return {{"id", "GENO:0000136"}, {"label", "homozygous"}};
+    case model::Zygosity::kHemizygous:
+      return {{"id", "GENO:0000134"}, {"label", "hemizygous"}};
+    case model::Zygosity::kHeterozygous:
+      break;
   }
   return {{"id", "GENO:0000135"}, {"label", "heterozygous"}};
 }
@@ -124,13 +130,15 @@ json ZygosityTerm(model::Zygosity z) {
 json VariantRecord(const index::CohortIndex& idx, const index::VariantIndex::Entry& e,
                    const roaring_bitmap_t* cohort) {
   const model::Variant& v = e.variant;
-  const std::string accession = genomics::GenomeReference::Get().RefSeqAccession(v.assembly, v.chrom);
-  json location = {{"type", "SequenceLocation"},
-                   {"sequence_id", accession.empty() ? v.assembly + ":" + v.chrom : "refseq:" + accession},
-                   {"interval",
-                    {{"type", "SequenceInterval"},
-                     {"start", {{"type", "Number"}, {"value", e.start0}}},
-                     {"end", {{"type", "Number"}, {"value", e.end0}}}}}};
+  const std::string accession =
+      genomics::GenomeReference::Get().RefSeqAccession(v.assembly, v.chrom);
+  json location = {
+      {"type", "SequenceLocation"},
+      {"sequence_id", accession.empty() ? v.assembly + ":" + v.chrom : "refseq:" + accession},
+      {"interval",
+       {{"type", "SequenceInterval"},
+        {"start", {{"type", "Number"}, {"value", e.start0}}},
+        {"end", {{"type", "Number"}, {"value", e.end0}}}}}};
   json record = {{"variantInternalId", v.id},
                  {"variation",
                   {{"variantType", v.variant_type},
@@ -174,7 +182,8 @@ void DiscloseVariantRecords(const std::string& dataset, const json& results,
     auto cases = r.find("caseLevelData");
     if (cases == r.end()) continue;
     for (const json& c : *cases) {
-      const std::string biosample = c.value("biosampleId", ""), individual = c.value("individualId", "");
+      const std::string biosample = c.value("biosampleId", ""),
+                        individual = c.value("individualId", "");
       if (seen_biosamples.insert(biosample).second) biosamples.ids.push_back(biosample);
       if (seen_individuals.insert(individual).second) individuals.ids.push_back(individual);
     }
@@ -245,16 +254,20 @@ Audited GVariants(NodeService& service, http::Request& req) {
     int64_t total = 0;
     for (const std::string& dataset : (*out.caller)->PermittedDatasets()) {
       const index::Posting* rows = idx->DatasetRows(dataset);
-      roaring_bitmap_t* scope = rows ? roaring_bitmap_copy(rows->bitmap()) : roaring_bitmap_create();
+      roaring_bitmap_t* scope =
+          rows ? roaring_bitmap_copy(rows->bitmap()) : roaring_bitmap_create();
       if (cohort) roaring_bitmap_and_inplace(scope, cohort);
       std::vector<uint32_t> in_set;
       for (uint32_t i : matches) {
-        if (roaring_bitmap_intersect(variants.entry(i).carriers.bitmap(), scope)) in_set.push_back(i);
+        if (roaring_bitmap_intersect(variants.entry(i).carriers.bitmap(), scope))
+          in_set.push_back(i);
       }
       json results = json::array();
-      const size_t first = static_cast<size_t>(std::min<int64_t>(request.skip, static_cast<int64_t>(in_set.size())));
+      const size_t first =
+          static_cast<size_t>(std::min<int64_t>(request.skip, static_cast<int64_t>(in_set.size())));
       const size_t last = std::min(in_set.size(), first + static_cast<size_t>(request.limit));
-      for (size_t k = first; k < last; ++k) results.push_back(VariantRecord(*idx, variants.entry(in_set[k]), scope));
+      for (size_t k = first; k < last; ++k)
+        results.push_back(VariantRecord(*idx, variants.entry(in_set[k]), scope));
       roaring_bitmap_free(scope);
       const int64_t n = static_cast<int64_t>(in_set.size());
       total += n;
@@ -289,10 +302,12 @@ Audited GVariants(NodeService& service, http::Request& req) {
 
 void RegisterNodeEntryRoutes(NodeService& service, http::Router& router, const Auditor& auditor) {
   for (const char* method : {"GET", "POST"}) {
-    router.Add(method, "/api/individuals", "Individuals matching the filters (count/boolean)",
-               auditor.Wrap([&service](http::Request& r) { return Query(service, r, "individual"); }));
-    router.Add(method, "/api/biosamples", "Biosamples of individuals matching the filters",
-               auditor.Wrap([&service](http::Request& r) { return Query(service, r, "biosample"); }));
+    router.Add(
+        method, "/api/individuals", "Individuals matching the filters (count/boolean)",
+        auditor.Wrap([&service](http::Request& r) { return Query(service, r, "individual"); }));
+    router.Add(
+        method, "/api/biosamples", "Biosamples of individuals matching the filters",
+        auditor.Wrap([&service](http::Request& r) { return Query(service, r, "biosample"); }));
     router.Add(method, "/api/g_variants", "Genomic variants matching the parameters and filters",
                auditor.Wrap([&service](http::Request& r) { return GVariants(service, r); }));
   }

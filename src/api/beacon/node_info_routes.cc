@@ -11,7 +11,8 @@ namespace oncomesh::api {
 
 using nlohmann::json;
 
-json FilteringTermsDocument(const BeaconIdentity& identity, const std::vector<index::TermInfo>& terms);
+json FilteringTermsDocument(const BeaconIdentity& identity,
+                            const std::vector<index::TermInfo>& terms);
 
 void RegisterNodeInfoRoutes(NodeService& service, http::Router& router, const Auditor& auditor) {
   const BeaconIdentity& id = service.identity();
@@ -44,29 +45,49 @@ void RegisterNodeInfoRoutes(NodeService& service, http::Router& router, const Au
              }));
 }
 
-json FilteringTermsDocument(const BeaconIdentity& identity, const std::vector<index::TermInfo>& terms) {
+json FilteringTermsDocument(const BeaconIdentity& identity,
+                            const std::vector<index::TermInfo>& terms) {
   json list = json::array();
   for (const index::TermInfo& t : terms) {
     json term = {{"id", t.id}, {"label", t.label}, {"scopes", json::array({"individual"})}};
     switch (t.type) {
-      case index::TermType::kOntology: term["type"] = "ontologyTerm"; break;
-      case index::TermType::kAlphanumeric: term["type"] = "alphanumeric"; break;
-      case index::TermType::kCustom: term["type"] = "custom"; break;
+      case index::TermType::kOntology:
+        term["type"] = "ontologyTerm";
+        break;
+      case index::TermType::kAlphanumeric:
+        term["type"] = "alphanumeric";
+        break;
+      case index::TermType::kCustom:
+        term["type"] = "custom";
+        break;
     }
     list.push_back(std::move(term));
   }
   json resources = json::array(
-      {{{"id", "icd10"}, {"name", "International Classification of Diseases, 10th revision (WHO)"},
-        {"nameSpacePrefix", "ICD10"}, {"url", "https://icd.who.int/browse10/2019/en"}},
-       {{"id", "icdo3"}, {"name", "International Classification of Diseases for Oncology, 3rd edition"},
-        {"nameSpacePrefix", "ICDO3"}, {"url", "https://www.who.int/standards/classifications/other-classifications/international-classification-of-diseases-for-oncology"}},
-       {{"id", "ncit"}, {"name", "NCI Thesaurus"}, {"nameSpacePrefix", "NCIT"},
+      {{{"id", "icd10"},
+        {"name", "International Classification of Diseases, 10th revision (WHO)"},
+        {"nameSpacePrefix", "ICD10"},
+        {"url", "https://icd.who.int/browse10/2019/en"}},
+       {{"id", "icdo3"},
+        {"name", "International Classification of Diseases for Oncology, 3rd edition"},
+        {"nameSpacePrefix", "ICDO3"},
+        {"url",
+         "https://www.who.int/standards/classifications/other-classifications/"
+         "international-classification-of-diseases-for-oncology"}},
+       {{"id", "ncit"},
+        {"name", "NCI Thesaurus"},
+        {"nameSpacePrefix", "NCIT"},
         {"iriPrefix", "http://purl.obolibrary.org/obo/NCIT_"},
         {"url", "http://purl.obolibrary.org/obo/ncit.owl"}},
-       {{"id", "atc"}, {"name", "Anatomical Therapeutic Chemical classification (WHOCC)"},
-        {"nameSpacePrefix", "ATC"}, {"url", "https://www.whocc.no/atc_ddd_index/"}},
-       {{"id", "dcm"}, {"name", "DICOM Controlled Terminology"}, {"nameSpacePrefix", "DCM"},
-        {"url", "https://dicom.nema.org/medical/dicom/current/output/chtml/part16/chapter_D.html"}}});
+       {{"id", "atc"},
+        {"name", "Anatomical Therapeutic Chemical classification (WHOCC)"},
+        {"nameSpacePrefix", "ATC"},
+        {"url", "https://www.whocc.no/atc_ddd_index/"}},
+       {{"id", "dcm"},
+        {"name", "DICOM Controlled Terminology"},
+        {"nameSpacePrefix", "DCM"},
+        {"url",
+         "https://dicom.nema.org/medical/dicom/current/output/chtml/part16/chapter_D.html"}}});
   return {{"meta", InformationalMeta(identity, "filteringTerm", SchemaFor("filteringTerm"))},
           {"response", {{"filteringTerms", list}, {"resources", resources}}}};
 }

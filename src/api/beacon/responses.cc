@@ -6,17 +6,28 @@ using nlohmann::json;
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 504;
-    case StatusCode::kDataLoss: return 500;
-    case StatusCode::kInternal: return 500;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    case StatusCode::kDataLoss:
+      return 500;
+    case StatusCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -82,7 +93,8 @@ json ResponseMeta(const BeaconIdentity& id, const query::BeaconRequest& request,
                   {"includeResultsetResponses", request.include_resultset_responses},
                   {"testMode", request.test_mode}};
   if (!filters.empty()) summary["filters"] = filters;
-  if (!request.request_parameters.empty()) summary["requestParameters"] = request.request_parameters;
+  if (!request.request_parameters.empty())
+    summary["requestParameters"] = request.request_parameters;
   return {{"beaconId", id.id},
           {"apiVersion", kBeaconApiVersion},
           {"returnedGranularity", model::GranularityName(returned)},
@@ -123,13 +135,14 @@ json InfoResponse(const BeaconIdentity& id) {
 }
 
 json ServiceInfo(const BeaconIdentity& id) {
-  return {{"id", id.id},
-          {"name", id.name},
-          {"type", {{"group", "org.ga4gh"}, {"artifact", "beacon"}, {"version", "2.0.1"}}},
-          {"description", id.description},
-          {"organization", {{"name", id.organization_name}, {"url", "https://oncomesh.example.org/"}}},
-          {"version", ONCOMESH_VERSION},
-          {"environment", id.environment}};
+  return {
+      {"id", id.id},
+      {"name", id.name},
+      {"type", {{"group", "org.ga4gh"}, {"artifact", "beacon"}, {"version", "2.0.1"}}},
+      {"description", id.description},
+      {"organization", {{"name", id.organization_name}, {"url", "https://oncomesh.example.org/"}}},
+      {"version", ONCOMESH_VERSION},
+      {"environment", id.environment}};
 }
 
 namespace {
@@ -137,36 +150,36 @@ namespace {
 json EntryTypeDefinition(const std::string& id, const std::string& name,
                          const std::string& ontology_id, const std::string& ontology_label,
                          const std::string& model_dir, bool collection) {
-  json def = {
-      {"id", id},
-      {"name", name},
-      {"partOfSpecification", "Beacon v2.0.0"},
-      {"ontologyTermForThisType", {{"id", ontology_id}, {"label", ontology_label}}},
-      {"defaultSchema",
-       {{"id", SchemaFor(id)},
-        {"name", "Default schema for " + name},
-        {"referenceToSchemaDefinition",
-         "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/models/json/"
-         "beacon-v2-default-model/" +
-             model_dir + "/defaultSchema.json"},
-        {"schemaVersion", "v2.0.0"}}},
-      {"nonFilteredQueriesAllowed", true}};
-  if (collection) def["aCollectionOf"] = json::array({{{"id", "individual"}, {"name", "Individuals"}}});
+  json def = {{"id", id},
+              {"name", name},
+              {"partOfSpecification", "Beacon v2.0.0"},
+              {"ontologyTermForThisType", {{"id", ontology_id}, {"label", ontology_label}}},
+              {"defaultSchema",
+               {{"id", SchemaFor(id)},
+                {"name", "Default schema for " + name},
+                {"referenceToSchemaDefinition",
+                 "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/models/json/"
+                 "beacon-v2-default-model/" +
+                     model_dir + "/defaultSchema.json"},
+                {"schemaVersion", "v2.0.0"}}},
+              {"nonFilteredQueriesAllowed", true}};
+  if (collection)
+    def["aCollectionOf"] = json::array({{{"id", "individual"}, {"name", "Individuals"}}});
   return def;
 }
 
 json EntryTypes() {
-  return {
-      {"individual", EntryTypeDefinition("individual", "Individuals", "NCIT:C25190", "Person",
-                                         "individuals", false)},
-      {"biosample", EntryTypeDefinition("biosample", "Biosamples", "NCIT:C70699", "Biospecimen",
-                                        "biosamples", false)},
-      {"genomicVariation", EntryTypeDefinition("genomicVariation", "Genomic variants", "ENSGLOSSARY:0000092",
-                                               "Variant", "genomicVariations", false)},
-      {"dataset", EntryTypeDefinition("dataset", "Datasets", "NCIT:C47824", "Data set",
-                                      "datasets", true)},
-      {"cohort", EntryTypeDefinition("cohort", "Cohorts", "NCIT:C61512", "Cohort", "cohorts",
-                                     true)}};
+  return {{"individual", EntryTypeDefinition("individual", "Individuals", "NCIT:C25190", "Person",
+                                             "individuals", false)},
+          {"biosample", EntryTypeDefinition("biosample", "Biosamples", "NCIT:C70699", "Biospecimen",
+                                            "biosamples", false)},
+          {"genomicVariation",
+           EntryTypeDefinition("genomicVariation", "Genomic variants", "ENSGLOSSARY:0000092",
+                               "Variant", "genomicVariations", false)},
+          {"dataset",
+           EntryTypeDefinition("dataset", "Datasets", "NCIT:C47824", "Data set", "datasets", true)},
+          {"cohort",
+           EntryTypeDefinition("cohort", "Cohorts", "NCIT:C61512", "Cohort", "cohorts", true)}};
 }
 
 }  // namespace
@@ -177,14 +190,13 @@ json EntryTypesResponse(const BeaconIdentity& id) {
 }
 
 json ConfigurationResponse(const BeaconIdentity& id) {
-  json config = {
-      {"$schema",
-       "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/framework/json/"
-       "configuration/beaconConfigurationSchema.json"},
-      {"maturityAttributes", {{"productionStatus", "DEV"}}},
-      {"securityAttributes",
-       {{"defaultGranularity", "boolean"}, {"securityLevels", json::array({"PUBLIC"})}}},
-      {"entryTypes", EntryTypes()}};
+  json config = {{"$schema",
+                  "https://raw.githubusercontent.com/ga4gh-beacon/beacon-v2/main/framework/json/"
+                  "configuration/beaconConfigurationSchema.json"},
+                 {"maturityAttributes", {{"productionStatus", "DEV"}}},
+                 {"securityAttributes",
+                  {{"defaultGranularity", "boolean"}, {"securityLevels", json::array({"PUBLIC"})}}},
+                 {"entryTypes", EntryTypes()}};
   return {{"meta", InformationalMeta(id, "configuration", SchemaFor("configuration"))},
           {"response", config}};
 }
@@ -195,11 +207,13 @@ json MapResponse(const BeaconIdentity& id, const std::string& base) {
                 {"rootUrl", base + "/api/" + path},
                 {"singleEntryUrl", base + "/api/" + path + "/{id}"}};
   };
-  json sets = {{"individual", {{"entryType", "individual"}, {"rootUrl", base + "/api/individuals"}}},
-               {"biosample", {{"entryType", "biosample"}, {"rootUrl", base + "/api/biosamples"}}},
-               {"genomicVariant", {{"entryType", "genomicVariation"}, {"rootUrl", base + "/api/g_variants"}}},
-               {"dataset", set("dataset", "datasets")},
-               {"cohort", set("cohort", "cohorts")}};
+  json sets = {
+      {"individual", {{"entryType", "individual"}, {"rootUrl", base + "/api/individuals"}}},
+      {"biosample", {{"entryType", "biosample"}, {"rootUrl", base + "/api/biosamples"}}},
+      {"genomicVariant",
+       {{"entryType", "genomicVariation"}, {"rootUrl", base + "/api/g_variants"}}},
+      {"dataset", set("dataset", "datasets")},
+      {"cohort", set("cohort", "cohorts")}};
   return {{"meta", InformationalMeta(id, "map", SchemaFor("map"))},
           {"response",
            {{"$schema",

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "http/http.h"
@@ -17,7 +16,7 @@ inline constexpr const char* kBeaconApiVersion = "v2.0.1";
 
 // Who is answering: a node or the hub.
 struct BeaconIdentity {
-  std::string id;           // reverse-domain beacon id, e.g. "org.oncomesh.node.oslo"
+  std::string id;  // reverse-domain beacon id, e.g. "org.oncomesh.node.oslo"
   std::string name;
   std::string description;
   std::string organization_id;

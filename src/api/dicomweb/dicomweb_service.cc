@@ -217,18 +217,20 @@ http::Response DicomwebError(const std::string& error, const std::string& messag
 
 std::optional<http::Response> RefusalFor(const Result<auth::Caller>& caller) {
   if (!caller.ok()) {
-    if (caller.status().code() == StatusCode::kUnavailable) return DicomwebError("Unavailable", caller.status().message());
+    if (caller.status().code() == StatusCode::kUnavailable)
+      return DicomwebError("Unavailable", caller.status().message());
     return DicomwebError("InvalidAuthentication", caller.status().message());
   }
   // Record-level data for callers permitted on some dataset; the instances of the others are
   // then left out (KeepPermitted).
   if (!caller->PermittedDatasets().empty()) return std::nullopt;
   if (!caller->passport) {
-    return DicomwebError("Unauthorized",
-                         "record-level data needs a data permit: send 'Authorization: Bearer <GA4GH Passport>'");
+    return DicomwebError(
+        "Unauthorized",
+        "record-level data needs a data permit: send 'Authorization: Bearer <GA4GH Passport>'");
   }
-  return DicomwebError("PermissionDenied",
-                       "record-level data needs a data permit: " + caller->Missing(gate::AccessLevel::kPermitted));
+  return DicomwebError("PermissionDenied", "record-level data needs a data permit: " +
+                                               caller->Missing(gate::AccessLevel::kPermitted));
 }
 
 DicomwebService::DicomwebService(node::NodeDir node, CallerFn caller)
@@ -279,7 +281,8 @@ http::Response DicomwebService::SearchResponse(const http::Request& req, const s
   }
   Result<std::vector<model::DicomInstance>> instances = AllInstances(node_);
   if (!instances.ok()) return FromStatus(instances.status());
-  if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok()) return FromStatus(st);
+  if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok())
+    return FromStatus(st);
   size_t total = 0;
   std::vector<json> results = internal::Search(*query, *instances, BaseUrl(req, node_), &total);
   http::Response r;
@@ -311,7 +314,8 @@ http::Response DicomwebService::RetrieveResponse(const http::Request& req, Audit
   if (auto refused = Refusal(req, audited)) return *refused;
   Result<std::vector<model::DicomInstance>> instances = InstancesOf(node_, req);
   if (!instances.ok()) return FromStatus(instances.status());
-  if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok()) return FromStatus(st);
+  if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok())
+    return FromStatus(st);
   if (instances->empty()) return DicomwebError("NotFound", "no stored instances for " + Named(req));
   std::set<std::string> syntaxes;
   for (const model::DicomInstance& i : *instances) syntaxes.insert(i.transfer_syntax);
@@ -343,7 +347,8 @@ http::Response DicomwebService::MetadataResponse(const http::Request& req, Audit
   if (auto refused = Refusal(req, audited)) return *refused;
   Result<std::vector<model::DicomInstance>> instances = InstancesOf(node_, req);
   if (!instances.ok()) return FromStatus(instances.status());
-  if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok()) return FromStatus(st);
+  if (Status st = KeepPermitted(node_, *audited->caller, &*instances); !st.ok())
+    return FromStatus(st);
   if (instances->empty()) return DicomwebError("NotFound", "no stored instances for " + Named(req));
   if (!internal::AcceptsDicomJson(req.Header("accept"))) {
     return DicomwebError("NotAcceptable", "metadata is served as application/dicom+json");
@@ -407,7 +412,9 @@ ErrorFormat DicomwebErrorFormat() {
     r.status = status;
     return r;
   };
-  format.message_of = [](const http::Response& r) { return JsonErrorMessage(r, "/dicomweb/message"); };
+  format.message_of = [](const http::Response& r) {
+    return JsonErrorMessage(r, "/dicomweb/message");
+  };
   return format;
 }
 

@@ -17,9 +17,9 @@
 #include "ingest/dicom/dicom_ingest.h"
 #include "support/multipart.h"
 #include "support/process.h"
+#include "support/suite_fixture.h"
 #include "support/test_access.h"
 #include "support/variant_files.h"
-#include "support/suite_fixture.h"
 
 namespace oncomesh::api::dicomweb {
 namespace {
@@ -135,9 +135,10 @@ TEST(DicomwebRefusal, AccessLevelsTable) {
   const std::vector<Case> cases = {
       {caller(""), 401, "Unauthorized", "needs a data permit"},
       {caller("not-a-passport"), 401, "InvalidAuthentication", "not a compact JWS"},
-      {caller(Broker().Registered()), 403, "PermissionDenied", "no valid ControlledAccessGrants visa for"},
-      {caller(Broker().Permitted("https://ega.oncomesh.test/datasets/OTHER")), 403, "PermissionDenied",
-       kGrant},
+      {caller(Broker().Registered()), 403, "PermissionDenied",
+       "no valid ControlledAccessGrants visa for"},
+      {caller(Broker().Permitted("https://ega.oncomesh.test/datasets/OTHER")), 403,
+       "PermissionDenied", kGrant},
       {caller(Permitted()), 0, "", ""},
   };
   for (const Case& c : cases) {
@@ -265,16 +266,20 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
   const model::DicomInstance& some = instances_->front();
   // Study by UID, by keyword and by tag, and a UID list.
   EXPECT_EQ(
-      Results(service_->Search(Get({}, {{"StudyInstanceUID", some.study_uid}}), "studies").response).size(),
+      Results(service_->Search(Get({}, {{"StudyInstanceUID", some.study_uid}}), "studies").response)
+          .size(),
       1u);
-  EXPECT_EQ(Results(service_->Search(Get({}, {{"0020000D", some.study_uid}}), "studies").response).size(),
-            1u);
+  EXPECT_EQ(
+      Results(service_->Search(Get({}, {{"0020000D", some.study_uid}}), "studies").response).size(),
+      1u);
   std::set<std::string> studies = Distinct(&model::DicomInstance::study_uid);
   const std::string two = *studies.begin() + "," + *std::next(studies.begin());
-  EXPECT_EQ(Results(service_->Search(Get({}, {{"StudyInstanceUID", two}}), "studies").response).size(), 2u);
+  EXPECT_EQ(
+      Results(service_->Search(Get({}, {{"StudyInstanceUID", two}}), "studies").response).size(),
+      2u);
   // PatientID: the pseudonym.
-  for (const json& s :
-       Results(service_->Search(Get({}, {{"PatientID", some.individual_id}}), "studies").response)) {
+  for (const json& s : Results(
+           service_->Search(Get({}, {{"PatientID", some.individual_id}}), "studies").response)) {
     EXPECT_EQ(Value(s, "00100020"), some.individual_id);
   }
 
@@ -292,7 +297,8 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
     }
     EXPECT_EQ(uids, series) << modality;
     EXPECT_EQ(
-        Results(service_->Search(Get({}, {{"Modality", modality.substr(0, 1) + "*"}}), "series").response)
+        Results(service_->Search(Get({}, {{"Modality", modality.substr(0, 1) + "*"}}), "series")
+                    .response)
                 .size() >= series.size(),
         true);
   }
@@ -308,14 +314,16 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
   }
   if (!some.body_part.empty()) {
     for (const json& s :
-         Results(service_->Search(Get({}, {{"BodyPartExamined", some.body_part}}), "series").response)) {
+         Results(service_->Search(Get({}, {{"BodyPartExamined", some.body_part}}), "series")
+                     .response)) {
       EXPECT_EQ(Value(s, "00180015"), some.body_part);
     }
   }
 
   // Instances of a series, and by SOP Instance UID at /instances.
   json of_series = Results(
-      service_->Search(Get({{"study", some.study_uid}, {"series", some.series_uid}}), "instances").response);
+      service_->Search(Get({{"study", some.study_uid}, {"series", some.series_uid}}), "instances")
+          .response);
   size_t expected = 0;
   for (const model::DicomInstance& i : *instances_) expected += i.series_uid == some.series_uid;
   EXPECT_EQ(of_series.size(), expected);
@@ -327,15 +335,19 @@ TEST_F(DicomwebTest, MatchingAtEachLevel) {
       series_of.begin(), series_of.end(),
       [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
   ASSERT_GT(multi->second.size(), 1u);
-  json study = Results(service_->Search(Get({}, {{"StudyInstanceUID", multi->first}}), "studies").response);
-  json of_one_series = Results(service_->Search(
-      Get({{"study", multi->first}, {"series", *multi->second.begin()}}), "instances").response);
+  json study =
+      Results(service_->Search(Get({}, {{"StudyInstanceUID", multi->first}}), "studies").response);
+  json of_one_series = Results(
+      service_
+          ->Search(Get({{"study", multi->first}, {"series", *multi->second.begin()}}), "instances")
+          .response);
   ASSERT_FALSE(of_one_series.empty());
   for (const json& i : of_one_series) {
     EXPECT_EQ(i["00201206"]["Value"][0].get<size_t>(), multi->second.size());
     EXPECT_EQ(i["00201208"], study[0]["00201208"]);
   }
-  json one = Results(service_->Search(Get({}, {{"SOPInstanceUID", some.id}}), "instances").response);
+  json one =
+      Results(service_->Search(Get({}, {{"SOPInstanceUID", some.id}}), "instances").response);
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(Value(one[0], "00080016"), some.sop_class_uid);
   EXPECT_EQ(Value(one[0], "00200013"), std::to_string(some.instance_number));
@@ -371,8 +383,9 @@ TEST_F(DicomwebTest, LimitOffsetPagesAndNoContent) {
   ASSERT_EQ(all.size(), instances_->size());
   json paged = json::array();
   for (size_t offset = 0; offset < all.size(); offset += 7) {
-    http::Response r = service_->Search(
-        Get({}, {{"limit", "7"}, {"offset", std::to_string(offset)}}), "instances").response;
+    http::Response r =
+        service_->Search(Get({}, {{"limit", "7"}, {"offset", std::to_string(offset)}}), "instances")
+            .response;
     const bool more = offset + 7 < all.size();
     bool warned = false;
     for (const auto& [name, value] : r.headers) warned = warned || name == "Warning";
@@ -422,8 +435,10 @@ TEST_F(DicomwebTest, RetrieveGivesTheStoredFilesByteForByte) {
   }
   // One instance: one part, readable by DCMTK.
   const model::DicomInstance& i = instances_->back();
-  http::Response r = service_->Retrieve(
-      Get({{"study", i.study_uid}, {"series", i.series_uid}, {"instance", i.id}})).response;
+  http::Response r =
+      service_
+          ->Retrieve(Get({{"study", i.study_uid}, {"series", i.series_uid}, {"instance", i.id}}))
+          .response;
   ASSERT_EQ(r.status, 200);
   auto parts = testing::ParseMultipart(r.body, testing::BoundaryOf(r.content_type));
   ASSERT_EQ(parts.size(), 1u);
@@ -436,7 +451,8 @@ TEST_F(DicomwebTest, RetrieveGivesTheStoredFilesByteForByte) {
 
   // A series of another study, unknown UIDs: 404. Accept it cannot meet: 406.
   EXPECT_EQ(service_->Retrieve(Get({{"study", "1.2.3"}})).response.status, 404);
-  EXPECT_EQ(service_->Retrieve(Get({{"study", "1.2.3"}, {"series", i.series_uid}})).response.status, 404);
+  EXPECT_EQ(service_->Retrieve(Get({{"study", "1.2.3"}, {"series", i.series_uid}})).response.status,
+            404);
   http::Request xml = Get({{"study", i.study_uid}});
   xml.headers["accept"] = "multipart/related; type=\"application/dicom+xml\"";
   EXPECT_EQ(service_->Retrieve(xml).response.status, 406);

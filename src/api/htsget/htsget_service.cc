@@ -1,5 +1,4 @@
 #include "api/htsget/htsget_service.h"
-#include "util/json.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -11,12 +10,14 @@
 
 #include <cctype>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <variant>
+
+#include "util/json.h"
 
 namespace oncomesh::api::htsget {
 
@@ -24,8 +25,10 @@ using nlohmann::json;
 
 namespace {
 
-// htsget 1.3 "Protocol essentials": the media type follows application/vnd.ga4gh.htsget.v<version>+json.
-constexpr const char* kTicketContentType = "application/vnd.ga4gh.htsget.v1.3.0+json; charset=utf-8";
+// htsget 1.3 "Protocol essentials": the media type follows
+// application/vnd.ga4gh.htsget.v<version>+json.
+constexpr const char* kTicketContentType =
+    "application/vnd.ga4gh.htsget.v1.3.0+json; charset=utf-8";
 constexpr size_t kMaxRegions = 1000;  // a POST with more is PayloadTooLarge
 
 // An htsget error as a value until the handler turns it into a response.
@@ -42,8 +45,12 @@ struct ParsedRequest {
 // The error table of htsget 1.3 ("Errors"): each error name with its HTTP status.
 int StatusOf(const std::string& error) {
   static const std::map<std::string, int> kTable = {
-      {"InvalidAuthentication", 401}, {"PermissionDenied", 403}, {"NotFound", 404},
-      {"PayloadTooLarge", 413},       {"UnsupportedFormat", 400}, {"InvalidInput", 400},
+      {"InvalidAuthentication", 401},
+      {"PermissionDenied", 403},
+      {"NotFound", 404},
+      {"PayloadTooLarge", 413},
+      {"UnsupportedFormat", 400},
+      {"InvalidInput", 400},
       {"InvalidRange", 400},
       // Beyond the table: an identity provider's keys could not be fetched to check a passport.
       {"Unavailable", 503}};
@@ -53,10 +60,14 @@ int StatusOf(const std::string& error) {
 
 http::Response FromStatus(const Status& st) {
   switch (st.code()) {
-    case StatusCode::kNotFound: return HtsgetError("NotFound", st.message());
-    case StatusCode::kInvalidArgument: return HtsgetError("InvalidInput", st.message());
-    case StatusCode::kUnauthenticated: return HtsgetError("InvalidAuthentication", st.message());
-    case StatusCode::kPermissionDenied: return HtsgetError("PermissionDenied", st.message());
+    case StatusCode::kNotFound:
+      return HtsgetError("NotFound", st.message());
+    case StatusCode::kInvalidArgument:
+      return HtsgetError("InvalidInput", st.message());
+    case StatusCode::kUnauthenticated:
+      return HtsgetError("InvalidAuthentication", st.message());
+    case StatusCode::kPermissionDenied:
+      return HtsgetError("PermissionDenied", st.message());
     default: {
       http::Response r = HtsgetError("InternalError", st.message());
       r.status = st.code() == StatusCode::kUnavailable ? 503 : 500;
@@ -100,7 +111,8 @@ std::set<std::string> SplitComma(const std::string& text) {
 std::optional<HtsgetFailure> CheckTags(const std::set<std::string>& tags,
                                        const std::set<std::string>& notags) {
   for (const std::string& t : tags) {
-    if (notags.count(t)) return HtsgetFailure{"InvalidInput", "tag '" + t + "' is in both tags and notags"};
+    if (notags.count(t))
+      return HtsgetFailure{"InvalidInput", "tag '" + t + "' is in both tags and notags"};
   }
   return std::nullopt;
 }
@@ -191,13 +203,14 @@ std::variant<ParsedRequest, HtsgetFailure> ParsePost(const http::Request& req) {
     body = std::move(*parsed);
   }
   if (!body.is_object()) return HtsgetFailure{"InvalidInput", "the body must be a JSON object"};
-  static const std::set<std::string> kKnown = {"format", "class", "fields", "tags", "notags",
-                                               "regions"};
+  static const std::set<std::string> kKnown = {"format", "class",  "fields",
+                                               "tags",   "notags", "regions"};
   for (const auto& [key, value] : body.items()) {
     if (!kKnown.count(key)) return HtsgetFailure{"InvalidInput", "unknown field '" + key + "'"};
   }
   if (body.contains("format")) {
-    if (!body["format"].is_string()) return HtsgetFailure{"InvalidInput", "format must be a string"};
+    if (!body["format"].is_string())
+      return HtsgetFailure{"InvalidInput", "format must be a string"};
     if (auto bad = CheckFormat(body["format"].get<std::string>())) return *bad;
     out.format = body["format"].get<std::string>();
   }
@@ -205,7 +218,8 @@ std::variant<ParsedRequest, HtsgetFailure> ParsePost(const http::Request& req) {
   for (const char* key : {"fields", "tags", "notags"}) {
     if (!body.contains(key)) continue;
     auto list = StringList(body[key]);
-    if (!list) return HtsgetFailure{"InvalidInput", std::string(key) + " must be a list of strings"};
+    if (!list)
+      return HtsgetFailure{"InvalidInput", std::string(key) + " must be a list of strings"};
     if (std::string(key) == "tags") tags = list;
     if (std::string(key) == "notags") notags = list;
   }
@@ -213,10 +227,12 @@ std::variant<ParsedRequest, HtsgetFailure> ParsePost(const http::Request& req) {
     if (auto bad = CheckTags(*tags, *notags)) return *bad;
   }
   if (body.contains("class")) {
-    if (body["class"] != "header") return HtsgetFailure{"InvalidInput", "class must be 'header' if given"};
+    if (body["class"] != "header")
+      return HtsgetFailure{"InvalidInput", "class must be 'header' if given"};
     for (const char* key : {"fields", "tags", "notags", "regions"}) {
       if (body.contains(key)) {
-        return HtsgetFailure{"InvalidInput", std::string("class=header cannot be combined with ") + key};
+        return HtsgetFailure{"InvalidInput",
+                             std::string("class=header cannot be combined with ") + key};
       }
     }
     out.slice.header_only = true;
@@ -245,11 +261,13 @@ std::variant<ParsedRequest, HtsgetFailure> ParsePost(const http::Request& req) {
     region.reference_name = r["referenceName"].get<std::string>();
     if (r.contains("start")) {
       region.start = JsonCoordinate(r["start"]);
-      if (!region.start) return HtsgetFailure{"InvalidInput", "start must be an unsigned 32-bit integer"};
+      if (!region.start)
+        return HtsgetFailure{"InvalidInput", "start must be an unsigned 32-bit integer"};
     }
     if (r.contains("end")) {
       region.end = JsonCoordinate(r["end"]);
-      if (!region.end) return HtsgetFailure{"InvalidInput", "end must be an unsigned 32-bit integer"};
+      if (!region.end)
+        return HtsgetFailure{"InvalidInput", "end must be an unsigned 32-bit integer"};
     }
     // POST regions: start >= end is InvalidRange (GET only refuses start > end).
     if (region.start && region.end && *region.start >= *region.end) {
@@ -324,22 +342,24 @@ std::string HtsgetService::Sign(const std::string& payload) const {
 namespace {
 
 // Resolves the caller's access to records (into `audited`); a response when it is refused.
-std::optional<http::Response> RefuseUnlessPermitted(const CallerFn& caller_of, const http::Request& req,
-                                                    Audited* audited) {
+std::optional<http::Response> RefuseUnlessPermitted(const CallerFn& caller_of,
+                                                    const http::Request& req, Audited* audited) {
   audited->caller = caller_of(req);
   const Result<auth::Caller>& caller = *audited->caller;
   if (!caller.ok()) {
-    if (caller.status().code() == StatusCode::kUnavailable) return HtsgetError("Unavailable", caller.status().message());
+    if (caller.status().code() == StatusCode::kUnavailable)
+      return HtsgetError("Unavailable", caller.status().message());
     return HtsgetError("InvalidAuthentication", caller.status().message());
   }
   // Record-level data only at kPermitted (the gate's record granularity), on some dataset; the
   // file's own datasets are checked once it is found (RefuseUnlessFilePermitted).
   if (caller->PermittedDatasets().empty()) {
     return HtsgetError("PermissionDenied",
-                       caller->passport ? "record-level data needs a data permit: " +
-                                              caller->Missing(gate::AccessLevel::kPermitted)
-                                        : "record-level data needs a data permit: send 'Authorization: Bearer "
-                                          "<GA4GH Passport>' holding a ControlledAccessGrants visa");
+                       caller->passport
+                           ? "record-level data needs a data permit: " +
+                                 caller->Missing(gate::AccessLevel::kPermitted)
+                           : "record-level data needs a data permit: send 'Authorization: Bearer "
+                             "<GA4GH Passport>' holding a ControlledAccessGrants visa");
   }
   return std::nullopt;
 }
@@ -347,10 +367,12 @@ std::optional<http::Response> RefuseUnlessPermitted(const CallerFn& caller_of, c
 // A file serves the genotypes of every sample in it: the caller needs a permit for each
 // dataset they belong to. To a caller without, the file does not exist (the same NotFound as an
 // unknown id, so that file ids of other datasets cannot be probed).
-std::optional<http::Response> RefuseUnlessFilePermitted(const Audited& audited, const model::VariantFile& file) {
+std::optional<http::Response> RefuseUnlessFilePermitted(const Audited& audited,
+                                                        const model::VariantFile& file) {
   const auth::Caller& caller = **audited.caller;
   for (const std::string& d : file.datasets) {
-    if (!caller.PermittedOn(d)) return HtsgetError("NotFound", "no variant file with id '" + file.id + "'");
+    if (!caller.PermittedOn(d))
+      return HtsgetError("NotFound", "no variant file with id '" + file.id + "'");
   }
   return std::nullopt;
 }
@@ -391,8 +413,8 @@ http::Response HtsgetService::TicketResponse(const http::Request& req, Audited* 
   }
   if (auto refused = RefuseUnlessFilePermitted(*audited, *file)) return *refused;
   if (request.format && *request.format != file->format) {
-    return HtsgetError("UnsupportedFormat", "variant file '" + id + "' is available as " +
-                                                file->format + " only");
+    return HtsgetError("UnsupportedFormat",
+                       "variant file '" + id + "' is available as " + file->format + " only");
   }
   Result<std::string> path = PathOf(config_.node_dir, *file);
   if (!path.ok()) return FromStatus(path.status());
@@ -408,8 +430,9 @@ http::Response HtsgetService::TicketResponse(const http::Request& req, Audited* 
   // Never from the Host header: these URLs go out with the caller's passport beside them.
   const std::string base = http::PublicBaseUrl(req, config_.public_base_url);
   if (base.empty()) {
-    return FromStatus(Internal("the node knows no URL of its own for block URLs (node.yaml "
-                               "public_url)"));
+    return FromStatus(
+        Internal("the node knows no URL of its own for block URLs (node.yaml "
+                 "public_url)"));
   }
   const int64_t expires = NowSeconds() + config_.ticket_lifetime.count();
   json urls = json::array();
@@ -439,8 +462,9 @@ http::Response HtsgetService::TicketResponse(const http::Request& req, Audited* 
   }
   http::Response r;
   r.content_type = kTicketContentType;
-  r.body = json{{"htsget", {{"format", genomics::VariantFormatName(slice->format)}, {"urls", urls}}}}
-               .dump();
+  r.body =
+      json{{"htsget", {{"format", genomics::VariantFormatName(slice->format)}, {"urls", urls}}}}
+          .dump();
   audited->disclosed.files.push_back(std::move(served));
   return r;
 }
@@ -461,9 +485,11 @@ http::Response HtsgetService::BlockResponse(const http::Request& req, Audited* a
   const std::string* expires = req.Query("expires");
   const std::string* signature = req.Query("signature");
   if (!offset || !length || !version || !expires || !signature) {
-    return HtsgetError("InvalidInput", "a block URL needs offset, length, version, expires and signature");
+    return HtsgetError("InvalidInput",
+                       "a block URL needs offset, length, version, expires and signature");
   }
-  const std::string expected = Sign(id + "\n" + *offset + "\n" + *length + "\n" + *version + "\n" + *expires);
+  const std::string expected =
+      Sign(id + "\n" + *offset + "\n" + *length + "\n" + *version + "\n" + *expires);
   if (expected.size() != signature->size() ||
       CRYPTO_memcmp(expected.data(), signature->data(), expected.size()) != 0) {
     return HtsgetError("PermissionDenied", "this block URL was not issued by this node");
@@ -499,7 +525,8 @@ http::Response HtsgetService::BlockResponse(const http::Request& req, Audited* a
     body.resize(static_cast<size_t>(len));
     size_t done = 0;
     while (done < body.size()) {
-      const ssize_t n = pread(fd, body.data() + done, body.size() - done, off + static_cast<off_t>(done));
+      const ssize_t n =
+          pread(fd, body.data() + done, body.size() - done, off + static_cast<off_t>(done));
       if (n <= 0) break;
       done += static_cast<size_t>(n);
     }
@@ -507,14 +534,13 @@ http::Response HtsgetService::BlockResponse(const http::Request& req, Audited* a
   }
   close(fd);
   if (!same) {
-    return HtsgetError("NotFound", "the variant file changed since the ticket was issued; request a new ticket");
+    return HtsgetError(
+        "NotFound", "the variant file changed since the ticket was issued; request a new ticket");
   }
   http::Response r;
   r.content_type = "application/octet-stream";
-  audited->disclosed.files.push_back({id,
-                                      {{static_cast<uint64_t>(off), static_cast<uint64_t>(off + len)}},
-                                      body.size(),
-                                      {}});
+  audited->disclosed.files.push_back(
+      {id, {{static_cast<uint64_t>(off), static_cast<uint64_t>(off + len)}}, body.size(), {}});
   r.body = std::move(body);
   return r;
 }
@@ -557,7 +583,9 @@ ErrorFormat HtsgetErrorFormat() {
     r.status = status;
     return r;
   };
-  format.message_of = [](const http::Response& r) { return JsonErrorMessage(r, "/htsget/message"); };
+  format.message_of = [](const http::Response& r) {
+    return JsonErrorMessage(r, "/htsget/message");
+  };
   return format;
 }
 

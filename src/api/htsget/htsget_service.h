@@ -46,14 +46,14 @@ class VariantFileSource {
 };
 
 struct HtsgetConfig {
-  std::string node_dir;                             // VariantFile::path is relative to it
+  std::string node_dir;  // VariantFile::path is relative to it
   std::shared_ptr<const VariantFileSource> files;
-  CallerFn caller;                                  // who is asking (api/caller.h)
+  CallerFn caller;  // who is asking (api/caller.h)
   // Scheme, host and port of block URLs, e.g. "https://node.example.org" (node.yaml
   // public_url). Empty: "http://" and the address the request reached (http::PublicBaseUrl);
   // never the request's Host header.
   std::string public_base_url;
-  std::chrono::seconds ticket_lifetime{3600};       // block URLs expire after this
+  std::chrono::seconds ticket_lifetime{3600};  // block URLs expire after this
   genomics::SliceOptions slice;
   std::string organization_name = "OncoMesh node";  // for service-info
   std::string organization_url = "https://oncomesh.invalid";

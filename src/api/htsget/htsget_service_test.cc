@@ -58,7 +58,9 @@ TEST(HtsgetServiceTest, HandlersAnswerWithoutASocket) {
   config.caller = testing::BrokerCallerFn(Broker(), kGrant);
   HtsgetService service(std::move(config));
 
-  http::Response ok = service.Ticket(Get("spec", {{"referenceName", "20"}, {"start", "14369"}, {"end", "17330"}})).response;
+  http::Response ok =
+      service.Ticket(Get("spec", {{"referenceName", "20"}, {"start", "14369"}, {"end", "17330"}}))
+          .response;
   ASSERT_EQ(ok.status, 200) << ok.body;
   json ticket = json::parse(ok.body);
   EXPECT_EQ(ticket["htsget"]["format"], "VCF");
@@ -76,14 +78,28 @@ TEST(HtsgetServiceTest, HandlersAnswerWithoutASocket) {
   };
   const std::vector<Case> cases = {
       {{}, "", false, 403, "PermissionDenied", "Authorization: Bearer <GA4GH Passport>"},
-      {{}, Broker().Registered(), true, 403, "PermissionDenied", "no valid ControlledAccessGrants visa"},
-      {{}, Broker().Permitted("https://ega.oncomesh.test/datasets/OTHER"), true, 403, "PermissionDenied",
+      {{},
+       Broker().Registered(),
+       true,
+       403,
+       "PermissionDenied",
+       "no valid ControlledAccessGrants visa"},
+      {{},
+       Broker().Permitted("https://ega.oncomesh.test/datasets/OTHER"),
+       true,
+       403,
+       "PermissionDenied",
        "no valid ControlledAccessGrants visa"},
       {{}, "not-a-passport", true, 401, "InvalidAuthentication", "not a compact JWS"},
       {{}, stranger.Permitted(kGrant), true, 401, "InvalidAuthentication", "does not verify"},
       {{{"start", "1"}}, permitted, true, 400, "InvalidInput", ""},
       {{{"referenceName", "20"}, {"start", "x"}}, permitted, true, 400, "InvalidInput", ""},
-      {{{"referenceName", "20"}, {"start", "9"}, {"end", "8"}}, permitted, true, 400, "InvalidRange", ""},
+      {{{"referenceName", "20"}, {"start", "9"}, {"end", "8"}},
+       permitted,
+       true,
+       400,
+       "InvalidRange",
+       ""},
       {{{"format", "CRAM"}}, permitted, true, 400, "UnsupportedFormat", ""},
       {{{"format", "BCF"}}, permitted, true, 400, "UnsupportedFormat", ""},
       {{{"class", "header"}, {"start", "1"}}, permitted, true, 400, "InvalidInput", ""},

@@ -5,12 +5,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "audit/entry.h"
 #include "audit/verify.h"
@@ -61,8 +60,8 @@ struct ParsedLine {
   std::string computed;  // SHA-256 of the bytes it covers
   uint64_t seq = 0;
   std::string prev, time, type;
-  std::string node;               // "node", when a string (open and checkpoint entries)
-  bool has_checkpoint = false;    // a "checkpoint" object with a string "jws"
+  std::string node;             // "node", when a string (open and checkpoint entries)
+  bool has_checkpoint = false;  // a "checkpoint" object with a string "jws"
   std::string checkpoint_jws, checkpoint_reason;
 };
 // Parses one line (without its '\n'): the whole line must be one JSON object (UTF-8) without

@@ -56,14 +56,14 @@ double RealOf(const std::string& s) {
 model::Date DateOf(const std::string& da) {
   if (da.size() < 8) return model::kNoDate;
   for (int i = 0; i < 8; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(da[static_cast<size_t>(i)]))) return model::kNoDate;
+    if (!std::isdigit(static_cast<unsigned char>(da[static_cast<size_t>(i)])))
+      return model::kNoDate;
   }
   const int y = std::atoi(da.substr(0, 4).c_str()), m = std::atoi(da.substr(4, 2).c_str()),
             d = std::atoi(da.substr(6, 2).c_str());
   if (m < 1 || m > 12 || d < 1 || d > 31) return model::kNoDate;
   return model::DateFromCivil(y, m, d);
 }
-
 
 // Writes everything of the file system holding `path` to disk (Linux syncfs).
 Status SyncFileSystem(const std::string& path) {
@@ -124,7 +124,8 @@ std::string AttributesSha256(DcmDataset& ds) {
     void* data = nullptr;
     offile_off_t n = 0;
     out.flushBuffer(data, n);
-    hash = deid::Sha256Hex(std::string_view(static_cast<const char*>(data), static_cast<size_t>(n)));
+    hash =
+        deid::Sha256Hex(std::string_view(static_cast<const char*>(data), static_cast<size_t>(n)));
   }
   if (pixels != nullptr) ds.insert(pixels, OFTrue);
   return hash;
@@ -268,8 +269,8 @@ DicomOutcome DicomBatch::AddFile(const std::string& path) {
   // digest of it, which an operator holding the node can recompute for a path to find its row.
   const std::string source = "file " + node_.pseudonymizer().Pseudonym("dicom-source-path", path);
   DcmFileFormat file;
-  const OFCondition read = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange,
-                                         DCM_MaxReadLength, ERM_autoDetect);
+  const OFCondition read =
+      file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
   if (read.bad()) {
     return Quarantine(source, std::string("not readable as DICOM: ") + read.text(), path, nullptr);
   }
@@ -379,8 +380,8 @@ DicomOutcome DicomBatch::Store(DcmFileFormat& file, const std::string& source) {
       ++already_;
       return out;
     }
-    const std::string reason = "SOP instance " + r.id +
-                               " is already stored with other content (the stored one is kept)";
+    const std::string reason =
+        "SOP instance " + r.id + " is already stored with other content (the stored one is kept)";
     const std::string orig = dir + "/" + TempName() + ".orig";
     if (file.saveFile(orig.c_str(), out_xfer).bad()) {
       out.kind = DicomOutcome::Kind::kFailed;
@@ -526,7 +527,8 @@ Result<IngestReport> IngestDicom(const node::NodeDir& node, store::Store& store,
     }
     report.files.push_back(std::move(outcome));
     ++done;
-    if (options.progress) options.progress("DICOM files", done, files.size(), static_cast<int64_t>(done));
+    if (options.progress)
+      options.progress("DICOM files", done, files.size(), static_cast<int64_t>(done));
   }
   Result<store::IngestCounts> counts = batch->Commit();
   if (!counts.ok()) {

@@ -30,8 +30,8 @@
 
 #include <map>
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deid/dicom_deid.h"
@@ -97,7 +97,7 @@ class DicomBatch {
   std::string name_;
   int lock_fd_ = -1;  // NODE/dicom.lock, shared while the batch may write files
   bool committed_ = false;
-  model::RecordBatch pending_;  // rows, committed together by Commit()
+  model::RecordBatch pending_;        // rows, committed together by Commit()
   std::vector<std::string> written_;  // files to sync before the commit
   // The instances of this batch, by SOP Instance UID: what tells a duplicate apart.
   struct Known {

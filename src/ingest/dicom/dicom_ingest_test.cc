@@ -14,8 +14,8 @@
 #include <sstream>
 
 #include "index/cohort_index.h"
-#include "query/beacon_request.h"
 #include "ingest/dicom/store_scp.h"
+#include "query/beacon_request.h"
 #include "support/process.h"
 #include "support/variant_files.h"
 
@@ -38,9 +38,8 @@ const std::string kDicom = std::string(ONCOMESH_SHARED_DIR) + "/data/dicom";
 std::set<std::string> IdentifyingValues(const std::string& path) {
   std::string out;
   Shell("dcmdump -q " + ShellQuote(path) + " 2>/dev/null", &out);
-  static const std::set<std::string> kIdentifying = {"0008,0080", "0008,0081", "0008,1010",
-                                                     "0008,0050", "0020,0010", "0018,1000",
-                                                     "0008,1040"};
+  static const std::set<std::string> kIdentifying = {
+      "0008,0080", "0008,0081", "0008,1010", "0008,0050", "0020,0010", "0018,1000", "0008,1040"};
   std::set<std::string> values, kept;
   std::istringstream lines(out);
   std::string l;
@@ -95,16 +94,18 @@ class DicomIngestTest : public ::testing::Test {
 
   std::map<std::string, model::DicomInstance> Instances() {
     std::map<std::string, model::DicomInstance> out;
-    EXPECT_TRUE(store_->ScanDicomInstances(0, [&](store::Seq, const model::DicomInstance& r) {
-                  out[r.id] = r;
-                }).ok());
+    EXPECT_TRUE(store_
+                    ->ScanDicomInstances(
+                        0, [&](store::Seq, const model::DicomInstance& r) { out[r.id] = r; })
+                    .ok());
     return out;
   }
   std::map<std::string, std::string> Quarantined() {  // source -> reason
     std::map<std::string, std::string> out;
-    EXPECT_TRUE(store_->ScanQuarantinedDicom([&](const model::QuarantinedDicom& q) {
-                  out[q.source] = q.reason;
-                }).ok());
+    EXPECT_TRUE(store_
+                    ->ScanQuarantinedDicom(
+                        [&](const model::QuarantinedDicom& q) { out[q.source] = q.reason; })
+                    .ok());
     return out;
   }
 
@@ -226,7 +227,8 @@ TEST_F(DicomIngestTest, ANetworkInstanceWithoutItsUidsIsRefusedAndNothingIsStore
   ASSERT_TRUE(batch.ok());
   const DicomOutcome out = (*batch)->AddDataset(file, "C-STORE from TEST@127.0.0.1");
   EXPECT_EQ(out.kind, DicomOutcome::Kind::kFailed);  // the SCP answers A900
-  EXPECT_NE(out.reason.find("missing mandatory (0008,0018) SOPInstanceUID"), std::string::npos) << out.reason;
+  EXPECT_NE(out.reason.find("missing mandatory (0008,0018) SOPInstanceUID"), std::string::npos)
+      << out.reason;
   ASSERT_TRUE((*batch)->Commit().ok());
   EXPECT_TRUE(Instances().empty());
   EXPECT_FALSE(fs::exists(node_->dir() + "/dicom") && !fs::is_empty(node_->dir() + "/dicom"));
@@ -266,7 +268,8 @@ TEST_F(DicomIngestTest, ImagesLinkToTheClinicalRecordThroughThePatientPseudonym)
   EXPECT_EQ(count(R"([{"id":"sliceThickness","operator":"<=","value":"5"}])"), 1);
   EXPECT_EQ(count(R"([{"id":"sliceThickness","operator":"<","value":"5"}])"), 0);
   EXPECT_EQ(count(R"([{"id":"sliceThickness","operator":">=","value":"2.5"},{"id":"DCM:CT"}])"), 1);
-  auto bad = query::ParseBeaconPost(R"({"query":{"filters":[{"id":"sliceThickness","operator":"<=","value":"thin"}]}})");
+  auto bad = query::ParseBeaconPost(
+      R"({"query":{"filters":[{"id":"sliceThickness","operator":"<=","value":"thin"}]}})");
   ASSERT_TRUE(bad.ok());
   auto refused = query::BuildRequestPlan(*bad, **idx);
   ASSERT_FALSE(refused.ok());
@@ -281,10 +284,11 @@ TEST_F(DicomIngestTest, StorescuSendsAndEveryInstanceAnsweredSuccessIsKept) {
   options.on_commit = [&] { ++commits; };
   Result<std::unique_ptr<StoreScp>> scp = StoreScp::Start(*node_, options);
   ASSERT_TRUE(scp.ok()) << scp.status().ToString();
-  const std::string send = "storescu -aet PACS -aec ONCOMESH 127.0.0.1 " +
-                           std::to_string(options.port) + " ";
+  const std::string send =
+      "storescu -aet PACS -aec ONCOMESH 127.0.0.1 " + std::to_string(options.port) + " ";
   std::string out;
-  ASSERT_EQ(Shell("echoscu -aet PACS -aec ONCOMESH 127.0.0.1 " + std::to_string(options.port), &out), 0);
+  ASSERT_EQ(
+      Shell("echoscu -aet PACS -aec ONCOMESH 127.0.0.1 " + std::to_string(options.port), &out), 0);
   // Five instances in one association: CT, RT structure set and plan, a DICOM SEG, an SR
   // document; then an MR in RLE in another (-xr: the RLE transfer syntax proposed).
   std::string files;
@@ -294,7 +298,8 @@ TEST_F(DicomIngestTest, StorescuSendsAndEveryInstanceAnsweredSuccessIsKept) {
   }
   ASSERT_EQ(Shell(send + "-R " + files + " 2>&1", &out), 0) << out;  // -R: SEG proposed too
   EXPECT_EQ(Instances().size(), 5u) << out;
-  ASSERT_EQ(Shell(send + "-xr " + ShellQuote(kDicom + "/MR_small_RLE.dcm") + " 2>&1", &out), 0) << out;
+  ASSERT_EQ(Shell(send + "-xr " + ShellQuote(kDicom + "/MR_small_RLE.dcm") + " 2>&1", &out), 0)
+      << out;
   const auto instances = Instances();
   EXPECT_EQ(instances.size(), 6u) << out;
   EXPECT_EQ(commits, 6);  // one commit an instance, before its answer

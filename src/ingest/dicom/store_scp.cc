@@ -95,7 +95,8 @@ class Worker : public DcmThreadSCP {
 
   OFCondition handleIncomingCommand(T_DIMSE_Message* msg,
                                     const DcmPresentationContextInfo& info) override {
-    if (msg->CommandField != DIMSE_C_STORE_RQ) return DcmThreadSCP::handleIncomingCommand(msg, info);
+    if (msg->CommandField != DIMSE_C_STORE_RQ)
+      return DcmThreadSCP::handleIncomingCommand(msg, info);
     T_DIMSE_C_StoreRQ& request = msg->msg.CStoreRQ;
     DcmFileFormat file;
     DcmDataset* dataset = file.getDataset();

@@ -8,11 +8,12 @@
 #include "ingest/fhir/fhir_ingest.h"
 
 #include <fcntl.h>
+#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -21,13 +22,11 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <unordered_set>
 #include <utility>
-
-#include <nlohmann/json.hpp>
-#include <simdjson.h>
 
 #include "deid/pseudonym.h"
 #include "ingest/fhir/internal/fhir_mapper.h"
@@ -79,7 +78,8 @@ std::string StoredName(const std::string& path, std::string_view format) {
   while (i < rest.size() && std::isalpha(static_cast<unsigned char>(rest[i]))) ++i;
   bool bulk = i > 0;
   rest.remove_prefix(i);
-  if (bulk && rest.size() > 7 && rest[0] == '.' && std::isdigit(static_cast<unsigned char>(rest[1]))) {
+  if (bulk && rest.size() > 7 && rest[0] == '.' &&
+      std::isdigit(static_cast<unsigned char>(rest[1]))) {
     size_t j = 1;
     while (j < rest.size() && std::isdigit(static_cast<unsigned char>(rest[j]))) ++j;
     rest.remove_prefix(j);
@@ -120,11 +120,16 @@ void Merge(std::map<std::string, int64_t>& into, const std::map<std::string, int
 
 const std::string& IndividualIdOf(const model::RecordBatch& b, RecordKind kind, size_t i) {
   switch (kind) {
-    case RecordKind::kDiagnosis: return b.diagnoses[i].individual_id;
-    case RecordKind::kObservation: return b.observations[i].individual_id;
-    case RecordKind::kTreatment: return b.treatments[i].individual_id;
-    case RecordKind::kBiosample: return b.biosamples[i].individual_id;
-    case RecordKind::kImagingStudy: return b.imaging_studies[i].individual_id;
+    case RecordKind::kDiagnosis:
+      return b.diagnoses[i].individual_id;
+    case RecordKind::kObservation:
+      return b.observations[i].individual_id;
+    case RecordKind::kTreatment:
+      return b.treatments[i].individual_id;
+    case RecordKind::kBiosample:
+      return b.biosamples[i].individual_id;
+    case RecordKind::kImagingStudy:
+      return b.imaging_studies[i].individual_id;
   }
   return b.diagnoses[i].individual_id;
 }
@@ -138,11 +143,16 @@ size_t MoveRecord(model::RecordBatch& from, RecordKind kind, size_t i, model::Re
     return dst.size() - 1;
   };
   switch (kind) {
-    case RecordKind::kDiagnosis: return move(from.diagnoses, to.diagnoses);
-    case RecordKind::kObservation: return move(from.observations, to.observations);
-    case RecordKind::kTreatment: return move(from.treatments, to.treatments);
-    case RecordKind::kBiosample: return move(from.biosamples, to.biosamples);
-    case RecordKind::kImagingStudy: return move(from.imaging_studies, to.imaging_studies);
+    case RecordKind::kDiagnosis:
+      return move(from.diagnoses, to.diagnoses);
+    case RecordKind::kObservation:
+      return move(from.observations, to.observations);
+    case RecordKind::kTreatment:
+      return move(from.treatments, to.treatments);
+    case RecordKind::kBiosample:
+      return move(from.biosamples, to.biosamples);
+    case RecordKind::kImagingStudy:
+      return move(from.imaging_studies, to.imaging_studies);
   }
   return 0;
 }
@@ -393,7 +403,8 @@ class Ingester {
       int64_t line = block.first_line;
       std::string where;
       for (; p < end; ++line) {
-        const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+        const char* nl =
+            static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
         const char* line_end = nl != nullptr ? nl : end;
         const char* next = nl != nullptr ? nl + 1 : end;
         const char* q = p;
@@ -532,8 +543,8 @@ class Ingester {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     if (const simdjson::error_code error = parser.parse(text).get(root); error) {
-      return InvalidArgument(path + ": " + MalformedJson(text.data(), text.data() + text.size(),
-                                                         error));
+      return InvalidArgument(path + ": " +
+                             MalformedJson(text.data(), text.data() + text.size(), error));
     }
     const JsonView doc(root);
     if (!doc.is_object()) return InvalidArgument(path + ": expected a FHIR resource or Bundle");
@@ -672,11 +683,12 @@ Result<IngestReport> IngestFhir(const node::NodeDir& node, store::Store& store,
                    [&](const node::DatasetConfig& d) { return d.id == resolved.dataset; })) {
     std::string known;
     for (const node::DatasetConfig& d : datasets) known += (known.empty() ? "" : ", ") + d.id;
-    return InvalidArgument("dataset: " + node.dir() + "/node.yaml has no dataset '" + resolved.dataset +
-                           "' (its datasets: " + known + ")");
+    return InvalidArgument("dataset: " + node.dir() + "/node.yaml has no dataset '" +
+                           resolved.dataset + "' (its datasets: " + known + ")");
   }
   // Individuals stored before datasets partitioned them are in the first (as the node reads them).
-  if (!resolved.dataset.empty() && !datasets.empty()) RETURN_IF_ERROR(store.SetEmptyDatasets(datasets.front().id));
+  if (!resolved.dataset.empty() && !datasets.empty())
+    RETURN_IF_ERROR(store.SetEmptyDatasets(datasets.front().id));
   ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandPaths(paths));
   IngestReport report;
   Ingester ingester(node, store, resolved);
@@ -687,8 +699,7 @@ Result<IngestReport> IngestFhir(const node::NodeDir& node, store::Store& store,
 }
 
 Result<IngestReport> IngestFhir(const node::NodeDir& node, store::Store& store,
-                                const std::vector<std::string>& paths,
-                                const ProgressFn& progress) {
+                                const std::vector<std::string>& paths, const ProgressFn& progress) {
   IngestOptions options;
   options.progress = progress;
   return IngestFhir(node, store, paths, options);

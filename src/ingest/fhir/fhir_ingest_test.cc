@@ -1,12 +1,12 @@
 #include "ingest/fhir/fhir_ingest.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -192,9 +192,8 @@ TEST_F(FhirIngestTest, SyntheaBulkExportGoesInWithExpectedCounts) {
             static_cast<int64_t>(ReadNdjson(kBulk + "/Device.000.ndjson").size()));
   EXPECT_EQ(report.unknown_resource_types.at("Organization"),
             static_cast<int64_t>(ReadNdjson(kBulk + "/Organization.000.ndjson").size()));
-  EXPECT_EQ(report.unmapped_codings.at(
-                "MedicationRequest.medicationCodeableConcept "
-                "http://www.nlm.nih.gov/research/umls/rxnorm"),
+  EXPECT_EQ(report.unmapped_codings.at("MedicationRequest.medicationCodeableConcept "
+                                       "http://www.nlm.nih.gov/research/umls/rxnorm"),
             rxnorm);
   EXPECT_GT(rxnorm, 0);
 }
@@ -227,9 +226,9 @@ TEST_F(FhirIngestTest, McodeCollectionBundleGoesInWithMcodeFields) {
   EXPECT_EQ(Rows("treatments"), CountType(resources, "MedicationStatement"));
 
   std::vector<model::Diagnosis> dx;
-  ASSERT_TRUE(store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& d) {
-                      dx.push_back(d);
-                    }).ok());
+  ASSERT_TRUE(
+      store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& d) { dx.push_back(d); })
+          .ok());
   ASSERT_EQ(dx.size(), 2u);
   // conditionId-1: mcode-primary-cancer-condition with a SNOMED morphology extension.
   EXPECT_TRUE(dx[0].primary);
@@ -240,13 +239,15 @@ TEST_F(FhirIngestTest, McodeCollectionBundleGoesInWithMcodeFields) {
 
   // Observations keep their focus Condition, resolved through the bundle's urn:uuid.
   int with_focus = 0;
-  ASSERT_TRUE(store_->ScanObservations(0, [&](store::Seq, const model::Observation& o) {
-                      if (o.focus_id == dx[0].id) ++with_focus;
-                    }).ok());
+  ASSERT_TRUE(store_
+                  ->ScanObservations(0,
+                                     [&](store::Seq, const model::Observation& o) {
+                                       if (o.focus_id == dx[0].id) ++with_focus;
+                                     })
+                  .ok());
   EXPECT_EQ(with_focus, 2);
-  EXPECT_EQ(report.unmapped_codings.at(
-                "MedicationStatement.medicationCodeableConcept "
-                "http://www.nlm.nih.gov/research/umls/rxnorm"),
+  EXPECT_EQ(report.unmapped_codings.at("MedicationStatement.medicationCodeableConcept "
+                                       "http://www.nlm.nih.gov/research/umls/rxnorm"),
             2);
 }
 
@@ -291,16 +292,19 @@ TEST_F(FhirIngestTest, McodeTransactionBundleWithForeignSubjects) {
   EXPECT_EQ(Rows("diagnoses"), 2);  // the primary, and the secondary listed twice
 
   int radiotherapy = 0, surgery = 0;
-  ASSERT_TRUE(store_->ScanTreatments(0, [&](store::Seq, const model::Treatment& t) {
-                      radiotherapy += t.kind == model::TreatmentKind::kRadiotherapy;
-                      surgery += t.kind == model::TreatmentKind::kSurgery;
-                    }).ok());
+  ASSERT_TRUE(store_
+                  ->ScanTreatments(0,
+                                   [&](store::Seq, const model::Treatment& t) {
+                                     radiotherapy += t.kind == model::TreatmentKind::kRadiotherapy;
+                                     surgery += t.kind == model::TreatmentKind::kSurgery;
+                                   })
+                  .ok());
   EXPECT_EQ(radiotherapy, 3);  // 448385000 megavoltage photons, mcode radiation profile
   EXPECT_EQ(surgery, 3);
   std::vector<model::Diagnosis> dx;
-  ASSERT_TRUE(store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& d) {
-                      dx.push_back(d);
-                    }).ok());
+  ASSERT_TRUE(
+      store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& d) { dx.push_back(d); })
+          .ok());
   EXPECT_EQ(dx[0].stage_group, "c3A");  // stage.summary, AJCC coding
   EXPECT_TRUE(dx[0].primary);
   EXPECT_FALSE(dx[1].primary);
@@ -322,8 +326,7 @@ TEST_F(FhirIngestTest, InvalidMcodeBundleIsRefusedAndChangesNothing) {
             std::string::npos)
       << m;
   EXPECT_NE(m.find("Observation.interpretation: expected an array"), std::string::npos) << m;
-  EXPECT_NE(m.find("Observation.component[0].interpretation: expected an array"),
-            std::string::npos)
+  EXPECT_NE(m.find("Observation.component[0].interpretation: expected an array"), std::string::npos)
       << m;
   EXPECT_EQ(report.RecordsAdded(), 0);
   EXPECT_EQ(LastSeq(), seq_before);
@@ -338,15 +341,22 @@ TEST_F(FhirIngestTest, MalformedLineRefusesOnlyItsFile) {
            "\n"
            R"({"resourceType":"Patient","id":"p2","gender":"male","birthDate":"1955-07-01"})"
            "\n");
-  WriteAll(dir + "/Condition.ndjson",
-           R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})" "\n"
-           R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p2"}})" "\n"
-           R"({"resourceType":"Condition","id":"c3","subject":{"reference":"Patient/p1"})" "\n"
-           R"({"resourceType":"Condition","id":"c4","subject":{"reference":"Patient/p2"}})" "\n"
-           R"({"resourceType":"Condition","id":"c5","subject":{"reference":"Patient/p1"}})" "\n");
-  WriteAll(dir + "/Observation.ndjson",
-           R"({"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"48676-1"}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2020-01-01"})"
-           "\n");
+  WriteAll(
+      dir + "/Condition.ndjson",
+      R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})"
+      "\n"
+      R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p2"}})"
+      "\n"
+      R"({"resourceType":"Condition","id":"c3","subject":{"reference":"Patient/p1"})"
+      "\n"
+      R"({"resourceType":"Condition","id":"c4","subject":{"reference":"Patient/p2"}})"
+      "\n"
+      R"({"resourceType":"Condition","id":"c5","subject":{"reference":"Patient/p1"}})"
+      "\n");
+  WriteAll(
+      dir + "/Observation.ndjson",
+      R"({"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"48676-1"}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2020-01-01"})"
+      "\n");
 
   const IngestReport report = Ingest({dir});
   ASSERT_EQ(report.files.size(), 3u);
@@ -370,11 +380,16 @@ TEST_F(FhirIngestTest, MalformedLineRefusesOnlyItsFile) {
 TEST_F(FhirIngestTest, UnknownSubjectIsLeftOutOrWithStrictReferencesRefusesTheFile) {
   const std::string dir = tmp_ + "/in";
   fs::create_directories(dir);
-  WriteAll(dir + "/Patient.ndjson", R"({"resourceType":"Patient","id":"p1"})" "\n");
-  WriteAll(dir + "/Condition.ndjson",
-           R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})" "\n"
-           R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/abc"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})" "\n"
-           R"({"resourceType":"Condition","id":"c5","subject":{"reference":"Patient/abc"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})" "\n");
+  WriteAll(dir + "/Patient.ndjson", R"({"resourceType":"Patient","id":"p1"})"
+                                    "\n");
+  WriteAll(
+      dir + "/Condition.ndjson",
+      R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})"
+      "\n"
+      R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/abc"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})"
+      "\n"
+      R"({"resourceType":"Condition","id":"c5","subject":{"reference":"Patient/abc"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})"
+      "\n");
   IngestOptions strict_references;
   strict_references.strict_references = true;
   const IngestReport report = Ingest({dir}, strict_references);
@@ -397,10 +412,14 @@ TEST_F(FhirIngestTest, UnknownSubjectIsLeftOutOrWithStrictReferencesRefusesTheFi
   EXPECT_EQ(Rows("diagnoses"), 1);
 
   // The subject may come later in the same file (a mixed NDJSON), or be in the store already.
-  WriteAll(dir + "/mixed.ndjson",
-           R"({"resourceType":"Condition","id":"c3","subject":{"reference":"Patient/late"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})" "\n"
-           R"({"resourceType":"Condition","id":"c4","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})" "\n"
-           R"({"resourceType":"Patient","id":"late"})" "\n");
+  WriteAll(
+      dir + "/mixed.ndjson",
+      R"({"resourceType":"Condition","id":"c3","subject":{"reference":"Patient/late"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})"
+      "\n"
+      R"({"resourceType":"Condition","id":"c4","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.9"}]}})"
+      "\n"
+      R"({"resourceType":"Patient","id":"late"})"
+      "\n");
   const IngestReport mixed = Ingest({dir + "/mixed.ndjson"}, strict_references);
   ASSERT_TRUE(mixed.files.at(0).status.ok()) << mixed.files[0].status.message();
   EXPECT_EQ(mixed.files[0].records_added, 3);
@@ -409,7 +428,8 @@ TEST_F(FhirIngestTest, UnknownSubjectIsLeftOutOrWithStrictReferencesRefusesTheFi
 
 TEST_F(FhirIngestTest, StructuralErrorsNameLineResourceAndElement) {
   const std::string path = tmp_ + "/Procedure.ndjson";
-  WriteAll(tmp_ + "/Patient.ndjson", R"({"resourceType":"Patient","id":"p1"})" "\n");
+  WriteAll(tmp_ + "/Patient.ndjson", R"({"resourceType":"Patient","id":"p1"})"
+                                     "\n");
   ASSERT_TRUE(Ingest({tmp_ + "/Patient.ndjson"}).files.at(0).status.ok());
   struct Case {
     std::string line;
@@ -488,7 +508,8 @@ TEST_F(FhirIngestTest, NothingIdentifyingReachesTheStore) {
     }
     for (const json& name : r.value("name", json::array())) {
       if (name.contains("family")) forbidden.insert(name["family"].get<std::string>());
-      for (const json& g : name.value("given", json::array())) forbidden.insert(g.get<std::string>());
+      for (const json& g : name.value("given", json::array()))
+        forbidden.insert(g.get<std::string>());
     }
     for (const json& t : r.value("telecom", json::array())) {
       if (t.contains("value")) forbidden.insert(t["value"].get<std::string>());
@@ -505,8 +526,8 @@ TEST_F(FhirIngestTest, NothingIdentifyingReachesTheStore) {
   forbidden.insert("Kreiger");
   ASSERT_GT(forbidden.size(), 50u);
 
-  const IngestReport report = Ingest({kBulk + "/Patient.000.ndjson",
-                                      kBulk + "/Condition.000.ndjson", kSyntheaBundle, kMcodeEom});
+  const IngestReport report = Ingest(
+      {kBulk + "/Patient.000.ndjson", kBulk + "/Condition.000.ndjson", kSyntheaBundle, kMcodeEom});
   ASSERT_EQ(report.FilesFailed(), 0);
 
   for (const std::string& text : AllText()) {
@@ -530,9 +551,10 @@ TEST_F(FhirIngestTest, NothingIdentifyingReachesTheStore) {
 
   // Dates are shifted by a non-zero whole number of days, the same for all of one person.
   std::map<std::string, model::Individual> individuals;
-  ASSERT_TRUE(store_->ScanIndividuals(0, [&](store::Seq, const model::Individual& i) {
-                      individuals[i.id] = i;
-                    }).ok());
+  ASSERT_TRUE(store_
+                  ->ScanIndividuals(
+                      0, [&](store::Seq, const model::Individual& i) { individuals[i.id] = i; })
+                  .ok());
   const deid::Pseudonymizer& p = node_->pseudonymizer();
   int checked = 0;
   for (const auto& [source_id, birth] : birth_dates) {
@@ -552,9 +574,9 @@ TEST_F(FhirIngestTest, NothingIdentifyingReachesTheStore) {
     original_birth[r["id"]] = *model::ParseDate(r["birthDate"].get<std::string>());
   }
   std::map<std::string, model::Diagnosis> diagnoses;
-  ASSERT_TRUE(store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& d) {
-                      diagnoses[d.id] = d;
-                    }).ok());
+  ASSERT_TRUE(
+      store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& d) { diagnoses[d.id] = d; })
+          .ok());
   int intervals = 0;
   for (const json& c : ReadNdjson(kBulk + "/Condition.000.ndjson")) {
     const std::string patient = c["subject"]["reference"].get<std::string>().substr(8);
@@ -647,15 +669,24 @@ namespace {
 
 TEST_F(FhirIngestTest, MapsTheFieldsTheProfileLists) {
   const std::string path = tmp_ + "/mixed.ndjson";
-  WriteAll(path,
-           R"({"resourceType":"Patient","id":"p","gender":"female","birthDate":"1960-01-01","deceasedDateTime":"2021-06-30"})" "\n"
-           R"({"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"254837009"},{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.4"}]},"bodySite":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"C50.4"}]}],"extension":[{"url":"http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior","valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"8500/3"}]}}],"onsetDateTime":"2019-03-04T10:00:00+01:00","stage":[{"summary":{"coding":[{"system":"http://cancerstaging.org","code":"IIIA"}]}}]})" "\n"
-           R"({"resourceType":"Condition","id":"m","subject":{"reference":"Patient/p"},"category":[{"coding":[{"system":"http://example.org","code":"metastasis"}]}],"code":{"coding":[{"system":"http://example.org/local","code":"X1"}]},"recordedDate":"2020-01-01"})" "\n"
-           R"({"resourceType":"Observation","id":"o","status":"final","subject":{"reference":"Patient/p"},"focus":[{"reference":"Condition/c"}],"code":{"coding":[{"system":"http://loinc.org","code":"2857-1"}]},"valueQuantity":{"value":4.5,"unit":"ng/mL"},"effectivePeriod":{"start":"2019-03-05"}})" "\n"
-           R"({"resourceType":"Procedure","id":"r","status":"completed","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"33195004"}]},"performedPeriod":{"start":"2019-05-01","end":"2019-06-01"}})" "\n"
-           R"({"resourceType":"MedicationAdministration","id":"a","status":"completed","subject":{"reference":"Patient/p"},"medicationCodeableConcept":{"coding":[{"system":"http://www.whocc.no/atc","code":"L01FD01"}]},"effectiveDateTime":"2019-04-01"})" "\n"
-           R"({"resourceType":"Specimen","id":"s","subject":{"reference":"Patient/p"},"type":{"coding":[{"system":"http://snomed.info/sct","code":"258435002"}]},"collection":{"collectedDateTime":"2019-03-01","bodySite":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"C50.4"}]}}})" "\n"
-           R"({"resourceType":"ImagingStudy","id":"i","status":"available","subject":{"reference":"Patient/p"},"started":"2019-02-20","numberOfInstances":120,"series":[{"uid":"1.2","modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"MG"},"bodySite":{"system":"http://snomed.info/sct","code":"76752008"}},{"uid":"1.3","modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"MG"}}]})" "\n");
+  WriteAll(
+      path,
+      R"({"resourceType":"Patient","id":"p","gender":"female","birthDate":"1960-01-01","deceasedDateTime":"2021-06-30"})"
+      "\n"
+      R"({"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"254837009"},{"system":"http://hl7.org/fhir/sid/icd-10","code":"C50.4"}]},"bodySite":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"C50.4"}]}],"extension":[{"url":"http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior","valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"8500/3"}]}}],"onsetDateTime":"2019-03-04T10:00:00+01:00","stage":[{"summary":{"coding":[{"system":"http://cancerstaging.org","code":"IIIA"}]}}]})"
+      "\n"
+      R"({"resourceType":"Condition","id":"m","subject":{"reference":"Patient/p"},"category":[{"coding":[{"system":"http://example.org","code":"metastasis"}]}],"code":{"coding":[{"system":"http://example.org/local","code":"X1"}]},"recordedDate":"2020-01-01"})"
+      "\n"
+      R"({"resourceType":"Observation","id":"o","status":"final","subject":{"reference":"Patient/p"},"focus":[{"reference":"Condition/c"}],"code":{"coding":[{"system":"http://loinc.org","code":"2857-1"}]},"valueQuantity":{"value":4.5,"unit":"ng/mL"},"effectivePeriod":{"start":"2019-03-05"}})"
+      "\n"
+      R"({"resourceType":"Procedure","id":"r","status":"completed","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"33195004"}]},"performedPeriod":{"start":"2019-05-01","end":"2019-06-01"}})"
+      "\n"
+      R"({"resourceType":"MedicationAdministration","id":"a","status":"completed","subject":{"reference":"Patient/p"},"medicationCodeableConcept":{"coding":[{"system":"http://www.whocc.no/atc","code":"L01FD01"}]},"effectiveDateTime":"2019-04-01"})"
+      "\n"
+      R"({"resourceType":"Specimen","id":"s","subject":{"reference":"Patient/p"},"type":{"coding":[{"system":"http://snomed.info/sct","code":"258435002"}]},"collection":{"collectedDateTime":"2019-03-01","bodySite":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"C50.4"}]}}})"
+      "\n"
+      R"({"resourceType":"ImagingStudy","id":"i","status":"available","subject":{"reference":"Patient/p"},"started":"2019-02-20","numberOfInstances":120,"series":[{"uid":"1.2","modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"MG"},"bodySite":{"system":"http://snomed.info/sct","code":"76752008"}},{"uid":"1.3","modality":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"MG"}}]})"
+      "\n");
   const IngestReport report = Ingest({path});
   ASSERT_TRUE(report.files.at(0).status.ok()) << report.files[0].status.message();
   EXPECT_EQ(report.files[0].records_added, 8);
@@ -665,9 +696,9 @@ TEST_F(FhirIngestTest, MapsTheFieldsTheProfileLists) {
   const int shift = p.DateShiftDays("p");
   const std::string person = p.Pseudonym("Patient", "p");
   std::vector<model::Individual> ind;
-  ASSERT_TRUE(store_->ScanIndividuals(0, [&](store::Seq, const model::Individual& i) {
-                      ind.push_back(i);
-                    }).ok());
+  ASSERT_TRUE(
+      store_->ScanIndividuals(0, [&](store::Seq, const model::Individual& i) { ind.push_back(i); })
+          .ok());
   ASSERT_EQ(ind.size(), 1u);
   EXPECT_EQ(ind[0].id, person);
   EXPECT_EQ(ind[0].sex, model::Sex::kFemale);
@@ -675,9 +706,9 @@ TEST_F(FhirIngestTest, MapsTheFieldsTheProfileLists) {
   EXPECT_EQ(ind[0].death_date, model::DateFromCivil(2021, 6, 30) + shift);
 
   std::vector<model::Diagnosis> dx;
-  ASSERT_TRUE(store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& d) {
-                      dx.push_back(d);
-                    }).ok());
+  ASSERT_TRUE(
+      store_->ScanDiagnoses(0, [&](store::Seq, const model::Diagnosis& d) { dx.push_back(d); })
+          .ok());
   ASSERT_EQ(dx.size(), 2u);
   EXPECT_EQ(dx[0].id, p.Pseudonym("Condition", "c"));
   EXPECT_EQ(dx[0].individual_id, person);
@@ -692,9 +723,10 @@ TEST_F(FhirIngestTest, MapsTheFieldsTheProfileLists) {
   EXPECT_EQ(dx[1].onset_date, model::DateFromCivil(2020, 1, 1) + shift);  // recordedDate
 
   std::vector<model::Observation> obs;
-  ASSERT_TRUE(store_->ScanObservations(0, [&](store::Seq, const model::Observation& o) {
-                      obs.push_back(o);
-                    }).ok());
+  ASSERT_TRUE(
+      store_
+          ->ScanObservations(0, [&](store::Seq, const model::Observation& o) { obs.push_back(o); })
+          .ok());
   ASSERT_EQ(obs.size(), 1u);
   EXPECT_EQ(obs[0].focus_id, dx[0].id);
   EXPECT_DOUBLE_EQ(obs[0].value_number, 4.5);
@@ -702,9 +734,9 @@ TEST_F(FhirIngestTest, MapsTheFieldsTheProfileLists) {
   EXPECT_EQ(obs[0].effective_date, model::DateFromCivil(2019, 3, 5) + shift);
 
   std::vector<model::Treatment> tx;
-  ASSERT_TRUE(store_->ScanTreatments(0, [&](store::Seq, const model::Treatment& t) {
-                      tx.push_back(t);
-                    }).ok());
+  ASSERT_TRUE(
+      store_->ScanTreatments(0, [&](store::Seq, const model::Treatment& t) { tx.push_back(t); })
+          .ok());
   ASSERT_EQ(tx.size(), 2u);
   EXPECT_EQ(tx[0].kind, model::TreatmentKind::kRadiotherapy);
   EXPECT_EQ(tx[0].end_date - tx[0].start_date, 31);
@@ -712,18 +744,19 @@ TEST_F(FhirIngestTest, MapsTheFieldsTheProfileLists) {
   EXPECT_EQ(tx[1].code.code, "L01FD01");
 
   std::vector<model::Biosample> bs;
-  ASSERT_TRUE(store_->ScanBiosamples(0, [&](store::Seq, const model::Biosample& b) {
-                      bs.push_back(b);
-                    }).ok());
+  ASSERT_TRUE(
+      store_->ScanBiosamples(0, [&](store::Seq, const model::Biosample& b) { bs.push_back(b); })
+          .ok());
   ASSERT_EQ(bs.size(), 1u);
   EXPECT_TRUE(bs[0].tumour);
   EXPECT_EQ(bs[0].body_site.code, "C50.4");
   EXPECT_EQ(bs[0].collection_date, model::DateFromCivil(2019, 3, 1) + shift);
 
   std::vector<model::ImagingStudy> im;
-  ASSERT_TRUE(store_->ScanImagingStudies(0, [&](store::Seq, const model::ImagingStudy& s) {
-                      im.push_back(s);
-                    }).ok());
+  ASSERT_TRUE(store_
+                  ->ScanImagingStudies(
+                      0, [&](store::Seq, const model::ImagingStudy& s) { im.push_back(s); })
+                  .ok());
   ASSERT_EQ(im.size(), 1u);
   EXPECT_EQ(im[0].modality, "MG");
   EXPECT_EQ(im[0].body_site.code, "76752008");
@@ -740,26 +773,31 @@ namespace {
 
 TEST_F(FhirIngestTest, GenomicVariantComponentsFromAnMcodeStyleObservation) {
   const std::string path = tmp_ + "/genomics.ndjson";
-  WriteAll(path,
-           R"({"resourceType":"Patient","id":"p"})" "\n"
-           // mCODE STU2 style: reference sequence and parentheses, https HGNC system, DNA change.
-           R"j({"resourceType":"Observation","id":"v1","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"LA9633-4"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"https://www.genenames.org/geneId","code":"HGNC:3236","display":"EGFR"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueCodeableConcept":{"coding":[{"system":"http://varnomen.hgvs.org","code":"NP_005219.2:p.(Leu858Arg)"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48004-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://varnomen.hgvs.org","code":"NM_005228.5:c.2573T>G"}]}}]})j" "\n"
-           // One-letter protein change as a valueString, a gene id without its prefix.
-           R"({"resourceType":"Observation","id":"v2","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://www.genenames.org/geneId","code":"1097"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueString":"p.V600E"}]})" "\n"
-           // A deletion kept in its form; a change that cannot be read kept as written.
-           R"({"resourceType":"Observation","id":"v3","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueString":"p.E746_A750del"},{"code":{"coding":[{"system":"http://loinc.org","code":"48004-6"}]},"valueString":" c.2235_2249del "}]})" "\n"
-           R"({"resourceType":"Observation","id":"v4","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://example.org/genes","code":"ALK"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueString":"exon 19 deletion"}]})" "\n");
+  WriteAll(
+      path,
+      R"({"resourceType":"Patient","id":"p"})"
+      "\n"
+      // mCODE STU2 style: reference sequence and parentheses, https HGNC system, DNA change.
+      R"j({"resourceType":"Observation","id":"v1","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"LA9633-4"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"https://www.genenames.org/geneId","code":"HGNC:3236","display":"EGFR"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueCodeableConcept":{"coding":[{"system":"http://varnomen.hgvs.org","code":"NP_005219.2:p.(Leu858Arg)"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48004-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://varnomen.hgvs.org","code":"NM_005228.5:c.2573T>G"}]}}]})j"
+      "\n"
+      // One-letter protein change as a valueString, a gene id without its prefix.
+      R"({"resourceType":"Observation","id":"v2","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://www.genenames.org/geneId","code":"1097"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueString":"p.V600E"}]})"
+      "\n"
+      // A deletion kept in its form; a change that cannot be read kept as written.
+      R"({"resourceType":"Observation","id":"v3","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueString":"p.E746_A750del"},{"code":{"coding":[{"system":"http://loinc.org","code":"48004-6"}]},"valueString":" c.2235_2249del "}]})"
+      "\n"
+      R"({"resourceType":"Observation","id":"v4","status":"final","subject":{"reference":"Patient/p"},"code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://example.org/genes","code":"ALK"}]}},{"code":{"coding":[{"system":"http://loinc.org","code":"48005-3"}]},"valueString":"exon 19 deletion"}]})"
+      "\n");
   const IngestReport report = Ingest({path});
   ASSERT_TRUE(report.files.at(0).status.ok()) << report.files[0].status.message();
-  EXPECT_EQ(report.unmapped_codings.at(
-                "Observation.component:geneStudied http://example.org/genes"),
-            1);
+  EXPECT_EQ(
+      report.unmapped_codings.at("Observation.component:geneStudied http://example.org/genes"), 1);
 
   const deid::Pseudonymizer& p = node_->pseudonymizer();
   std::map<std::string, model::Observation> obs;
-  ASSERT_TRUE(store_->ScanObservations(0, [&](store::Seq, const model::Observation& o) {
-                      obs[o.id] = o;
-                    }).ok());
+  ASSERT_TRUE(
+      store_->ScanObservations(0, [&](store::Seq, const model::Observation& o) { obs[o.id] = o; })
+          .ok());
   ASSERT_EQ(obs.size(), 4u);
   const model::Observation& v1 = obs.at(p.Pseudonym("Observation", "v1"));
   EXPECT_EQ(v1.gene_studied.system, "http://www.genenames.org/geneId");
@@ -807,18 +845,22 @@ TEST_F(FhirIngestTest, GenomicVariantComponentsFromSynth) {
   const IngestReport report = Ingest({options.out_dir});
   ASSERT_EQ(report.FilesFailed(), 0);
   size_t seen = 0;
-  ASSERT_TRUE(store_->ScanObservations(0, [&](store::Seq, const model::Observation& o) {
-                      const auto it = expected.find(o.id);
-                      if (it == expected.end()) {
-                        EXPECT_TRUE(o.gene_studied.empty()) << o.code.code;
-                        EXPECT_EQ(o.amino_acid_change, "");
-                        return;
-                      }
-                      ++seen;
-                      EXPECT_EQ(o.gene_studied.system, "http://www.genenames.org/geneId");
-                      EXPECT_EQ(o.gene_studied.code, it->second.first);
-                      EXPECT_EQ(o.amino_acid_change, it->second.second);
-                    }).ok());
+  ASSERT_TRUE(store_
+                  ->ScanObservations(0,
+                                     [&](store::Seq, const model::Observation& o) {
+                                       const auto it = expected.find(o.id);
+                                       if (it == expected.end()) {
+                                         EXPECT_TRUE(o.gene_studied.empty()) << o.code.code;
+                                         EXPECT_EQ(o.amino_acid_change, "");
+                                         return;
+                                       }
+                                       ++seen;
+                                       EXPECT_EQ(o.gene_studied.system,
+                                                 "http://www.genenames.org/geneId");
+                                       EXPECT_EQ(o.gene_studied.code, it->second.first);
+                                       EXPECT_EQ(o.amino_acid_change, it->second.second);
+                                     })
+                  .ok());
   EXPECT_EQ(seen, expected.size());
 }
 

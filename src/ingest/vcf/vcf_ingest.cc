@@ -19,18 +19,18 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 
@@ -89,8 +89,8 @@ Result<SampleMap> ReadSampleMap(const std::string& path) {
     size_t start = 0;
     for (;;) {
       const size_t tab = line.find('\t', start);
-      fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos
-                                                                   : tab - start));
+      fields.push_back(
+          line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
       if (tab == std::string::npos) break;
       start = tab + 1;
     }
@@ -368,8 +368,9 @@ std::string ParseErrorReason(int errcode) {
   if (errcode & BCF_ERR_CHAR) add("invalid characters");
   if (errcode & BCF_ERR_CTG_INVALID) add("invalid contig name");
   if (errcode & BCF_ERR_TAG_INVALID) add("invalid INFO or FORMAT tag");
-  if (r.empty()) r = "not a valid VCF record (htslib could not parse a column; check the "
-                     "FORMAT fields and genotypes)";
+  if (r.empty())
+    r = "not a valid VCF record (htslib could not parse a column; check the "
+        "FORMAT fields and genotypes)";
   return r;
 }
 
@@ -388,8 +389,8 @@ class VcfLineChecker {
     size_t n = 0, start = 0;
     while (n < 8) {
       const size_t tab = text.find('\t', start);
-      cols[n++] = text.substr(start, tab == std::string_view::npos ? std::string_view::npos
-                                                                  : tab - start);
+      cols[n++] =
+          text.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
       if (tab == std::string_view::npos) break;
       start = tab + 1;
     }
@@ -411,9 +412,9 @@ class VcfLineChecker {
     }
     if (!declared_.empty() && cols[0] != last_contig_) {
       if (!declared_.count(std::string(cols[0]))) {
-        return InvalidArgument(where() + ": contig '" + std::string(cols[0]) +
-                               "' is not declared in the header (no ##contig=<ID=" +
-                               std::string(cols[0]) + ">)");
+        return InvalidArgument(
+            where() + ": contig '" + std::string(cols[0]) +
+            "' is not declared in the header (no ##contig=<ID=" + std::string(cols[0]) + ">)");
       }
       last_contig_.assign(cols[0]);
     }
@@ -437,7 +438,8 @@ class GenotypeReader {
   // carriers[a] for ALT allele a (1-based; [0] unused); `somatic(s)` decides a call's origin.
   template <typename SomaticFn>
   static void Read(const bcf_fmt_t& gt, int nsamples, int n_allele,
-            std::vector<std::vector<model::VariantCarrier>>& carriers, const SomaticFn& somatic) {
+                   std::vector<std::vector<model::VariantCarrier>>& carriers,
+                   const SomaticFn& somatic) {
     switch (gt.type) {
       case BCF_BT_INT8:
         ReadInt8(gt, nsamples, n_allele, carriers, somatic);
@@ -672,13 +674,13 @@ using PseudonymOf = std::map<std::string, std::string>;
 
 // One sample column, as it will be stored.
 struct Sample {
-  std::string name;          // as in the file
-  std::string patient_id;    // source system's id; empty when not mapped
+  std::string name;        // as in the file
+  std::string patient_id;  // source system's id; empty when not mapped
   std::string individual_id;
   std::string biosample_id;
-  bool linked = false;       // individual in the store
+  bool linked = false;  // individual in the store
   SampleRole role = SampleRole::kUnknown;
-  std::string report_key;    // for skipped_unresolved_subjects
+  std::string report_key;  // for skipped_unresolved_subjects
 };
 
 class VcfIngester {
@@ -742,13 +744,13 @@ class VcfIngester {
         s.report_key = path + ": sample " + s.name +
                        (s.patient_id == s.name ? "" : " (patient " + s.patient_id + ")");
         if (!s.linked && options_.strict_references) {
-          return InvalidArgument(path + ": sample '" + s.name + "': no individual with patient id '" +
-                                 s.patient_id + "' in the store (ingest the clinical data first, "
+          return InvalidArgument(path + ": sample '" + s.name +
+                                 "': no individual with patient id '" + s.patient_id +
+                                 "' in the store (ingest the clinical data first, "
                                  "or map the sample with --samples)");
         }
-        s.biosample_id = !specimen.empty()
-                             ? p.Pseudonym("Specimen", specimen)
-                             : p.Pseudonym("VcfSample", s.patient_id + '\0' + s.name);
+        s.biosample_id = !specimen.empty() ? p.Pseudonym("Specimen", specimen)
+                                           : p.Pseudonym("VcfSample", s.patient_id + '\0' + s.name);
       }
       if (!s.linked) unresolved[s.report_key] += 0;
       samples.push_back(std::move(s));
@@ -845,7 +847,8 @@ class VcfIngester {
     }
     const bool is_bcf = format.format == bcf;
     if (format.compression == bgzf && hts_check_EOF(fp.get()) == 0) {
-      return InvalidArgument(path + ": truncated bgzip file (the BGZF end-of-file marker is "
+      return InvalidArgument(path +
+                             ": truncated bgzip file (the BGZF end-of-file marker is "
                              "missing)");
     }
     std::unique_ptr<bcf_hdr_t, HdrCloser> hdr(is_bcf ? bcf_hdr_read(fp.get())
@@ -948,7 +951,7 @@ class VcfIngester {
 
     std::unique_ptr<bcf1_t, RecCloser> own_record(bcf_init());
     bcf1_t* rec = own_record.get();  // or the read-ahead's
-    uint64_t end_offset = 0;  // the source's virtual offset after `rec`
+    uint64_t end_offset = 0;         // the source's virtual offset after `rec`
     int64_t records = 0;
     int64_t max_end = 0;
     std::vector<std::optional<NormalizedAllele>> alleles;
@@ -963,7 +966,8 @@ class VcfIngester {
     int somatic_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "SOMATIC");
     const auto read_carriers = [&](bcf1_t* r,
                                    std::vector<std::vector<model::VariantCarrier>>& out) {
-      if (out.size() < static_cast<size_t>(r->n_allele)) out.resize(static_cast<size_t>(r->n_allele));
+      if (out.size() < static_cast<size_t>(r->n_allele))
+        out.resize(static_cast<size_t>(r->n_allele));
       for (int a = 1; a < r->n_allele; ++a) out[static_cast<size_t>(a)].clear();
       if (nsamples == 0 || gt_id < 0) return;
       const bcf_fmt_t* gt = bcf_get_fmt_id(r, gt_id);
@@ -1008,7 +1012,8 @@ class VcfIngester {
         const int ret = hts_getline(fp.get(), KS_SEP_LINE, &fp->line);
         if (ret == -1) break;
         if (ret < -1) {
-          return fail(InvalidArgument(where() + ": read error (truncated or corrupt compressed data)"));
+          return fail(
+              InvalidArgument(where() + ": read error (truncated or corrupt compressed data)"));
         }
         if (fp->line.l == 0) continue;  // tolerated, as bcftools does
         Status st = line_checker.Check(fp->line, where);
@@ -1063,8 +1068,8 @@ class VcfIngester {
       max_end = std::max(max_end, info_end);
       if (kept) {
         if (!read_ahead) end_offset = static_cast<uint64_t>(bgzf_tell(bgzf_in));
-        Status st = kept->Push(rec->rid, bcf_seqname(hdr.get(), rec), rec->pos, info_end,
-                               end_offset);
+        Status st =
+            kept->Push(rec->rid, bcf_seqname(hdr.get(), rec), rec->pos, info_end, end_offset);
         if (!st.ok()) return fail(st.WithContext(where()));
       }
       alleles.resize(static_cast<size_t>(rec->n_allele));
@@ -1101,7 +1106,7 @@ class VcfIngester {
         if (!st.ok()) return st;
       }
       if ((records & 4095) == 0) {
-        const uint64_t at = read_ahead ? end_offset
+        const uint64_t at = read_ahead           ? end_offset
                             : bgzf_in != nullptr ? static_cast<uint64_t>(bgzf_tell(bgzf_in))
                                                  : 0;
         Progress(path, fp.get(), at, total, records, false);
@@ -1140,18 +1145,21 @@ class VcfIngester {
                           int64_t max_end, const PseudonymOf& pseudonyms) {
     std::error_code ec;
     fs::create_directories(fs::path(dst).parent_path(), ec);
-    if (ec) return Unavailable("cannot create " + fs::path(dst).parent_path().string() + ": " +
-                               ec.message());
+    if (ec)
+      return Unavailable("cannot create " + fs::path(dst).parent_path().string() + ": " +
+                         ec.message());
     RETURN_IF_ERROR(is_bcf ? CopyBcf(src, dst, pseudonyms) : CopyVcf(src, dst, pseudonyms));
     if (is_bcf) {
       if (bcf_index_build(dst.c_str(), 14) != 0) {
-        return InvalidArgument("cannot index the file for htsget (is it sorted by position? "
-                               "'bcftools sort' sorts it)");
+        return InvalidArgument(
+            "cannot index the file for htsget (is it sorted by position? "
+            "'bcftools sort' sorts it)");
       }
-    } else if (tbx_index_build(dst.c_str(), max_end < (int64_t{1} << 29) ? 0 : 14,
-                               &tbx_conf_vcf) != 0) {
-      return InvalidArgument("cannot index the file for htsget (is it sorted by position? "
-                             "'bcftools sort' sorts it)");
+    } else if (tbx_index_build(dst.c_str(), max_end < (int64_t{1} << 29) ? 0 : 14, &tbx_conf_vcf) !=
+               0) {
+      return InvalidArgument(
+          "cannot index the file for htsget (is it sorted by position? "
+          "'bcftools sort' sorts it)");
     }
     return Status::Ok();
   }
@@ -1286,8 +1294,8 @@ Result<IngestReport> IngestVcf(const node::NodeDir& node, store::Store& store,
     if (!fs::is_regular_file(p, ec)) return NotFound("ingest: no such file: " + p);
   }
   if (!options.assembly.empty() && options.assembly != "GRCh37" && options.assembly != "GRCh38") {
-    return InvalidArgument("ingest: --assembly must be GRCh37 or GRCh38, not '" +
-                           options.assembly + "'");
+    return InvalidArgument("ingest: --assembly must be GRCh37 or GRCh38, not '" + options.assembly +
+                           "'");
   }
   std::optional<SampleMap> samples_map;
   if (!options.samples_map.empty()) {
@@ -1299,8 +1307,8 @@ Result<IngestReport> IngestVcf(const node::NodeDir& node, store::Store& store,
   if (!fasta.empty()) {
     ASSIGN_OR_RETURN(reference, Reference::Open(fasta));
   }
-  VcfIngester ingester(node, store, options, samples_map ? &*samples_map : nullptr,
-                       reference.get(), fasta);
+  VcfIngester ingester(node, store, options, samples_map ? &*samples_map : nullptr, reference.get(),
+                       fasta);
   IngestReport report;
   for (const std::string& p : paths) report.files.push_back(ingester.IngestFile(p, report));
   return report;

@@ -54,8 +54,7 @@ std::string OracleChrom(std::string c) {
 }
 
 // "CHROM:POS:REF:ALT" after trimming, or "" when the allele is not a variant.
-std::string OracleVariant(const std::string& chrom, int64_t pos, std::string ref,
-                          std::string alt) {
+std::string OracleVariant(const std::string& chrom, int64_t pos, std::string ref, std::string alt) {
   for (char& c : ref) c = static_cast<char>(toupper(c));
   if (alt == "." || alt == "*" || alt == "<*>" || alt == "<NON_REF>" || alt == "<X>") return "";
   if (alt[0] != '<' && alt.find_first_of("[]") == std::string::npos) {
@@ -87,9 +86,9 @@ struct Reading {
 Reading BcftoolsReading(const std::string& file) {
   std::string out;
   // Files without a GT column (or without samples) make bcftools query fail on %GT.
-  const bool has_gt = testing::RunCommand({"sh", "-c", "bcftools query -f '[%GT]\\n' '" + file +
-                                                           "' >/dev/null 2>&1"},
-                                          &out) == 0;
+  const bool has_gt =
+      testing::RunCommand(
+          {"sh", "-c", "bcftools query -f '[%GT]\\n' '" + file + "' >/dev/null 2>&1"}, &out) == 0;
   const int rc = testing::RunCommand(
       {"sh", "-c",
        "bcftools query -f '%CHROM\\t%POS\\t%REF\\t%ALT" +
@@ -178,9 +177,8 @@ class VcfIngestTest : public ::testing::Test {
 
   std::vector<std::string> SampleNames(const std::string& file) {
     std::string out;
-    EXPECT_EQ(testing::RunCommand({"sh", "-c", "bcftools query -l '" + file + "' 2>/dev/null"},
-                                  &out),
-              0);
+    EXPECT_EQ(
+        testing::RunCommand({"sh", "-c", "bcftools query -l '" + file + "' 2>/dev/null"}, &out), 0);
     std::vector<std::string> names;
     for (const std::string& n : Split(out, '\n')) {
       if (!n.empty()) names.push_back(n);
@@ -191,18 +189,16 @@ class VcfIngestTest : public ::testing::Test {
   // What the store holds, in the oracle's terms (samples named by their individual id).
   Reading StoredReading() {
     Reading r;
-    EXPECT_TRUE(store::ScanStoredVariants(
-                    *store_,
-                    [&](const model::Variant& v, const std::vector<model::VariantCall>& calls) {
-                      const std::string k = v.chrom + ":" + std::to_string(v.position) + ":" +
-                                            v.ref + ":" + v.alt;
-                      r.variants.insert(k);
-                      for (const model::VariantCall& c : calls) {
-                        r.calls.emplace(std::make_pair(k, c.individual_id),
-                                        static_cast<int>(c.zygosity));
-                      }
-                    })
-                    .ok());
+    EXPECT_TRUE(
+        store::ScanStoredVariants(*store_, [&](const model::Variant& v,
+                                               const std::vector<model::VariantCall>& calls) {
+          const std::string k =
+              v.chrom + ":" + std::to_string(v.position) + ":" + v.ref + ":" + v.alt;
+          r.variants.insert(k);
+          for (const model::VariantCall& c : calls) {
+            r.calls.emplace(std::make_pair(k, c.individual_id), static_cast<int>(c.zygosity));
+          }
+        }).ok());
     return r;
   }
 
@@ -337,9 +333,9 @@ TEST_F(VcfIngestTest, CountsOfTheSpecExample) {
   EXPECT_TRUE(stored.variants.count("20:1234569:C:CT"));
   EXPECT_TRUE(stored.variants.count("20:1234567:GTC:G"));
   const std::string na3 = node_->pseudonymizer().IndividualPseudonym("NA00003");
-  EXPECT_EQ(stored.calls.at({"20:14370:G:A", na3}), 2);       // 1/1
-  EXPECT_EQ(stored.calls.at({"20:1110696:A:T", na3}), 2);     // 2/2
-  EXPECT_EQ(stored.calls.at({"20:1234567:GTC:G", na3}), 2);   // 1/1
+  EXPECT_EQ(stored.calls.at({"20:14370:G:A", na3}), 2);      // 1/1
+  EXPECT_EQ(stored.calls.at({"20:1110696:A:T", na3}), 2);    // 2/2
+  EXPECT_EQ(stored.calls.at({"20:1234567:GTC:G", na3}), 2);  // 1/1
   for (const model::VariantCall& c : Calls()) {
     EXPECT_EQ(c.origin, model::VariantOrigin::kGermline);
   }
@@ -374,14 +370,14 @@ TEST_F(VcfIngestTest, TumourNormalPairGivesSomaticCallsForTheTumourOnly) {
   EXPECT_EQ(tumour_biosamples, 1);
   // The kept copy names the tumour sample by its pseudonym only.
   std::string text;
-  ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools view -h '" + node_->dir() + "/" +
-                                                 (*files)[0].path + "'"},
-                                &text),
-            0);
+  ASSERT_EQ(
+      testing::RunCommand(
+          {"sh", "-c", "bcftools view -h '" + node_->dir() + "/" + (*files)[0].path + "'"}, &text),
+      0);
   EXPECT_EQ(text.find("sample_tumour"), std::string::npos);
   EXPECT_EQ(text.find("sample_normal"), std::string::npos);
-  const std::string tumour_biosample =
-      node_->pseudonymizer().Pseudonym("VcfSample", std::string("sample_tumour") + '\0' + "sample_tumour");
+  const std::string tumour_biosample = node_->pseudonymizer().Pseudonym(
+      "VcfSample", std::string("sample_tumour") + '\0' + "sample_tumour");
   EXPECT_NE(text.find("##tumor_sample=" + tumour_biosample + "\n"), std::string::npos) << text;
 }
 
@@ -437,9 +433,8 @@ TEST_F(VcfIngestTest, SamplesLinkToFhirPatients) {
   ASSERT_TRUE(fhir->files[0].status.ok()) << fhir->files[0].status.message();
   std::set<std::string> individuals;
   ASSERT_TRUE(store_
-                  ->ScanIndividuals(0, [&](store::Seq, const model::Individual& i) {
-                    individuals.insert(i.id);
-                  })
+                  ->ScanIndividuals(
+                      0, [&](store::Seq, const model::Individual& i) { individuals.insert(i.id); })
                   .ok());
   ASSERT_EQ(individuals.size(), 2u);
 
@@ -540,13 +535,18 @@ TEST_F(VcfIngestTest, BadInputIsRefusedAndChangesNothing) {
   std::string corrupt = ReadAll(kVcf + "/candig-test.vcf.gz");
   for (size_t i = 200; i < 1200; ++i) corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5a);
   const std::vector<Bad> cases = {
-      {"pos.vcf", std::string(kHeader) + "1\t10\t.\tA\tC\t.\t.\t.\tGT\t0/1\n1\tabc\t.\tA\tC\t.\t.\t.\tGT\t0/1\n",
+      {"pos.vcf",
+       std::string(kHeader) +
+           "1\t10\t.\tA\tC\t.\t.\t.\tGT\t0/1\n1\tabc\t.\tA\tC\t.\t.\t.\tGT\t0/1\n",
        ":6: POS 'abc' is not a positive number"},
       // Longer than int64 holds: found by the vcf fuzz target (signed overflow, UBSan).
       {"longpos.vcf", std::string(kHeader) + "1\t76155555555555555610\t.\tA\tC\t.\t.\t.\tGT\t0/1\n",
        ":5: POS '76155555555555555610' is not a positive number"},
-      {"columns.vcf", std::string(kHeader) + "1\t10\t.\tA\n", ":5: expected at least 8 tab-separated columns, found 4"},
-      {"contig.vcf", std::string(kHeader) + "1\t10\t.\tA\tC\t.\t.\t.\tGT\t0/1\n2\t10\t.\tA\tC\t.\t.\t.\tGT\t0/1\n",
+      {"columns.vcf", std::string(kHeader) + "1\t10\t.\tA\n",
+       ":5: expected at least 8 tab-separated columns, found 4"},
+      {"contig.vcf",
+       std::string(kHeader) +
+           "1\t10\t.\tA\tC\t.\t.\t.\tGT\t0/1\n2\t10\t.\tA\tC\t.\t.\t.\tGT\t0/1\n",
        ":6: contig '2' is not declared in the header (no ##contig=<ID=2>)"},
       {"truncated.vcf.gz", truncated,
        ": truncated bgzip file (the BGZF end-of-file marker is missing)"},
@@ -574,20 +574,21 @@ TEST_F(VcfIngestTest, ReferenceCheck) {
   VcfIngestOptions options;
   options.reference_fasta = fasta;
   const std::string good = tmp_ + "/good.vcf";
-  WriteAll(good, std::string(kHeader) + "1\t3\t.\tG\tT\t.\t.\t.\tGT\t0/1\n"
-                                        "1\t21\t.\tacgN\tA\t.\t.\t.\tGT\t1/1\n");
+  WriteAll(good, std::string(kHeader) +
+                     "1\t3\t.\tG\tT\t.\t.\t.\tGT\t0/1\n"
+                     "1\t21\t.\tacgN\tA\t.\t.\t.\tGT\t1/1\n");
   ASSERT_TRUE(IngestOne(good, options).status.ok()) << IngestOne(good, options).status.message();
   EXPECT_TRUE(fs::exists(fasta + ".fai"));
 
   const std::string bad = tmp_ + "/bad.vcf";
-  WriteAll(bad, std::string(kHeader) + "1\t3\t.\tG\tT\t.\t.\t.\tGT\t0/1\n"
-                                       "1\t4\t.\tTA\tT\t.\t.\t.\tGT\t0/1\n"
-                                       "1\t6\t.\tG\tT\t.\t.\t.\tGT\t0/1\n");
+  WriteAll(bad, std::string(kHeader) +
+                    "1\t3\t.\tG\tT\t.\t.\t.\tGT\t0/1\n"
+                    "1\t4\t.\tTA\tT\t.\t.\t.\tGT\t0/1\n"
+                    "1\t6\t.\tG\tT\t.\t.\t.\tGT\t0/1\n");
   const auto before = Snapshot();
   FileOutcome out = IngestOne(bad, options);
   ASSERT_FALSE(out.status.ok());
-  EXPECT_EQ(out.status.message(),
-            bad + ":7: REF 'G' does not match the reference at 1:6 ('C')");
+  EXPECT_EQ(out.status.message(), bad + ":7: REF 'G' does not match the reference at 1:6 ('C')");
   EXPECT_EQ(Snapshot(), before);
 
   // BCF has no lines: the record is named by its number and CHROM:POS.
@@ -598,8 +599,9 @@ TEST_F(VcfIngestTest, ReferenceCheck) {
   bcf_options.reference_fasta = fasta20;
   out = IngestOne(kVcf + "/spec-v4.3.bcf", bcf_options);
   ASSERT_FALSE(out.status.ok());
-  EXPECT_EQ(out.status.message(), kVcf + "/spec-v4.3.bcf: record 1 (20:14370): REF 'G' does not "
-                                         "match the reference at 20:14370 ('A')");
+  EXPECT_EQ(out.status.message(), kVcf +
+                                      "/spec-v4.3.bcf: record 1 (20:14370): REF 'G' does not "
+                                      "match the reference at 20:14370 ('A')");
   // A contig the FASTA does not have.
   VcfIngestOptions fasta20_only;
   fasta20_only.reference_fasta = fasta20;
@@ -686,8 +688,10 @@ TEST_F(VcfIngestTest, IdempotentAndTheSameCallsFromVcfAndBcf) {
     const std::string copy = node_->dir() + "/" + (*files)[i].path;
     const std::string source = kVcf + (i == 0 ? "/spec-v4.3.vcf.gz" : "/spec-v4.3.bcf");
     std::string copy_records, source_records, names, text;
-    ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools view -H '" + copy + "'"}, &copy_records), 0);
-    ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools view -H '" + source + "'"}, &source_records), 0);
+    ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools view -H '" + copy + "'"}, &copy_records),
+              0);
+    ASSERT_EQ(
+        testing::RunCommand({"sh", "-c", "bcftools view -H '" + source + "'"}, &source_records), 0);
     EXPECT_EQ(copy_records, source_records);
     ASSERT_EQ(testing::RunCommand({"sh", "-c", "bcftools query -l '" + copy + "'"}, &names), 0);
     std::set<std::string> copy_samples;
@@ -719,13 +723,14 @@ TEST_F(VcfIngestTest, PlainVcfIsKeptBgzippedWithItsDataLinesUnchanged) {
   ASSERT_EQ(testing::RunCommand({"sh", "-c", "bgzip -dc '" + copy + "' | grep '^#'"}, &header), 0);
   EXPECT_NE(header.find("##readme=AAAAAA\n"), std::string::npos);
   EXPECT_EQ(header.find("bcftools_viewCommand"), std::string::npos);
-  const std::string p = node_->pseudonymizer().Pseudonym("VcfSample", std::string("A") + '\0' + "A");
+  const std::string p =
+      node_->pseudonymizer().Pseudonym("VcfSample", std::string("A") + '\0' + "A");
   EXPECT_NE(header.find("\tFORMAT\t" + p + "\t"), std::string::npos) << header;
   // tabix can query it.
   std::string region;
-  ASSERT_EQ(testing::RunCommand({"sh", "-c", "tabix '" + copy + "' 1:3062915-3062915 | wc -l"},
-                                &region),
-            0);
+  ASSERT_EQ(
+      testing::RunCommand({"sh", "-c", "tabix '" + copy + "' 1:3062915-3062915 | wc -l"}, &region),
+      0);
   EXPECT_EQ(region, "2\n");
   // Nothing is linked (no individuals yet), so the samples are reported and no call counts.
   EXPECT_TRUE(Calls().empty());
@@ -819,7 +824,8 @@ TEST_F(VcfIngestTest, RelinkLinksSamplesAMapNamesLater) {
     for (const auto& [k, z] : oracle.calls) {
       const auto it = patient_of.find(k.second);
       if (it == patient_of.end()) continue;
-      out.emplace(std::make_pair(k.first, node_->pseudonymizer().IndividualPseudonym(it->second)), z);
+      out.emplace(std::make_pair(k.first, node_->pseudonymizer().IndividualPseudonym(it->second)),
+                  z);
     }
     return out;
   };

@@ -303,16 +303,18 @@ class SqliteStore final : public Store {
 
   Result<Seq> LastSeq() override {
     Result<std::string> v = GetMeta("last_seq");
-    if (!v.ok()) return v.status().code() == StatusCode::kNotFound ? Result<Seq>(Seq{0}) : v.status();
+    if (!v.ok())
+      return v.status().code() == StatusCode::kNotFound ? Result<Seq>(Seq{0}) : v.status();
     return static_cast<Seq>(std::stoll(*v));
   }
 
   Status ScanIndividuals(Seq after,
                          const std::function<void(Seq, const model::Individual&)>& fn) override {
     Statement s;
-    RETURN_IF_ERROR(s.Prepare(db_,
-                              "SELECT seq,id,sex,birth_date,vital_status,death_date,"
-                              "last_contact_date,dataset FROM individuals WHERE seq>? ORDER BY seq"));
+    RETURN_IF_ERROR(
+        s.Prepare(db_,
+                  "SELECT seq,id,sex,birth_date,vital_status,death_date,"
+                  "last_contact_date,dataset FROM individuals WHERE seq>? ORDER BY seq"));
     s.Bind(1, after);
     return Scan(s, [&] {
       model::Individual r;
@@ -330,11 +332,11 @@ class SqliteStore final : public Store {
   Status ScanDiagnoses(Seq after,
                        const std::function<void(Seq, const model::Diagnosis&)>& fn) override {
     Statement s;
-    RETURN_IF_ERROR(s.Prepare(
-        db_,
-        "SELECT seq,id,individual_id,code_system,code,code_display,topography,morphology,"
-        "is_primary,onset_date,stage_group,t_category,n_category,m_category,grade,"
-        "progression_date FROM diagnoses WHERE seq>? ORDER BY seq"));
+    RETURN_IF_ERROR(
+        s.Prepare(db_,
+                  "SELECT seq,id,individual_id,code_system,code,code_display,topography,morphology,"
+                  "is_primary,onset_date,stage_group,t_category,n_category,m_category,grade,"
+                  "progression_date FROM diagnoses WHERE seq>? ORDER BY seq"));
     s.Bind(1, after);
     return Scan(s, [&] {
       model::Diagnosis r;
@@ -441,8 +443,8 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status ScanVariantSamples(Seq after,
-                            const std::function<void(Seq, const model::VariantSample&)>& fn) override {
+  Status ScanVariantSamples(
+      Seq after, const std::function<void(Seq, const model::VariantSample&)>& fn) override {
     Statement s;
     RETURN_IF_ERROR(s.Prepare(db_,
                               "SELECT seq,file_id,sample_column,individual_id,biosample_id "
@@ -458,8 +460,8 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status ScanVariantBlocks(Seq after,
-                           const std::function<void(Seq, const model::VariantBlock&)>& fn) override {
+  Status ScanVariantBlocks(
+      Seq after, const std::function<void(Seq, const model::VariantBlock&)>& fn) override {
     Statement s;
     RETURN_IF_ERROR(s.Prepare(db_,
                               "SELECT seq,file_id,variants,segment,offset,length,crc32 "
@@ -472,9 +474,9 @@ class SqliteStore final : public Store {
       if (!status.ok()) return;
       r.file_id = s.Text(1);
       r.variants = static_cast<uint32_t>(s.Int(2));
-      status = reader.Read(dir_ + "/" + s.Text(3), static_cast<uint64_t>(s.Int(4)),
-                           static_cast<uint64_t>(s.Int(5)), static_cast<uint32_t>(s.Int(6)),
-                           &r.data);
+      status =
+          reader.Read(dir_ + "/" + s.Text(3), static_cast<uint64_t>(s.Int(4)),
+                      static_cast<uint64_t>(s.Int(5)), static_cast<uint32_t>(s.Int(6)), &r.data);
       if (status.ok()) fn(s.Int(0), r);
     }));
     return status;
@@ -506,8 +508,8 @@ class SqliteStore final : public Store {
       "slice_thickness,study_date,series_number,instance_number,transfer_syntax,path,sha256,"
       "attributes_sha256,bytes";
 
-  Status ScanDicomInstances(Seq after,
-                            const std::function<void(Seq, const model::DicomInstance&)>& fn) override {
+  Status ScanDicomInstances(
+      Seq after, const std::function<void(Seq, const model::DicomInstance&)>& fn) override {
     Statement s;
     RETURN_IF_ERROR(s.Prepare(db_, (std::string("SELECT seq,") + kDicomColumns +
                                     " FROM dicom_instances WHERE seq>? ORDER BY seq")
@@ -560,9 +562,11 @@ class SqliteStore final : public Store {
     return NotFound("store: no DICOM instance " + id);
   }
 
-  Status ScanQuarantinedDicom(const std::function<void(const model::QuarantinedDicom&)>& fn) override {
+  Status ScanQuarantinedDicom(
+      const std::function<void(const model::QuarantinedDicom&)>& fn) override {
     Statement s;
-    RETURN_IF_ERROR(s.Prepare(db_, "SELECT id,source,reason,path FROM dicom_quarantine ORDER BY seq"));
+    RETURN_IF_ERROR(
+        s.Prepare(db_, "SELECT id,source,reason,path FROM dicom_quarantine ORDER BY seq"));
     return Scan(s, [&] { fn({s.Text(0), s.Text(1), s.Text(2), s.Text(3)}); });
   }
 
@@ -639,13 +643,15 @@ class SqliteStore final : public Store {
       if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("PutPermit");
       const std::string stored = rc == SQLITE_ROW ? q.Text(0) : "";
       if (stored != expected_status) {
-        return FailedPrecondition("permit " + permit.id + " is " + (stored.empty() ? "unknown" : stored) +
-                                  (expected_status.empty() ? ", not new" : ", not " + expected_status));
+        return FailedPrecondition(
+            "permit " + permit.id + " is " + (stored.empty() ? "unknown" : stored) +
+            (expected_status.empty() ? ", not new" : ", not " + expected_status));
       }
       Statement w;
-      RETURN_IF_ERROR(w.Prepare(db_,
-                                "INSERT INTO permits(id,status,document,created) VALUES(?,?,?,strftime('%s','now')) "
-                                "ON CONFLICT(id) DO UPDATE SET status=excluded.status, document=excluded.document"));
+      RETURN_IF_ERROR(w.Prepare(
+          db_,
+          "INSERT INTO permits(id,status,document,created) VALUES(?,?,?,strftime('%s','now')) "
+          "ON CONFLICT(id) DO UPDATE SET status=excluded.status, document=excluded.document"));
       w.Bind(1, permit.id);
       w.Bind(2, permit.status);
       w.Bind(3, permit.document);
@@ -670,7 +676,8 @@ class SqliteStore final : public Store {
 
   Status ScanPermits(const std::function<void(const StoredPermit&)>& fn) override {
     Statement s;
-    RETURN_IF_ERROR(s.Prepare(db_, "SELECT id,status,document FROM permits ORDER BY created, rowid"));
+    RETURN_IF_ERROR(
+        s.Prepare(db_, "SELECT id,status,document FROM permits ORDER BY created, rowid"));
     return Scan(s, [&] { fn({s.Text(0), s.Text(1), s.Text(2)}); });
   }
 
@@ -800,8 +807,9 @@ class SqliteStore final : public Store {
   // Migration 5 drops the per-call tables; a store with rows in them cannot be carried over.
   Status RefuseOldVariantRows() {
     Statement s;
-    RETURN_IF_ERROR(s.Prepare(db_, "SELECT (SELECT count(*) FROM variants) + "
-                                   "(SELECT count(*) FROM variant_files)"));
+    RETURN_IF_ERROR(s.Prepare(db_,
+                              "SELECT (SELECT count(*) FROM variants) + "
+                              "(SELECT count(*) FROM variant_files)"));
     if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("reading schema-4 variant tables");
     const int64_t rows = s.Int(0);
     sqlite3_reset(s.get());
@@ -852,17 +860,18 @@ class SqliteStore final : public Store {
         // genotypes, images) would join the dataset it is in.
         ASSIGN_OR_RETURN(std::string stored, IndividualDataset(r.id));
         if (stored != r.dataset) {
-          return FailedPrecondition("individual " + r.id + " is in dataset '" + stored + "', not '" + r.dataset +
-                                    "': a patient belongs to one dataset (the same patient id in two sources?)");
+          return FailedPrecondition(
+              "individual " + r.id + " is in dataset '" + stored + "', not '" + r.dataset +
+              "': a patient belongs to one dataset (the same patient id in two sources?)");
         }
       }
     }
     for (const model::Diagnosis& r : batch.diagnoses) {
-      Statement& s = Stmt(
-          kAddDiagnosis,
-          "INSERT OR IGNORE INTO diagnoses(seq,id,individual_id,code_system,code,code_display,"
-          "topography,morphology,is_primary,onset_date,stage_group,t_category,n_category,"
-          "m_category,grade,progression_date) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      Statement& s =
+          Stmt(kAddDiagnosis,
+               "INSERT OR IGNORE INTO diagnoses(seq,id,individual_id,code_system,code,code_display,"
+               "topography,morphology,is_primary,onset_date,stage_group,t_category,n_category,"
+               "m_category,grade,progression_date) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       s.Reset();
       s.Bind(1, ++seq);
       s.Bind(2, r.id);
@@ -883,12 +892,12 @@ class SqliteStore final : public Store {
       RETURN_IF_ERROR(insert(s, "diagnosis"));
     }
     for (const model::Observation& r : batch.observations) {
-      Statement& s = Stmt(
-          kAddObservation,
-          "INSERT OR IGNORE INTO observations(seq,id,individual_id,focus_id,code_system,code,"
-          "code_display,value_system,value_code,value_display,value_number,value_unit,"
-          "effective_date,gene_system,gene_code,amino_acid_change,dna_change) "
-          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      Statement& s =
+          Stmt(kAddObservation,
+               "INSERT OR IGNORE INTO observations(seq,id,individual_id,focus_id,code_system,code,"
+               "code_display,value_system,value_code,value_display,value_number,value_unit,"
+               "effective_date,gene_system,gene_code,amino_acid_change,dna_change) "
+               "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       s.Reset();
       s.Bind(1, ++seq);
       s.Bind(2, r.id);
@@ -926,11 +935,11 @@ class SqliteStore final : public Store {
       RETURN_IF_ERROR(insert(s, "treatment"));
     }
     for (const model::Biosample& r : batch.biosamples) {
-      Statement& s = Stmt(
-          kAddBiosample,
-          "INSERT OR IGNORE INTO biosamples(seq,id,individual_id,type_system,type_code,"
-          "type_display,site_system,site_code,site_display,tumour,collection_date) "
-          "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+      Statement& s =
+          Stmt(kAddBiosample,
+               "INSERT OR IGNORE INTO biosamples(seq,id,individual_id,type_system,type_code,"
+               "type_display,site_system,site_code,site_display,tumour,collection_date) "
+               "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
       s.Reset();
       s.Bind(1, ++seq);
       s.Bind(2, r.id);
@@ -946,11 +955,11 @@ class SqliteStore final : public Store {
       RETURN_IF_ERROR(insert(s, "biosample"));
     }
     for (const model::ImagingStudy& r : batch.imaging_studies) {
-      Statement& s = Stmt(
-          kAddImagingStudy,
-          "INSERT OR IGNORE INTO imaging_studies(seq,id,individual_id,modality,site_system,"
-          "site_code,site_display,started,number_of_series,number_of_instances) "
-          "VALUES(?,?,?,?,?,?,?,?,?,?)");
+      Statement& s =
+          Stmt(kAddImagingStudy,
+               "INSERT OR IGNORE INTO imaging_studies(seq,id,individual_id,modality,site_system,"
+               "site_code,site_display,started,number_of_series,number_of_instances) "
+               "VALUES(?,?,?,?,?,?,?,?,?,?)");
       s.Reset();
       s.Bind(1, ++seq);
       s.Bind(2, r.id);
@@ -1172,9 +1181,8 @@ Result<std::unique_ptr<IngestTransaction>> SqliteStore::BeginIngest(const Source
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);

@@ -58,13 +58,15 @@ Status Ingest(Store& store, const std::string& file_id, bool commit) {
 // Stored variants as "id: individual/zygosity/origin ...".
 std::map<std::string, std::string> Stored(Store& store) {
   std::map<std::string, std::string> out;
-  const Status st = ScanStoredVariants(store, [&](const model::Variant& v, const std::vector<model::VariantCall>& calls) {
-    std::string& s = out[v.id];
-    for (const model::VariantCall& c : calls) {
-      s += c.individual_id + "/" + c.biosample_id + "/" + std::to_string(static_cast<int>(c.zygosity)) + "/" +
-           std::to_string(static_cast<int>(c.origin)) + " ";
-    }
-  });
+  const Status st = ScanStoredVariants(
+      store, [&](const model::Variant& v, const std::vector<model::VariantCall>& calls) {
+        std::string& s = out[v.id];
+        for (const model::VariantCall& c : calls) {
+          s += c.individual_id + "/" + c.biosample_id + "/" +
+               std::to_string(static_cast<int>(c.zygosity)) + "/" +
+               std::to_string(static_cast<int>(c.origin)) + " ";
+        }
+      });
   EXPECT_TRUE(st.ok()) << st.ToString();
   return out;
 }
@@ -86,11 +88,14 @@ TEST(SqliteStoreTest, VariantBlocksAreCommittedWholeAndReadBack) {
       {"GRCh38:17:43124027:ACT:A", ""}};
   EXPECT_EQ(Stored(**store), expected);
   int blocks = 0;
-  ASSERT_TRUE((*store)->ScanVariantBlocks(0, [&](Seq, const model::VariantBlock& b) {
-    ++blocks;
-    EXPECT_EQ(b.file_id, "a");
-    EXPECT_EQ(b.variants, 2u);
-  }).ok());
+  ASSERT_TRUE((*store)
+                  ->ScanVariantBlocks(0,
+                                      [&](Seq, const model::VariantBlock& b) {
+                                        ++blocks;
+                                        EXPECT_EQ(b.file_id, "a");
+                                        EXPECT_EQ(b.variants, 2u);
+                                      })
+                  .ok());
   EXPECT_EQ(blocks, 1);
   auto files = (*store)->ListVariantFiles();
   ASSERT_TRUE(files.ok());
@@ -149,16 +154,20 @@ void MakeSchema4(const std::string& path, bool with_rows) {
       "DROP TABLE variant_samples; DROP TABLE variant_blocks;"
       "DROP TABLE dicom_instances; DROP TABLE dicom_quarantine; DROP TABLE permits;"
       "ALTER TABLE individuals DROP COLUMN dataset;"
-      "CREATE TABLE variants(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, assembly TEXT NOT NULL,"
+      "CREATE TABLE variants(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, assembly TEXT NOT "
+      "NULL,"
       " chrom TEXT NOT NULL, position INTEGER NOT NULL, ref TEXT NOT NULL, alt TEXT NOT NULL,"
       " end_position INTEGER NOT NULL, variant_type TEXT NOT NULL, gene TEXT NOT NULL);"
-      "CREATE TABLE variant_calls(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, variant_id TEXT NOT NULL,"
+      "CREATE TABLE variant_calls(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, variant_id "
+      "TEXT NOT NULL,"
       " individual_id TEXT NOT NULL, biosample_id TEXT NOT NULL, zygosity INTEGER NOT NULL,"
       " origin INTEGER NOT NULL);"
       "PRAGMA user_version=4;";
-  if (with_rows) sql += "INSERT INTO variants VALUES(1,'GRCh38:1:10:A:C','GRCh38','1',10,'A','C',10,'SNP','');";
+  if (with_rows)
+    sql += "INSERT INTO variants VALUES(1,'GRCh38:1:10:A:C','GRCh38','1',10,'A','C',10,'SNP','');";
   char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
   sqlite3_free(error);
   sqlite3_close(db);
 }

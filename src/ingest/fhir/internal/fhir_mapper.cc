@@ -110,8 +110,7 @@ class Mapping {
   }
 
   // Reads the preferred coding of `element`, else keeps the first one and counts it unmapped.
-  model::Coding Code(const char* element, JsonView cc,
-                     std::initializer_list<const char*> systems) {
+  model::Coding Code(const char* element, JsonView cc, std::initializer_list<const char*> systems) {
     if (JsonView c = PickCoding(cc, systems)) return ToCoding(c);
     if (cc) Unmapped(element, cc);
     return ToCoding(FirstCoding(cc));
@@ -235,7 +234,7 @@ uint64_t IndividualKey(std::string_view pseudonym) {
   uint64_t v = 0;
   for (size_t i = 0; i < 16 && i < pseudonym.size(); ++i) {
     const char c = pseudonym[i];
-    const uint64_t d = c >= '0' && c <= '9' ? static_cast<uint64_t>(c - '0')
+    const uint64_t d = c >= '0' && c <= '9'   ? static_cast<uint64_t>(c - '0')
                        : c >= 'a' && c <= 'f' ? static_cast<uint64_t>(c - 'a' + 10)
                                               : 0;
     v = (v << 4) | d;
@@ -321,8 +320,7 @@ bool ResourceMapper::Map(JsonView r, const std::string& where, std::string_view 
     if (!m.Date("Patient.birthDate", StrAt(r, "birthDate"), d)) return false;
     if (d != model::kNoDate) ind.birth_date = d + ids.shift_days;
     if (JsonView b = r["deceasedBoolean"]) {
-      ind.vital_status = b.boolean() ? model::VitalStatus::kDeceased
-                                        : model::VitalStatus::kAlive;
+      ind.vital_status = b.boolean() ? model::VitalStatus::kDeceased : model::VitalStatus::kAlive;
     }
     if (JsonView dt = r["deceasedDateTime"]) {
       if (!m.Date("Patient.deceasedDateTime", dt.str(), d)) return false;
@@ -499,8 +497,8 @@ bool ResourceMapper::Map(JsonView r, const std::string& where, std::string_view 
     }
     obs.code = m.Code("code", r["code"], {sys::kLoinc, sys::kSnomed});
     if (JsonView v = r["valueCodeableConcept"]) {
-      JsonView c = PickCoding(v, {sys::kSnomed, sys::kLoinc, sys::kAjcc, sys::kNcit,
-                                     sys::kIcdO3, sys::kIcd10, sys::kIcd10Cm});
+      JsonView c = PickCoding(v, {sys::kSnomed, sys::kLoinc, sys::kAjcc, sys::kNcit, sys::kIcdO3,
+                                  sys::kIcd10, sys::kIcd10Cm});
       obs.value_code = ToCoding(c ? c : FirstCoding(v));
     } else if (JsonView q = r["valueQuantity"]) {
       if (JsonView value = q["value"]) obs.value_number = value.number();

@@ -32,26 +32,26 @@ uint64_t IndividualKey(std::string_view pseudonym);
 
 // A record whose subject must be an individual in the store or in the same file.
 struct SubjectRef {
-  uint64_t key = 0;          // IndividualKey of the record's individual_id
+  uint64_t key = 0;  // IndividualKey of the record's individual_id
   RecordKind kind{};
-  uint32_t index = 0;        // index of the record in its vector of the chunk
-  std::string where;         // "file:12" or "file: entry 7", for messages
-  std::string resource;      // "Condition/abc" (source type/id), for messages
-  std::string reference;     // the subject reference as written, for messages
+  uint32_t index = 0;     // index of the record in its vector of the chunk
+  std::string where;      // "file:12" or "file: entry 7", for messages
+  std::string resource;   // "Condition/abc" (source type/id), for messages
+  std::string reference;  // the subject reference as written, for messages
 };
 
 // What a run of resources yields, in order.
 struct MappedChunk {
   model::RecordBatch records;
-  std::vector<SubjectRef> subjects;        // one per non-Individual record
-  std::vector<uint64_t> individual_keys;   // one per Individual record
+  std::vector<SubjectRef> subjects;       // one per non-Individual record
+  std::vector<uint64_t> individual_keys;  // one per Individual record
   std::map<std::string, int64_t> unknown_resource_types;
   std::map<std::string, int64_t> unmapped_codings;
   // Conditions not stored, not being cancers or coded in SNOMED CT without an ICD-10 map:
   // IngestReport::conditions_left_out.
   std::map<std::string, int64_t> conditions_left_out;
   int64_t resources = 0;
-  Status status;  // the first error; records are then incomplete and must not be stored
+  Status status;         // the first error; records are then incomplete and must not be stored
   int64_t problems = 0;  // problems described by `status` (a resource can have several)
 
   void Clear();
@@ -75,8 +75,8 @@ class ResourceMapper {
   // ("file:12", "file: entry 7"); `fallback_id` is used when the resource has no id (a bundle
   // entry's fullUrl). On error sets out.status (message "where: Type/id: reason") and returns
   // false.
-  bool Map(JsonView resource, const std::string& where,
-           std::string_view fallback_id, MappedChunk& out);
+  bool Map(JsonView resource, const std::string& where, std::string_view fallback_id,
+           MappedChunk& out);
 
  private:
   struct IndividualIds {

@@ -47,30 +47,37 @@ Element ManyObjects() { return {true, Kind::kObject, nullptr}; }
 struct Schema {
   Type coding, codeable_concept, reference, identifier, period, quantity, extension, meta,
       narrative, annotation, human_name, contact_point, address;
-  Type patient, condition, condition_stage, condition_evidence, observation,
-      observation_component, procedure, procedure_performer, medication_statement,
-      medication_administration, medication_administration_performer, medication_request,
-      specimen, specimen_collection, imaging_study, imaging_study_series,
-      imaging_study_series_performer;
+  Type patient, condition, condition_stage, condition_evidence, observation, observation_component,
+      procedure, procedure_performer, medication_statement, medication_administration,
+      medication_administration_performer, medication_request, specimen, specimen_collection,
+      imaging_study, imaging_study_series, imaging_study_series_performer;
   std::unordered_map<std::string, const Type*, StringHash, std::equal_to<>> resources;
 
   Schema() {
-    coding.elements = {{"system", Str()}, {"version", Str()}, {"code", Str()},
-                       {"display", Str()}, {"userSelected", Bool()}, {"id", Str()},
+    coding.elements = {{"system", Str()},
+                       {"version", Str()},
+                       {"code", Str()},
+                       {"display", Str()},
+                       {"userSelected", Bool()},
+                       {"id", Str()},
                        {"extension", Many(extension)}};
-    codeable_concept.elements = {{"coding", Many(coding)}, {"text", Str()}, {"id", Str()},
-                                 {"extension", Many(extension)}};
-    reference.elements = {{"reference", Str()}, {"type", Str()}, {"display", Str()},
-                          {"identifier", One(identifier)}, {"id", Str()},
-                          {"extension", Many(extension)}};
-    identifier.elements = {{"use", Str()}, {"type", One(codeable_concept)}, {"system", Str()},
-                           {"value", Str()}, {"period", One(period)},
-                           {"assigner", One(reference)}, {"id", Str()},
-                           {"extension", Many(extension)}};
-    period.elements = {{"start", Str()}, {"end", Str()}, {"id", Str()},
-                       {"extension", Many(extension)}};
-    quantity.elements = {{"value", Num()}, {"comparator", Str()}, {"unit", Str()},
-                         {"system", Str()}, {"code", Str()}, {"id", Str()},
+    codeable_concept.elements = {
+        {"coding", Many(coding)}, {"text", Str()}, {"id", Str()}, {"extension", Many(extension)}};
+    reference.elements = {{"reference", Str()}, {"type", Str()},
+                          {"display", Str()},   {"identifier", One(identifier)},
+                          {"id", Str()},        {"extension", Many(extension)}};
+    identifier.elements = {{"use", Str()},          {"type", One(codeable_concept)},
+                           {"system", Str()},       {"value", Str()},
+                           {"period", One(period)}, {"assigner", One(reference)},
+                           {"id", Str()},           {"extension", Many(extension)}};
+    period.elements = {
+        {"start", Str()}, {"end", Str()}, {"id", Str()}, {"extension", Many(extension)}};
+    quantity.elements = {{"value", Num()},
+                         {"comparator", Str()},
+                         {"unit", Str()},
+                         {"system", Str()},
+                         {"code", Str()},
+                         {"id", Str()},
                          {"extension", Many(extension)}};
     extension.elements = {{"url", Str()},
                           {"extension", Many(extension)},
@@ -86,21 +93,33 @@ struct Schema {
                           {"valuePeriod", One(period)},
                           {"valueQuantity", One(quantity)},
                           {"id", Str()}};
-    meta.elements = {{"versionId", Str()}, {"lastUpdated", Str()}, {"source", Str()},
-                     {"profile", StrArray()},  {"security", Many(coding)},
-                     {"tag", Many(coding)}, {"id", Str()}, {"extension", Many(extension)}};
+    meta.elements = {{"versionId", Str()},    {"lastUpdated", Str()},        {"source", Str()},
+                     {"profile", StrArray()}, {"security", Many(coding)},    {"tag", Many(coding)},
+                     {"id", Str()},           {"extension", Many(extension)}};
     narrative.elements = {{"status", Str()}, {"div", Str()}};
-    annotation.elements = {{"authorReference", One(reference)}, {"authorString", Str()},
-                           {"time", Str()}, {"text", Str()}};
-    human_name.elements = {{"use", Str()}, {"text", Str()}, {"family", Str()},
-                           {"given", StrArray()}, {"prefix", StrArray()},
-                           {"suffix", StrArray()}, {"period", One(period)}};
-    contact_point.elements = {{"system", Str()}, {"value", Str()}, {"use", Str()},
-                              {"rank", Num()}, {"period", One(period)}};
-    address.elements = {{"use", Str()},        {"type", Str()},    {"text", Str()},
-                        {"line", StrArray()},  {"city", Str()},    {"district", Str()},
-                        {"state", Str()},      {"postalCode", Str()}, {"country", Str()},
-                        {"period", One(period)}, {"extension", Many(extension)}};
+    annotation.elements = {{"authorReference", One(reference)},
+                           {"authorString", Str()},
+                           {"time", Str()},
+                           {"text", Str()}};
+    human_name.elements = {{"use", Str()},         {"text", Str()},        {"family", Str()},
+                           {"given", StrArray()},  {"prefix", StrArray()}, {"suffix", StrArray()},
+                           {"period", One(period)}};
+    contact_point.elements = {{"system", Str()},
+                              {"value", Str()},
+                              {"use", Str()},
+                              {"rank", Num()},
+                              {"period", One(period)}};
+    address.elements = {{"use", Str()},
+                        {"type", Str()},
+                        {"text", Str()},
+                        {"line", StrArray()},
+                        {"city", Str()},
+                        {"district", Str()},
+                        {"state", Str()},
+                        {"postalCode", Str()},
+                        {"country", Str()},
+                        {"period", One(period)},
+                        {"extension", Many(extension)}};
 
     // Resource / DomainResource elements shared by every mapped resource.
     auto domain_resource = [&](Type& t) {
@@ -140,8 +159,7 @@ struct Schema {
     condition_stage.elements = {{"summary", One(codeable_concept)},
                                 {"assessment", Many(reference)},
                                 {"type", One(codeable_concept)}};
-    condition_evidence.elements = {{"code", Many(codeable_concept)},
-                                   {"detail", Many(reference)}};
+    condition_evidence.elements = {{"code", Many(codeable_concept)}, {"detail", Many(reference)}};
     condition.elements = {{"clinicalStatus", One(codeable_concept)},
                           {"verificationStatus", One(codeable_concept)},
                           {"category", Many(codeable_concept)},
@@ -281,27 +299,26 @@ struct Schema {
     // https://hl7.org/fhir/R4/medicationadministration-definitions.html
     medication_administration_performer.elements = {{"function", One(codeable_concept)},
                                                     {"actor", One(reference)}};
-    medication_administration.elements = {
-        {"instantiates", StrArray()},
-        {"partOf", Many(reference)},
-        {"status", Str()},
-        {"statusReason", Many(codeable_concept)},
-        {"category", One(codeable_concept)},
-        {"medicationCodeableConcept", One(codeable_concept)},
-        {"medicationReference", One(reference)},
-        {"subject", One(reference)},
-        {"context", One(reference)},
-        {"supportingInformation", Many(reference)},
-        {"effectiveDateTime", Str()},
-        {"effectivePeriod", One(period)},
-        {"performer", Many(medication_administration_performer)},
-        {"reasonCode", Many(codeable_concept)},
-        {"reasonReference", Many(reference)},
-        {"request", One(reference)},
-        {"device", Many(reference)},
-        {"note", Many(annotation)},
-        {"dosage", OneObject()},
-        {"eventHistory", Many(reference)}};
+    medication_administration.elements = {{"instantiates", StrArray()},
+                                          {"partOf", Many(reference)},
+                                          {"status", Str()},
+                                          {"statusReason", Many(codeable_concept)},
+                                          {"category", One(codeable_concept)},
+                                          {"medicationCodeableConcept", One(codeable_concept)},
+                                          {"medicationReference", One(reference)},
+                                          {"subject", One(reference)},
+                                          {"context", One(reference)},
+                                          {"supportingInformation", Many(reference)},
+                                          {"effectiveDateTime", Str()},
+                                          {"effectivePeriod", One(period)},
+                                          {"performer", Many(medication_administration_performer)},
+                                          {"reasonCode", Many(codeable_concept)},
+                                          {"reasonReference", Many(reference)},
+                                          {"request", One(reference)},
+                                          {"device", Many(reference)},
+                                          {"note", Many(annotation)},
+                                          {"dosage", OneObject()},
+                                          {"eventHistory", Many(reference)}};
     domain_resource(medication_administration);
 
     // https://hl7.org/fhir/R4/medicationrequest-definitions.html
@@ -419,34 +436,48 @@ const Schema& GetSchema() {
 
 const char* JsonTypeName(element j) {
   switch (j.type()) {
-    case element_type::NULL_VALUE: return "null";
-    case element_type::OBJECT: return "an object";
-    case element_type::ARRAY: return "an array";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
+    case element_type::OBJECT:
+      return "an object";
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
     case element_type::INT64:
     case element_type::UINT64:
-    case element_type::DOUBLE: return "a number";
+    case element_type::DOUBLE:
+      return "a number";
   }
   return "an unexpected value";
 }
 
 const char* KindName(Kind k) {
   switch (k) {
-    case Kind::kString: return "a string";
-    case Kind::kNumber: return "a number";
-    case Kind::kBoolean: return "a boolean";
-    case Kind::kObject: return "an object";
+    case Kind::kString:
+      return "a string";
+    case Kind::kNumber:
+      return "a number";
+    case Kind::kBoolean:
+      return "a boolean";
+    case Kind::kObject:
+      return "an object";
   }
   return "?";
 }
 
 bool HasKind(element j, Kind k) {
   switch (k) {
-    case Kind::kString: return j.is_string();
-    case Kind::kNumber: return j.is_number();
-    case Kind::kBoolean: return j.is_bool();
-    case Kind::kObject: return j.is_object();
+    case Kind::kString:
+      return j.is_string();
+    case Kind::kNumber:
+      return j.is_number();
+    case Kind::kBoolean:
+      return j.is_bool();
+    case Kind::kObject:
+      return j.is_object();
   }
   return false;
 }
@@ -470,8 +501,8 @@ class Checker {
       if (e.array) {
         simdjson::dom::array items;
         if (v.get_array().get(items) != simdjson::SUCCESS) {
-          Problem(path, std::string("expected an array (cardinality 0..*), found ") +
-                            JsonTypeName(v));
+          Problem(path,
+                  std::string("expected an array (cardinality 0..*), found ") + JsonTypeName(v));
         } else {
           size_t i = 0;
           for (const element item : items) {

@@ -21,7 +21,7 @@ bool IsMappedResourceType(std::string_view type);
 // Checks `resource` (a JSON object whose resourceType is `type`, a mapped type) and appends
 // one line per problem to `problems` ("Observation.component[1].interpretation: expected an
 // array, found an object"), at most `max_problems` in all. Returns the number appended.
-int CheckStructure(simdjson::dom::object resource, std::string_view type,
-                   std::string& problems, int max_problems);
+int CheckStructure(simdjson::dom::object resource, std::string_view type, std::string& problems,
+                   int max_problems);
 
 }  // namespace oncomesh::ingest::fhir_internal

@@ -10,30 +10,54 @@ namespace {
 // '*' for a stop (HGVS: "Ter").
 const char* ThreeLetter(char one) {
   switch (one) {
-    case 'A': return "Ala";
-    case 'R': return "Arg";
-    case 'N': return "Asn";
-    case 'D': return "Asp";
-    case 'C': return "Cys";
-    case 'Q': return "Gln";
-    case 'E': return "Glu";
-    case 'G': return "Gly";
-    case 'H': return "His";
-    case 'I': return "Ile";
-    case 'L': return "Leu";
-    case 'K': return "Lys";
-    case 'M': return "Met";
-    case 'F': return "Phe";
-    case 'P': return "Pro";
-    case 'S': return "Ser";
-    case 'T': return "Thr";
-    case 'W': return "Trp";
-    case 'Y': return "Tyr";
-    case 'V': return "Val";
-    case 'U': return "Sec";
-    case 'O': return "Pyl";
-    case '*': return "Ter";
-    default: return nullptr;
+    case 'A':
+      return "Ala";
+    case 'R':
+      return "Arg";
+    case 'N':
+      return "Asn";
+    case 'D':
+      return "Asp";
+    case 'C':
+      return "Cys";
+    case 'Q':
+      return "Gln";
+    case 'E':
+      return "Glu";
+    case 'G':
+      return "Gly";
+    case 'H':
+      return "His";
+    case 'I':
+      return "Ile";
+    case 'L':
+      return "Leu";
+    case 'K':
+      return "Lys";
+    case 'M':
+      return "Met";
+    case 'F':
+      return "Phe";
+    case 'P':
+      return "Pro";
+    case 'S':
+      return "Ser";
+    case 'T':
+      return "Thr";
+    case 'W':
+      return "Trp";
+    case 'Y':
+      return "Tyr";
+    case 'V':
+      return "Val";
+    case 'U':
+      return "Sec";
+    case 'O':
+      return "Pyl";
+    case '*':
+      return "Ter";
+    default:
+      return nullptr;
   }
 }
 

@@ -52,8 +52,10 @@ class JsonView {
         return static_cast<double>(e_.get_int64().value_unsafe());
       case simdjson::dom::element_type::UINT64:
         return static_cast<double>(e_.get_uint64().value_unsafe());
-      case simdjson::dom::element_type::DOUBLE: return e_.get_double().value_unsafe();
-      default: return 0;
+      case simdjson::dom::element_type::DOUBLE:
+        return e_.get_double().value_unsafe();
+      default:
+        return 0;
     }
   }
   bool boolean() const { return is_bool() && e_.get_bool().value_unsafe(); }

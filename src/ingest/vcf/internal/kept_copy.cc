@@ -21,8 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // The BGZF end-of-file marker: an empty block (SAM/BAM specification, section 4.1.2).
-constexpr char kEofMarker[28] = {'\x1f', '\x8b', '\x08', '\x04', 0, 0, 0, 0, 0, '\xff', '\x06', 0,
-                                 'B', 'C', '\x02', 0, '\x1b', 0, '\x03', 0, 0, 0, 0, 0, 0, 0, 0, 0};
+constexpr char kEofMarker[28] = {
+    '\x1f', '\x8b', '\x08', '\x04', 0,      0, 0, 0, 0, '\xff', '\x06', 0, 'B', 'C',
+    '\x02', 0,      '\x1b', 0,      '\x03', 0, 0, 0, 0, 0,      0,      0, 0,   0};
 constexpr int kCompressionLevel = 6;  // htslib's default for BGZF output
 constexpr int kMinShift = 14;         // 16-kb bins, as tabix and `bcftools index` make them
 constexpr int kMaxShift = 20;         // 1-Mb bins at most
@@ -73,7 +74,8 @@ class File {
       if (c < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
         return CopyByReading(in, static_cast<uint64_t>(in_off), n);
       }
-      if (c <= 0) return Unavailable("cannot copy " + in.path_ + " to " + path_ + ": " + ErrnoText());
+      if (c <= 0)
+        return Unavailable("cannot copy " + in.path_ + " to " + path_ + ": " + ErrnoText());
       n -= static_cast<uint64_t>(c);
       written_ += static_cast<uint64_t>(c);
     }
@@ -89,8 +91,8 @@ class File {
   Status CopyByReading(const File& in, uint64_t from, uint64_t n) {
     std::vector<char> buf(1 << 20);
     while (n > 0) {
-      const ssize_t r = ::pread(in.fd_, buf.data(), std::min<uint64_t>(n, buf.size()),
-                                static_cast<off_t>(from));
+      const ssize_t r =
+          ::pread(in.fd_, buf.data(), std::min<uint64_t>(n, buf.size()), static_cast<off_t>(from));
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) return Unavailable("cannot read " + in.path_ + ": " + ErrnoText());
       RETURN_IF_ERROR(Write(buf.data(), static_cast<size_t>(r)));
@@ -251,7 +253,9 @@ Result<std::unique_ptr<KeptCopy>> KeptCopy::Write(const std::string& src, const 
   }
   std::error_code ec;
   fs::create_directories(fs::path(dst).parent_path(), ec);
-  if (ec) return Unavailable("cannot create " + fs::path(dst).parent_path().string() + ": " + ec.message());
+  if (ec)
+    return Unavailable("cannot create " + fs::path(dst).parent_path().string() + ": " +
+                       ec.message());
   RETURN_IF_ERROR(out.Open(dst, O_WRONLY | O_CREAT | O_TRUNC));
   RETURN_IF_ERROR(WriteBlocks(out, header, nullptr));
   std::vector<uint64_t> rest_blocks;

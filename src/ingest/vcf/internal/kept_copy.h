@@ -15,8 +15,8 @@
 //
 // Push checks that records are sorted (the index needs it) so that the ingest can name the
 // first record out of order. The bins are TBI's 16 kb, or for a large file of sparse records
-// coarser CSI bins chosen from the density of its first 16,384 records. Copy and index are fsync'ed by Finish; the caller removes them
-// (Remove) when the ingest does not commit.
+// coarser CSI bins chosen from the density of its first 16,384 records. Copy and index are fsync'ed
+// by Finish; the caller removes them (Remove) when the ingest does not commit.
 #pragma once
 
 #include <cstdint>
@@ -57,8 +57,8 @@ class KeptCopy {
               uint64_t src_end_offset);
 
   // Builds the index (.tbi for VCF; .csi for BCF, for sparse records, or when an end passes
-  // 2^29) and saves it beside the copy; `src_final_offset` is the source's virtual offset after its last record.
-  // Syncs the copy and the index to disk.
+  // 2^29) and saves it beside the copy; `src_final_offset` is the source's virtual offset after its
+  // last record. Syncs the copy and the index to disk.
   Status Finish(uint64_t src_final_offset);
 
   // Removes the copy and its index (best effort).
@@ -75,7 +75,7 @@ class KeptCopy {
 
   std::string dst_;
   bool is_bcf_ = false;
-  int bcf_contigs_ = 0;           // BCF: contig ids in the header
+  int bcf_contigs_ = 0;            // BCF: contig ids in the header
   int64_t max_contig_length_ = 0;  // the longest contig the header declares (0: none)
   // The source block in which the header ends and where in it the data starts; the copy's
   // blocks holding the rest of that block (if any); the shift of every later block.
@@ -96,7 +96,7 @@ class KeptCopy {
   int64_t records_ = 0;
   std::vector<std::string> contigs_;  // VCF: names in order of first appearance (the tids)
   std::unordered_map<std::string, int> contig_tids_;
-  std::unordered_set<int> seen_;       // tids with records so far
+  std::unordered_set<int> seen_;  // tids with records so far
   // Bases the records span: the finished contigs', and the current contig's [first, end).
   int64_t span_ = 0, run_first_ = 0, run_end_ = 0;
   int64_t max_end_ = 0;

@@ -12,8 +12,8 @@
 #include <random>
 
 #include "support/process.h"
-#include "support/variant_files.h"
 #include "support/suite_fixture.h"
+#include "support/variant_files.h"
 #include "synth/genomes.h"
 
 namespace oncomesh::ingest::vcf_internal {
@@ -32,9 +32,9 @@ class KeptCopyTest : public ::oncomesh::testing::SuiteFixture<KeptCopyTest> {
     dir_ = new testing::TempDir();
     const std::string shared = testing::SharedDir() + "/data/vcf/";
     std::string out;
-    ASSERT_EQ(Shell("cp " + shared + "spec-v4.3.vcf.gz " + shared + "spec-v4.3.vcf.gz.tbi " + shared +
-                        "spec-v4.3.bcf " + shared + "candig-test.vcf.gz " + shared + "candig-test.vcf.gz.tbi " +
-                        ShellQuote(dir_->path()),
+    ASSERT_EQ(Shell("cp " + shared + "spec-v4.3.vcf.gz " + shared + "spec-v4.3.vcf.gz.tbi " +
+                        shared + "spec-v4.3.bcf " + shared + "candig-test.vcf.gz " + shared +
+                        "candig-test.vcf.gz.tbi " + ShellQuote(dir_->path()),
                     &out),
               0);
     ASSERT_EQ(testing::MakeLargeVariantFiles(dir_->path()), "");
@@ -49,8 +49,9 @@ class KeptCopyTest : public ::oncomesh::testing::SuiteFixture<KeptCopyTest> {
     ASSERT_TRUE(synth::internal::WriteGenomes(options, subjects).ok());
     // A BCF of it whose header ends inside a block, as bcftools writes BCF.
     ASSERT_EQ(Shell("bcftools view --no-version -Ob -o " + ShellQuote(File("sparse.bcf")) + " " +
-                        ShellQuote(File("sparse.vcf.gz")) + " && bcftools index -f " + ShellQuote(File("sparse.bcf")) +
-                        " && bcftools index -f " + ShellQuote(File("spec-v4.3.bcf")),
+                        ShellQuote(File("sparse.vcf.gz")) + " && bcftools index -f " +
+                        ShellQuote(File("sparse.bcf")) + " && bcftools index -f " +
+                        ShellQuote(File("spec-v4.3.bcf")),
                     &out),
               0);
   }
@@ -59,8 +60,9 @@ class KeptCopyTest : public ::oncomesh::testing::SuiteFixture<KeptCopyTest> {
 
   // Copies `name` the way the VCF ingest does: Write, then every record pushed as read.
   // Returns the status of the first failing step.
-  static Status Copy(const std::string& name, const std::string& dst,
-                     const KeptCopy::HeaderFilter& filter = [](std::string&) { return true; }) {
+  static Status Copy(
+      const std::string& name, const std::string& dst,
+      const KeptCopy::HeaderFilter& filter = [](std::string&) { return true; }) {
     const std::string src = File(name);
     htsFile* fp = hts_open(src.c_str(), "r");
     if (fp == nullptr) return NotFound(src);
@@ -87,7 +89,8 @@ class KeptCopyTest : public ::oncomesh::testing::SuiteFixture<KeptCopyTest> {
     bcf_hdr_t* hdr = bcf_hdr_read(fp);
     for (int i = 0; i < hdr->n[BCF_DT_CTG]; ++i) {
       const bcf_idinfo_t* info = hdr->id[BCF_DT_CTG][i].val;
-      out.emplace_back(hdr->id[BCF_DT_CTG][i].key, info && info->info[0] > 0 ? info->info[0] : 250'000'000);
+      out.emplace_back(hdr->id[BCF_DT_CTG][i].key,
+                       info && info->info[0] > 0 ? info->info[0] : 250'000'000);
     }
     bcf_hdr_destroy(hdr);
     hts_close(fp);
@@ -110,7 +113,8 @@ class KeptCopyTest : public ::oncomesh::testing::SuiteFixture<KeptCopyTest> {
       const auto& [name, length] = contigs[rng() % contigs.size()];
       const int64_t start = 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(length));
       const int64_t width = i % 3 == 0 ? 1 : static_cast<int64_t>(rng() % 2'000'000);
-      const std::string region = name + ":" + std::to_string(start) + "-" + std::to_string(start + width);
+      const std::string region =
+          name + ":" + std::to_string(start) + "-" + std::to_string(start + width);
       EXPECT_EQ(RecordsOfRegion(copy, region), RecordsOfRegion(source, region)) << region;
     }
   }
@@ -167,7 +171,8 @@ TEST_F(KeptCopyTest, TheHeaderIsTheFilteredOne) {
 
 TEST_F(KeptCopyTest, UnsortedRecordsAndTruncatedFilesAreRefused) {
   const std::string src = File("big.vcf.gz");
-  auto copy = KeptCopy::Write(src, File("copies/unsorted.vcf.gz"), false, [](std::string&) { return true; });
+  auto copy = KeptCopy::Write(src, File("copies/unsorted.vcf.gz"), false,
+                              [](std::string&) { return true; });
   ASSERT_TRUE(copy.ok()) << copy.status().ToString();
   EXPECT_TRUE((*copy)->Push(0, "1", 1000, 1001, 1 << 16).ok());
   Status st = (*copy)->Push(0, "1", 999, 1000, 2 << 16);
@@ -181,7 +186,9 @@ TEST_F(KeptCopyTest, UnsortedRecordsAndTruncatedFilesAreRefused) {
   EXPECT_FALSE(fs::exists(File("copies/unsorted.vcf.gz")));
 
   std::string out;
-  ASSERT_EQ(Shell("head -c -28 " + ShellQuote(src) + " > " + ShellQuote(File("truncated.vcf.gz")), &out), 0);
+  ASSERT_EQ(
+      Shell("head -c -28 " + ShellQuote(src) + " > " + ShellQuote(File("truncated.vcf.gz")), &out),
+      0);
   auto truncated = KeptCopy::Write(File("truncated.vcf.gz"), File("copies/truncated.vcf.gz"), false,
                                    [](std::string&) { return true; });
   ASSERT_FALSE(truncated.ok());

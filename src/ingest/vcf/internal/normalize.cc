@@ -78,8 +78,8 @@ std::optional<NormalizedAllele> NormalizeAllele(int64_t position, std::string_vi
 }
 
 std::string CanonicalChromosome(std::string_view chrom) {
-  if (chrom.size() > 3 && (StartsWith(chrom, "chr") || StartsWith(chrom, "Chr") ||
-                           StartsWith(chrom, "CHR"))) {
+  if (chrom.size() > 3 &&
+      (StartsWith(chrom, "chr") || StartsWith(chrom, "Chr") || StartsWith(chrom, "CHR"))) {
     chrom.remove_prefix(3);
   }
   if (chrom == "M") return "MT";
