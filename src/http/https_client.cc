@@ -1,5 +1,8 @@
 // HTTPS GET with Boost.Beast over OpenSSL, for the few calls a node makes to the outside
 // (identity providers' key sets). Written as one C++20 coroutine on its own io_context.
+// clang-format off: first, since Boost 1.74's awaitable.hpp uses std::exchange without it
+#include <utility>
+// clang-format on
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,7 +11,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <utility>  // std::exchange, which Boost 1.74's awaitable.hpp uses without including
 
 #include "http/http.h"
 
