@@ -252,14 +252,6 @@ std::set<std::string> ImagingFiles(
   return out;
 }
 
-// Whether process `pid` (a child not yet waited for) has exited.
-bool Exited(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const size_t paren = text.rfind(')');
-  return paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] == 'Z';
-}
-
 // kill -9 at random moments of `ingest dicom` (issue 12, item 13): temporary files and
 // de-identified or quarantined files of batches that never committed were left for good. The
 // next ingest removes them: afterwards the node's image and quarantine files are exactly those

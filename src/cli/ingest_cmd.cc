@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,13 @@ bool OpenNode(const std::string& dir, std::optional<node::NodeDir>& node,
 
 // Prints what an ingest did, the same way for every format. `unit` names what
 // FileOutcome::resources counts ("resources", "records").
+// A heading and "  key: count" lines, when there is anything to count.
+void PrintCounts(const char* heading, const std::map<std::string, int64_t>& counts) {
+  if (counts.empty()) return;
+  std::cout << heading << "\n";
+  for (const auto& [key, n] : counts) std::cout << "  " << key << ": " << n << "\n";
+}
+
 void PrintReport(const Result<ingest::IngestReport>& report, double seconds, const char* unit,
                  const char* unresolved_heading) {
   if (!report.ok()) {
@@ -109,31 +117,18 @@ void PrintReport(const Result<ingest::IngestReport>& report, double seconds, con
       std::cout << "\n";
     }
   }
-  if (!report->unknown_resource_types.empty()) {
-    std::cout << "Resource types not mapped (not stored):\n";
-    for (const auto& [type, n] : report->unknown_resource_types) {
-      std::cout << "  " << type << ": " << n << "\n";
-    }
-  }
-  if (!report->unmapped_codings.empty()) {
-    std::cout << "Codings in systems not mapped (records stored with the coding as given):\n";
-    for (const auto& [key, n] : report->unmapped_codings) {
-      std::cout << "  " << key << ": " << n << "\n";
-    }
-  }
-  if (!report->conditions_left_out.empty()) {
-    std::cout << "Conditions left out, not being cancers or not mapped to ICD-10 (see "
-                 "docs/fhir-profile.md):\n";
-    for (const auto& [key, n] : report->conditions_left_out) {
-      std::cout << "  " << key << ": " << n << "\n";
-    }
-  }
-  if (!report->skipped_unresolved_subjects.empty()) {
-    std::cout << unresolved_heading << "\n";
-    for (const auto& [ref, n] : report->skipped_unresolved_subjects) {
-      std::cout << "  " << ref << ": " << n << "\n";
-    }
-  }
+  PrintCounts("Resource types not mapped (not stored):", report->unknown_resource_types);
+  PrintCounts("Codings in systems not mapped (records stored with the coding as given):",
+              report->unmapped_codings);
+  PrintCounts(
+      "Conditions left out, not being cancers or not mapped to ICD-10 (see "
+      "docs/fhir-profile.md):",
+      report->conditions_left_out);
+  PrintCounts(unresolved_heading, report->skipped_unresolved_subjects);
+  PrintCounts(
+      "Medical record numbers not linked, each being already another individual's (images sent "
+      "under one link to the first; docs/dicom.md):",
+      report->medical_record_numbers_taken);
   const int64_t failed = report->FilesFailed();
   std::cout << report->files.size() - static_cast<size_t>(failed) << " file(s) ingested, " << failed
             << " refused; " << report->RecordsAdded() << " records added; " << resources << " "

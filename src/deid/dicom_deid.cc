@@ -615,8 +615,13 @@ std::string PseudonymousUid(const Pseudonymizer& pseudonymizer, std::string_view
   return "2.25." + decimal;
 }
 
+std::string PatientSourceId(DcmFileFormat& file) {
+  DcmDataset* dataset = file.getDataset();
+  return dataset == nullptr ? "" : Get(*dataset, DCM_PatientID);
+}
+
 DicomDeidResult DeidentifyDicom(DcmFileFormat& file, const Pseudonymizer& pseudonymizer,
-                                const DicomDeidOptions& options) {
+                                const DicomDeidOptions& options, const LinkedIndividual* linked) {
   DicomDeidResult result;
   auto quarantine = [&](std::string reason) {
     result.quarantined = true;
@@ -632,7 +637,10 @@ DicomDeidResult DeidentifyDicom(DcmFileFormat& file, const Pseudonymizer& pseudo
   }
 
   result.patient_source_id = Get(*dataset, DCM_PatientID);
-  if (!result.patient_source_id.empty()) {
+  if (!result.patient_source_id.empty() && linked != nullptr) {
+    result.individual_id = linked->individual_id;
+    result.date_shift_days = linked->date_shift_days;
+  } else if (!result.patient_source_id.empty()) {
     result.individual_id = pseudonymizer.IndividualPseudonym(result.patient_source_id);
     result.date_shift_days = pseudonymizer.DateShiftDays(result.patient_source_id);
   } else {

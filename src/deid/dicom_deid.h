@@ -129,10 +129,10 @@ struct DicomDeidOptions {
 
 struct DicomDeidResult {
   std::string patient_source_id;  // Patient ID (0010,0020) as received; "" when absent/empty
-  // The individual's pseudonym: IndividualPseudonym(patient_source_id), which links the images
-  // to the clinical record. Without a Patient ID the instance cannot be linked to anyone: it
-  // gets an unlinked pseudonym, Pseudonym("DicomUnlinkedStudy", StudyInstanceUID), shared by
-  // the instances of one study only, and the date shift of that study.
+  // The individual's pseudonym: IndividualPseudonym(patient_source_id), or the `linked` one,
+  // which links the images to the clinical record. Without a Patient ID the instance cannot be
+  // linked to anyone: it gets an unlinked pseudonym, Pseudonym("DicomUnlinkedStudy",
+  // StudyInstanceUID), shared by the instances of one study only, and the date shift of that study.
   std::string individual_id;
   int date_shift_days = 0;  // applied to every date when the Modified Dates option is on
   bool quarantined = false;
@@ -143,8 +143,21 @@ struct DicomDeidResult {
 // file must not be stored: its content is then unspecified (partly processed). Never throws;
 // never fails otherwise: a problem it cannot handle quarantines the instance with the reason.
 // Thread-safe for distinct files.
+//
+// `linked`, when given, is the individual the file's Patient ID links to other than by being a
+// FHIR Patient.id (a medical record number the store knows: model::PatientLink). The instance
+// then gets that individual's pseudonym and date shift instead of IndividualPseudonym(Patient
+// ID) and its shift.
+struct LinkedIndividual {
+  std::string individual_id;
+  int date_shift_days = 0;
+};
 DicomDeidResult DeidentifyDicom(DcmFileFormat& file, const Pseudonymizer& pseudonymizer,
-                                const DicomDeidOptions& options);
+                                const DicomDeidOptions& options,
+                                const LinkedIndividual* linked = nullptr);
+
+// The Patient ID (0010,0020) as DeidentifyDicom reads it (trimmed; "" when absent or empty).
+std::string PatientSourceId(DcmFileFormat& file);
 
 // The pseudonymous UID for a source UID: "2.25." followed by the decimal value of the 128 bits
 // of Pseudonym("DicomUid", uid) (a UUID-derived UID, PS3.5 B.2): the same on every call and

@@ -43,6 +43,12 @@ class Pseudonymizer {
     return Pseudonym("Patient", patient_id);
   }
 
+  // The key under which a medical record number (FHIR Patient.identifier of type MR, the
+  // DICOM Patient ID a PACS sends) links to its individual (model::PatientLink). Thread-safe.
+  std::string PatientIdentifierKey(std::string_view value) const {
+    return Pseudonym("PatientIdentifier", value);
+  }
+
   // The date offset, in days, for the individual with this source identifier. Thread-safe.
   int DateShiftDays(std::string_view individual_source_id) const;
 

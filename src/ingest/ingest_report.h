@@ -42,6 +42,9 @@ struct IngestReport {
   // number of records left out because that individual is neither in the store nor in their
   // file (empty with strict references, which refuse such files instead).
   std::map<std::string, int64_t> skipped_unresolved_subjects;
+  // "Patient/ID" -> number of its medical record numbers (Patient.identifier of type MR) not
+  // linked, each being already another individual's: images sent under it link to the first.
+  std::map<std::string, int64_t> medical_record_numbers_taken;
 
   int64_t FilesFailed() const;
   int64_t RecordsAdded() const;

@@ -136,6 +136,16 @@ struct ImagingStudy {
   int number_of_instances = 0;
 };
 
+// A medical record number (FHIR Patient.identifier of type MR) of an individual, by which the
+// images a PACS sends (DICOM Patient ID) link to the clinical record. `key` is the keyed
+// pseudonym of the number (deid::Pseudonymizer::PatientIdentifierKey), never the number itself;
+// `date_shift_days` is the individual's offset, which their images' dates get too.
+struct PatientLink {
+  std::string key;
+  std::string individual_id;
+  int date_shift_days = 0;
+};
+
 // A DICOM instance the node stores (ingest/dicom/), de-identified: every UID is the node's
 // pseudonymous one, dates are shifted. The file itself is content-addressed beside the store.
 struct DicomInstance {
@@ -267,12 +277,13 @@ struct RecordBatch {
   std::vector<VariantBlock> variant_blocks;
   std::vector<DicomInstance> dicom_instances;
   std::vector<QuarantinedDicom> quarantined_dicom;
+  std::vector<PatientLink> patient_links;
 
   size_t size() const {
     return individuals.size() + diagnoses.size() + observations.size() + treatments.size() +
            biosamples.size() + imaging_studies.size() + variant_files.size() +
            variant_samples.size() + variant_blocks.size() + dicom_instances.size() +
-           quarantined_dicom.size();
+           quarantined_dicom.size() + patient_links.size();
   }
 };
 

@@ -91,6 +91,10 @@ class Store {
   // `dataset`, once, so that they stay there whatever node.yaml later lists first.
   virtual Status SetEmptyDatasets(const std::string& dataset) = 0;
 
+  // The individual a medical record number links to, by its key (model::PatientLink); NotFound
+  // if none does. Sees the links added by an open ingest transaction.
+  virtual Result<model::PatientLink> FindPatientLink(const std::string& key) = 0;
+
   // True if a file with this content hash was ingested.
   virtual Result<bool> HasSourceFile(const std::string& content_sha256) = 0;
 

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 namespace oncomesh::testing {
@@ -89,6 +90,13 @@ void ChildProcess::Pause() {
 }
 void ChildProcess::Resume() {
   if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
+bool Exited(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] == 'Z';
 }
 
 int RunCommand(const std::vector<std::string>& argv, std::string* output) {

@@ -39,6 +39,9 @@ class ChildProcess {
   std::string output_;
 };
 
+// Whether process `pid` (a child not yet waited for) has exited: a zombie, or gone.
+bool Exited(pid_t pid);
+
 // Runs a command to completion; returns its exit code and fills stdout+stderr.
 int RunCommand(const std::vector<std::string>& argv, std::string* output);
 

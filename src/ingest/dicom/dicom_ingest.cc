@@ -21,6 +21,7 @@
 #include <set>
 
 #include "deid/pseudonym.h"
+#include "node/leftovers.h"
 
 namespace oncomesh::ingest {
 namespace fs = std::filesystem;
@@ -152,47 +153,10 @@ bool IsDicomDir(const std::string& path) {
   return name == "DICOMDIR";
 }
 
-// NODE/dicom.lock opened and locked (flock `operation`); -1 when the lock is not taken.
-Result<int> LockBatches(const node::NodeDir& node, int operation) {
-  const std::string path = node.dir() + "/dicom.lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Unavailable("cannot open " + path + ": " + std::strerror(errno));
-  int rc;
-  do {
-    rc = ::flock(fd, operation);
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    const int error = errno;
-    ::close(fd);
-    if (error == EWOULDBLOCK) return -1;
-    return Unavailable("cannot lock " + path + ": " + std::strerror(error));
-  }
-  return fd;
-}
-
-// Files of `folder` (recursively) whose path relative to the node directory is not in `kept`,
-// and every temporary file ("tmp-" names). Removed; their count.
-int64_t RemoveUnreferenced(const node::NodeDir& node, const std::string& folder,
-                           const std::set<std::string>& kept) {
-  int64_t removed = 0;
-  std::error_code ec;
-  std::vector<fs::path> doomed;
-  for (auto it = fs::recursive_directory_iterator(node.dir() + "/" + folder, ec);
-       !ec && it != fs::end(it); it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    const std::string rel =
-        folder + "/" + fs::relative(it->path(), node.dir() + "/" + folder, ec).generic_string();
-    const bool temporary = it->path().filename().string().rfind("tmp-", 0) == 0;
-    if (temporary || !kept.count(rel)) doomed.push_back(it->path());
-  }
-  for (const fs::path& p : doomed) removed += fs::remove(p, ec) ? 1 : 0;
-  return removed;
-}
-
 }  // namespace
 
 Result<int64_t> SweepDicomLeftovers(const node::NodeDir& node, store::Store& store) {
-  ASSIGN_OR_RETURN(const int fd, LockBatches(node, LOCK_EX | LOCK_NB));
+  ASSIGN_OR_RETURN(const int fd, node::LockWriters(node, "dicom", LOCK_EX | LOCK_NB));
   if (fd < 0) return int64_t{0};  // a batch is open somewhere: its files are not leftovers
   std::set<std::string> images, quarantined;
   Status st = store.ScanDicomInstances(
@@ -203,8 +167,8 @@ Result<int64_t> SweepDicomLeftovers(const node::NodeDir& node, store::Store& sto
   }
   int64_t removed = 0;
   if (st.ok()) {
-    removed = RemoveUnreferenced(node, "dicom", images) +
-              RemoveUnreferenced(node, "quarantine", quarantined);
+    removed = node::RemoveUnreferenced(node, "dicom", images) +
+              node::RemoveUnreferenced(node, "quarantine", quarantined);
   }
   ::close(fd);
   RETURN_IF_ERROR(st);
@@ -217,7 +181,7 @@ Result<std::unique_ptr<DicomBatch>> DicomBatch::Begin(const node::NodeDir& node,
                                                       const std::string& name) {
   std::unique_ptr<DicomBatch> batch(new DicomBatch(node, store, options));
   batch->name_ = name;
-  ASSIGN_OR_RETURN(batch->lock_fd_, LockBatches(node, LOCK_SH));
+  ASSIGN_OR_RETURN(batch->lock_fd_, node::LockWriters(node, "dicom", LOCK_SH));
   return batch;
 }
 
@@ -296,14 +260,39 @@ DicomOutcome DicomBatch::AddDataset(DcmFileFormat& file, const std::string& sour
   return Store(file, source);
 }
 
+// A Patient ID that is a FHIR Patient.id links through its pseudonym, as every format's does.
+// Otherwise it may be a medical record number the store knows (FHIR Patient.identifier of type
+// MR, ingested before the images): the individual it was given to.
+Result<std::optional<deid::LinkedIndividual>> DicomBatch::LinkPatient(
+    const std::string& patient_id) {
+  if (patient_id.empty()) return std::optional<deid::LinkedIndividual>();
+  const deid::Pseudonymizer& p = node_.pseudonymizer();
+  ASSIGN_OR_RETURN(bool is_patient_id, store_.HasIndividual(p.IndividualPseudonym(patient_id)));
+  if (is_patient_id) return std::optional<deid::LinkedIndividual>();
+  Result<model::PatientLink> link = store_.FindPatientLink(p.PatientIdentifierKey(patient_id));
+  if (link.ok()) {
+    return std::optional<deid::LinkedIndividual>({link->individual_id, link->date_shift_days});
+  }
+  if (link.status().code() == StatusCode::kNotFound) {
+    return std::optional<deid::LinkedIndividual>();
+  }
+  return link.status();
+}
+
 DicomOutcome DicomBatch::Store(DcmFileFormat& file, const std::string& source) {
   DicomOutcome out;
   DcmDataset* ds = file.getDataset();
   const E_TransferSyntax xfer = ds->getOriginalXfer();
+  Result<std::optional<deid::LinkedIndividual>> linked = LinkPatient(deid::PatientSourceId(file));
+  if (!linked.ok()) {
+    out.kind = DicomOutcome::Kind::kFailed;
+    out.reason = linked.status().message();
+    return out;
+  }
   // De-identify a copy: the original goes to quarantine if the profile refuses it.
   DcmFileFormat work(file);
-  const deid::DicomDeidResult deid =
-      deid::DeidentifyDicom(work, node_.pseudonymizer(), options_.deid);
+  const deid::DicomDeidResult deid = deid::DeidentifyDicom(
+      work, node_.pseudonymizer(), options_.deid, linked->has_value() ? &**linked : nullptr);
   if (deid.quarantined) {
     const std::string tmp = node_.dir() + "/quarantine/" + TempName() + ".orig";
     std::error_code ec;

@@ -30,6 +30,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -89,6 +90,8 @@ class DicomBatch {
   DicomOutcome Quarantine(const std::string& source, const std::string& reason,
                           const std::string& bytes_path, const std::string* bytes);
   DicomOutcome Store(DcmFileFormat& file, const std::string& source);
+  // The individual an instance's Patient ID links to other than by its own pseudonym.
+  Result<std::optional<deid::LinkedIndividual>> LinkPatient(const std::string& patient_id);
   void Unlock();
 
   const node::NodeDir& node_;

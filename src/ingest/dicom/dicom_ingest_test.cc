@@ -15,6 +15,8 @@
 
 #include "index/cohort_index.h"
 #include "ingest/dicom/store_scp.h"
+#include "ingest/fhir/fhir_ingest.h"
+#include "model/date.h"
 #include "query/beacon_request.h"
 #include "support/process.h"
 #include "support/variant_files.h"
@@ -274,6 +276,48 @@ TEST_F(DicomIngestTest, ImagesLinkToTheClinicalRecordThroughThePatientPseudonym)
   auto refused = query::BuildRequestPlan(*bad, **idx);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("not a thickness in millimetres"), std::string::npos);
+}
+
+// A PACS sends the hospital's medical record number as Patient ID, not the FHIR Patient.id:
+// images link through Patient.identifier of type MR (issue 12, item 10), with the individual's
+// date shift, when the clinical record came first. Other identifier types do not link, and a
+// number given to two Patients stays with the first and is reported.
+TEST_F(DicomIngestTest, ImagesLinkThroughTheMedicalRecordNumberOfAFhirPatient) {
+  auto patient = [](const std::string& id, const std::string& type, const std::string& value) {
+    return R"({"resource":{"resourceType":"Patient","id":")" + id +
+           R"(","identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":")" +
+           type + R"("}]},"system":"urn:oid:1.2.3.4","value":")" + value + R"("}]}})";
+  };
+  const std::string bundle = dir_.path() + "/patients.json";
+  std::ofstream(bundle) << R"({"resourceType":"Bundle","type":"collection","entry":[)"
+                        << patient("pat-7", "MR", "1CT1") << "," << patient("pat-8", "MR", "1CT1")
+                        << "," << patient("pat-9", "SS", "4MR1") << "]}";
+  Result<IngestReport> fhir = IngestFhir(*node_, *store_, {bundle});
+  ASSERT_TRUE(fhir.ok()) << fhir.status().ToString();
+  ASSERT_EQ(fhir->FilesFailed(), 0) << fhir->files[0].status.ToString();
+  EXPECT_EQ(fhir->medical_record_numbers_taken,
+            (std::map<std::string, int64_t>{{"Patient/pat-8", 1}}));
+
+  Ingest({kDicom + "/CT_small.dcm", kDicom + "/MR_small.dcm"});
+  const deid::Pseudonymizer& p = node_->pseudonymizer();
+  std::map<std::string, model::DicomInstance> by_modality;
+  for (const auto& [id, r] : Instances()) by_modality[r.modality] = r;
+  ASSERT_EQ(by_modality.size(), 2u);
+  // CT_small (Patient ID 1CT1, study 2004-01-19): pat-7's pseudonym and pat-7's date shift.
+  EXPECT_EQ(by_modality["CT"].individual_id, p.IndividualPseudonym("pat-7"));
+  EXPECT_EQ(by_modality["CT"].study_date,
+            model::DateFromCivil(2004, 1, 19) + p.DateShiftDays("pat-7"));
+  EXPECT_NE(p.DateShiftDays("pat-7"), p.DateShiftDays("1CT1"));  // else the check above is blind
+  // MR_small (Patient ID 4MR1): a social security number is not a medical record number.
+  EXPECT_EQ(by_modality["MR"].individual_id, p.IndividualPseudonym("4MR1"));
+  EXPECT_EQ(by_modality["MR"].study_date,
+            model::DateFromCivil(2004, 8, 26) + p.DateShiftDays("4MR1"));
+  // The de-identified file carries the individual's pseudonym, not the number.
+  std::string dump;
+  testing::Shell(
+      "dcmdump -q +P PatientID " + ShellQuote(node_->dir() + "/" + by_modality["CT"].path), &dump);
+  EXPECT_NE(dump.find("[" + p.IndividualPseudonym("pat-7") + "]"), std::string::npos) << dump;
+  EXPECT_EQ(dump.find("1CT1"), std::string::npos) << dump;
 }
 
 TEST_F(DicomIngestTest, StorescuSendsAndEveryInstanceAnsweredSuccessIsKept) {

@@ -190,6 +190,7 @@ struct FileState {
   std::map<std::string, int64_t> unmapped_codings;
   std::map<std::string, int64_t> conditions_left_out;
   std::map<std::string, int64_t> skipped_unresolved;
+  std::map<std::string, int64_t> mrn_conflicts;
   int64_t resources = 0;
 };
 
@@ -221,6 +222,7 @@ class Ingester {
     Merge(report.unmapped_codings, state.unmapped_codings);
     Merge(report.conditions_left_out, state.conditions_left_out);
     Merge(report.skipped_unresolved_subjects, state.skipped_unresolved);
+    Merge(report.medical_record_numbers_taken, state.mrn_conflicts);
     return outcome;
   }
 
@@ -247,9 +249,38 @@ class Ingester {
       moved = true;
     }
     if (moved) DropMoved(chunk.records);
+    RETURN_IF_ERROR(KeepFirstPatientLinks(chunk, state));
     if (chunk.records.size() == 0) return Status::Ok();
     for (model::Individual& i : chunk.records.individuals) i.dataset = options_.dataset;
     return txn.Add(chunk.records);
+  }
+
+  // A medical record number stays with the first individual it was given to (in the store, or
+  // earlier in this chunk): a later Patient with the same number is reported, not linked.
+  Status KeepFirstPatientLinks(MappedChunk& chunk, FileState& state) {
+    std::vector<model::PatientLink>& links = chunk.records.patient_links;
+    std::unordered_map<std::string, std::string> owners;  // key -> individual, this chunk
+    size_t kept = 0;
+    for (size_t i = 0; i < links.size(); ++i) {
+      std::string owner;
+      if (auto it = owners.find(links[i].key); it != owners.end()) {
+        owner = it->second;
+      } else if (Result<model::PatientLink> stored = store_.FindPatientLink(links[i].key);
+                 stored.ok()) {
+        owner = stored->individual_id;
+      } else if (stored.status().code() != StatusCode::kNotFound) {
+        return stored.status();
+      }
+      if (!owner.empty() && owner != links[i].individual_id) {
+        ++state.mrn_conflicts[chunk.patient_link_refs[i]];
+        continue;
+      }
+      owners.emplace(links[i].key, links[i].individual_id);
+      if (kept != i) links[kept] = std::move(links[i]);  // not onto itself: that empties it
+      ++kept;
+    }
+    links.resize(kept);
+    return Status::Ok();
   }
 
   // At the end of a file: the held-back records whose Patient turned up go in; the others are

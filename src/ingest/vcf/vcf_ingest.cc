@@ -10,6 +10,8 @@
 #include <htslib/kstring.h>
 #include <htslib/tbx.h>
 #include <htslib/vcf.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -38,6 +40,7 @@
 #include "ingest/vcf/internal/kept_copy.h"
 #include "ingest/vcf/internal/normalize.h"
 #include "model/variant_block.h"
+#include "node/leftovers.h"
 
 namespace oncomesh::ingest {
 namespace fs = std::filesystem;
@@ -1307,11 +1310,31 @@ Result<IngestReport> IngestVcf(const node::NodeDir& node, store::Store& store,
   if (!fasta.empty()) {
     ASSIGN_OR_RETURN(reference, Reference::Open(fasta));
   }
+  RETURN_IF_ERROR(SweepVariantLeftovers(node, store).status());
+  ASSIGN_OR_RETURN(const int lock, node::LockWriters(node, "variants", LOCK_SH));
   VcfIngester ingester(node, store, options, samples_map ? &*samples_map : nullptr, reference.get(),
                        fasta);
   IngestReport report;
   for (const std::string& p : paths) report.files.push_back(ingester.IngestFile(p, report));
+  ::close(lock);
   return report;
+}
+
+Result<int64_t> SweepVariantLeftovers(const node::NodeDir& node, store::Store& store) {
+  ASSIGN_OR_RETURN(const int lock, node::LockWriters(node, "variants", LOCK_EX | LOCK_NB));
+  if (lock < 0) return int64_t{0};  // an ingest is writing: its copy is not a leftover
+  Result<std::vector<model::VariantFile>> files = store.ListVariantFiles();
+  int64_t removed = 0;
+  if (files.ok()) {
+    std::set<std::string> kept;
+    for (const model::VariantFile& f : *files) {
+      for (const char* ext : {"", ".tbi", ".csi"}) kept.insert(f.path + ext);
+    }
+    removed = node::RemoveUnreferenced(node, "variants", kept);
+  }
+  ::close(lock);
+  RETURN_IF_ERROR(files.status());
+  return removed;
 }
 
 }  // namespace oncomesh::ingest

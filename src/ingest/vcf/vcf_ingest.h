@@ -108,8 +108,16 @@ struct VcfIngestOptions {
 // assembly other than GRCh37/GRCh38, a reference FASTA that cannot be opened. Per-file
 // failures are in the report (FileOutcome::resources counts VCF records). Not thread-safe on
 // one `store`.
+//
+// It first removes what an interrupted ingest left (SweepVariantLeftovers), then holds
+// NODE/variants.lock shared while it writes kept copies.
 Result<IngestReport> IngestVcf(const node::NodeDir& node, store::Store& store,
                                const std::vector<std::string>& paths,
                                const VcfIngestOptions& options);
+
+// Removes the kept copies and indexes under NODE/variants/ that no stored variant file names
+// (an ingest killed before its commit writes a whole pseudonymised copy first), unless a VCF
+// ingest is running (node/leftovers.h). The number of files removed.
+Result<int64_t> SweepVariantLeftovers(const node::NodeDir& node, store::Store& store);
 
 }  // namespace oncomesh::ingest

@@ -139,6 +139,12 @@ CREATE TABLE permits(
     R"sql(
 ALTER TABLE individuals ADD COLUMN dataset TEXT NOT NULL DEFAULT '';
 )sql",
+    // 9: medical record numbers (keyed) and the individual each is (model::PatientLink). Not
+    // records the index reads, so no seq; the first individual a number was given to keeps it.
+    R"sql(
+CREATE TABLE patient_links(
+  key TEXT PRIMARY KEY, individual_id TEXT NOT NULL, date_shift_days INTEGER NOT NULL);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -689,6 +695,22 @@ class SqliteStore final : public Store {
     return Step(s, "PutMeta");
   }
 
+  Result<model::PatientLink> FindPatientLink(const std::string& key) override {
+    Statement& s = Stmt(kFindPatientLink,
+                        "SELECT individual_id,date_shift_days FROM patient_links WHERE key=?");
+    s.Reset();
+    s.Bind(1, key);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW) {
+      model::PatientLink link{key, s.Text(0), static_cast<int>(s.Int(1))};
+      sqlite3_reset(s.get());  // no read transaction left open (HasIndividual)
+      return link;
+    }
+    sqlite3_reset(s.get());
+    if (rc == SQLITE_DONE) return NotFound("store: no individual has this medical record number");
+    return Error("FindPatientLink");
+  }
+
   Result<std::string> GetMeta(const std::string& key) override {
     Statement& s = Stmt(kGetMeta, "SELECT value FROM meta WHERE key=?");
     s.Reset();
@@ -725,6 +747,8 @@ class SqliteStore final : public Store {
     kAddQuarantinedDicom,
     kFindDicomInstance,
     kFindVariantFile,
+    kAddPatientLink,
+    kFindPatientLink,
     kStmtCount
   };
 
@@ -1062,6 +1086,17 @@ class SqliteStore final : public Store {
       s.Bind(5, r.path);
       s.Bind(6, now);
       RETURN_IF_ERROR(insert(s, "quarantined DICOM file"));
+    }
+    // Not counted as records added: a link is an index to an individual, not a record.
+    for (const model::PatientLink& r : batch.patient_links) {
+      Statement& s = Stmt(kAddPatientLink,
+                          "INSERT OR IGNORE INTO patient_links(key,individual_id,date_shift_days) "
+                          "VALUES(?,?,?)");
+      s.Reset();
+      s.Bind(1, r.key);
+      s.Bind(2, r.individual_id);
+      s.Bind(3, int64_t{r.date_shift_days});
+      if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("inserting patient link");
     }
     return Status::Ok();
   }

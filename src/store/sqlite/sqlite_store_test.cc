@@ -153,6 +153,7 @@ void MakeSchema4(const std::string& path, bool with_rows) {
   std::string sql =
       "DROP TABLE variant_samples; DROP TABLE variant_blocks;"
       "DROP TABLE dicom_instances; DROP TABLE dicom_quarantine; DROP TABLE permits;"
+      "DROP TABLE patient_links;"
       "ALTER TABLE individuals DROP COLUMN dataset;"
       "CREATE TABLE variants(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, assembly TEXT NOT "
       "NULL,"

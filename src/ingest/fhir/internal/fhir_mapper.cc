@@ -72,6 +72,14 @@ JsonView PickCoding(JsonView cc, std::initializer_list<const char*> systems) {
   return {};
 }
 
+// True for a Patient.identifier of type MR (HL7 v2 table 0203, "Medical Record Number"): the
+// number a hospital's PACS sends as the DICOM Patient ID.
+bool IsMedicalRecordNumber(JsonView identifier) {
+  const JsonView mr =
+      PickCoding(identifier["type"], {"http://terminology.hl7.org/CodeSystem/v2-0203"});
+  return mr && StrAt(mr, "code") == "MR";
+}
+
 JsonView FirstCoding(JsonView cc) {
   for (JsonView c : Codings(cc).items()) {
     if (!StrAt(c, "code").empty()) return c;
@@ -246,6 +254,7 @@ void MappedChunk::Clear() {
   records = model::RecordBatch{};
   subjects.clear();
   individual_keys.clear();
+  patient_link_refs.clear();
   unknown_resource_types.clear();
   unmapped_codings.clear();
   conditions_left_out.clear();
@@ -326,6 +335,13 @@ bool ResourceMapper::Map(JsonView r, const std::string& where, std::string_view 
       if (!m.Date("Patient.deceasedDateTime", dt.str(), d)) return false;
       ind.vital_status = model::VitalStatus::kDeceased;
       if (d != model::kNoDate) ind.death_date = d + ids.shift_days;
+    }
+    for (JsonView identifier : r["identifier"].items()) {
+      const std::string_view value = StrAt(identifier, "value");
+      if (value.empty() || !IsMedicalRecordNumber(identifier)) continue;
+      out.records.patient_links.push_back(
+          {pseudonymizer_.PatientIdentifierKey(value), ind.id, ids.shift_days});
+      out.patient_link_refs.push_back("Patient/" + std::string(id));
     }
     out.individual_keys.push_back(IndividualKey(ind.id));
     out.records.individuals.push_back(std::move(ind));

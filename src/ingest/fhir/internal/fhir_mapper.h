@@ -45,6 +45,8 @@ struct MappedChunk {
   model::RecordBatch records;
   std::vector<SubjectRef> subjects;       // one per non-Individual record
   std::vector<uint64_t> individual_keys;  // one per Individual record
+  // "Patient/ID" as written, one per records.patient_links entry (for the ingest report).
+  std::vector<std::string> patient_link_refs;
   std::map<std::string, int64_t> unknown_resource_types;
   std::map<std::string, int64_t> unmapped_codings;
   // Conditions not stored, not being cancers or coded in SNOMED CT without an ICD-10 map:
