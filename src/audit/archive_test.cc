@@ -12,6 +12,7 @@
 
 #include "audit/audit_log.h"
 #include "audit/internal/chain.h"
+#include "support/audit_entries.h"
 #include "support/process.h"
 
 namespace oncomesh::audit {
@@ -20,11 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const auth::Jwk& NodeKey() {
-  static const auth::Jwk key = *auth::Jwk::GenerateEs256();
-  return key;
-}
-std::vector<auth::Jwk> PublicKeys() { return *ParseJwks(PublicJwks({NodeKey()})); }
+const auth::Jwk& NodeKey() { return oncomesh::testing::AuditSigningKey(); }
+std::vector<auth::Jwk> PublicKeys() { return oncomesh::testing::AuditPublicKeys(); }
 
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
 constexpr int64_t kMarch1Ms = 1'740'787'200'000;  // 2025-03-01T00:00:00Z

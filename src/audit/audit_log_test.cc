@@ -20,6 +20,7 @@
 
 #include "audit/internal/chain.h"
 #include "audit/verify.h"
+#include "support/audit_entries.h"
 #include "support/process.h"
 
 namespace oncomesh::audit {
@@ -28,12 +29,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const auth::Jwk& NodeKey() {
-  static const auth::Jwk key = *auth::Jwk::GenerateEs256();
-  return key;
-}
-
-std::vector<auth::Jwk> PublicKeys() { return *ParseJwks(PublicJwks({NodeKey()})); }
+const auth::Jwk& NodeKey() { return oncomesh::testing::AuditSigningKey(); }
+std::vector<auth::Jwk> PublicKeys() { return oncomesh::testing::AuditPublicKeys(); }
 
 AuditOptions Options() {
   AuditOptions o;

@@ -13,6 +13,7 @@
 
 #include "audit/audit_log.h"
 #include "audit/internal/chain.h"
+#include "support/audit_entries.h"
 #include "support/openssl_signer.h"
 #include "support/process.h"
 
@@ -22,11 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const auth::Jwk& NodeKey() {
-  static const auth::Jwk key = *auth::Jwk::GenerateEs256();
-  return key;
-}
-std::vector<auth::Jwk> PublicKeys() { return *ParseJwks(PublicJwks({NodeKey()})); }
+const auth::Jwk& NodeKey() { return oncomesh::testing::AuditSigningKey(); }
+std::vector<auth::Jwk> PublicKeys() { return oncomesh::testing::AuditPublicKeys(); }
 
 constexpr int64_t kStartMs = 1'740'823'200'000;  // 2025-03-01T10:00:00Z
 

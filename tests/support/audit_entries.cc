@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "audit/verify.h"
+
 namespace oncomesh::testing {
 
 std::vector<nlohmann::json> AuditRequestEntries(const std::string& audit_dir, int64_t after_seq) {
@@ -25,6 +27,15 @@ std::vector<nlohmann::json> AuditRequestEntries(const std::string& audit_dir, in
     }
   }
   return out;
+}
+
+const auth::Jwk& AuditSigningKey() {
+  static const auth::Jwk key = *auth::Jwk::GenerateEs256();
+  return key;
+}
+
+std::vector<auth::Jwk> AuditPublicKeys() {
+  return *audit::ParseJwks(audit::PublicJwks({AuditSigningKey()}));
 }
 
 }  // namespace oncomesh::testing
