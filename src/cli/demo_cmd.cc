@@ -422,6 +422,12 @@ int RunDemo(const DemoOptions& o) {
   };
   http::Server hub_server(http::Router(), hub_options);
   hub.Register(hub_server.router(), hub_server.io());
+  // The hub's clients to the nodes live on hub_server's io_context: closed before it goes,
+  // whichever way this function returns.
+  struct CloseClients {
+    hub::HubService& hub;
+    ~CloseClients() { hub.Close(); }
+  } close_clients{hub};
   if (Status st = hub_server.Start(); !st.ok()) {
     std::cerr << "oncomesh demo: " << st.message() << "\n";
     return 1;

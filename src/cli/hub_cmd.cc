@@ -38,6 +38,12 @@ int ServeHub(const std::string& config_path, int port_override) {
   };
   http::Server server(http::Router(), options);
   service.Register(server.router(), server.io());
+  // The service's clients to the nodes live on the server's io_context: closed before it goes,
+  // whichever way this function returns.
+  struct CloseClients {
+    hub::HubService& hub;
+    ~CloseClients() { hub.Close(); }
+  } close_clients{service};
   if (Status st = server.Start(); !st.ok()) {
     std::cerr << "oncomesh hub serve: " << st.message() << "\n";
     return 1;

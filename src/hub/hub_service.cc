@@ -440,6 +440,8 @@ http::Response HubService::RouterError(int status, const std::string& message) c
   return api::ErrorResponse(identity_, status, message);
 }
 
+void HubService::Close() { clients_.clear(); }
+
 void HubService::Register(http::Router& router, boost::asio::io_context& io) {
   for (const NodeEndpoint& n : config_.nodes) {
     auto c = std::make_shared<NodeClient>();

@@ -48,8 +48,13 @@ class HubService {
   explicit HubService(HubConfig config);
   ~HubService();
 
-  // Adds the hub's routes. The clients to nodes run on `io` (the hub server's io_context).
+  // Adds the hub's routes. The clients to nodes run on `io` (the hub server's io_context), so
+  // they must go before it: call Close() once the server has stopped, before it is destroyed.
   void Register(http::Router& router, boost::asio::io_context& io);
+
+  // Closes the connections to the nodes and drops their clients. After the server stopped, before
+  // its io_context is destroyed (a client's socket closed after that is a use after free).
+  void Close();
 
   const api::BeaconIdentity& identity() const { return identity_; }
   const HubConfig& config() const { return config_; }
