@@ -36,11 +36,11 @@ std::string Pointer(const std::vector<Frame>& frames) {
 }
 
 // nlohmann's messages start with "[json.exception.parse_error.101] parse error at line 1,
-// column 5: "; the byte offset is given separately.
-std::string ParseErrorText(const nlohmann::json::parse_error& e) {
+// column 5: " or "[json.exception.out_of_range.406] "; the byte offset is given separately.
+std::string ParseErrorText(const nlohmann::json::exception& e) {
   std::string text = e.what();
-  const size_t colon = text.find(": ");
-  if (colon != std::string::npos) text.erase(0, colon + 2);
+  const size_t cut = text.find(e.id == 406 ? "] " : ": ");
+  if (cut != std::string::npos) text.erase(0, cut + 2);
   return text;
 }
 
@@ -114,6 +114,9 @@ Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, J
   } catch (const nlohmann::json::parse_error& e) {
     return InvalidArgument(std::string(what) + ": not valid JSON at byte " +
                            std::to_string(e.byte == 0 ? 0 : e.byte - 1) + ": " + ParseErrorText(e));
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range.406: a number too large for a double ("1E400"), which JSON's grammar allows.
+    return InvalidArgument(std::string(what) + ": " + ParseErrorText(e));
   }
 }
 
