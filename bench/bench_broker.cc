@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const long hours = argc == 3 ? std::strtol(argv[2], nullptr, 10) : 6;
-  if (hours <= 0 || hours > 24 * 30) {
+  if (hours <= 0 || hours > 24L * 30) {
     std::fprintf(stderr, "bench_broker: HOURS must be 1 to 720, not %s\n", argv[2]);
     return 2;
   }

@@ -62,7 +62,7 @@ json Credentials(const http::Request& request) {
   out["token_sha256"] = Sha256Hex(token);
   const size_t first = token.find('.');
   const size_t second = first == std::string_view::npos ? first : token.find('.', first + 1);
-  if (second == std::string_view::npos || second - first - 1 > 64 * 1024) return out;
+  if (second == std::string_view::npos || second - first - 1 > size_t{64} * 1024) return out;
   Result<std::string> payload = auth::Base64UrlDecode(token.substr(first + 1, second - first - 1));
   if (!payload.ok()) return out;
   const Result<json> parsed = ParseJson(*payload, "token payload");
@@ -172,15 +172,15 @@ void Auditor::Send(http::Request& request, Audited answer, http::Responder respo
   echo.method = request.method;
   echo.target = request.target;
   echo.path = request.path;
-  core.log->Append(entry,
-                   [core_ = core_, echo = std::move(echo), respond = std::move(respond),
-                    response = std::move(answer.response)](Result<audit::Receipt> receipt) mutable {
-                     if (receipt.ok()) {
-                       respond(std::move(response));
-                       return;
-                     }
-                     respond(core_->format.error(echo, 503, kNotAudited));
-                   });
+  core.log->Append(entry, [core_ = core_, echo = std::move(echo), respond = std::move(respond),
+                           response = std::move(answer.response)](
+                              const Result<audit::Receipt>& receipt) mutable {
+    if (receipt.ok()) {
+      respond(std::move(response));
+      return;
+    }
+    respond(core_->format.error(echo, 503, kNotAudited));
+  });
 }
 
 }  // namespace oncomesh::api

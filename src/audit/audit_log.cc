@@ -382,7 +382,7 @@ Status AuditLog::Close() {
   stop_syncer_ = true;
   sync_cv_.notify_all();
   writer_cv_.notify_all();
-  const Status status = close_status_;
+  Status status = close_status_;
   lock.unlock();
   for (SyncWaiter& w : left) w.done(status.ok() ? Result<Receipt>(w.receipt) : status);
   std::lock_guard<std::mutex> join(join_mu_);

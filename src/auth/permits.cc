@@ -26,7 +26,7 @@ std::string NewPermitId() {
   unsigned char bytes[8];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
   char hex[17];
-  for (int i = 0; i < 8; ++i) std::snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+  for (int i = 0; i < 8; ++i) std::snprintf(hex + ptrdiff_t{2} * i, 3, "%02x", bytes[i]);
   return std::string("permit-") + hex;
 }
 

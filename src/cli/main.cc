@@ -2,6 +2,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <exception>
+#include <iostream>
+
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -24,6 +27,13 @@ int main(int argc, char** argv) {
   oncomesh::cli::RegisterDemoCommand(app);
   oncomesh::cli::RegisterAuditCommand(app);
   oncomesh::cli::RegisterPermitCommand(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    CLI11_PARSE(app, argc, argv);
+  } catch (const std::exception& e) {
+    // A command's own failure is a message and an exit code; this is a bug or an exhausted
+    // machine (bad_alloc), said as such instead of std::terminate's abort.
+    std::cerr << "oncomesh: internal error: " << e.what() << "\n";
+    return 70;  // EX_SOFTWARE
+  }
   return oncomesh::cli::ExitCode();
 }

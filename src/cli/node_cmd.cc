@@ -157,9 +157,11 @@ int Info(const std::string& dir, int largest) {
             << " of unknown individuals)\n"
             << "  biosamples    " << s.biosamples << "\n"
             << "  index         " << s.terms << " postings, built in " << seconds << " s\n"
-            << "  index memory  " << s.memory_bytes << " bytes, " << s.memory_bytes / n
-            << " per individual (terms " << s.exact_bytes / n << ", descendants "
-            << s.descendant_bytes / n << ", ranges " << s.attribute_bytes / n << ")\n";
+            << "  index memory  " << s.memory_bytes << " bytes, "
+            << static_cast<double>(s.memory_bytes) / n << " per individual (terms "
+            << static_cast<double>(s.exact_bytes) / n << ", descendants "
+            << static_cast<double>(s.descendant_bytes) / n << ", ranges "
+            << static_cast<double>(s.attribute_bytes) / n << ")\n";
   for (const auto& p : (*idx)->LargestPostings(static_cast<size_t>(largest))) {
     std::cout << "    " << p.term << (p.descendants ? " (with descendants)" : "") << ": " << p.bytes
               << " bytes, " << p.rows << " individuals\n";

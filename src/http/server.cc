@@ -44,7 +44,7 @@ void Router::Add(std::string method, std::string pattern, std::string descriptio
 void Router::AddSync(std::string method, std::string pattern, std::string description,
                      std::function<Response(Request&)> handler) {
   Add(std::move(method), std::move(pattern), std::move(description),
-      [h = std::move(handler)](Request& req, Responder respond) { respond(h(req)); });
+      [h = std::move(handler)](Request& req, const Responder& respond) { respond(h(req)); });
 }
 
 namespace {
@@ -280,7 +280,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Responder MakeResponder(std::shared_ptr<Request> request) {
     auto self = shared_from_this();
     auto responded = std::make_shared<std::atomic<bool>>(false);
-    return [self, responded, request](Response response) {
+    return [self, responded, request = std::move(request)](Response response) {
       if (responded->exchange(true)) return;
       net::post(self->stream_.get_executor(),
                 [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });

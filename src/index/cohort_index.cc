@@ -69,7 +69,7 @@ struct IndexBuilder::State {
   }
   // Inserts; false if the id is already there.
   bool Insert(std::string_view id, uint32_t row) {
-    if ((row + 1) * 2 >= slots.size()) {
+    if ((size_t{row} + 1) * 2 >= slots.size()) {
       std::vector<uint32_t> old = std::move(slots);
       slots.assign(std::max<size_t>(1024, old.size() * 2), 0);
       for (uint32_t v : old) {

@@ -56,7 +56,7 @@ std::string MakeLargeVariantFiles(const std::string& dir) {
     for (const char* chrom : {"1", "2"}) {
       int64_t pos = 1000;
       for (int i = 0; i < 3000; ++i) {
-        pos += 1 + rng() % 200;
+        pos += 1 + static_cast<int64_t>(rng() % 200);
         std::string ref = random_bases(1), alt, info = "DP=" + std::to_string(rng() % 90);
         const int kind = static_cast<int>(rng() % 40);
         if (kind == 0) {  // a long deletion, REF spelled out

@@ -171,7 +171,8 @@ std::unique_ptr<auth::PermitService> MakePermitService(
 json PermitDocument(const auth::Permit& permit) { return permit.ToJson(); }
 
 void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const node::NodeDir& node,
-                    std::string admin_token, std::function<Status(const audit::Entry&)> audit) {
+                    std::string admin_token,
+                    const std::function<Status(const audit::Entry&)>& audit) {
   while (!admin_token.empty() && (admin_token.back() == '\n' || admin_token.back() == ' '))
     admin_token.pop_back();
   const std::string digest = Sha256(admin_token);

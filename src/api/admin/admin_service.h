@@ -52,6 +52,7 @@ nlohmann::json PermitDocument(const auth::Permit& permit);
 // Adds the routes above. `permits` outlives the router's use; `admin_token` is the expected
 // bearer token; `audit` appends a refused request's entry durably (AuditLog::AppendSync).
 void AddAdminRoutes(http::Router& router, auth::PermitService& permits, const node::NodeDir& node,
-                    std::string admin_token, std::function<Status(const audit::Entry&)> audit);
+                    std::string admin_token,
+                    const std::function<Status(const audit::Entry&)>& audit);
 
 }  // namespace oncomesh::api::admin

@@ -25,7 +25,6 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kDeadlineExceeded:
       return 504;
     case StatusCode::kDataLoss:
-      return 500;
     case StatusCode::kInternal:
       return 500;
   }

@@ -564,7 +564,7 @@ http::Response HtsgetService::ServiceInfo() const {
 }
 
 void AddHtsgetRoutes(http::Router& router, const Auditor& auditor,
-                     std::shared_ptr<const HtsgetService> service) {
+                     const std::shared_ptr<const HtsgetService>& service) {
   // service-info first: the router takes the first matching pattern.
   router.AddSync("GET", "/variants/service-info", "htsget service-info (GA4GH service-info 1.0)",
                  [service](http::Request&) { return service->ServiceInfo(); });

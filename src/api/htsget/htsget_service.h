@@ -85,7 +85,7 @@ class HtsgetService {
 // Adds the routes above to `router`: tickets and blocks audited by `auditor`, service-info not
 // (exempt: it describes the service only). `service` is kept alive by the routes.
 void AddHtsgetRoutes(http::Router& router, const Auditor& auditor,
-                     std::shared_ptr<const HtsgetService> service);
+                     const std::shared_ptr<const HtsgetService>& service);
 
 // htsget's errors for the audit wrapper (api/audited.h): 503 "Unavailable", other statuses
 // "InternalError"; the reason read from htsget.message.

@@ -99,7 +99,7 @@ Result<std::string> FileSha256(const std::string& path, int64_t* bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Unavailable("cannot read " + path);
   deid::Sha256 sha;
-  std::vector<char> buf(64 * 1024);
+  std::vector<char> buf(size_t{64} * 1024);
   *bytes = 0;
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));

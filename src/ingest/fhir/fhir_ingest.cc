@@ -72,7 +72,7 @@ bool IsPatientFile(const std::string& path) {
 // its bundles after the patient), so only Bulk Data type-file names ("Condition.000.ndjson",
 // "Patient.ndjson") are kept as they are.
 std::string StoredName(const std::string& path, std::string_view format) {
-  const std::string name = fs::path(path).filename().string();
+  std::string name = fs::path(path).filename().string();
   std::string_view rest = name;
   size_t i = 0;
   while (i < rest.size() && std::isalpha(static_cast<unsigned char>(rest[i]))) ++i;

@@ -55,7 +55,7 @@ namespace {
 // threshold (128 kB), so their memory is reused rather than mapped afresh for every block
 // (in a virtual machine each new page costs a fault of some 15 us).
 constexpr uint32_t kBlockVariants = 2048;
-constexpr size_t kBlockBytes = 96 * 1024;
+constexpr size_t kBlockBytes = size_t{96} * 1024;
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 constexpr int64_t kGrch37Chr1 = 249250621;
 constexpr int64_t kGrch38Chr1 = 248956422;
@@ -327,7 +327,7 @@ Result<std::string> FileSha256(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Unavailable("ingest: cannot open " + path + ": " + std::strerror(errno));
   deid::Sha256 sha;
-  std::vector<char> buf(64 * 1024);
+  std::vector<char> buf(size_t{64} * 1024);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     sha.Update(buf.data(), static_cast<size_t>(in.gcount()));
@@ -479,7 +479,7 @@ class GenotypeReader {
       if (s == last) return;
       last = s;
       if (diploid) {
-        Diploid(p[2 * s], p[2 * s + 1], s, n_allele, carriers, somatic);
+        Diploid(p[ptrdiff_t{2} * s], p[ptrdiff_t{2} * s + 1], s, n_allele, carriers, somatic);
       } else {
         Sample<int8_t>(gt, s, n_allele, bcf_int8_vector_end, carriers, somatic);
       }
